@@ -1,0 +1,102 @@
+// bus/frame_codec.cc — see frame_codec.h and bus/WIRE.md.
+#include "bus/frame_codec.h"
+
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+
+namespace polis::bus {
+namespace {
+
+// The largest body the 32-bit length field (and protobuf's int sizes) allow.
+constexpr int64_t kHardMaxBody = std::numeric_limits<int32_t>::max();
+
+int64_t EffectiveMax(int64_t max_envelope_bytes) {
+  return max_envelope_bytes < kHardMaxBody ? max_envelope_bytes : kHardMaxBody;
+}
+
+void PutLe32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v);
+  p[1] = static_cast<uint8_t>(v >> 8);
+  p[2] = static_cast<uint8_t>(v >> 16);
+  p[3] = static_cast<uint8_t>(v >> 24);
+}
+
+uint32_t GetLe32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+}  // namespace
+
+absl::StatusOr<size_t> FrameSize(const wire::Envelope& envelope, int64_t max_envelope_bytes) {
+  const size_t body = envelope.ByteSizeLong();
+  if (static_cast<int64_t>(body) > EffectiveMax(max_envelope_bytes)) {
+    return absl::ResourceExhaustedError(absl::StrCat("envelope of ", body,
+                                                     " bytes is over the limit of ",
+                                                     EffectiveMax(max_envelope_bytes)));
+  }
+  return kFrameHeaderBytes + body;
+}
+
+void EncodeFrameTo(const wire::Envelope& envelope, size_t frame_size, void* out) {
+  auto* p = static_cast<uint8_t*>(out);
+  const uint32_t body = static_cast<uint32_t>(frame_size - kFrameHeaderBytes);
+  p[0] = kFrameMagic0;
+  p[1] = kFrameMagic1;
+  p[2] = kWireVersion;
+  p[3] = 0;  // flags: none defined in version 1
+  PutLe32(p + 4, body);
+  envelope.SerializeWithCachedSizesToArray(p + kFrameHeaderBytes);
+}
+
+absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_bytes,
+                         std::string* out) {
+  absl::StatusOr<size_t> size = FrameSize(envelope, max_envelope_bytes);
+  if (!size.ok()) return size.status();
+  out->resize(*size);
+  EncodeFrameTo(envelope, *size, out->data());
+  return absl::OkStatus();
+}
+
+absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_bytes,
+                         wire::Envelope* envelope) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  if (size < kFrameHeaderBytes) {
+    return absl::DataLossError(
+        absl::StrCat("frame of ", size, " bytes is shorter than the ", kFrameHeaderBytes,
+                     "-byte header"));
+  }
+  if (p[0] != kFrameMagic0 || p[1] != kFrameMagic1) {
+    return absl::InvalidArgumentError("not a polis frame (bad magic)");
+  }
+  if (p[2] != kWireVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "frame has wire version ", p[2], "; this node speaks ", kWireVersion));
+  }
+  if (p[3] != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("frame has unknown flags 0x", absl::Hex(p[3])));
+  }
+  const uint32_t body = GetLe32(p + 4);
+  if (static_cast<int64_t>(body) > EffectiveMax(max_envelope_bytes)) {
+    return absl::ResourceExhaustedError(absl::StrCat("envelope of ", body,
+                                                     " bytes is over the limit of ",
+                                                     EffectiveMax(max_envelope_bytes)));
+  }
+  if (body != size - kFrameHeaderBytes) {
+    return absl::DataLossError(absl::StrCat("frame header says ", body, " body bytes, frame has ",
+                                            size - kFrameHeaderBytes));
+  }
+  if (!envelope->ParseFromArray(p + kFrameHeaderBytes, static_cast<int>(body))) {
+    return absl::DataLossError("frame body is not a parsable polis.wire.Envelope");
+  }
+  if (envelope->version() == 0) {
+    envelope->set_version(kWireVersion);
+  } else if (envelope->version() != kWireVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "envelope has version ", envelope->version(), "; this node speaks ", kWireVersion));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace polis::bus

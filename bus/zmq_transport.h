@@ -1,0 +1,118 @@
+// bus/zmq_transport.h — the Transport over ZeroMQ (tcp:// and ipc://).
+//
+// The real bus between processes and machines. Wire contract: bus/WIRE.md.
+//   * Listen binds one ROUTER; every node and every Channel that talks to
+//     this node connects to it. An envelope arriving on the ROUTER carries a
+//     ReturnPath naming that connection (its ROUTER routing id), so Reply
+//     reaches a Channel, which has no endpoint of its own.
+//   * Send uses one DEALER per peer endpoint, connected on first use and kept
+//     open (messages queue while it connects; order per peer is kept).
+//     Replies the peer sends back on that connection arrive on the DEALER and
+//     carry an empty ReturnPath.
+//   * Peer-down: every DEALER is watched by a ZeroMQ socket monitor. A lost
+//     connection (peer process died: reported within milliseconds on
+//     loopback), a ZMTP heartbeat timeout, a failed handshake, or no
+//     connection within `connect_timeout` is reported once through
+//     InboundHandler::OnPeerDown(endpoint, UNAVAILABLE). The transport has
+//     then closed that connection (queued envelopes are dropped); the next
+//     Send to the endpoint opens a fresh one (node/ sends Hello first).
+//
+// Thread ownership (ZeroMQ sockets are not thread-safe; the context is):
+//   * The I/O thread (the one calling Listen/Send/Reply/Disconnect/Poll)
+//     owns the ROUTER, every peer DEALER and every DEALER's monitor socket.
+//   * Each Channel's DEALER (and its monitor socket) belongs to the thread
+//     that called OpenChannel; only that thread may use or destroy it.
+//   * Wake() and Channel::Wake() only write an eventfd: any thread.
+//   * All sockets share one zmq context (one libzmq I/O thread by default);
+//     the context lives until the transport and all its Channels are gone.
+//   Create and the destructor run on the I/O thread (or before it starts /
+//   after it stops). No threads are started besides libzmq's own.
+//
+// Example:
+//   POLIS_ASSIGN_OR_RETURN(auto t, ZmqTransport::Create({}));
+//   POLIS_ASSIGN_OR_RETURN(std::string ep, t->Listen("tcp://127.0.0.1:*"));
+//   POLIS_RETURN_IF_ERROR(t->Send("tcp://10.0.0.2:7000", envelope));
+//   t->Poll(absl::Milliseconds(100), handler);   // delivers what arrived
+#ifndef POLIS_BUS_ZMQ_TRANSPORT_H_
+#define POLIS_BUS_ZMQ_TRANSPORT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "bus/transport.h"
+
+namespace polis::bus {
+
+struct ZmqTransportOptions {
+  // Largest serialized envelope sent or accepted. Larger sends fail with
+  // RESOURCE_EXHAUSTED; larger incoming frames make libzmq drop that
+  // connection (ZMQ_MAXMSGSIZE), so they never reach memory whole.
+  int64_t max_message_bytes = kDefaultMaxMessageBytes;
+  // Messages queued per connection (ZMQ_SNDHWM / ZMQ_RCVHWM). A Send or
+  // Reply that finds the queue full fails with RESOURCE_EXHAUSTED at once.
+  int send_high_water_mark = 100000;
+  int receive_high_water_mark = 100000;
+  // ZMTP heartbeats on every connection (ZMQ_HEARTBEAT_IVL / _TIMEOUT /
+  // _TTL). A peer that stops answering for `heartbeat_timeout` is down.
+  // Zero interval disables heartbeats.
+  absl::Duration heartbeat_interval = absl::Milliseconds(500);
+  absl::Duration heartbeat_timeout = absl::Seconds(3);
+  // A peer DEALER that has not completed a handshake this long after it
+  // was opened is reported down (peer never started, host unreachable).
+  absl::Duration connect_timeout = absl::Seconds(2);
+  // How long closing a socket may keep trying to deliver queued messages
+  // (ZMQ_LINGER), e.g. a Goodbye sent just before shutdown.
+  absl::Duration linger = absl::Milliseconds(200);
+  // libzmq I/O threads in this transport's context.
+  int io_threads = 1;
+};
+
+class ZmqTransport final : public Transport {
+ public:
+  // Makes a transport (its own zmq context; no socket yet). INVALID_ARGUMENT
+  // for nonsensical options (non-positive sizes, max_message_bytes >= 2 GiB).
+  static absl::StatusOr<std::unique_ptr<ZmqTransport>> Create(
+      const ZmqTransportOptions& options);
+
+  // Closes every socket the I/O thread owns. Channels stay usable until
+  // their own destruction (the connection to their peer is unaffected).
+  ~ZmqTransport() override;
+
+  ZmqTransport(const ZmqTransport&) = delete;
+  ZmqTransport& operator=(const ZmqTransport&) = delete;
+
+  // See Transport. Also FAILED_PRECONDITION on a second Listen.
+  absl::StatusOr<std::string> Listen(const std::string& endpoint) override;
+  // See Transport. INVALID_ARGUMENT for anything but a concrete
+  // tcp://HOST:PORT or ipc://PATH; RESOURCE_EXHAUSTED when oversized or the
+  // peer's send queue is full; UNAVAILABLE if the socket cannot be made.
+  absl::Status Send(const std::string& peer_endpoint, const wire::Envelope& envelope) override;
+  // See Transport. NOT_FOUND if the connection is gone (or `path` did not
+  // come from this transport); FAILED_PRECONDITION before Listen;
+  // RESOURCE_EXHAUSTED when oversized or that connection's queue is full.
+  absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) override;
+  void Disconnect(const std::string& peer_endpoint) override;
+  // See Transport. Delivers at most a few thousand envelopes per connection
+  // per call; if more are waiting the next Poll returns at once. Frames
+  // that fail to decode are dropped and reported through OnBadInput. The
+  // handler may call Send/Reply/Disconnect re-entrantly.
+  void Poll(absl::Duration timeout, InboundHandler& handler) override;
+  void Wake() override;
+  // See Transport. The Channel's Recv returns UNAVAILABLE once its
+  // connection is lost or not made within connect_timeout (after handing
+  // out any envelopes that arrived before); its Send then fails likewise.
+  absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint) override;
+
+ private:
+  class Impl;
+  explicit ZmqTransport(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace polis::bus
+
+#endif  // POLIS_BUS_ZMQ_TRANSPORT_H_

@@ -1,0 +1,179 @@
+// node/behaviour.h — what a process is to the node that runs it.
+//
+// A process is a Behaviour (its code and state) plus a mailbox, run by the
+// node's scheduler one message at a time. GenServer (genserver/) and
+// Supervisor are Behaviours; users normally derive from GenServer, not from
+// this interface.
+//
+// ProcessContext is the process's handle on its node, passed to every hook.
+// It is valid for the life of the process and may be used only from the
+// process's own hooks (one thread at a time; never stored elsewhere).
+//
+// Example (a behaviour that answers every call with its own request):
+//   class Echo : public polis::Behaviour {
+//     polis::Task<absl::Status> OnStart(polis::ProcessContext&) override { co_return absl::OkStatus(); }
+//     polis::Task<absl::Status> OnMessage(polis::ProcessContext& ctx, polis::Incoming& in) override {
+//       if (in.kind == polis::wire::KIND_CALL) ctx.ReplyRaw(in.from, absl::OkStatus(), in.message);
+//       co_return absl::OkStatus();
+//     }
+//     void OnTerminate(polis::ProcessContext&, const absl::Status&) override {}
+//     polis::wire::ServerDescription Describe() const override { return {}; }
+//   };
+#ifndef POLIS_NODE_BEHAVIOUR_H_
+#define POLIS_NODE_BEHAVIOUR_H_
+
+#include <coroutine>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "node/message.h"
+#include "node/task.h"
+#include "polis/envelope.pb.h"
+
+namespace polis {
+
+class Node;
+class Behaviour;
+namespace internal {
+class Process;
+class CallSlot;
+}  // namespace internal
+
+struct SpawnOptions {
+  // Name to register; empty for an anonymous process. ALREADY_EXISTS if the
+  // name is taken anywhere in the cluster the node knows of.
+  std::string name;
+  // Server kind, for descriptions and tools ("counter"); informational.
+  std::string kind;
+};
+
+// co_await-able result of a call made from inside a handler.
+class CallAwaiter {
+ public:
+  CallAwaiter(internal::Process* self, Target target, Message request, absl::Duration timeout);
+  CallAwaiter(CallAwaiter&&) = default;
+  ~CallAwaiter();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  absl::StatusOr<Message> await_resume();
+
+ private:
+  internal::Process* self_;
+  Target target_;
+  Message request_;
+  absl::Duration timeout_;
+  std::shared_ptr<internal::CallSlot> slot_;
+  absl::Status immediate_;  // Set when the call failed before suspending.
+};
+
+// co_await-able result of spawning a process from inside a handler: resumes
+// when the child's Init has finished.
+class SpawnAwaiter {
+ public:
+  SpawnAwaiter(internal::Process* self, std::unique_ptr<Behaviour> behaviour,
+               SpawnOptions options);
+  SpawnAwaiter(SpawnAwaiter&&) = default;
+  ~SpawnAwaiter();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  absl::StatusOr<Pid> await_resume();
+
+ private:
+  internal::Process* self_;
+  std::unique_ptr<Behaviour> behaviour_;
+  SpawnOptions options_;
+  std::shared_ptr<internal::CallSlot> slot_;
+  absl::Status immediate_;
+};
+
+class ProcessContext {
+ public:
+  explicit ProcessContext(internal::Process* p) : p_(p) {}
+
+  const Pid& self() const;
+  // Registered name, or "" for an anonymous process.
+  const std::string& name() const;
+  Node& node() const;
+  // Trace context of the message being handled.
+  const TraceContext& trace() const;
+
+  // Calls `target` and suspends this process until the reply, an error, or
+  // `timeout`. co_await the result: absl::StatusOr<Message>. Errors:
+  // NOT_FOUND (no such name, at once), DEADLINE_EXCEEDED, UNAVAILABLE (node
+  // down), the server's own error, ABORTED/INTERNAL if the server failed.
+  CallAwaiter CallRaw(Target target, const google::protobuf::Message& request,
+                      absl::Duration timeout = kDefaultCallTimeout);
+
+  // Fire-and-forget to HandleCast / HandleInfo. NOT_FOUND if the name is
+  // unknown; OK does not mean the message was handled (at-most-once).
+  absl::Status Cast(Target target, const google::protobuf::Message& message);
+  absl::Status Send(Target target, const google::protobuf::Message& message);
+
+  // Delivers `message` as info to `target` (by default this process) after
+  // `delay`. The timer lives on this node; it dies with this process.
+  absl::StatusOr<TimerRef> SendAfter(absl::Duration delay,
+                                     const google::protobuf::Message& message);
+  absl::StatusOr<TimerRef> SendAfter(absl::Duration delay, Target target,
+                                     const google::protobuf::Message& message);
+  // True if the timer was pending and is now cancelled; false if it already
+  // fired, was cancelled, or is not this process's.
+  bool CancelTimer(TimerRef timer);
+
+  // Replies to a call (now, or later for a deferred reply). OK to call once
+  // per From; later replies are dropped. A non-OK `status` sends that error.
+  void ReplyRaw(const From& from, const absl::Status& status, const Message& reply);
+
+  // Watches `target`: when it ends, this process receives a
+  // wire::ProcessDown info message with the returned reference. A target
+  // that does not exist yields ProcessDown at once (code NOT_FOUND).
+  uint64_t Monitor(const Pid& target);
+  void Demonitor(uint64_t monitor_ref);
+
+  // Starts a child process; co_await gives its Pid once its Init finished,
+  // or Init's error.
+  SpawnAwaiter Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options = {});
+
+  // Stops this process once the running hook returns: Terminate runs with
+  // `reason` (OK = normal stop) and the name is released.
+  void Stop(absl::Status reason = absl::OkStatus());
+
+ private:
+  internal::Process* p_;
+};
+
+class Behaviour {
+ public:
+  virtual ~Behaviour() = default;
+
+  // First hook, before any message. A non-OK result (or an exception) ends
+  // the process: OnTerminate runs, Spawn returns the error.
+  virtual Task<absl::Status> OnStart(ProcessContext& ctx) = 0;
+
+  // One message. For KIND_CALL the behaviour replies via ctx.ReplyRaw (now
+  // or later). A non-OK result or an exception fails the process: the caller
+  // of the call being handled gets that error, Terminate runs, the name is
+  // released, monitors get ProcessDown. Nothing else is affected.
+  // `in` may be moved from.
+  virtual Task<absl::Status> OnMessage(ProcessContext& ctx, Incoming& in) = 0;
+
+  // Always runs exactly once when the process ends (normal stop, failure,
+  // shutdown, after a failed Init too). Must not block; exceptions are
+  // caught and logged.
+  virtual void OnTerminate(ProcessContext& ctx, const absl::Status& reason) = 0;
+
+  // The message types this process accepts and their .proto files.
+  virtual wire::ServerDescription Describe() const = 0;
+
+  // Whether a call/cast/info payload of `type` may be delivered; others are
+  // refused by the runtime with INVALID_ARGUMENT (calls) or dropped and
+  // logged (casts, info). Default: everything.
+  virtual bool Accepts(wire::Kind kind, const std::string& type) const { return true; }
+};
+
+}  // namespace polis
+
+#endif  // POLIS_NODE_BEHAVIOUR_H_

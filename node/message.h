@@ -1,0 +1,141 @@
+// node/message.h — the small value types of the process API.
+//
+//   Pid       a process's identity: node name + number, printable as <node.N>.
+//   Target    whom a message is for: a registered name or a Pid.
+//   Message   a received payload: protobuf type name + serialized bytes,
+//             parsed on demand (like google.protobuf.Any).
+//   From      the caller of a call, kept by a server to reply (now or later).
+//   TimerRef  a pending SendAfter, for CancelTimer.
+//   Incoming  one message as a process's handler sees it.
+//
+// Thread-safety: plain values; safe to copy and move between threads.
+//
+// Example:
+//   absl::StatusOr<CounterRequest> req = message.As<CounterRequest>();
+//   if (!req.ok()) co_return req.status();   // INVALID_ARGUMENT: wrong type
+#ifndef POLIS_NODE_MESSAGE_H_
+#define POLIS_NODE_MESSAGE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "google/protobuf/message.h"
+#include "polis/envelope.pb.h"
+
+namespace polis {
+
+inline constexpr absl::Duration kDefaultCallTimeout = absl::Seconds(5);
+
+struct Pid {
+  std::string node;  // Name of the node the process runs on.
+  uint64_t id = 0;   // 0 = no process (e.g. a plain thread's call).
+
+  bool valid() const { return id != 0; }
+  std::string ToString() const { return absl::StrCat("<", node, ".", id, ">"); }
+  friend bool operator==(const Pid&, const Pid&) = default;
+  template <typename H>
+  friend H AbslHashValue(H h, const Pid& p) {
+    return H::combine(std::move(h), p.node, p.id);
+  }
+};
+
+// A registered name (string) or a Pid. Implicit from both, so that every
+// API taking a Target accepts either.
+class Target {
+ public:
+  Target(std::string_view name) : v_(std::string(name)) {}  // NOLINT
+  Target(const char* name) : v_(std::string(name)) {}       // NOLINT
+  Target(const std::string& name) : v_(name) {}             // NOLINT
+  Target(Pid pid) : v_(std::move(pid)) {}                   // NOLINT
+
+  bool is_name() const { return std::holds_alternative<std::string>(v_); }
+  const std::string& name() const { return std::get<std::string>(v_); }
+  const Pid& pid() const { return std::get<Pid>(v_); }
+  std::string ToString() const {
+    return is_name() ? absl::StrCat("\"", name(), "\"") : pid().ToString();
+  }
+
+ private:
+  std::variant<std::string, Pid> v_;
+};
+
+// A payload as received: type name + bytes.
+class Message {
+ public:
+  Message() = default;
+  Message(std::string type, std::string bytes)
+      : type_(std::move(type)), bytes_(std::move(bytes)) {}
+
+  // Serializes `m` (its full protobuf name becomes the type).
+  static Message From(const google::protobuf::Message& m);
+
+  const std::string& type() const { return type_; }
+  const std::string& bytes() const { return bytes_; }
+  std::string& mutable_bytes() { return bytes_; }
+
+  template <typename M>
+  bool Is() const {
+    return type_ == M::descriptor()->full_name();
+  }
+
+  // Parses the payload as M. INVALID_ARGUMENT if the payload is of another
+  // type or does not parse.
+  template <typename M>
+  absl::StatusOr<M> As() const {
+    M m;
+    absl::Status s = UnpackTo(m);
+    if (!s.ok()) return s;
+    return m;
+  }
+
+  // Parses into `m` (whose type must match). INVALID_ARGUMENT otherwise.
+  absl::Status UnpackTo(google::protobuf::Message& m) const;
+
+ private:
+  std::string type_;
+  std::string bytes_;
+};
+
+// The caller of a call. Copy it out of HandleCall to reply later (a deferred
+// reply). Replying twice, or to a caller that gave up, is harmless: the
+// second reply / late reply is dropped.
+struct From {
+  std::string node;         // Caller's node name.
+  uint64_t pid = 0;         // Caller process, 0 for a plain thread.
+  uint64_t ref = 0;         // Correlation reference of the call.
+  std::string return_path;  // Transport connection to reply on, if any.
+  absl::Time deadline = absl::InfiniteFuture();  // When the caller gives up.
+
+  bool valid() const { return ref != 0; }
+};
+
+struct TimerRef {
+  uint64_t id = 0;
+  bool valid() const { return id != 0; }
+};
+
+// Trace context carried by every envelope (W3C trace-context compatible).
+struct TraceContext {
+  std::string trace_id;         // 16 bytes, or empty when not traced.
+  uint64_t span_id = 0;         // Span of the message being handled.
+  uint64_t parent_span_id = 0;  // Span that caused it.
+};
+
+// One message as a handler sees it.
+struct Incoming {
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  Message message;
+  Pid sender;          // Sending process (id 0 for a plain thread).
+  From from;           // Set for KIND_CALL.
+  TraceContext trace;  // Trace context of this message.
+};
+
+}  // namespace polis
+
+#endif  // POLIS_NODE_MESSAGE_H_
