@@ -7,8 +7,8 @@
 // Thread-safety: macros only; no state.
 //
 // Example:
-//   absl::StatusOr<int> Parse(std::string_view s);
-//   absl::Status Use(std::string_view s) {
+//   absl::StatusOr<int> Parse(absl::string_view s);
+//   absl::Status Use(absl::string_view s) {
 //     POLIS_ASSIGN_OR_RETURN(int n, Parse(s));
 //     POLIS_RETURN_IF_ERROR(Check(n));
 //     return absl::OkStatus();

@@ -90,6 +90,26 @@ class SpawnAwaiter {
   absl::Status immediate_;
 };
 
+// co_await-able end of another process, from inside a handler: resumes when
+// the target has ended (its Terminate ran) or was killed after the timeout.
+class StopAwaiter {
+ public:
+  StopAwaiter(internal::Process* self, Pid target, absl::Status reason, absl::Duration timeout);
+  StopAwaiter(StopAwaiter&&) = default;
+  ~StopAwaiter();
+  bool await_ready();
+  bool await_suspend(std::coroutine_handle<> h);
+  absl::Status await_resume();
+
+ private:
+  internal::Process* self_;
+  Pid target_;
+  absl::Status reason_;
+  absl::Duration timeout_;
+  std::shared_ptr<internal::CallSlot> slot_;
+  absl::Status immediate_;
+};
+
 class ProcessContext {
  public:
   explicit ProcessContext(internal::Process* p) : p_(p) {}
@@ -136,6 +156,13 @@ class ProcessContext {
   // Starts a child process; co_await gives its Pid once its Init finished,
   // or Init's error.
   SpawnAwaiter Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options = {});
+
+  // Stops local process `target` with `reason` and resumes when it has
+  // ended (its Terminate ran). If it does not end within `timeout` it is
+  // killed (name released, never runs again) and the result is
+  // DEADLINE_EXCEEDED. NOT_FOUND if no such local process. co_await it.
+  StopAwaiter StopProcess(const Pid& target, absl::Status reason = absl::OkStatus(),
+                          absl::Duration timeout = absl::Seconds(5));
 
   // Stops this process once the running hook returns: Terminate runs with
   // `reason` (OK = normal stop) and the name is released.

@@ -10,16 +10,16 @@
 namespace polis::bus::internal {
 namespace {
 
-absl::Status Bad(std::string_view endpoint, std::string_view why) {
+absl::Status Bad(absl::string_view endpoint, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("bad endpoint \"", endpoint, "\": ", why,
                                                  " (expected tcp://HOST:PORT or ipc://PATH)"));
 }
 
-absl::Status ValidateTcp(std::string_view endpoint, std::string_view rest, EndpointUse use) {
+absl::Status ValidateTcp(absl::string_view endpoint, absl::string_view rest, EndpointUse use) {
   const size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) return Bad(endpoint, "no port");
-  std::string_view host = rest.substr(0, colon);
-  std::string_view port = rest.substr(colon + 1);
+  if (colon == absl::string_view::npos) return Bad(endpoint, "no port");
+  absl::string_view host = rest.substr(0, colon);
+  absl::string_view port = rest.substr(colon + 1);
   if (host.empty()) return Bad(endpoint, "empty host");
   for (char c : host) {
     if (absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '/') {
@@ -46,12 +46,12 @@ absl::Status ValidateTcp(std::string_view endpoint, std::string_view rest, Endpo
 
 }  // namespace
 
-absl::Status ValidateEndpoint(std::string_view endpoint, EndpointUse use) {
+absl::Status ValidateEndpoint(absl::string_view endpoint, EndpointUse use) {
   if (absl::StartsWith(endpoint, "tcp://")) {
     return ValidateTcp(endpoint, endpoint.substr(6), use);
   }
   if (absl::StartsWith(endpoint, "ipc://")) {
-    std::string_view path = endpoint.substr(6);
+    absl::string_view path = endpoint.substr(6);
     if (path.empty()) return Bad(endpoint, "empty ipc path");
     if (path == "*" && use == EndpointUse::kConnect) {
       return Bad(endpoint, "a wildcard ipc path can only be bound");

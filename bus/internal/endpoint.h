@@ -12,7 +12,7 @@
 #ifndef POLIS_BUS_INTERNAL_ENDPOINT_H_
 #define POLIS_BUS_INTERNAL_ENDPOINT_H_
 
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 
@@ -22,7 +22,7 @@ enum class EndpointUse { kBind, kConnect };
 
 // OK if `endpoint` is usable for `use`; otherwise INVALID_ARGUMENT naming the
 // endpoint and what is wrong with it.
-absl::Status ValidateEndpoint(std::string_view endpoint, EndpointUse use);
+absl::Status ValidateEndpoint(absl::string_view endpoint, EndpointUse use);
 
 }  // namespace polis::bus::internal
 

@@ -14,7 +14,7 @@
 
 namespace polis::bus::internal {
 
-absl::Status ZmqErrorToStatus(int err, std::string_view what) {
+absl::Status ZmqErrorToStatus(int err, absl::string_view what) {
   std::string msg = absl::StrCat(what, ": ", zmq_strerror(err));
   switch (err) {
     case EAGAIN:
@@ -45,7 +45,7 @@ absl::StatusOr<zmq::message_t> EncodeMessage(const wire::Envelope& envelope,
 }
 
 absl::Status SendNoWait(zmq::socket_t& socket, zmq::message_t& msg, zmq::send_flags flags,
-                        std::string_view what) {
+                        absl::string_view what) {
   try {
     if (socket.send(msg, flags | zmq::send_flags::dontwait)) return absl::OkStatus();
     return absl::ResourceExhaustedError(absl::StrCat(what, ": send queue full"));

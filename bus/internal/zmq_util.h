@@ -13,7 +13,7 @@
 #define POLIS_BUS_INTERNAL_ZMQ_UTIL_H_
 
 #include <atomic>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include <zmq.hpp>
 
@@ -26,7 +26,7 @@
 namespace polis::bus::internal {
 
 // Maps a libzmq errno to a status code by what the caller should do next.
-absl::Status ZmqErrorToStatus(int err, std::string_view what);
+absl::Status ZmqErrorToStatus(int err, absl::string_view what);
 
 // Serializes `envelope` straight into a new message (one allocation).
 // RESOURCE_EXHAUSTED if it is over `max_envelope_bytes`.
@@ -37,7 +37,7 @@ absl::StatusOr<zmq::message_t> EncodeMessage(const wire::Envelope& envelope,
 // NOT_FOUND if a ROUTER_MANDATORY socket has no such peer, other errors
 // mapped by ZmqErrorToStatus. `what` names the destination for messages.
 absl::Status SendNoWait(zmq::socket_t& socket, zmq::message_t& msg, zmq::send_flags flags,
-                        std::string_view what);
+                        absl::string_view what);
 
 // Options common to every polis socket (HWMs, linger, max size, heartbeats).
 void ApplyCommonOptions(zmq::socket_t& socket, const ZmqTransportOptions& options);

@@ -1,0 +1,74 @@
+// bus/internal/connection_monitor.h — watches one connecting socket through
+// a libzmq socket monitor and says when its connection is lost.
+//
+// The monitored socket emits events on an inproc PAIR that this class reads.
+// "Up" means the ZMTP handshake succeeded. "Down" (reported once) means:
+// the connection was lost (ZMQ_EVENT_DISCONNECTED — a killed peer process
+// shows up here within milliseconds on loopback, a heartbeat timeout too),
+// a handshake failed, or the socket was not up by its connect deadline.
+//
+// Thread-safety: none. Owned by the thread that owns the monitored socket,
+// which must outlive this object (declare the monitor after the socket).
+//
+// Example:
+//   POLIS_ASSIGN_OR_RETURN(auto mon, ConnectionMonitor::Attach(ctx, dealer, ep, deadline));
+//   dealer.connect(ep);
+//   ... poll mon->events_socket() ...
+//   absl::Status s = mon->ReadEvents(absl::Now());   // UNAVAILABLE once down
+#ifndef POLIS_BUS_INTERNAL_CONNECTION_MONITOR_H_
+#define POLIS_BUS_INTERNAL_CONNECTION_MONITOR_H_
+
+#include <memory>
+#include <string>
+
+#include <zmq.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace polis::bus::internal {
+
+class ConnectionMonitor {
+ public:
+  // Starts monitoring `socket` (call before it connects, so no event is
+  // missed). `endpoint` is only used in messages. `connect_deadline`: the
+  // time by which the handshake must have succeeded.
+  static absl::StatusOr<std::unique_ptr<ConnectionMonitor>> Attach(zmq::context_t& context,
+                                                                   zmq::socket_t& socket,
+                                                                   std::string endpoint,
+                                                                   absl::Time connect_deadline);
+  // Stops the monitor; the monitored socket must still be open.
+  ~ConnectionMonitor();
+  ConnectionMonitor(const ConnectionMonitor&) = delete;
+  ConnectionMonitor& operator=(const ConnectionMonitor&) = delete;
+
+  // The socket to poll for ZMQ_POLLIN; then call ReadEvents.
+  zmq::socket_t& events_socket() { return events_; }
+
+  // Reads every pending event and checks the deadline against `now`.
+  // OK while the connection is up or still being made; UNAVAILABLE (with
+  // the reason) once it is down, and from then on.
+  absl::Status ReadEvents(absl::Time now);
+
+  // When the next deadline check is due (InfiniteFuture once up or down).
+  absl::Time deadline() const { return up_ || !down_.ok() ? absl::InfiniteFuture() : deadline_; }
+
+  bool down() const { return !down_.ok(); }
+
+ private:
+  ConnectionMonitor(zmq::socket_t& socket, zmq::socket_t events, std::string endpoint,
+                    absl::Time deadline);
+  void OnEvent(uint16_t event, uint32_t value);
+
+  zmq::socket_t& socket_;
+  zmq::socket_t events_;
+  const std::string endpoint_;
+  const absl::Time deadline_;
+  bool up_ = false;
+  absl::Status down_;
+};
+
+}  // namespace polis::bus::internal
+
+#endif  // POLIS_BUS_INTERNAL_CONNECTION_MONITOR_H_
