@@ -1,0 +1,51 @@
+// examples/counter.h — the `counter` server: an integer you add to.
+//
+// Requests are polis.examples.CounterRequest (examples.proto):
+//   call add n      -> CounterReply{value: new value}
+//   call get        -> CounterReply{value}
+//   call crash      -> the handler throws; the caller gets the error at once,
+//                      Terminate runs and the name is released
+//   call add_later  -> schedules, with SendAfter, an `add` to a counter
+//                      (itself or another, local or remote) after a delay;
+//                      replies the current value
+//   cast / info     -> add and add_later as above, without a reply
+// Registered as server kind "counter"; args (google.protobuf.Struct):
+// {"initial": N} sets the starting value (default 0).
+//
+// Thread-safety: a GenServer; its state is touched only by its own hooks.
+// Talk to it through the Node client API.
+//
+// Example:
+//   node->Spawn(std::make_unique<polis::examples::Counter>(10), {.name = "c"});
+//   CounterRequest req; req.set_add(5);
+//   node->Call<CounterReply>("c", req);   // value: 15
+#ifndef POLIS_EXAMPLES_COUNTER_H_
+#define POLIS_EXAMPLES_COUNTER_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "examples/examples.pb.h"
+#include "genserver/genserver.h"
+
+namespace polis::examples {
+
+class Counter : public GenServer {
+ public:
+  explicit Counter(int64_t initial = 0);
+
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& request, const From& from) override;
+  Task<absl::Status> HandleCast(const Message& message) override;
+  Task<absl::Status> HandleInfo(const Message& message) override;
+
+ private:
+  // Applies `req` (any op); returns the value to reply with. Throws for crash.
+  absl::StatusOr<int64_t> Apply(const CounterRequest& req);
+
+  int64_t value_;
+};
+
+}  // namespace polis::examples
+
+#endif  // POLIS_EXAMPLES_COUNTER_H_

@@ -1,0 +1,141 @@
+// examples/counter_test.cc — the counter server on a local node.
+#include "examples/counter.h"
+
+#include <memory>
+
+#include "absl/synchronization/notification.h"
+#include "genserver/server_kinds.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "node/node.h"
+#include "tests/status_matchers.h"
+
+namespace polis::examples {
+namespace {
+
+using ::polis::testing::IsOk;
+using ::polis::testing::StatusIs;
+using ::testing::HasSubstr;
+
+CounterRequest Add(int64_t n) {
+  CounterRequest r;
+  r.set_add(n);
+  return r;
+}
+CounterRequest Get() {
+  CounterRequest r;
+  r.mutable_get();
+  return r;
+}
+
+class CounterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto node = Node::Create({.name = "t", .scheduler_threads = 2});
+    ASSERT_THAT(node, IsOk());
+    node_ = std::move(*node);
+  }
+  int64_t Value(const std::string& name) {
+    absl::StatusOr<CounterReply> r = node_->Call<CounterReply>(name, Get());
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? r->value() : -1;
+  }
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(CounterTest, AddReturnsTheNewValueAndGetReadsIt) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", Add(5));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 5);
+  EXPECT_EQ(node_->Call<CounterReply>("c", Add(-2))->value(), 3);
+  EXPECT_EQ(Value("c"), 3);
+}
+
+TEST_F(CounterTest, CastAddsWithoutReply) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(node_->Cast("c", Add(1)), IsOk());
+  // Messages from one sender keep their order: the call sees every cast.
+  EXPECT_EQ(Value("c"), 10);
+}
+
+TEST_F(CounterTest, KindTakesAnInitialValue) {
+  google::protobuf::Struct args;
+  (*args.mutable_fields())["initial"].set_number_value(41);
+  auto server = ServerKinds::Create("counter", args);
+  ASSERT_THAT(server, IsOk());
+  ASSERT_THAT(node_->Spawn(std::move(*server), {.name = "c", .kind = "counter"}), IsOk());
+  EXPECT_EQ(node_->Call<CounterReply>("c", Add(1))->value(), 42);
+}
+
+TEST_F(CounterTest, KindRefusesBadArgs) {
+  google::protobuf::Struct args;
+  (*args.mutable_fields())["initial"].set_string_value("x");
+  EXPECT_THAT(ServerKinds::Create("counter", args),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("initial")));
+  google::protobuf::Struct unknown;
+  (*unknown.mutable_fields())["bogus"].set_number_value(1);
+  EXPECT_THAT(ServerKinds::Create("counter", unknown),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus")));
+}
+
+TEST_F(CounterTest, CrashFailsTheCallAndReleasesTheName) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  CounterRequest crash;
+  crash.mutable_crash();
+  absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", crash);
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("counter crashed on request"));
+  EXPECT_THAT(node_->Call<CounterReply>("c", Get()), StatusIs(absl::StatusCode::kNotFound));
+  // The name is free again.
+  EXPECT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+}
+
+TEST_F(CounterTest, EmptyRequestIsInvalidAndTheServerKeepsRunning) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(7), {.name = "c"}), IsOk());
+  EXPECT_THAT(node_->Call<CounterReply>("c", CounterRequest()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(Value("c"), 7);
+}
+
+// Watches a counter from outside: a GenServer that forwards the info it
+// gets to a notification, so the test waits without sleeping.
+class AddWatcher : public GenServer {
+ public:
+  explicit AddWatcher(absl::Notification* done) : done_(done) { AcceptInfo<CounterRequest>(); }
+  Task<absl::Status> HandleInfo(const Message& m) override {
+    auto req = m.As<CounterRequest>();
+    if (req.ok() && req->add() == 5) done_->Notify();
+    co_return absl::OkStatus();
+  }
+
+ private:
+  absl::Notification* done_;
+};
+
+TEST_F(CounterTest, AddLaterDeliversAnAddToAnotherServerByName) {
+  absl::Notification done;
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<AddWatcher>(&done), {.name = "w"}), IsOk());
+  CounterRequest later;
+  later.mutable_add_later()->set_n(5);
+  later.mutable_add_later()->set_delay_ms(20);
+  later.mutable_add_later()->set_target("w");
+  EXPECT_EQ(node_->Call<CounterReply>("c", later)->value(), 0);
+  EXPECT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+}
+
+TEST_F(CounterTest, AddLaterWithoutTargetAddsToItself) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  CounterRequest later;
+  later.mutable_add_later()->set_n(3);
+  ASSERT_THAT(node_->Call<CounterReply>("c", later), IsOk());
+  // A delay of 0 queues the info at once; poll until it has been handled.
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (Value("c") != 3 && absl::Now() < deadline) {
+  }
+  EXPECT_EQ(Value("c"), 3);
+}
+
+}  // namespace
+}  // namespace polis::examples
