@@ -1,0 +1,162 @@
+// bus/frame_codec_test.cc — round trips and every refusal of DecodeFrame.
+#include "bus/frame_codec.h"
+
+#include <string>
+
+#include "google/protobuf/util/message_differencer.h"
+#include "bus/transport.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace polis::bus {
+namespace {
+
+using ::polis::testing::IsOk;
+using ::polis::testing::StatusIs;
+
+wire::Envelope FullEnvelope() {
+  wire::Envelope e;
+  e.set_version(kWireVersion);
+  e.set_kind(wire::KIND_CALL);
+  e.set_type("polis.examples.CounterRequest");
+  e.mutable_sender()->set_node("a");
+  e.mutable_sender()->set_pid(7);
+  e.mutable_recipient()->set_name("counter");
+  e.set_payload(std::string(100, '\x01'));
+  e.set_trace_id(std::string(16, 't'));
+  e.set_span_id(0x1122334455667788);
+  e.set_parent_span_id(42);
+  e.set_ref(99);
+  e.mutable_reply_to()->set_pid(7);
+  e.set_timeout_us(5'000'000);
+  e.set_status_code(3);
+  e.set_status_message("bad");
+  return e;
+}
+
+std::string Encode(const wire::Envelope& e) {
+  std::string frame;
+  EXPECT_THAT(EncodeFrame(e, kDefaultMaxMessageBytes, &frame), IsOk());
+  return frame;
+}
+
+absl::Status Decode(const std::string& frame, int64_t max = kDefaultMaxMessageBytes) {
+  wire::Envelope out;
+  return DecodeFrame(frame.data(), frame.size(), max, &out);
+}
+
+TEST(FrameCodecTest, RoundTripKeepsEveryField) {
+  const wire::Envelope in = FullEnvelope();
+  const std::string frame = Encode(in);
+  wire::Envelope out;
+  ASSERT_THAT(DecodeFrame(frame.data(), frame.size(), kDefaultMaxMessageBytes, &out), IsOk());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in, out));
+}
+
+TEST(FrameCodecTest, EncodesIntoCallerBufferWithTheDocumentedHeader) {
+  const wire::Envelope in = FullEnvelope();
+  absl::StatusOr<size_t> size = FrameSize(in, kDefaultMaxMessageBytes);
+  ASSERT_THAT(size, IsOk());
+  EXPECT_EQ(*size, kFrameHeaderBytes + in.ByteSizeLong());
+  std::string buf(*size, '\0');
+  EncodeFrameTo(in, *size, buf.data());
+  EXPECT_EQ(buf, Encode(in));
+  const size_t body = *size - kFrameHeaderBytes;
+  EXPECT_EQ(static_cast<uint8_t>(buf[0]), 'P');
+  EXPECT_EQ(static_cast<uint8_t>(buf[1]), 'L');
+  EXPECT_EQ(static_cast<uint8_t>(buf[2]), 1);  // wire version
+  EXPECT_EQ(static_cast<uint8_t>(buf[3]), 0);  // flags
+  EXPECT_EQ(static_cast<uint8_t>(buf[4]), body & 0xFF);  // little-endian length
+  EXPECT_EQ(static_cast<uint8_t>(buf[5]), (body >> 8) & 0xFF);
+  EXPECT_EQ(static_cast<uint8_t>(buf[6]), 0);
+  EXPECT_EQ(static_cast<uint8_t>(buf[7]), 0);
+}
+
+TEST(FrameCodecTest, EmptyEnvelopeIsJustAHeaderAndGetsTheVersion) {
+  const std::string frame = Encode(wire::Envelope());
+  EXPECT_EQ(frame.size(), kFrameHeaderBytes);
+  wire::Envelope out;
+  ASSERT_THAT(DecodeFrame(frame.data(), frame.size(), 100, &out), IsOk());
+  EXPECT_EQ(out.version(), kWireVersion);
+}
+
+TEST(FrameCodecTest, EncodeRefusesOversizedBeforeWriting) {
+  wire::Envelope e;
+  e.set_payload(std::string(200, 'x'));
+  std::string frame = "untouched";
+  EXPECT_THAT(EncodeFrame(e, 100, &frame), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(frame, "untouched");
+  EXPECT_THAT(FrameSize(e, 100), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(FrameSize(e, e.ByteSizeLong()), IsOk());  // the limit is inclusive
+}
+
+TEST(FrameCodecTest, DecodeRefusesOversized) {
+  wire::Envelope e;
+  e.set_payload(std::string(200, 'x'));
+  EXPECT_THAT(Decode(Encode(e), 100), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST(FrameCodecTest, DecodeRefusesShortFrames) {
+  EXPECT_THAT(Decode(""), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(Decode(std::string("PL\x01\x00\x00\x00\x00", 7)),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameCodecTest, DecodeRefusesWrongMagic) {
+  std::string frame = Encode(FullEnvelope());
+  frame[0] = 'X';
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decode("hello world, not polis"), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FrameCodecTest, DecodeRefusesUnknownWireVersion) {
+  std::string frame = Encode(FullEnvelope());
+  frame[2] = 2;
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kFailedPrecondition));
+  frame[2] = 0;
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(FrameCodecTest, DecodeRefusesUnknownEnvelopeVersion) {
+  wire::Envelope e = FullEnvelope();
+  e.set_version(7);
+  EXPECT_THAT(Decode(Encode(e)), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(FrameCodecTest, DecodeRefusesUnknownFlags) {
+  std::string frame = Encode(FullEnvelope());
+  frame[3] = 0x01;
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FrameCodecTest, DecodeRefusesTruncatedAndTrailingBytes) {
+  const std::string frame = Encode(FullEnvelope());
+  EXPECT_THAT(Decode(frame.substr(0, frame.size() - 1)), StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(Decode(frame + "x"), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameCodecTest, DecodeRefusesUnparsableBody) {
+  // Field 1 with wire type 7, which does not exist.
+  std::string frame("PL\x01\x00\x02\x00\x00\x00\x0F\x00", 10);
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kDataLoss));
+  // A length-delimited field claiming more bytes than there are.
+  frame = std::string("PL\x01\x00\x02\x00\x00\x00\x32\x7F", 10);
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameCodecTest, NoPrefixOrBitFlipCrashes) {
+  const std::string frame = Encode(FullEnvelope());
+  for (size_t n = 0; n < frame.size(); ++n) {
+    EXPECT_FALSE(Decode(frame.substr(0, n)).ok()) << n;
+  }
+  for (size_t i = 0; i < frame.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = frame;
+      flipped[i] ^= static_cast<char>(1 << bit);
+      (void)Decode(flipped);  // any status; must not crash
+    }
+  }
+}
+
+}  // namespace
+}  // namespace polis::bus
