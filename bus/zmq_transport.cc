@@ -43,7 +43,7 @@ class ZmqTransport::Impl {
  public:
   Impl(const ZmqTransportOptions& options, std::unique_ptr<WakeFd> wake)
       : options_(options),
-        context_(std::make_shared<zmq::context_t>(options.io_threads)),
+        context_(std::make_shared<zmq::context_t>(options.io_threads, options.max_sockets)),
         wake_(std::move(wake)) {}
 
   ~Impl() {
@@ -296,8 +296,9 @@ absl::StatusOr<std::unique_ptr<ZmqTransport>> ZmqTransport::Create(
     return absl::InvalidArgumentError("max_message_bytes must be in (0, 2 GiB)");
   }
   if (options.send_high_water_mark < 0 || options.receive_high_water_mark < 0 ||
-      options.io_threads <= 0) {
-    return absl::InvalidArgumentError("high-water marks must be >= 0, io_threads > 0");
+      options.io_threads <= 0 || options.max_sockets <= 0) {
+    return absl::InvalidArgumentError(
+        "high-water marks must be >= 0, io_threads and max_sockets > 0");
   }
   POLIS_ASSIGN_OR_RETURN(auto wake, WakeFd::Create());
   try {

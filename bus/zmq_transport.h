@@ -69,6 +69,9 @@ struct ZmqTransportOptions {
   absl::Duration linger = absl::Milliseconds(200);
   // libzmq I/O threads in this transport's context.
   int io_threads = 1;
+  // Socket limit of the context (ZMQ_MAX_SOCKETS; libzmq's default is 1023).
+  // Each peer and each Channel uses three (DEALER, monitor, monitor reader).
+  int max_sockets = 8192;
 };
 
 class ZmqTransport final : public Transport {
