@@ -5,7 +5,6 @@
 #include "genserver/supervisor.h"
 
 #include <map>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
