@@ -1,0 +1,41 @@
+// tools/bench.h — `polis bench local|remote`: the benchmarks of issues 2 and 3.
+//
+// Each prints one result per line: a JSON object with --json, else
+// "name: key=value ...". Remote figures are ratios against a raw ZeroMQ
+// baseline measured in the same run, interleaved (see ../shared/BASELINES.md:
+// these machines are too noisy for bare absolute numbers).
+//
+// Thread-safety: run one benchmark at a time per process.
+//
+// Example:
+//   polis bench local --json
+//   {"bench":"local_call","p50_us":1.9,"p99_us":4.2,"calls":20000}
+#ifndef POLIS_TOOLS_BENCH_H_
+#define POLIS_TOOLS_BENCH_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace polis::tools {
+
+// Hidden subcommand: the second process of `bench remote`.
+inline constexpr char kBenchPeerCommand[] = "bench-peer";
+
+// local_call, external_call, local_cast, spawn — on one node.
+absl::Status RunLocalBench(bool json);
+
+// remote_call (tcp, ipc), remote_cast, remote_call_pipelined — against a
+// second OS process (this binary re-executed as `bench-peer`), which is
+// always stopped before this returns.
+absl::Status RunRemoteBench(bool json);
+
+// The peer: `bench-peer --transport=tcp|ipc`. Serves a polis node and a raw
+// ZeroMQ echo, prints "ready POLIS_ENDPOINT ZMQ_ENDPOINT", and runs until
+// its stdin closes or SIGTERM.
+absl::Status RunBenchPeer(const std::vector<std::string>& args);
+
+}  // namespace polis::tools
+
+#endif  // POLIS_TOOLS_BENCH_H_

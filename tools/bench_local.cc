@@ -1,0 +1,138 @@
+// tools/bench_local.cc — `polis bench local`: the runtime on one node.
+//
+//   local_call     a GenServer calling another on the same node, one call in
+//                  flight: p50/p99 of each call.
+//   external_call  a plain thread calling a GenServer.
+//   local_cast     one GenServer casting to another, confirmed by a final call.
+//   spawn          100,000 idle named GenServers: time, and RSS growth each.
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "examples/echo.h"
+#include "node/node.h"
+#include "tools/bench.h"
+#include "tools/bench_servers.h"
+#include "tools/bench_stats.h"
+
+namespace polis::tools {
+namespace {
+
+constexpr int kWarmupCalls = 2000;
+constexpr int kCalls = 50000;
+constexpr int kCasts = 1000000;
+constexpr int kSpawns = 100000;
+
+absl::StatusOr<std::unique_ptr<Node>> BenchNode(const std::string& name) {
+  return Node::Create({.name = name});
+}
+
+// Runs `calls` calls from a CallLoop on `node` to `target`; the latencies.
+absl::StatusOr<std::vector<double>> RunCallLoop(Node& node, const std::string& target,
+                                                int calls) {
+  LoopResult result(1);
+  result.latencies_us.resize(1);
+  absl::StatusOr<Pid> loop = node.Spawn(std::make_unique<CallLoop>(target, &result, 0));
+  if (!loop.ok()) return loop.status();
+  if (absl::Status s = node.Cast(*loop, Count(calls)); !s.ok()) return s;
+  result.done.Wait();
+  (void)node.Stop(*loop);
+  absl::MutexLock lock(&result.mu);
+  if (!result.error.ok()) return result.error;
+  return std::move(result.latencies_us[0]);
+}
+
+absl::Status LocalCall(Node& node, bool json) {
+  if (auto warm = RunCallLoop(node, "pong", kWarmupCalls); !warm.ok()) return warm.status();
+  absl::StatusOr<std::vector<double>> lat = RunCallLoop(node, "pong", kCalls);
+  if (!lat.ok()) return lat.status();
+  BenchLine("local_call")
+      .Add("p50_us", Percentile(*lat, 0.50))
+      .Add("p99_us", Percentile(*lat, 0.99))
+      .Add("calls", kCalls)
+      .Print(json);
+  return absl::OkStatus();
+}
+
+absl::Status ExternalCall(Node& node, bool json) {
+  const google::protobuf::BytesValue payload = BenchPayload();
+  std::vector<double> lat;
+  lat.reserve(kCalls);
+  for (int i = 0; i < kWarmupCalls + kCalls; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<Message> reply = node.CallRaw("pong", payload);
+    if (!reply.ok()) return reply.status();
+    if (i >= kWarmupCalls) lat.push_back(MicrosSince(start));
+  }
+  BenchLine("external_call")
+      .Add("p50_us", Percentile(lat, 0.50))
+      .Add("p99_us", Percentile(lat, 0.99))
+      .Add("calls", kCalls)
+      .Print(json);
+  return absl::OkStatus();
+}
+
+absl::Status LocalCast(Node& node, bool json) {
+  LoopResult result(1);
+  absl::StatusOr<Pid> loop = node.Spawn(std::make_unique<CastLoop>("sink", &result));
+  if (!loop.ok()) return loop.status();
+  if (absl::Status s = node.Cast(*loop, Count(kCasts)); !s.ok()) return s;
+  result.done.Wait();
+  (void)node.Stop(*loop);
+  {
+    absl::MutexLock lock(&result.mu);
+    if (!result.error.ok()) return result.error;
+  }
+  if (result.confirmed != kCasts) {
+    return absl::InternalError(
+        absl::StrCat("local_cast: sink confirmed ", result.confirmed, " of ", kCasts, " casts"));
+  }
+  BenchLine("local_cast")
+      .Add("msgs_per_s", kCasts / (result.elapsed_us / 1e6))
+      .Add("casts", kCasts)
+      .Print(json);
+  return absl::OkStatus();
+}
+
+absl::Status Spawn(bool json) {
+  absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-spawn");
+  if (!node.ok()) return node.status();
+  const int64_t rss_before = ResidentBytes();
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < kSpawns; ++i) {
+    absl::StatusOr<Pid> pid =
+        (*node)->Spawn(std::make_unique<Idle>(), {.name = absl::StrCat("idle-", i)});
+    if (!pid.ok()) return pid.status();
+  }
+  const double seconds = MicrosSince(start) / 1e6;
+  const int64_t rss_after = ResidentBytes();
+  BenchLine("spawn")
+      .Add("count", kSpawns)
+      .Add("seconds", seconds)
+      .Add("bytes_per_server", static_cast<double>(rss_after - rss_before) / kSpawns)
+      .Print(json);
+  (*node)->Shutdown();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunLocalBench(bool json) {
+  {
+    absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-local");
+    if (!node.ok()) return node.status();
+    if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}); !s.ok()) {
+      return s.status();
+    }
+    if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}); !s.ok()) {
+      return s.status();
+    }
+    if (absl::Status s = LocalCall(**node, json); !s.ok()) return s;
+    if (absl::Status s = ExternalCall(**node, json); !s.ok()) return s;
+    if (absl::Status s = LocalCast(**node, json); !s.ok()) return s;
+  }
+  // Last, on a fresh node, so the RSS growth is the servers' alone.
+  return Spawn(json);
+}
+
+}  // namespace polis::tools

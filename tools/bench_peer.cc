@@ -1,0 +1,74 @@
+// tools/bench_peer.cc — `polis bench-peer`: the second process of
+// `polis bench remote`. Hosts a polis node (servers "pong": echo, "sink":
+// counts casts) and a raw ZeroMQ echo server on the same transport, prints
+//   ready POLIS_ENDPOINT ZMQ_ENDPOINT
+// and runs until its stdin closes (the parent went away) or SIGTERM/SIGINT.
+#include <signal.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "examples/echo.h"
+#include "node/node.h"
+#include "tools/args.h"
+#include "tools/bench.h"
+#include "tools/bench_servers.h"
+#include "tools/bench_zmq.h"
+
+namespace polis::tools {
+
+absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"transport", FlagKind::kValue}});
+  if (!args.ok()) return args.status();
+  const std::string transport = args->Get("transport", "tcp");
+  std::string polis_endpoint = "tcp://127.0.0.1:*";
+  std::string zmq_endpoint = "tcp://127.0.0.1:*";
+  if (transport == "ipc") {
+    polis_endpoint = absl::StrCat("ipc:///tmp/polis-bench-", getpid(), "-node");
+    zmq_endpoint = absl::StrCat("ipc:///tmp/polis-bench-", getpid(), "-zmq");
+  } else if (transport != "tcp") {
+    return absl::InvalidArgumentError(absl::StrCat("--transport: tcp or ipc, not ", transport));
+  }
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<Node>> node =
+      Node::Create({.name = absl::StrCat("bench-peer-", transport), .listen = polis_endpoint});
+  if (!node.ok()) return node.status();
+  if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}); !s.ok()) {
+    return s.status();
+  }
+  if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}); !s.ok()) {
+    return s.status();
+  }
+  absl::StatusOr<std::unique_ptr<ZmqEchoServer>> zmq = ZmqEchoServer::Start(zmq_endpoint);
+  if (!zmq.ok()) return zmq.status();
+  std::cout << "ready " << (*node)->endpoint() << " " << (*zmq)->endpoint() << std::endl;
+
+  // EOF on stdin: the parent is gone or done. Turn it into a SIGTERM.
+  std::thread stdin_watch([] {
+    char buffer[64];
+    while (read(STDIN_FILENO, buffer, sizeof(buffer)) > 0) {
+    }
+    kill(getpid(), SIGTERM);
+  });
+  stdin_watch.detach();
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  (*node)->Shutdown();
+  zmq->reset();
+  if (transport == "ipc") {
+    unlink(polis_endpoint.substr(6).c_str());
+    unlink(zmq_endpoint.substr(6).c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace polis::tools

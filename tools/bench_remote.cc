@@ -1,0 +1,201 @@
+// tools/bench_remote.cc — `polis bench remote`: polis between two OS
+// processes against a raw ZeroMQ baseline, interleaved in one run.
+//
+//   remote_call            one call in flight from a plain thread, 100-byte
+//                          payload, over tcp and over ipc: p50/p99 of both
+//                          and ratio_p50 = polis / zmq.
+//   remote_cast            a GenServer casting to a remote one, confirmed by
+//                          a final call, vs. one-way DEALER->ROUTER.
+//   remote_call_pipelined  100 GenServers calling a remote one at once, vs.
+//                          a DEALER keeping 100 requests in flight.
+// Each figure is the median over kRounds rounds; within a round the zmq and
+// polis runs alternate. The peer process is always stopped (ChildProcess).
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "node/node.h"
+#include "tools/bench.h"
+#include "tools/bench_servers.h"
+#include "tools/bench_stats.h"
+#include "tools/bench_zmq.h"
+#include "tools/child_process.h"
+
+namespace polis::tools {
+namespace {
+
+constexpr int kRounds = 3;
+constexpr int kWarmup = 1000;
+constexpr int kCallsPerRound = 5000;
+constexpr int kCastsPerRound = 200000;
+constexpr int kInFlight = 100;
+constexpr int kPipelinedCallsPerCaller = 300;
+
+// Both sides of one transport: the peer process, a local node joined to it,
+// and a raw zmq client connected to it.
+struct Setup {
+  std::unique_ptr<ChildProcess> peer;
+  std::unique_ptr<Node> node;
+  std::unique_ptr<ZmqClient> zmq;
+};
+
+absl::StatusOr<Setup> Connect(const std::string& transport) {
+  Setup setup;
+  absl::StatusOr<std::unique_ptr<ChildProcess>> peer = ChildProcess::Start(
+      {"/proc/self/exe", kBenchPeerCommand, "--transport=" + transport}, absl::Seconds(10));
+  if (!peer.ok()) return peer.status();
+  setup.peer = std::move(*peer);
+  std::vector<std::string> ready = absl::StrSplit(setup.peer->first_line(), ' ');
+  if (ready.size() != 3 || ready[0] != "ready") {
+    return absl::InternalError(absl::StrCat("bench peer said: ", setup.peer->first_line()));
+  }
+  const std::string listen = transport == "ipc"
+                                 ? absl::StrCat("ipc:///tmp/polis-bench-", getpid(), "-main")
+                                 : "tcp://127.0.0.1:*";
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(
+      {.name = absl::StrCat("bench-main-", transport), .listen = listen, .seeds = {ready[1]}});
+  if (!node.ok()) return node.status();
+  setup.node = std::move(*node);
+  if (absl::Status s = setup.node->Join(absl::Seconds(10)); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<ZmqClient>> zmq = ZmqClient::Connect(ready[2]);
+  if (!zmq.ok()) return zmq.status();
+  setup.zmq = std::move(*zmq);
+  return setup;
+}
+
+absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n) {
+  const google::protobuf::BytesValue payload = BenchPayload();
+  std::vector<double> lat;
+  lat.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<Message> reply = node.CallRaw("pong", payload);
+    if (!reply.ok()) return reply.status();
+    lat.push_back(MicrosSince(start));
+  }
+  return lat;
+}
+
+absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
+  if (auto w = s.zmq->RoundTrips(kWarmup); !w.ok()) return w.status();
+  if (auto w = PolisRoundTrips(*s.node, kWarmup); !w.ok()) return w.status();
+  std::vector<double> zmq_p50, zmq_p99, polis_p50, polis_p99;
+  for (int round = 0; round < kRounds; ++round) {
+    absl::StatusOr<std::vector<double>> zmq = s.zmq->RoundTrips(kCallsPerRound);
+    if (!zmq.ok()) return zmq.status();
+    absl::StatusOr<std::vector<double>> polis = PolisRoundTrips(*s.node, kCallsPerRound);
+    if (!polis.ok()) return polis.status();
+    zmq_p50.push_back(Percentile(*zmq, 0.50));
+    zmq_p99.push_back(Percentile(*zmq, 0.99));
+    polis_p50.push_back(Percentile(*polis, 0.50));
+    polis_p99.push_back(Percentile(*polis, 0.99));
+  }
+  BenchLine("remote_call")
+      .Add("transport", transport)
+      .Add("polis_p50_us", Median(polis_p50))
+      .Add("polis_p99_us", Median(polis_p99))
+      .Add("zmq_p50_us", Median(zmq_p50))
+      .Add("zmq_p99_us", Median(zmq_p99))
+      .Add("ratio_p50", Median(polis_p50) / Median(zmq_p50))
+      .Print(json);
+  return absl::OkStatus();
+}
+
+// Spawns `callers` loop servers built by `make`, starts them all with
+// Count(n), waits; returns the wall time in seconds.
+template <typename MakeLoop>
+absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int callers, int64_t n,
+                                MakeLoop make) {
+  std::vector<Pid> pids;
+  for (int i = 0; i < callers; ++i) {
+    absl::StatusOr<Pid> pid = node.Spawn(make(i));
+    if (!pid.ok()) return pid.status();
+    pids.push_back(*pid);
+  }
+  auto start = std::chrono::steady_clock::now();
+  absl::Status started;
+  for (const Pid& pid : pids) {
+    // A loop that was not started must still count down, so that no loop
+    // outlives `result`.
+    if (started.ok()) started = node.Cast(pid, Count(n));
+    if (!started.ok()) result.done.DecrementCount();
+  }
+  result.done.Wait();
+  if (!started.ok()) return started;
+  const double seconds = MicrosSince(start) / 1e6;
+  for (const Pid& pid : pids) (void)node.Stop(pid);
+  absl::MutexLock lock(&result.mu);
+  if (!result.error.ok()) return result.error;
+  return seconds;
+}
+
+absl::Status RemoteCast(Setup& s, bool json) {
+  std::vector<double> polis_rate, zmq_rate;
+  for (int round = 0; round < kRounds; ++round) {
+    absl::StatusOr<double> zmq = s.zmq->OneWayPerSecond(kCastsPerRound);
+    if (!zmq.ok()) return zmq.status();
+    LoopResult result(1);
+    absl::StatusOr<double> seconds = RunLoops(*s.node, result, 1, kCastsPerRound, [&](int) {
+      return std::make_unique<CastLoop>("sink", &result);
+    });
+    if (!seconds.ok()) return seconds.status();
+    if (result.confirmed != kCastsPerRound) {
+      return absl::DataLossError(absl::StrCat("remote_cast: sink confirmed ", result.confirmed,
+                                              " of ", kCastsPerRound));
+    }
+    zmq_rate.push_back(*zmq);
+    polis_rate.push_back(kCastsPerRound / (result.elapsed_us / 1e6));
+  }
+  BenchLine("remote_cast")
+      .Add("polis_msgs_per_s", Median(polis_rate))
+      .Add("zmq_msgs_per_s", Median(zmq_rate))
+      .Add("ratio", Median(polis_rate) / Median(zmq_rate))
+      .Print(json);
+  return absl::OkStatus();
+}
+
+absl::Status RemoteCallPipelined(Setup& s, bool json) {
+  constexpr int kTotal = kInFlight * kPipelinedCallsPerCaller;
+  std::vector<double> polis_rate, zmq_rate;
+  for (int round = 0; round < kRounds; ++round) {
+    absl::StatusOr<double> zmq = s.zmq->PipelinedPerSecond(kTotal, kInFlight);
+    if (!zmq.ok()) return zmq.status();
+    LoopResult result(kInFlight);
+    result.latencies_us.resize(kInFlight);
+    absl::StatusOr<double> seconds =
+        RunLoops(*s.node, result, kInFlight, kPipelinedCallsPerCaller,
+                 [&](int i) { return std::make_unique<CallLoop>("pong", &result, i); });
+    if (!seconds.ok()) return seconds.status();
+    zmq_rate.push_back(*zmq);
+    polis_rate.push_back(kTotal / *seconds);
+  }
+  BenchLine("remote_call_pipelined")
+      .Add("in_flight", kInFlight)
+      .Add("polis_calls_per_s", Median(polis_rate))
+      .Add("zmq_req_per_s", Median(zmq_rate))
+      .Add("ratio", Median(polis_rate) / Median(zmq_rate))
+      .Print(json);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status RunRemoteBench(bool json) {
+  for (const std::string transport : {"tcp", "ipc"}) {
+    absl::StatusOr<Setup> setup = Connect(transport);
+    if (!setup.ok()) return setup.status();
+    if (absl::Status s = RemoteCall(*setup, transport, json); !s.ok()) return s;
+    if (transport == "tcp") {
+      if (absl::Status s = RemoteCast(*setup, json); !s.ok()) return s;
+      if (absl::Status s = RemoteCallPipelined(*setup, json); !s.ok()) return s;
+    }
+    setup->node->Shutdown();
+    if (transport == "ipc") unlink(absl::StrCat("/tmp/polis-bench-", getpid(), "-main").c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace polis::tools

@@ -1,0 +1,108 @@
+// tools/bench_servers.cc — see bench_servers.h.
+#include "tools/bench_servers.h"
+
+#include <chrono>
+
+#include "google/protobuf/empty.pb.h"
+#include "tools/bench_stats.h"
+
+namespace polis::tools {
+namespace {
+
+// Casts between two confirmations, so that a fast sender never floods the
+// receiver's mailbox.
+constexpr int64_t kCastWindow = 10000;
+constexpr absl::Duration kBenchCallTimeout = absl::Seconds(10);
+
+}  // namespace
+
+google::protobuf::BytesValue BenchPayload() {
+  google::protobuf::BytesValue v;
+  v.set_value(std::string(kPayloadBytes, 'x'));
+  return v;
+}
+
+google::protobuf::Int64Value Count(int64_t n) {
+  google::protobuf::Int64Value v;
+  v.set_value(n);
+  return v;
+}
+
+Sink::Sink() {
+  AcceptCall<google::protobuf::Empty, google::protobuf::Int64Value>();
+  AcceptAnyCast();
+}
+
+Task<absl::StatusOr<GenServer::Reply>> Sink::HandleCall(const Message& request, const From&) {
+  co_return Count(count_);
+}
+
+Task<absl::Status> Sink::HandleCast(const Message&) {
+  ++count_;
+  co_return absl::OkStatus();
+}
+
+CallLoop::CallLoop(std::string target, LoopResult* result, int slot)
+    : target_(std::move(target)), result_(result), slot_(slot) {
+  AcceptCast<google::protobuf::Int64Value>();
+}
+
+Task<absl::Status> CallLoop::HandleCast(const Message& message) {
+  absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
+  const google::protobuf::BytesValue payload = BenchPayload();
+  std::vector<double>& latencies = result_->latencies_us[slot_];
+  latencies.reserve(n.ok() ? n->value() : 0);
+  for (int64_t i = 0; n.ok() && i < n->value(); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    absl::StatusOr<Message> reply = co_await context().CallRaw(target_, payload, kBenchCallTimeout);
+    if (!reply.ok()) {
+      result_->Fail(reply.status());
+      break;
+    }
+    latencies.push_back(MicrosSince(start));
+  }
+  result_->done.DecrementCount();
+  co_return absl::OkStatus();
+}
+
+CastLoop::CastLoop(std::string target, LoopResult* result)
+    : target_(std::move(target)), result_(result) {
+  AcceptCast<google::protobuf::Int64Value>();
+}
+
+Task<absl::StatusOr<int64_t>> CastLoop::SinkCount() {
+  absl::StatusOr<google::protobuf::Int64Value> count =
+      co_await Call<google::protobuf::Int64Value>(target_, google::protobuf::Empty(),
+                                                  kBenchCallTimeout);
+  if (!count.ok()) co_return count.status();
+  co_return count->value();
+}
+
+Task<absl::Status> CastLoop::HandleCast(const Message& message) {
+  absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
+  const google::protobuf::BytesValue payload = BenchPayload();
+  absl::StatusOr<int64_t> before = co_await SinkCount();
+  auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<int64_t> after = before;
+  for (int64_t i = 0; before.ok() && n.ok() && i < n->value(); ++i) {
+    if (absl::Status s = Cast(target_, payload); !s.ok()) {
+      after = s;
+      break;
+    }
+    if ((i + 1) % kCastWindow == 0) {
+      after = co_await SinkCount();
+      if (!after.ok()) break;
+    }
+  }
+  if (after.ok()) after = co_await SinkCount();
+  result_->elapsed_us = MicrosSince(start);
+  if (after.ok()) {
+    result_->confirmed = *after - *before;
+  } else {
+    result_->Fail(after.status());
+  }
+  result_->done.DecrementCount();
+  co_return absl::OkStatus();
+}
+
+}  // namespace polis::tools

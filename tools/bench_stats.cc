@@ -1,0 +1,63 @@
+// tools/bench_stats.cc — see bench_stats.h.
+#include "tools/bench_stats.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace polis::tools {
+
+double Percentile(std::vector<double>& samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  size_t i = static_cast<size_t>(std::ceil(q * samples.size()));
+  return samples[std::clamp<size_t>(i, 1, samples.size()) - 1];
+}
+
+double Median(std::vector<double> values) { return Percentile(values, 0.5); }
+
+int64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+BenchLine::BenchLine(std::string bench) : bench_(std::move(bench)) {}
+
+BenchLine& BenchLine::Add(const std::string& key, double value) {
+  fields_.emplace_back(key, std::isfinite(value) ? absl::StrFormat("%.3g", value) : "null");
+  if (std::isfinite(value) && std::abs(value) >= 1000) {
+    fields_.back().second = absl::StrFormat("%.0f", value);
+  }
+  return *this;
+}
+
+BenchLine& BenchLine::Add(const std::string& key, int64_t value) {
+  fields_.emplace_back(key, absl::StrCat(value));
+  return *this;
+}
+
+BenchLine& BenchLine::Add(const std::string& key, const std::string& value) {
+  fields_.emplace_back(key, absl::StrCat("\"", value, "\""));  // Values are plain words.
+  return *this;
+}
+
+std::string BenchLine::Format(bool json) const {
+  std::string out = json ? absl::StrCat("{\"bench\":\"", bench_, "\"") : bench_ + ":";
+  for (const auto& [key, value] : fields_) {
+    absl::StrAppend(&out, json ? ",\"" : " ", key, json ? "\":" : "=", value);
+  }
+  if (json) out += "}";
+  return out;
+}
+
+void BenchLine::Print(bool json) const { std::cout << Format(json) << std::endl; }
+
+}  // namespace polis::tools

@@ -1,0 +1,140 @@
+// tools/main.cc — the `polis` command: run nodes, talk to servers, benchmark.
+//
+//   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
+//               [--threads=N] [--config=FILE]
+//   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
+//   polis cast  ... (same; no reply)      polis send ... (info; no reply)
+//   polis bench local [--json]            polis bench remote [--json]
+//
+// Exit codes: 0 success; 1 the request failed (stderr: "CODE: message");
+// 2 usage error or bad config file.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tools/args.h"
+#include "tools/bench.h"
+#include "tools/client_command.h"
+#include "tools/node_command.h"
+#include "tools/node_config.h"
+
+namespace polis::tools {
+namespace {
+
+constexpr char kUsage[] =
+    R"(usage:
+  polis node --name=NAME --listen=ENDPOINT [--seed=EP,...] [--serve=KIND[:NAME],...]
+             [--threads=N] [--config=FILE]
+      Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
+      Prints "node NAME listening on ENDPOINT" when ready. Flags override
+      the text-format config file (tools/node_config.proto).
+  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
+      Calls the server registered as NAME anywhere in the cluster; prints
+      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
+  polis cast ...   same arguments; casts, prints nothing.
+  polis send ...   same arguments; sends an info message, prints nothing.
+  polis bench local [--json]
+  polis bench remote [--json]
+      Benchmarks (see issues 2 and 3); one JSON object per line with --json.
+Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr), 2 usage error.
+)";
+
+int UsageError(const std::string& message) {
+  std::cerr << "INVALID_ARGUMENT: " << message << "\n\n" << kUsage;
+  return 2;
+}
+
+int Fail(const absl::Status& status) {
+  std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message() << std::endl;
+  return 1;
+}
+
+int NodeMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs(argv, {{"name", FlagKind::kValue},
+                       {"listen", FlagKind::kValue},
+                       {"seed", FlagKind::kValue},
+                       {"serve", FlagKind::kValue},
+                       {"threads", FlagKind::kValue},
+                       {"config", FlagKind::kValue}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
+  NodeConfig config;
+  if (args->Has("config")) {
+    absl::StatusOr<NodeConfig> loaded = LoadNodeConfig(args->Get("config"));
+    if (!loaded.ok()) {
+      Fail(loaded.status());
+      return 2;
+    }
+    config = *std::move(loaded);
+  }
+  if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) {
+    return UsageError(std::string(s.message()));
+  }
+  absl::Status s = RunNode(config);
+  return s.ok() ? 0 : Fail(s);
+}
+
+int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(
+      argv, {{"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"type", FlagKind::kValue}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
+  if (args->positional.size() != 2) return UsageError("expected NAME and 'JSON'");
+  ClientRequest request{.kind = kind,
+                        .seed = args->Get("seed"),
+                        .name = args->positional[0],
+                        .json = args->positional[1],
+                        .type = args->Get("type")};
+  if (args->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
+    if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
+    request.timeout = *timeout;
+  }
+  absl::StatusOr<std::string> out = RunClient(request);
+  if (!out.ok()) return Fail(out.status());
+  if (!out->empty()) std::cout << *out << std::endl;
+  return 0;
+}
+
+int BenchMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"json", FlagKind::kBool}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (args->positional.size() != 1) return UsageError("expected: polis bench local|remote");
+  const bool json = args->Has("json");
+  absl::Status s;
+  if (args->positional[0] == "local") {
+    s = RunLocalBench(json);
+  } else if (args->positional[0] == "remote") {
+    s = RunRemoteBench(json);
+  } else {
+    return UsageError("unknown bench \"" + args->positional[0] + "\" (local or remote)");
+  }
+  return s.ok() ? 0 : Fail(s);
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) return UsageError("missing command");
+  const std::string command = argv[1];
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  if (command == "node") return NodeMain(rest);
+  if (command == "call") return ClientMain(wire::KIND_CALL, rest);
+  if (command == "cast") return ClientMain(wire::KIND_CAST, rest);
+  if (command == "send") return ClientMain(wire::KIND_INFO, rest);
+  if (command == "bench") return BenchMain(rest);
+  if (command == kBenchPeerCommand) {
+    absl::Status s = RunBenchPeer(rest);
+    return s.ok() ? 0 : Fail(s);
+  }
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  return UsageError("unknown command \"" + command + "\"");
+}
+
+}  // namespace
+}  // namespace polis::tools
+
+int main(int argc, char** argv) { return polis::tools::Main(argc, argv); }
