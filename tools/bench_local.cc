@@ -24,7 +24,9 @@ constexpr int kCasts = 1000000;
 constexpr int kSpawns = 100000;
 
 absl::StatusOr<std::unique_ptr<Node>> BenchNode(const std::string& name) {
-  return Node::Create({.name = name});
+  NodeOptions options;
+  options.name = name;
+  return Node::Create(std::move(options));
 }
 
 // Runs `calls` calls from a CallLoop on `node` to `target`; the latencies.
@@ -101,7 +103,7 @@ absl::Status Spawn(bool json) {
   auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kSpawns; ++i) {
     absl::StatusOr<Pid> pid =
-        (*node)->Spawn(std::make_unique<Idle>(), {.name = absl::StrCat("idle-", i)});
+        (*node)->Spawn(std::make_unique<Idle>(), {.name = absl::StrCat("idle-", i), .kind = "idle"});
     if (!pid.ok()) return pid.status();
   }
   const double seconds = MicrosSince(start) / 1e6;
@@ -121,10 +123,10 @@ absl::Status RunLocalBench(bool json) {
   {
     absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-local");
     if (!node.ok()) return node.status();
-    if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}); !s.ok()) {
+    if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong", .kind = "echo"}); !s.ok()) {
       return s.status();
     }
-    if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}); !s.ok()) {
+    if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink", .kind = "sink"}); !s.ok()) {
       return s.status();
     }
     if (absl::Status s = LocalCall(**node, json); !s.ok()) return s;

@@ -39,13 +39,15 @@ absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<Node>> node =
-      Node::Create({.name = absl::StrCat("bench-peer-", transport), .listen = polis_endpoint});
+  NodeOptions options;
+  options.name = absl::StrCat("bench-peer-", transport);
+  options.listen = polis_endpoint;
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
-  if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}); !s.ok()) {
+  if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong", .kind = "echo"}); !s.ok()) {
     return s.status();
   }
-  if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}); !s.ok()) {
+  if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink", .kind = "sink"}); !s.ok()) {
     return s.status();
   }
   absl::StatusOr<std::unique_ptr<ZmqEchoServer>> zmq = ZmqEchoServer::Start(zmq_endpoint);

@@ -55,8 +55,11 @@ absl::StatusOr<Setup> Connect(const std::string& transport) {
   const std::string listen = transport == "ipc"
                                  ? absl::StrCat("ipc:///tmp/polis-bench-", getpid(), "-main")
                                  : "tcp://127.0.0.1:*";
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(
-      {.name = absl::StrCat("bench-main-", transport), .listen = listen, .seeds = {ready[1]}});
+  NodeOptions options;
+  options.name = absl::StrCat("bench-main-", transport);
+  options.listen = listen;
+  options.seeds = {ready[1]};
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   setup.node = std::move(*node);
   if (absl::Status s = setup.node->Join(absl::Seconds(10)); !s.ok()) return s;
