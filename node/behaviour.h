@@ -88,6 +88,7 @@ class SpawnAwaiter {
   SpawnOptions options_;
   std::shared_ptr<internal::CallSlot> slot_;
   absl::Status immediate_;
+  Pid pid_;
 };
 
 // co_await-able end of another process, from inside a handler: resumes when

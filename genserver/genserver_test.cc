@@ -1,0 +1,420 @@
+// GenServer on one node: hooks, ordering, errors, deferred replies, timers,
+// the registry, calls from handlers (no blocked scheduler threads).
+#include "genserver/genserver.h"
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "google/protobuf/empty.pb.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "node/node.h"
+#include "tests/status_matchers.h"
+
+namespace polis {
+namespace {
+
+using ::google::protobuf::Empty;
+using ::google::protobuf::Int64Value;
+using ::google::protobuf::StringValue;
+using ::polis::testing::IsOk;
+using ::polis::testing::IsOkAndHolds;
+using ::polis::testing::StatusIs;
+using ::testing::HasSubstr;
+
+Int64Value Int(int64_t v) {
+  Int64Value m;
+  m.set_value(v);
+  return m;
+}
+StringValue Str(std::string s) {
+  StringValue m;
+  m.set_value(std::move(s));
+  return m;
+}
+
+// Shared, thread-safe record of what servers saw.
+struct Journal {
+  absl::Mutex mu;
+  std::vector<std::string> events;
+  void Add(std::string e) {
+    absl::MutexLock l(&mu);
+    events.push_back(std::move(e));
+  }
+  bool Has(const std::string& e) {
+    absl::MutexLock l(&mu);
+    return std::find(events.begin(), events.end(), e) != events.end();
+  }
+  // Waits (bounded) until `e` was recorded.
+  bool WaitFor(const std::string& e, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock l(&mu);
+    auto has = [&] { return std::find(events.begin(), events.end(), e) != events.end(); };
+    return mu.AwaitWithTimeout(absl::Condition(&has), timeout);
+  }
+};
+
+// Call Int64Value n: adds n, replies with the total. Call StringValue:
+// "throw" throws, "fail" returns an error (server fails), "refuse" replies
+// an error (server lives), "defer" replies on the next cast, "sleep:<ms>"
+// replies after a timer. Cast Int64Value adds. Info StringValue is logged.
+class Acc : public GenServer {
+ public:
+  explicit Acc(Journal* j = nullptr) : j_(j) {
+    AcceptCall<Int64Value, Int64Value>();
+    AcceptCall<StringValue, Int64Value>();
+    AcceptCast<Int64Value>();
+    AcceptCast<Empty>();
+    AcceptInfo<StringValue>();
+  }
+  Task<absl::Status> Init() override {
+    if (j_) j_->Add("init");
+    co_return absl::OkStatus();
+  }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From& from) override {
+    if (m.Is<Int64Value>()) {
+      total_ += m.As<Int64Value>()->value();
+      co_return Int(total_);
+    }
+    std::string cmd = m.As<StringValue>()->value();
+    if (cmd == "throw") throw std::runtime_error("boom in handler");
+    if (cmd == "fail") co_return absl::DataLossError("state corrupted");
+    if (cmd == "refuse") co_return Reply::Error(absl::PermissionDeniedError("no"));
+    if (cmd == "defer") {
+      deferred_.push_back(from);
+      if (j_) j_->Add("deferred");
+      co_return Reply::Deferred();
+    }
+    if (cmd.rfind("sleep:", 0) == 0) {
+      deferred_.push_back(from);
+      (void)SendAfter(absl::Milliseconds(std::stoi(cmd.substr(6))), Str("wake"));
+      co_return Reply::Deferred();
+    }
+    co_return Reply::Error(absl::InvalidArgumentError("unknown command " + cmd));
+  }
+  Task<absl::Status> HandleCast(const Message& m) override {
+    if (m.Is<Int64Value>()) total_ += m.As<Int64Value>()->value();
+    for (const From& f : deferred_) ReplyTo(f, Int(total_));
+    deferred_.clear();
+    co_return absl::OkStatus();
+  }
+  Task<absl::Status> HandleInfo(const Message& m) override {
+    std::string v = m.As<StringValue>()->value();
+    if (j_) j_->Add("info:" + v);
+    if (v == "wake") {
+      for (const From& f : deferred_) ReplyTo(f, Int(total_));
+      deferred_.clear();
+    }
+    co_return absl::OkStatus();
+  }
+  void Terminate(const absl::Status& reason) override {
+    if (j_) j_->Add("terminate:" + std::string(absl::StatusCodeToString(reason.code())));
+  }
+
+ private:
+  Journal* j_;
+  int64_t total_ = 0;
+  std::vector<From> deferred_;
+};
+
+class GenServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto n = Node::Create({.name = "t", .scheduler_threads = 2});
+    ASSERT_THAT(n, IsOk());
+    node_ = std::move(*n);
+  }
+  Journal j;  // Declared first: outlives the node, whose servers write to it.
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(GenServerTest, CallReturnsReplyAndStateIsKept) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Int(5)), IsOk());
+  auto r = node_->Call<Int64Value>("acc", Int(7));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 12);
+}
+
+TEST_F(GenServerTest, CastsFromOneSenderAreHandledInOrder) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  for (int i = 1; i <= 1000; ++i) ASSERT_THAT(node_->Cast("acc", Int(i)), IsOk());
+  // The call comes after every cast from this thread, so it sees them all.
+  auto r = node_->Call<Int64Value>("acc", Int(0));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 1000 * 1001 / 2);
+}
+
+TEST_F(GenServerTest, UnknownNameIsNotFoundAtOnce) {
+  absl::Time start = absl::Now();
+  EXPECT_THAT(node_->Call<Int64Value>("nobody", Int(1), absl::Seconds(30)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("nobody")));
+  EXPECT_THAT(node_->Cast("nobody", Int(1)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));  // Not the call timeout.
+}
+
+TEST_F(GenServerTest, WrongPayloadTypeIsInvalidArgument) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Empty()),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("google.protobuf.Empty")));
+  // Reply of another type than the caller expects.
+  EXPECT_THAT(node_->Call<StringValue>("acc", Int(1)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Int(1)), IsOk());  // Still alive.
+}
+
+TEST_F(GenServerTest, TimeoutIsDeadlineExceededAndLateReplyIsDropped) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Str("defer"), absl::Milliseconds(50)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // The deferred reply to the timed-out call is sent now (by the cast); the
+  // next call must get its own reply, not that one.
+  ASSERT_THAT(node_->Cast("acc", Int(100)), IsOk());
+  auto r = node_->Call<Int64Value>("acc", Int(1));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 101);
+}
+
+TEST_F(GenServerTest, DeferredReplyFromLaterHandler) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  auto r = node_->Call<Int64Value>("acc", Str("sleep:20"));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 0);
+}
+
+TEST_F(GenServerTest, ReplyErrorKeepsServerRunning) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Str("refuse")),
+              StatusIs(absl::StatusCode::kPermissionDenied, "no"));
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Int(1)), IsOk());
+}
+
+TEST_F(GenServerTest, ThrowingHandlerFailsOnlyThatServer) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "other"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Str("throw")),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("boom in handler")));
+  EXPECT_TRUE(j.WaitFor("terminate:INTERNAL"));
+  // The name is released: NOT_FOUND, and it can be taken again.
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Int(1)), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("other", Int(1)), IsOk());
+}
+
+TEST_F(GenServerTest, ErrorStatusFailsServerWithItsMessage) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Str("fail")),
+              StatusIs(absl::StatusCode::kDataLoss, "state corrupted"));
+  EXPECT_TRUE(j.WaitFor("terminate:DATA_LOSS"));
+  EXPECT_THAT(node_->WhereIs("acc"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(GenServerTest, OpenCallsGetAnErrorAtOnceWhenTheServerCrashes) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
+  absl::Status deferred_status;
+  std::thread t([&] {
+    deferred_status = node_->Call<Int64Value>("acc", Str("defer"), absl::Seconds(30)).status();
+  });
+  ASSERT_TRUE(j.WaitFor("deferred"));
+  absl::Time start = absl::Now();
+  EXPECT_THAT(node_->Call<Int64Value>("acc", Str("throw")), StatusIs(absl::StatusCode::kInternal));
+  t.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));  // Not its 30 s timeout.
+  EXPECT_THAT(deferred_status, StatusIs(absl::StatusCode::kAborted, HasSubstr("acc")));
+}
+
+TEST_F(GenServerTest, StopRunsTerminateAndFailsPendingCalls) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
+  absl::Status deferred_status;
+  std::thread t([&] {
+    deferred_status = node_->Call<Int64Value>("acc", Str("defer"), absl::Seconds(30)).status();
+  });
+  ASSERT_TRUE(j.WaitFor("deferred"));
+  ASSERT_THAT(node_->Stop("acc"), IsOk());
+  EXPECT_TRUE(j.Has("terminate:OK"));
+  t.join();
+  EXPECT_THAT(deferred_status, StatusIs(absl::StatusCode::kAborted));
+}
+
+TEST_F(GenServerTest, RegistryNamesAreUniqueAndReleased) {
+  auto pid = node_->Spawn(std::make_unique<Acc>(), {.name = "a"});
+  ASSERT_THAT(pid, IsOk());
+  EXPECT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "a"}),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(node_->WhereIs("a"), IsOkAndHolds(*pid));
+  auto anon = node_->Spawn(std::make_unique<Acc>());
+  ASSERT_THAT(anon, IsOk());
+  EXPECT_THAT(node_->Register("a", *anon), StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(node_->Register("b", *anon), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("b", Int(3)), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>(*anon, Int(3)), IsOk());  // By pid.
+  EXPECT_THAT(node_->Unregister("b"), IsOk());
+  EXPECT_THAT(node_->Unregister("b"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(node_->Stop("a"), IsOk());
+  EXPECT_THAT(node_->WhereIs("a"), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "a"}), IsOk());
+}
+
+TEST_F(GenServerTest, SendAfterDeliversAndCancelTimerCancels) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
+  auto keep = node_->SendAfter(absl::Milliseconds(10), "acc", Str("later"));
+  auto cancel = node_->SendAfter(absl::Milliseconds(10), "acc", Str("cancelled"));
+  ASSERT_THAT(keep, IsOk());
+  ASSERT_THAT(cancel, IsOk());
+  EXPECT_TRUE(node_->CancelTimer(*cancel));
+  EXPECT_FALSE(node_->CancelTimer(*cancel));
+  EXPECT_TRUE(j.WaitFor("info:later"));
+  // A message sent after the cancelled timer's deadline arrives after it
+  // would have: it did not fire.
+  auto marker = node_->SendAfter(absl::Milliseconds(30), "acc", Str("marker"));
+  EXPECT_TRUE(j.WaitFor("info:marker"));
+  EXPECT_FALSE(j.Has("info:cancelled"));
+}
+
+// Server that, on a cast, schedules a far timer to itself and then stops.
+class TimerOwner : public GenServer {
+ public:
+  explicit TimerOwner(Journal* j) : j_(j) {
+    AcceptCast<Empty>();
+    AcceptInfo<StringValue>();
+  }
+  Task<absl::Status> HandleCast(const Message&) override {
+    (void)SendAfter(absl::Milliseconds(20), "witness", Str("from-dead-owner"));
+    Stop();
+    co_return absl::OkStatus();
+  }
+
+ private:
+  Journal* j_;
+};
+
+TEST_F(GenServerTest, TimersDieWithTheirServer) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "witness"}), IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<TimerOwner>(&j), {.name = "owner"}), IsOk());
+  ASSERT_THAT(node_->Cast("owner", Empty()), IsOk());
+  // A later timer from the test itself proves time has passed beyond 20 ms.
+  ASSERT_THAT(node_->SendAfter(absl::Milliseconds(60), "witness", Str("after")), IsOk());
+  EXPECT_TRUE(j.WaitFor("info:after"));
+  EXPECT_FALSE(j.Has("info:from-dead-owner"));
+}
+
+// Calls `target` (from inside its handler) when cast, records the outcome.
+class Caller : public GenServer {
+ public:
+  Caller(std::string target, std::atomic<int>* ok, std::atomic<int>* failed,
+         absl::Duration timeout = absl::Seconds(30))
+      : target_(std::move(target)), ok_(ok), failed_(failed), timeout_(timeout) {
+    AcceptCast<Empty>();
+    AcceptCall<Int64Value, Int64Value>();
+  }
+  Task<absl::Status> HandleCast(const Message&) override {
+    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>(target_, Int(1), timeout_);
+    if (r.ok()) {
+      ++*ok_;
+    } else {
+      last_error_ = r.status();
+      ++*failed_;
+    }
+    co_return absl::OkStatus();
+  }
+  // A call to a Caller makes it call its target in turn (for cycles).
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>(target_, Int(1), timeout_);
+    if (!r.ok()) co_return Reply::Error(r.status());
+    co_return *r;
+  }
+
+ private:
+  std::string target_;
+  std::atomic<int>* ok_;
+  std::atomic<int>* failed_;
+  absl::Duration timeout_;
+  absl::Status last_error_;
+};
+
+TEST_F(GenServerTest, TenThousandServersCallingAtOnceAllCompleteOnTwoThreads) {
+  constexpr int kN = 10000;
+  std::atomic<int> ok{0}, failed{0};
+  for (int i = 0; i < kN; ++i) {
+    ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "callee" + std::to_string(i)}),
+                IsOk());
+    ASSERT_THAT(node_->Spawn(std::make_unique<Caller>("callee" + std::to_string(i), &ok, &failed),
+                             {.name = "caller" + std::to_string(i)}),
+                IsOk());
+  }
+  for (int i = 0; i < kN; ++i) ASSERT_THAT(node_->Cast("caller" + std::to_string(i), Empty()), IsOk());
+  // Every caller's own mailbox is behind its call; a call to each caller
+  // completes only after its cast (and so its call) finished.
+  absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (ok + failed < kN && absl::Now() < deadline) {
+    ASSERT_THAT(node_->Call<Int64Value>("callee0", Int(0)), IsOk());
+  }
+  EXPECT_EQ(ok.load(), kN);
+  EXPECT_EQ(failed.load(), 0);
+}
+
+TEST_F(GenServerTest, CallCycleEndsInDeadlineExceeded) {
+  std::atomic<int> ok{0}, failed{0};
+  ASSERT_THAT(node_->Spawn(std::make_unique<Caller>("b", &ok, &failed, absl::Milliseconds(200)),
+                           {.name = "a"}),
+              IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<Caller>("a", &ok, &failed, absl::Milliseconds(200)),
+                           {.name = "b"}),
+              IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("a", Int(1), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // The node is not hung: both servers answer afterwards.
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "c"}), IsOk());
+  EXPECT_THAT(node_->Call<Int64Value>("c", Int(1)), IsOk());
+}
+
+// Blocking Node::Call from inside a handler is refused, not a deadlock.
+class BlockingCaller : public GenServer {
+ public:
+  BlockingCaller() { AcceptCall<Empty, StringValue>(); }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message&, const From&) override {
+    absl::StatusOr<Int64Value> r = node().Call<Int64Value>("acc", Int(1));
+    co_return Str(std::string(absl::StatusCodeToString(r.status().code())));
+  }
+};
+
+TEST_F(GenServerTest, BlockingCallFromHandlerIsRefused) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc"}), IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<BlockingCaller>(), {.name = "bc"}), IsOk());
+  auto r = node_->Call<StringValue>("bc", Empty());
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), "FAILED_PRECONDITION");
+}
+
+class FailingInit : public GenServer {
+ public:
+  explicit FailingInit(Journal* j) : j_(j) {}
+  Task<absl::Status> Init() override { co_return absl::UnavailableError("no database"); }
+  void Terminate(const absl::Status& r) override { j_->Add("terminate"); }
+
+ private:
+  Journal* j_;
+};
+
+TEST_F(GenServerTest, FailedInitIsReturnedBySpawnAndReleasesName) {
+  EXPECT_THAT(node_->Spawn(std::make_unique<FailingInit>(&j), {.name = "x"}),
+              StatusIs(absl::StatusCode::kUnavailable, "no database"));
+  EXPECT_TRUE(j.Has("terminate"));
+  EXPECT_THAT(node_->WhereIs("x"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_F(GenServerTest, DescribeListsDeclaredTypesWithTheirFiles) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc", .kind = "acc"}), IsOk());
+  auto d = node_->Describe("acc");
+  ASSERT_THAT(d, IsOk());
+  EXPECT_EQ(d->kind(), "acc");
+  EXPECT_THAT(d->call_types(), ::testing::Contains("google.protobuf.Int64Value"));
+  EXPECT_THAT(d->cast_types(), ::testing::Contains("google.protobuf.Empty"));
+  EXPECT_FALSE(d->file_descriptor_set().empty());
+}
+
+}  // namespace
+}  // namespace polis

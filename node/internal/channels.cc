@@ -1,0 +1,80 @@
+#include "node/internal/channels.h"
+
+#include <atomic>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+
+namespace polis::internal {
+namespace {
+
+std::atomic<uint64_t> next_uid{1};
+
+// The calling thread's channels, keyed by pool uid and endpoint. On thread
+// exit each still-open channel is closed here, on its own thread.
+struct ThreadChannels {
+  absl::flat_hash_map<std::pair<uint64_t, std::string>, std::shared_ptr<ChannelHolder>> map;
+  ~ThreadChannels() {
+    for (auto& [key, h] : map) {
+      absl::MutexLock use(&h->use);
+      absl::MutexLock life(&h->life);
+      h->channel.reset();
+      h->closed = true;
+    }
+  }
+};
+
+ThreadChannels& Local() {
+  thread_local ThreadChannels channels;
+  return channels;
+}
+
+}  // namespace
+
+ChannelPool::ChannelPool(bus::Transport* transport)
+    : transport_(transport), uid_(next_uid.fetch_add(1)) {}
+
+ChannelPool::~ChannelPool() { CloseAll(); }
+
+absl::StatusOr<std::shared_ptr<ChannelHolder>> ChannelPool::Acquire(const std::string& endpoint) {
+  ThreadChannels& local = Local();
+  auto key = std::make_pair(uid_, endpoint);
+  auto it = local.map.find(key);
+  if (it != local.map.end()) {
+    absl::MutexLock life(&it->second->life);
+    if (!it->second->closed) return it->second;
+    return absl::UnavailableError("node is shutting down");
+  }
+  absl::MutexLock lock(&mu_);
+  if (closed_) return absl::UnavailableError("node is shutting down");
+  absl::StatusOr<std::unique_ptr<bus::Channel>> ch = transport_->OpenChannel(endpoint);
+  if (!ch.ok()) return ch.status();
+  auto holder = std::make_shared<ChannelHolder>();
+  {
+    absl::MutexLock life(&holder->life);
+    holder->channel = std::move(*ch);
+  }
+  all_.push_back(holder);
+  local.map.emplace(key, holder);
+  return holder;
+}
+
+void ChannelPool::CloseAll() {
+  std::vector<std::weak_ptr<ChannelHolder>> all;
+  {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    all.swap(all_);
+  }
+  for (auto& w : all) {
+    std::shared_ptr<ChannelHolder> h = w.lock();
+    if (!h) continue;
+    h->Wake();
+    absl::MutexLock use(&h->use);
+    absl::MutexLock life(&h->life);
+    h->channel.reset();
+    h->closed = true;
+  }
+}
+
+}  // namespace polis::internal

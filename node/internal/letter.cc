@@ -1,0 +1,88 @@
+#include "node/internal/letter.h"
+
+#include "absl/random/random.h"
+#include "absl/time/clock.h"
+
+namespace polis::internal {
+namespace {
+
+absl::BitGen& Gen() {
+  thread_local absl::BitGen gen;
+  return gen;
+}
+
+}  // namespace
+
+uint64_t RandomId() {
+  uint64_t v = 0;
+  while (v == 0) v = absl::Uniform<uint64_t>(Gen());
+  return v;
+}
+
+std::string NewTraceId() {
+  std::string id(16, '\0');
+  uint64_t a = RandomId(), b = RandomId();
+  for (int i = 0; i < 8; ++i) {
+    id[i] = static_cast<char>(a >> (8 * i));
+    id[8 + i] = static_cast<char>(b >> (8 * i));
+  }
+  return id;
+}
+
+void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env) {
+  env->set_version(1);
+  env->set_kind(l.kind);
+  env->set_type(l.message.type());
+  env->set_payload(l.message.bytes());
+  wire::Address* s = env->mutable_sender();
+  s->set_node(l.sender.node);
+  s->set_pid(l.sender.id);
+  wire::Address* r = env->mutable_recipient();
+  r->set_node(to_node);
+  if (!l.to_name.empty()) {
+    r->set_name(l.to_name);
+  } else {
+    r->set_pid(l.to_pid);
+  }
+  if (!l.trace.trace_id.empty()) env->set_trace_id(l.trace.trace_id);
+  env->set_span_id(l.trace.span_id);
+  env->set_parent_span_id(l.trace.parent_span_id);
+  if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM || l.kind == wire::KIND_REPLY) {
+    env->set_ref(l.from.ref);
+    wire::Address* rt = env->mutable_reply_to();
+    rt->set_node(l.from.node);
+    rt->set_pid(l.from.pid);
+    if (l.from.deadline < absl::InfiniteFuture()) {
+      int64_t us = absl::ToInt64Microseconds(l.from.deadline - absl::Now());
+      env->set_timeout_us(us > 0 ? us : 1);
+    }
+  }
+  if (!l.status.ok()) {
+    env->set_status_code(static_cast<int32_t>(l.status.code()));
+    env->set_status_message(std::string(l.status.message()));
+  }
+}
+
+LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path) {
+  auto l = std::make_unique<Letter>();
+  l->kind = env.kind();
+  l->message = Message(std::move(*env.mutable_type()), std::move(*env.mutable_payload()));
+  l->sender.node = env.sender().node();
+  l->sender.id = env.sender().pid();
+  l->to_name = env.recipient().name();
+  l->to_pid = env.recipient().pid();
+  l->from.node = env.reply_to().node();
+  l->from.pid = env.reply_to().pid();
+  l->from.ref = env.ref();
+  l->from.return_path = path.token;
+  if (env.timeout_us() > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us());
+  l->trace.trace_id = env.trace_id();
+  l->trace.span_id = env.span_id();
+  l->trace.parent_span_id = env.parent_span_id();
+  if (env.status_code() != 0) {
+    l->status = absl::Status(static_cast<absl::StatusCode>(env.status_code()), env.status_message());
+  }
+  return l;
+}
+
+}  // namespace polis::internal

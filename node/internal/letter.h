@@ -1,0 +1,56 @@
+// node/internal/letter.h — one message inside a node (a mailbox entry).
+//
+// A Letter is the in-memory form of a wire::Envelope: local sends build a
+// Letter directly (no serialization of the envelope); remote sends convert
+// it with ToEnvelope/FromEnvelope at the transport boundary.
+//
+// Thread-safety: a Letter is owned by one thread at a time (the sender until
+// it is pushed into a mailbox, then the receiving process).
+#ifndef POLIS_NODE_INTERNAL_LETTER_H_
+#define POLIS_NODE_INTERNAL_LETTER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "bus/transport.h"
+#include "node/message.h"
+#include "polis/envelope.pb.h"
+
+namespace polis::internal {
+
+// Intrusive link of the mailbox queue (kept apart so the queue's stub node
+// costs 8 bytes, not a whole Letter).
+struct MailboxLink {
+  std::atomic<MailboxLink*> next{nullptr};
+};
+
+struct Letter : MailboxLink {
+  wire::Kind kind = wire::KIND_UNSPECIFIED;
+  Message message;             // Payload type + bytes.
+  Pid sender;                  // Sending process; id 0 = plain thread.
+  std::string to_name;         // Recipient by name, or
+  uint64_t to_pid = 0;         // by pid (local).
+  From from;                   // For calls: who to reply to.
+  absl::Status status;         // For replies.
+  TraceContext trace;
+};
+
+using LetterPtr = std::unique_ptr<Letter>;
+
+// Converts for the wire. `local_node` fills empty node names.
+void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env);
+// From the wire; `path` is the connection it arrived on.
+LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path);
+
+// A fresh random 64-bit id (span ids), never 0.
+uint64_t RandomId();
+// A fresh 16-byte trace id.
+std::string NewTraceId();
+
+}  // namespace polis::internal
+
+#endif  // POLIS_NODE_INTERNAL_LETTER_H_

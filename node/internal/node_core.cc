@@ -1,0 +1,591 @@
+// NodeCore: processes, the registry, routing and calls. The I/O side
+// (inbound envelopes, membership) is in node_io.cc.
+#include "node/internal/node_core.h"
+
+#include <thread>
+
+#include "bus/log.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "bus/inproc_transport.h"
+#include "bus/status_macros.h"
+#include "bus/zmq_transport.h"
+#include "node/internal/channels.h"
+#include "node/internal/process.h"
+
+namespace polis::internal {
+namespace {
+
+bool IsInProc(const std::string& endpoint) { return absl::StartsWith(endpoint, "inproc://"); }
+
+absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions& o) {
+  bool inproc = IsInProc(o.listen) || o.listen.empty();
+  for (const std::string& s : o.seeds) inproc = inproc && IsInProc(s);
+  if (inproc) {
+    bus::InProcTransportOptions io;
+    io.max_message_bytes = o.max_message_bytes;
+    return bus::InProcTransport::Create(io);
+  }
+  bus::ZmqTransportOptions zo;
+  zo.max_message_bytes = o.max_message_bytes;
+  POLIS_ASSIGN_OR_RETURN(auto t, bus::ZmqTransport::Create(zo));
+  return std::unique_ptr<bus::Transport>(std::move(t));
+}
+
+}  // namespace
+
+NodeCore::NodeCore(Node* facade, NodeOptions options)
+    : facade_(facade),
+      options_(std::move(options)),
+      name_(options_.name.empty() ? absl::StrCat("node-", RandomId() % 1000000)
+                                  : options_.name),
+      incarnation_(RandomId()) {}
+
+NodeCore::~NodeCore() { Shutdown(); }
+
+absl::Status NodeCore::Start() {
+  if (options_.max_message_bytes <= 0) {
+    return absl::InvalidArgumentError("max_message_bytes must be positive");
+  }
+  if (options_.transport) {
+    transport_ = std::move(options_.transport);
+  } else {
+    POLIS_ASSIGN_OR_RETURN(transport_, MakeTransport(options_));
+  }
+  if (!options_.listen.empty()) {
+    if (options_.client) return absl::InvalidArgumentError("a client node does not listen");
+    POLIS_ASSIGN_OR_RETURN(endpoint_, transport_->Listen(options_.listen));
+  }
+  channels_ = std::make_unique<ChannelPool>(transport_.get());
+  int threads = options_.scheduler_threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  scheduler_ = std::make_unique<Scheduler>(this, threads);
+  scheduler_->Start();
+  if (options_.seeds.empty()) {
+    absl::MutexLock lock(&join_mu_);
+    joined_ = true;
+  }
+  for (const std::string& seed : options_.seeds) {
+    PostIo([this, seed] { SendHello(seed, nullptr); });
+  }
+  return absl::OkStatus();
+}
+
+void NodeCore::Shutdown() {
+  if (stopped_ || !scheduler_) {
+    stopped_ = true;
+    return;
+  }
+  if (scheduler_->CurrentWorker() >= 0) {
+    POLIS_LOG(ERROR) << "polis: Node::Shutdown called from inside a handler; ignored";
+    return;
+  }
+  stopped_ = true;
+  // 1. Stop every process (Terminate runs), newest first.
+  std::vector<std::shared_ptr<Process>> procs;
+  {
+    absl::MutexLock lock(&registry_mu_);
+    shutting_down_ = true;
+    for (auto& [pid, p] : processes_) procs.push_back(p);
+  }
+  std::sort(procs.begin(), procs.end(),
+            [](const auto& a, const auto& b) { return a->pid().id > b->pid().id; });
+  std::vector<std::shared_ptr<CallSlot>> done;
+  for (auto& p : procs) {
+    auto slot = std::make_shared<CallSlot>(0, "", nullptr);
+    if (StopProcess(p->pid(), absl::CancelledError("node shutting down"), absl::Seconds(5), slot)
+            .ok()) {
+      done.push_back(slot);
+    }
+  }
+  for (auto& s : done) s->WaitUntil(absl::InfiniteFuture());
+  // 2. Fail calls still waiting.
+  for (auto& s : calls_.TakeAll()) s->Complete(absl::UnavailableError("node shutting down"));
+  // 3. Say Goodbye, on the I/O thread, and wait until it went out.
+  auto bye = std::make_shared<CallSlot>(0, "", nullptr);
+  PostIo([this, bye] {
+    wire::Goodbye g;
+    g.set_node(name_);
+    g.set_incarnation(incarnation_);
+    for (const wire::NodeEntry& e : directory_.Snapshot()) {
+      if (e.endpoint().empty()) continue;
+      wire::Envelope env;
+      env.set_version(1);
+      env.set_kind(wire::KIND_SYSTEM);
+      env.set_type(wire::Goodbye::descriptor()->full_name());
+      g.SerializeToString(env.mutable_payload());
+      env.mutable_sender()->set_node(name_);
+      (void)transport_->Send(e.endpoint(), env);
+    }
+    bye->Complete(Message());
+  });
+  bye->WaitUntil(absl::Now() + absl::Seconds(2));
+  // 4. Stop threads and close connections.
+  scheduler_->Stop();
+  timers_.Stop();
+  channels_->CloseAll();
+  {
+    absl::MutexLock lock(&registry_mu_);
+    processes_.clear();
+    names_.clear();
+  }
+  transport_.reset();
+}
+
+// --- Processes and registry ---
+
+absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
+    std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
+    std::shared_ptr<CallSlot> init_slot) {
+  if (!behaviour) return absl::InvalidArgumentError("Spawn: null behaviour");
+  std::shared_ptr<Process> p;
+  {
+    absl::MutexLock lock(&registry_mu_);
+    if (shutting_down_) return absl::FailedPreconditionError("node is shutting down");
+    if (!options.name.empty()) {
+      if (names_.contains(options.name) || directory_.NodeOfName(options.name)) {
+        return absl::AlreadyExistsError(
+            absl::StrCat("a server named \"", options.name, "\" already exists"));
+      }
+    }
+    Pid pid{name_, next_pid_++};
+    p = std::make_shared<Process>(this, pid, options.name, options.kind, std::move(behaviour));
+    processes_.emplace(pid.id, p);
+    if (!options.name.empty()) names_.emplace(options.name, pid.id);
+  }
+  if (!options.name.empty()) BroadcastNames({options.name}, {});
+  p->set_init_slot(std::move(init_slot));
+  if (p->TryClaim()) scheduler_->Schedule(p);
+  return p;
+}
+
+std::shared_ptr<Process> NodeCore::FindLocal(uint64_t pid) const {
+  absl::ReaderMutexLock lock(&registry_mu_);
+  auto it = processes_.find(pid);
+  return it == processes_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Process> NodeCore::FindLocalByName(const std::string& name) const {
+  absl::ReaderMutexLock lock(&registry_mu_);
+  auto it = names_.find(name);
+  if (it == names_.end()) return nullptr;
+  auto p = processes_.find(it->second);
+  return p == processes_.end() ? nullptr : p->second;
+}
+
+void NodeCore::ForgetProcess(const Process& p) {
+  std::string name = p.name();
+  {
+    absl::MutexLock lock(&registry_mu_);
+    processes_.erase(p.pid().id);
+    if (!name.empty()) {
+      auto it = names_.find(name);
+      if (it != names_.end() && it->second == p.pid().id) {
+        names_.erase(it);
+      } else {
+        name.clear();
+      }
+    }
+  }
+  if (!name.empty()) BroadcastNames({}, {name});
+}
+
+absl::Status NodeCore::Register(const std::string& name, const Pid& pid) {
+  if (name.empty()) return absl::InvalidArgumentError("Register: empty name");
+  if (pid.node != name_) return absl::InvalidArgumentError("Register: not a local process");
+  std::shared_ptr<Process> p;
+  {
+    absl::MutexLock lock(&registry_mu_);
+    if (names_.contains(name) || directory_.NodeOfName(name)) {
+      return absl::AlreadyExistsError(absl::StrCat("a server named \"", name, "\" already exists"));
+    }
+    auto it = processes_.find(pid.id);
+    if (it == processes_.end() || it->second->dead()) {
+      return absl::NotFoundError(absl::StrCat("no process ", pid.ToString()));
+    }
+    p = it->second;
+    if (!p->name().empty()) {
+      return absl::AlreadyExistsError(
+          absl::StrCat(pid.ToString(), " is already registered as \"", p->name(), "\""));
+    }
+    names_.emplace(name, pid.id);
+    p->set_name(name);
+  }
+  BroadcastNames({name}, {});
+  return absl::OkStatus();
+}
+
+absl::Status NodeCore::Unregister(const std::string& name) {
+  {
+    absl::MutexLock lock(&registry_mu_);
+    auto it = names_.find(name);
+    if (it == names_.end()) {
+      return absl::NotFoundError(absl::StrCat("no server named \"", name, "\" on this node"));
+    }
+    auto p = processes_.find(it->second);
+    if (p != processes_.end()) p->second->set_name("");
+    names_.erase(it);
+  }
+  BroadcastNames({}, {name});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Pid> NodeCore::WhereIs(const std::string& name) const {
+  {
+    absl::ReaderMutexLock lock(&registry_mu_);
+    auto it = names_.find(name);
+    if (it != names_.end()) return Pid{name_, it->second};
+  }
+  if (auto node = directory_.NodeOfName(name)) return Pid{*node, 0};
+  return absl::NotFoundError(absl::StrCat("no server named \"", name, "\" in the cluster"));
+}
+
+std::vector<std::string> NodeCore::RegisteredNames() const {
+  absl::ReaderMutexLock lock(&registry_mu_);
+  std::vector<std::string> out;
+  for (const auto& [n, pid] : names_) out.push_back(n);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+size_t NodeCore::process_count() const {
+  absl::ReaderMutexLock lock(&registry_mu_);
+  return processes_.size();
+}
+
+absl::Status NodeCore::StopProcess(const Target& target, absl::Status reason,
+                                   absl::Duration timeout, std::shared_ptr<CallSlot> done) {
+  std::shared_ptr<Process> p;
+  if (target.is_name()) {
+    p = FindLocalByName(target.name());
+  } else if (target.pid().node == name_) {
+    p = FindLocal(target.pid().id);
+  }
+  if (!p) return absl::NotFoundError(absl::StrCat("no local process ", target.ToString()));
+  std::weak_ptr<Process> weak = p;
+  timers_.Schedule(absl::Now() + timeout, [weak, done] {
+    if (done->done()) return;
+    if (auto sp = weak.lock()) sp->Kill();
+    done->Complete(absl::DeadlineExceededError("process did not stop in time and was killed"));
+  });
+  p->RequestStop(std::move(reason), std::move(done));
+  return absl::OkStatus();
+}
+
+// --- Messages ---
+
+absl::StatusOr<std::string> NodeCore::Resolve(const Target& target) const {
+  if (!target.is_name()) {
+    const Pid& pid = target.pid();
+    if (pid.node.empty() || pid.node == name_) return std::string();
+    if (!directory_.Known(pid.node)) {
+      return absl::UnavailableError(absl::StrCat("node \"", pid.node, "\" is not connected"));
+    }
+    return pid.node;
+  }
+  {
+    absl::ReaderMutexLock lock(&registry_mu_);
+    if (names_.contains(target.name())) return std::string();
+  }
+  if (auto node = directory_.NodeOfName(target.name())) return *node;
+  return absl::NotFoundError(
+      absl::StrCat("no server named \"", target.name(), "\" in the cluster"));
+}
+
+LetterPtr NodeCore::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
+                               Message message, const TraceContext* parent) const {
+  auto l = std::make_unique<Letter>();
+  l->kind = kind;
+  l->message = std::move(message);
+  l->sender = sender;
+  if (l->sender.node.empty()) l->sender.node = name_;
+  if (target.is_name()) {
+    l->to_name = target.name();
+  } else {
+    l->to_pid = target.pid().id;
+  }
+  if (parent != nullptr && !parent->trace_id.empty()) {
+    l->trace.trace_id = parent->trace_id;
+    l->trace.parent_span_id = parent->span_id;
+  } else {
+    l->trace.trace_id = NewTraceId();
+  }
+  l->trace.span_id = RandomId();
+  return l;
+}
+
+absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Process* caller) {
+  if (static_cast<int64_t>(letter->message.bytes().size()) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("message of ", letter->message.bytes().size(), " bytes is over the limit of ",
+                     options_.max_message_bytes, " bytes"));
+  }
+  if (!to_node.empty()) {
+    SendRemote(to_node, *letter, caller);
+    return absl::OkStatus();
+  }
+  std::shared_ptr<Process> p =
+      letter->to_name.empty() ? FindLocal(letter->to_pid) : FindLocalByName(letter->to_name);
+  if (!p) {
+    return absl::NotFoundError(
+        letter->to_name.empty()
+            ? absl::StrCat("no process <", name_, ".", letter->to_pid, ">")
+            : absl::StrCat("no server named \"", letter->to_name, "\" in the cluster"));
+  }
+  p->Deliver(std::move(letter));
+  return absl::OkStatus();
+}
+
+void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process* caller) {
+  std::optional<std::string> endpoint = directory_.EndpointOf(node);
+  if (!endpoint) {
+    if (letter.kind == wire::KIND_CALL) {
+      FailCall(letter.from, absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
+    }
+    return;
+  }
+  auto env = std::make_shared<wire::Envelope>();
+  ToEnvelope(letter, node, env.get());
+  if (OnIoThread()) {
+    absl::Status s = transport_->Send(*endpoint, *env);
+    if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
+    return;
+  }
+  if (scheduler_->CurrentWorker() >= 0) {
+    // A process on another worker: hand to the I/O thread, and pin the
+    // process there so its later remote sends leave in order after this one.
+    if (caller != nullptr) caller->pinned().store(true);
+    From from = letter.from;
+    bool is_call = letter.kind == wire::KIND_CALL;
+    PostIo([this, ep = *endpoint, env, from, is_call] {
+      absl::Status s = transport_->Send(ep, *env);
+      if (!s.ok() && is_call) FailCall(from, s);
+    });
+    return;
+  }
+  // A plain thread (or the timer thread): its own channel.
+  absl::StatusOr<std::shared_ptr<ChannelHolder>> h = channels_->Acquire(*endpoint);
+  absl::Status s = h.status();
+  if (h.ok()) {
+    absl::MutexLock use(&(*h)->use);
+    absl::MutexLock life(&(*h)->life);
+    s = (*h)->channel ? (*h)->channel->Send(*env) : absl::UnavailableError("channel closed");
+  }
+  if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
+}
+
+void NodeCore::FailCall(const From& from, const absl::Status& status) {
+  if (from.node == name_) {
+    if (auto slot = calls_.Take(from.ref)) slot->Complete(status);
+  }
+}
+
+void NodeCore::SendReply(const From& from, const absl::Status& status, const Message& reply,
+                         const TraceContext& trace) {
+  if (!from.valid()) return;
+  if (from.node == name_ || from.node.empty()) {
+    if (auto slot = calls_.Take(from.ref)) {
+      if (status.ok()) {
+        slot->Complete(reply);
+      } else {
+        slot->Complete(status);
+      }
+    }
+    return;
+  }
+  auto env = std::make_shared<wire::Envelope>();
+  env->set_version(1);
+  env->set_kind(wire::KIND_REPLY);
+  env->set_ref(from.ref);
+  env->mutable_sender()->set_node(name_);
+  env->mutable_recipient()->set_node(from.node);
+  env->mutable_recipient()->set_pid(from.pid);
+  if (!trace.trace_id.empty()) env->set_trace_id(trace.trace_id);
+  env->set_parent_span_id(trace.span_id);
+  env->set_span_id(RandomId());
+  if (status.ok()) {
+    env->set_type(reply.type());
+    env->set_payload(reply.bytes());
+  } else {
+    env->set_status_code(static_cast<int32_t>(status.code()));
+    env->set_status_message(std::string(status.message()));
+  }
+  auto send = [this, env, from] {
+    absl::Status s;
+    if (!from.return_path.empty()) {
+      s = transport_->Reply(bus::ReturnPath{from.return_path}, *env);
+    } else if (auto ep = directory_.EndpointOf(from.node)) {
+      s = transport_->Send(*ep, *env);
+    } else {
+      s = absl::UnavailableError(absl::StrCat("node \"", from.node, "\" is gone"));
+    }
+    if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << from.node << " dropped: " << s;
+  };
+  if (OnIoThread()) {
+    send();
+  } else {
+    PostIo(std::move(send));
+  }
+}
+
+absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message request,
+                                                 absl::Duration timeout, wire::Kind kind) {
+  if (scheduler_->CurrentWorker() >= 0) {
+    return absl::FailedPreconditionError(
+        "a blocking Call from inside a handler would block a scheduler thread; use "
+        "co_await Call<Reply>(...) in the handler");
+  }
+  if (static_cast<int64_t>(request.bytes().size()) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request of ", request.bytes().size(), " bytes is over the limit of ",
+                     options_.max_message_bytes, " bytes"));
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
+  const uint64_t ref = calls_.NextRef();
+  LetterPtr letter = MakeLetter(kind, Pid{name_, 0}, target, std::move(request), nullptr);
+  letter->from = From{name_, 0, ref, "", deadline};
+
+  if (node.empty()) {
+    auto slot = std::make_shared<CallSlot>(ref, "", nullptr);
+    calls_.Add(slot);
+    absl::Status s = Route(std::move(letter), "", nullptr);
+    if (!s.ok()) {
+      calls_.Take(ref);
+      return s;
+    }
+    if (!slot->WaitUntil(deadline) && calls_.Take(ref)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("call to ", target.ToString(), " timed out after ",
+                       absl::FormatDuration(timeout)));
+    }
+    slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
+    return slot->Take();
+  }
+
+  std::optional<std::string> endpoint = directory_.EndpointOf(node);
+  if (!endpoint) return absl::UnavailableError(absl::StrCat("node \"", node, "\" is down"));
+  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<ChannelHolder> holder, channels_->Acquire(*endpoint));
+  std::weak_ptr<ChannelHolder> weak = holder;
+  auto slot = std::make_shared<CallSlot>(ref, node, [weak] {
+    if (auto h = weak.lock()) h->Wake();
+  });
+  calls_.Add(slot);
+  wire::Envelope env;
+  ToEnvelope(*letter, node, &env);
+  absl::MutexLock use(&holder->use);
+  bus::Channel* ch;
+  {
+    absl::MutexLock life(&holder->life);
+    ch = holder->channel.get();
+  }
+  if (ch == nullptr) {
+    calls_.Take(ref);
+    return absl::UnavailableError("node is shutting down");
+  }
+  if (absl::Status s = ch->Send(env); !s.ok()) {
+    calls_.Take(ref);
+    return s;
+  }
+  while (!slot->done()) {
+    absl::StatusOr<std::optional<wire::Envelope>> in = ch->Recv(deadline);
+    if (!in.ok()) {
+      if (auto s = calls_.Take(ref)) s->Complete(in.status());
+      break;
+    }
+    if (in->has_value() && (*in)->kind() == wire::KIND_REPLY) {
+      wire::Envelope& r = **in;
+      if (auto s = calls_.Take(r.ref())) {
+        if (r.status_code() != 0) {
+          s->Complete(absl::Status(static_cast<absl::StatusCode>(r.status_code()),
+                                   r.status_message()));
+        } else {
+          s->Complete(Message(std::move(*r.mutable_type()), std::move(*r.mutable_payload())));
+        }
+      }
+    }
+    if (!slot->done() && absl::Now() >= deadline && calls_.Take(ref)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("call to ", target.ToString(), " timed out after ",
+                       absl::FormatDuration(timeout)));
+    }
+  }
+  return slot->Take();
+}
+
+void NodeCore::CallFromProcess(Process* caller, const Target& target, Message request,
+                               absl::Duration timeout, std::shared_ptr<CallSlot> slot,
+                               wire::Kind kind) {
+  absl::StatusOr<std::string> node = Resolve(target);
+  if (!node.ok()) {
+    slot->Complete(node.status());
+    return;
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  const uint64_t ref = slot->ref();
+  LetterPtr letter =
+      MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
+  letter->from = From{name_, caller->pid().id, ref, "", deadline};
+  slot->set_target_node(*node);  // So a peer-down fails it at once.
+  calls_.Add(slot);
+  slot->set_timer(timers_.Schedule(deadline, [this, ref, target, timeout] {
+    if (auto s = calls_.Take(ref)) {
+      s->Complete(absl::DeadlineExceededError(absl::StrCat(
+          "call to ", target.ToString(), " timed out after ", absl::FormatDuration(timeout))));
+    }
+  }));
+  absl::Status s = Route(std::move(letter), *node, caller);
+  if (!s.ok()) {
+    if (auto taken = calls_.Take(ref)) taken->Complete(s);
+  }
+}
+
+absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target& target,
+                                             Message message, Process* owner) {
+  if (static_cast<int64_t>(message.bytes().size()) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError("message over the size limit");
+  }
+  if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
+  Pid sender = owner ? owner->pid() : Pid{name_, 0};
+  std::weak_ptr<Process> weak_owner;
+  if (owner) weak_owner = owner->shared_from_this();
+  auto id = std::make_shared<uint64_t>(0);
+  auto fire = [this, target, message = std::move(message), sender, weak_owner, id]() mutable {
+    if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
+    absl::StatusOr<std::string> node = Resolve(target);
+    if (!node.ok()) {
+      POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << node.status();
+      return;
+    }
+    absl::Status s =
+        Route(MakeLetter(wire::KIND_INFO, sender, target, std::move(message), nullptr), *node,
+              nullptr);
+    if (!s.ok()) POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
+  };
+  *id = timers_.Schedule(absl::Now() + delay, std::move(fire));
+  if (owner) owner->AddTimer(*id);
+  return TimerRef{*id};
+}
+
+bool NodeCore::CancelTimer(TimerRef timer, Process* owner) {
+  if (!timer.valid()) return false;
+  if (owner != nullptr && !owner->RemoveTimer(timer.id)) return false;
+  return timers_.Cancel(timer.id);
+}
+
+void NodeCore::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
+                          const std::string& name, const absl::Status& reason) {
+  wire::ProcessDown down;
+  down.mutable_process()->set_node(process.node);
+  down.mutable_process()->set_pid(process.id);
+  down.mutable_process()->set_name(name);
+  down.set_monitor_ref(ref);
+  down.set_status_code(static_cast<int32_t>(reason.code()));
+  down.set_status_message(std::string(reason.message()));
+  absl::Status s = Route(
+      MakeLetter(wire::KIND_INFO, process, Target(watcher), Message::From(down), nullptr), "",
+      nullptr);
+  (void)s;  // The watcher may be gone too.
+}
+
+}  // namespace polis::internal

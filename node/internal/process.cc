@@ -1,0 +1,328 @@
+#include "node/internal/process.h"
+
+#include <exception>
+
+#include "bus/log.h"
+#include "absl/strings/str_cat.h"
+#include "node/internal/node_core.h"
+
+namespace polis::internal {
+namespace {
+
+absl::Status StoppedError(const std::string& who, const absl::Status& reason) {
+  if (reason.ok()) return absl::AbortedError(absl::StrCat("server ", who, " stopped"));
+  return absl::AbortedError(absl::StrCat("server ", who, " stopped: ", reason.ToString()));
+}
+
+}  // namespace
+
+Process::Process(NodeCore* core, Pid pid, std::string name, std::string kind,
+                 std::unique_ptr<Behaviour> behaviour)
+    : core_(core),
+      pid_(std::move(pid)),
+      kind_(std::move(kind)),
+      behaviour_(std::move(behaviour)),
+      ctx_(this),
+      name_cache_(name),
+      name_(std::move(name)) {}
+
+Process::~Process() = default;
+
+std::string Process::name() const {
+  absl::MutexLock lock(&mu_);
+  return name_;
+}
+
+void Process::set_name(std::string name) {
+  absl::MutexLock lock(&mu_);
+  name_ = std::move(name);
+}
+
+void Process::Deliver(LetterPtr letter) {
+  mailbox_.Push(std::move(letter));
+  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+}
+
+void Process::RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (dead_.load()) {
+      if (done) done->Complete(Message());
+      return;
+    }
+    if (!stop_requested_.load()) stop_reason_ = std::move(reason);
+    if (done) stop_waiters_.push_back(std::move(done));
+    stop_requested_.store(true);
+  }
+  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+}
+
+void Process::Kill() {
+  if (dead_.exchange(true)) return;
+  absl::Status reason = absl::AbortedError(absl::StrCat("server ", pid_.ToString(), " killed"));
+  core_->ForgetProcess(*this);
+  std::vector<std::pair<Pid, uint64_t>> watchers;
+  std::vector<uint64_t> timers;
+  std::vector<std::shared_ptr<CallSlot>> waiters;
+  std::string name;
+  {
+    absl::MutexLock lock(&mu_);
+    watchers.swap(watchers_);
+    timers.assign(timers_.begin(), timers_.end());
+    timers_.clear();
+    waiters.swap(stop_waiters_);
+    name = name_;
+  }
+  for (uint64_t t : timers) core_->timers().Cancel(t);
+  for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
+  for (auto& s : waiters) s->Complete(reason);
+  // The runner (if the process is stuck in a hook) cleans up the rest when
+  // the hook returns; otherwise run now to drain the mailbox.
+  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+}
+
+bool Process::AddMonitor(const Pid& watcher, uint64_t ref) {
+  absl::MutexLock lock(&mu_);
+  if (dead_.load()) return false;
+  watchers_.emplace_back(watcher, ref);
+  return true;
+}
+
+void Process::RemoveMonitor(uint64_t ref) {
+  absl::MutexLock lock(&mu_);
+  for (auto it = watchers_.begin(); it != watchers_.end(); ++it) {
+    if (it->second == ref) {
+      watchers_.erase(it);
+      return;
+    }
+  }
+}
+
+void Process::AddTimer(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  if (!dead_.load()) timers_.insert(id);
+}
+
+bool Process::RemoveTimer(uint64_t id) {
+  absl::MutexLock lock(&mu_);
+  return timers_.erase(id) > 0;
+}
+
+std::optional<Pid> Process::untrack_monitor(uint64_t ref) {
+  auto it = my_monitors_.find(ref);
+  if (it == my_monitors_.end()) return std::nullopt;
+  Pid p = std::move(it->second);
+  my_monitors_.erase(it);
+  return p;
+}
+
+void Process::BeginWait(std::shared_ptr<CallSlot> slot, std::coroutine_handle<> resume_at) {
+  waiting_ = std::move(slot);
+  resume_at_ = resume_at;
+}
+
+void Process::RequestSelfStop(absl::Status reason) {
+  if (self_stop_) return;
+  self_stop_ = true;
+  self_stop_reason_ = std::move(reason);
+}
+
+void Process::ReplyTo(const From& from, const absl::Status& status, const Message& reply) {
+  open_calls_.erase(from.ref);
+  core_->SendReply(from, status, reply, trace_);
+}
+
+void Process::Resume(std::coroutine_handle<> h) { h.resume(); }
+
+bool Process::StartNextLetter() {
+  Letter* raw = mailbox_.Pop();
+  if (raw == nullptr) return false;
+  letter_.reset(raw);
+  Letter& l = *letter_;
+  if (l.kind == wire::KIND_CALL && l.from.deadline < absl::InfiniteFuture() &&
+      l.from.deadline <= absl::Now()) {
+    letter_.reset();  // The caller has given up; at-most-once means: drop.
+    return true;
+  }
+  if (!behaviour_->Accepts(l.kind, l.message.type())) {
+    RefuseLetter(l, absl::InvalidArgumentError(absl::StrCat(
+                        "server ", name_cache_.empty() ? pid_.ToString() : name_cache_,
+                        " does not accept messages of type \"", l.message.type(), "\"")));
+    letter_.reset();
+    return true;
+  }
+  incoming_ = std::make_unique<Incoming>();
+  incoming_->kind = l.kind;
+  incoming_->message = std::move(l.message);
+  incoming_->sender = l.sender;
+  incoming_->trace = l.trace;
+  if (l.kind == wire::KIND_CALL) {
+    incoming_->from = l.from;
+    open_calls_.emplace(l.from.ref, l.from);
+  }
+  trace_ = l.trace;
+  hook_ = behaviour_->OnMessage(ctx_, *incoming_);
+  Resume(hook_.handle());
+  return true;
+}
+
+void Process::RefuseLetter(Letter& l, absl::Status why) {
+  if (l.kind == wire::KIND_CALL) {
+    core_->SendReply(l.from, why, Message(), l.trace);
+  } else {
+    POLIS_LOG(WARNING) << "polis: dropped " << wire::Kind_Name(l.kind) << ": " << why;
+  }
+}
+
+void Process::Run(int budget) {
+  for (int i = 0; i < budget; ++i) {
+    if (dead_.load() && phase_ != Phase::kDead) {
+      Die(absl::AbortedError("killed"), /*run_terminate=*/false);  // Killed from outside.
+      return;
+    }
+    if (phase_ == Phase::kDead) {
+      while (Letter* l = mailbox_.Pop()) {
+        LetterPtr owned(l);
+        RefuseLetter(*owned, StoppedError(name_cache_.empty() ? pid_.ToString() : name_cache_,
+                                          absl::OkStatus()));
+      }
+      return;
+    }
+    if (stop_requested_.load()) {
+      absl::Status reason;
+      {
+        absl::MutexLock lock(&mu_);
+        reason = stop_reason_;
+      }
+      Die(reason, /*run_terminate=*/true);
+      return;
+    }
+    if (waiting_) {
+      if (!waiting_->done()) return;
+      waiting_.reset();
+      Resume(std::exchange(resume_at_, {}));
+    } else if (phase_ == Phase::kStarting) {
+      if (hook_.valid()) return;  // Defensive: OnStart suspended without a wait.
+      hook_ = behaviour_->OnStart(ctx_);
+      Resume(hook_.handle());
+    } else if (!StartNextLetter()) {
+      return;
+    }
+    if (hook_.valid() && hook_.done()) {
+      FinishHook();
+      if (phase_ == Phase::kDead) return;
+    }
+  }
+}
+
+void Process::FinishHook() {
+  absl::Status result;
+  try {
+    result = hook_.TakeResult();
+  } catch (const std::exception& e) {
+    result = absl::InternalError(absl::StrCat(
+        name_cache_.empty() ? kind_ : name_cache_, " handler threw: ", e.what()));
+  } catch (...) {
+    result = absl::InternalError(absl::StrCat(name_cache_.empty() ? kind_ : name_cache_,
+                                              " handler threw a non-std exception"));
+  }
+  hook_ = Task<absl::Status>();
+  if (phase_ == Phase::kStarting) {
+    if (!result.ok()) {
+      Die(result, /*run_terminate=*/true);
+      return;
+    }
+    phase_ = Phase::kRunning;
+    if (init_slot_) std::exchange(init_slot_, nullptr)->Complete(Message());
+  } else if (!result.ok()) {
+    Die(result, /*run_terminate=*/true);
+    return;
+  }
+  letter_.reset();
+  incoming_.reset();
+  if (self_stop_) Die(self_stop_reason_, /*run_terminate=*/true);
+}
+
+void Process::Die(absl::Status reason, bool run_terminate) {
+  bool first = !dead_.exchange(true);
+  phase_ = Phase::kDead;
+  // Abandon a suspended hook: its call is forgotten, its frames destroyed.
+  if (waiting_) {
+    core_->calls().Take(waiting_->ref());
+    waiting_.reset();
+  }
+  resume_at_ = {};
+  hook_ = Task<absl::Status>();
+  const std::string who = name_cache_.empty() ? pid_.ToString() : name_cache_;
+  if (first && run_terminate) {
+    try {
+      behaviour_->OnTerminate(ctx_, reason);
+    } catch (const std::exception& e) {
+      POLIS_LOG(WARNING) << "polis: Terminate of " << who << " threw: " << e.what();
+    } catch (...) {
+      POLIS_LOG(WARNING) << "polis: Terminate of " << who << " threw";
+    }
+  }
+  if (first) core_->ForgetProcess(*this);
+  // The call being handled gets the failure itself; other open calls learn
+  // the server stopped.
+  const uint64_t current_ref =
+      letter_ && letter_->kind == wire::KIND_CALL ? letter_->from.ref : 0;
+  for (auto& [ref, from] : open_calls_) {
+    absl::Status s = (ref == current_ref && !reason.ok()) ? reason : StoppedError(who, reason);
+    core_->SendReply(from, s, Message(), trace_);
+  }
+  open_calls_.clear();
+  letter_.reset();
+  incoming_.reset();
+  while (Letter* l = mailbox_.Pop()) {
+    LetterPtr owned(l);
+    RefuseLetter(*owned, StoppedError(who, reason));
+  }
+  if (init_slot_) {
+    absl::Status s = reason.ok() ? absl::AbortedError(absl::StrCat(who, " stopped during Init"))
+                                 : reason;
+    std::exchange(init_slot_, nullptr)->Complete(s);
+  }
+  if (!first) return;  // Kill() already did the rest.
+  std::vector<std::pair<Pid, uint64_t>> watchers;
+  std::vector<uint64_t> timers;
+  std::vector<std::shared_ptr<CallSlot>> waiters;
+  std::string name;
+  {
+    absl::MutexLock lock(&mu_);
+    watchers.swap(watchers_);
+    timers.assign(timers_.begin(), timers_.end());
+    timers_.clear();
+    waiters.swap(stop_waiters_);
+    name = name_;
+  }
+  for (uint64_t t : timers) core_->timers().Cancel(t);
+  for (auto& [ref, target] : my_monitors_) {
+    if (auto p = core_->FindLocal(target.id)) p->RemoveMonitor(ref);
+  }
+  my_monitors_.clear();
+  for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
+  for (auto& s : waiters) s->Complete(Message());
+}
+
+bool Process::Release() {
+  // Snapshot what only the runner may read before giving up the claim.
+  std::shared_ptr<CallSlot> waiting = waiting_;
+  const bool starting = phase_ == Phase::kStarting && !hook_.valid();
+  const bool dead = phase_ == Phase::kDead;
+  scheduled_.store(false);
+  bool work;
+  if (dead) {
+    work = mailbox_.MaybeNonEmpty();
+  } else if (stop_requested_.load() || dead_.load()) {
+    work = true;
+  } else if (waiting) {
+    work = waiting->done();
+  } else {
+    work = starting || mailbox_.MaybeNonEmpty();
+  }
+  return work && TryClaim();
+}
+
+}  // namespace polis::internal

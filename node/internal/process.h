@@ -1,0 +1,148 @@
+// node/internal/process.h — a process: a Behaviour, its mailbox, and the
+// state of the hook it is running.
+//
+// Lifecycle: Spawn creates it (phase kStarting) and schedules it; its first
+// run starts OnStart; then each run takes letters from the mailbox in order
+// and runs OnMessage for each, one at a time. A hook that suspends (a call
+// from inside a handler) leaves the process waiting on a CallSlot: it takes
+// no letters until the slot completes. Death (stop, failure, kill) happens
+// once: Die() releases the name, answers open calls with an error, cancels
+// its timers and tells its monitors.
+//
+// Thread-safety: the scheduler guarantees at most one thread runs a process
+// at a time (the `scheduled` flag); fields marked "runner" are touched only
+// by that thread. Fields under `mu` may be touched by any thread.
+#ifndef POLIS_NODE_INTERNAL_PROCESS_H_
+#define POLIS_NODE_INTERNAL_PROCESS_H_
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "node/behaviour.h"
+#include "node/internal/call_slot.h"
+#include "node/internal/letter.h"
+#include "node/internal/mailbox.h"
+#include "node/message.h"
+#include "node/task.h"
+
+namespace polis::internal {
+
+class NodeCore;
+
+class Process : public std::enable_shared_from_this<Process> {
+ public:
+  Process(NodeCore* core, Pid pid, std::string name, std::string kind,
+          std::unique_ptr<Behaviour> behaviour);
+  ~Process();
+
+  NodeCore* core() const { return core_; }
+  const Pid& pid() const { return pid_; }
+  // Registered name ("" if none). Thread-safe.
+  std::string name() const;
+  // Name as seen by the process itself (runner only; stable reference).
+  const std::string& name_ref() const { return name_cache_; }
+  void set_name(std::string name);
+  const std::string& kind() const { return kind_; }
+  const Behaviour& behaviour() const { return *behaviour_; }
+  ProcessContext& context() { return ctx_; }
+
+  // --- Any thread ---
+
+  // Queues a letter and schedules the process.
+  void Deliver(LetterPtr letter);
+  // Claims the right to run; true if the caller must enqueue the process.
+  bool TryClaim() { return !scheduled_.exchange(true); }
+  // Asks the process to stop with `reason`; `done` completes when it ended.
+  void RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done);
+  // Kills the process at once if it has not ended (after a stop timeout).
+  void Kill();
+  bool dead() const { return dead_.load(std::memory_order_acquire); }
+  // Adds a monitor; false if the process is already dead.
+  bool AddMonitor(const Pid& watcher, uint64_t ref);
+  void RemoveMonitor(uint64_t ref);
+  // Timers owned by this process (cancelled when it dies).
+  void AddTimer(uint64_t id);
+  bool RemoveTimer(uint64_t id);  // true if it was this process's.
+  void set_init_slot(std::shared_ptr<CallSlot> slot) { init_slot_ = std::move(slot); }
+  // Scheduler bookkeeping.
+  std::atomic<int>& last_worker() { return last_worker_; }
+  std::atomic<bool>& pinned() { return pinned_; }
+
+  // --- Runner only ---
+
+  // Runs up to `budget` steps. Returns when the process has nothing to do,
+  // waits on a call, died, or used its budget. Afterwards the scheduler
+  // calls Release().
+  void Run(int budget);
+  // Gives up the `scheduled` claim; true if work arrived meanwhile and the
+  // caller must enqueue the process again.
+  bool Release();
+
+  // Called by awaiters (runner thread, inside a hook).
+  void BeginWait(std::shared_ptr<CallSlot> slot, std::coroutine_handle<> resume_at);
+  void RequestSelfStop(absl::Status reason);
+  void ReplyTo(const From& from, const absl::Status& status, const Message& reply);
+  const TraceContext& current_trace() const { return trace_; }
+  void track_monitor(uint64_t ref, Pid target) { my_monitors_[ref] = std::move(target); }
+  std::optional<Pid> untrack_monitor(uint64_t ref);
+
+ private:
+  enum class Phase { kStarting, kRunning, kDead };
+
+  // Starts the hook for the next letter; false if the mailbox is empty.
+  bool StartNextLetter();
+  // Resumes the suspended hook; returns true if the hook finished.
+  void Resume(std::coroutine_handle<> h);
+  // The running hook finished (or threw): settle its outcome.
+  void FinishHook();
+  void Die(absl::Status reason, bool run_terminate);
+  void RefuseLetter(Letter& l, absl::Status why);
+
+  NodeCore* const core_;
+  const Pid pid_;
+  const std::string kind_;
+  std::unique_ptr<Behaviour> behaviour_;
+  ProcessContext ctx_;
+  Mailbox mailbox_;
+  std::atomic<bool> scheduled_{false};
+  std::atomic<bool> dead_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> pinned_{false};
+  std::atomic<int> last_worker_{-1};
+
+  // Runner only.
+  Phase phase_ = Phase::kStarting;
+  std::string name_cache_;
+  Task<absl::Status> hook_;
+  std::unique_ptr<Letter> letter_;      // Letter being handled.
+  std::unique_ptr<Incoming> incoming_;  // Its handler view.
+  std::coroutine_handle<> resume_at_;
+  std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
+  absl::flat_hash_map<uint64_t, From> open_calls_;  // Received, not replied.
+  absl::flat_hash_map<uint64_t, Pid> my_monitors_;
+  TraceContext trace_;
+  bool self_stop_ = false;
+  absl::Status self_stop_reason_;
+  std::shared_ptr<CallSlot> init_slot_;
+
+  mutable absl::Mutex mu_;
+  std::string name_ ABSL_GUARDED_BY(mu_);
+  absl::Status stop_reason_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<CallSlot>> stop_waiters_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::pair<Pid, uint64_t>> watchers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint64_t> timers_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace polis::internal
+
+#endif  // POLIS_NODE_INTERNAL_PROCESS_H_

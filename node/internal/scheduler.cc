@@ -1,0 +1,196 @@
+#include "node/internal/scheduler.h"
+
+#include <pthread.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+
+namespace polis::internal {
+namespace {
+
+// Letters a process may handle before it yields its worker to others.
+constexpr int kBudget = 64;
+
+thread_local const Scheduler* tls_scheduler = nullptr;
+thread_local int tls_worker = -1;
+thread_local Process* tls_process = nullptr;
+
+}  // namespace
+
+Scheduler::Scheduler(NodeCore* core, int threads) : core_(core) {
+  if (threads < 1) threads = 1;
+  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+}
+
+Scheduler::~Scheduler() { Stop(); }
+
+void Scheduler::Start() {
+  for (int i = 0; i < size(); ++i) {
+    workers_[i]->thread = std::thread([this, i] { Loop(i); });
+  }
+}
+
+void Scheduler::Stop() {
+  if (stopping_.exchange(true)) {
+    // Already stopping: still join if we are the first to get here late.
+  }
+  for (int i = 0; i < size(); ++i) Wake(i);
+  for (auto& w : workers_) {
+    if (w->thread.joinable() && w->thread.get_id() != std::this_thread::get_id()) {
+      w->thread.join();
+    }
+  }
+  for (auto& w : workers_) {
+    absl::MutexLock lock(&w->mu);
+    w->queue.clear();
+  }
+}
+
+int Scheduler::CurrentWorker() const { return tls_scheduler == this ? tls_worker : -1; }
+
+Process* Scheduler::CurrentProcess() { return tls_process; }
+
+void Scheduler::Schedule(std::shared_ptr<Process> p) {
+  int here = CurrentWorker();
+  if (p->pinned().load(std::memory_order_relaxed)) {
+    Push(0, std::move(p), /*wake=*/here != 0);
+    return;
+  }
+  if (here >= 0) {
+    // Keep it on this thread; wake a sleeper only if there is surplus work.
+    bool surplus;
+    {
+      Worker& w = *workers_[here];
+      absl::MutexLock lock(&w.mu);
+      w.queue.push_back(std::move(p));
+      surplus = w.queue.size() > 1;
+    }
+    if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) WakeAnyParked(here);
+    return;
+  }
+  int target = p->last_worker().load(std::memory_order_relaxed);
+  if (target < 0 || target >= size()) target = static_cast<int>(next_++ % size());
+  Push(target, std::move(p), /*wake=*/true);
+}
+
+void Scheduler::Push(int index, std::shared_ptr<Process> p, bool wake) {
+  Worker& w = *workers_[index];
+  bool was_parked;
+  {
+    absl::MutexLock lock(&w.mu);
+    w.queue.push_back(std::move(p));
+    was_parked = w.parked;
+  }
+  if (!wake) return;
+  if (was_parked) {
+    Wake(index);
+  } else if (parked_count_.load(std::memory_order_relaxed) > 0) {
+    WakeAnyParked(index);  // The target is busy: let a sleeper steal.
+  }
+}
+
+void Scheduler::Wake(int index) {
+  if (index == 0) core_->WakeIo();
+  Worker& w = *workers_[index];
+  absl::MutexLock lock(&w.mu);
+  w.poked = true;
+  w.cv.Signal();
+}
+
+void Scheduler::WakeAnyParked(int except) {
+  for (int i = 0; i < size(); ++i) {
+    if (i == except) continue;
+    Worker& w = *workers_[i];
+    bool parked;
+    {
+      absl::MutexLock lock(&w.mu);
+      parked = w.parked;
+    }
+    if (parked) {
+      Wake(i);
+      return;
+    }
+  }
+}
+
+std::shared_ptr<Process> Scheduler::Pop(int index) {
+  Worker& w = *workers_[index];
+  absl::MutexLock lock(&w.mu);
+  if (w.queue.empty()) return nullptr;
+  // LIFO for the newest (the callee a handler just woke), so a call between
+  // two processes is answered before older work; FIFO otherwise would let
+  // a long queue add latency to every call.
+  std::shared_ptr<Process> p = std::move(w.queue.back());
+  w.queue.pop_back();
+  return p;
+}
+
+std::shared_ptr<Process> Scheduler::Steal(int thief) {
+  for (int k = 1; k < size(); ++k) {
+    int victim = (thief + k) % size();
+    Worker& w = *workers_[victim];
+    absl::MutexLock lock(&w.mu);
+    for (auto it = w.queue.begin(); it != w.queue.end(); ++it) {
+      if (thief != 0 && (*it)->pinned().load(std::memory_order_relaxed)) continue;
+      std::shared_ptr<Process> p = std::move(*it);
+      w.queue.erase(it);
+      return p;
+    }
+  }
+  return nullptr;
+}
+
+void Scheduler::RunOne(int index, std::shared_ptr<Process> p) {
+  if (p->pinned().load(std::memory_order_relaxed) && index != 0) {
+    Push(0, std::move(p), /*wake=*/true);
+    return;
+  }
+  p->last_worker().store(index, std::memory_order_relaxed);
+  tls_process = p.get();
+  p->Run(kBudget);
+  tls_process = nullptr;
+  if (p->Release()) Schedule(std::move(p));
+}
+
+void Scheduler::Loop(int index) {
+  tls_scheduler = this;
+  tls_worker = index;
+  std::string thread_name = absl::StrCat("polis-w", index);
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+  Worker& me = *workers_[index];
+  unsigned tick = 0;
+  while (!stopping_.load(std::memory_order_acquire)) {
+    if (index == 0 && (++tick & 15) == 0) core_->IoRound(absl::ZeroDuration());
+    std::shared_ptr<Process> p = Pop(index);
+    if (!p) p = Steal(index);
+    if (p) {
+      if (index == 0) core_->IoRound(absl::ZeroDuration());  // Keep remote sends ordered.
+      RunOne(index, std::move(p));
+      continue;
+    }
+    // Nothing to run: sleep until woken.
+    {
+      absl::MutexLock lock(&me.mu);
+      if (!me.queue.empty() || stopping_.load()) continue;
+      me.parked = true;
+    }
+    parked_count_.fetch_add(1);
+    if (index == 0) {
+      core_->IoRound(absl::InfiniteDuration());
+    } else {
+      absl::MutexLock lock(&me.mu);
+      while (me.queue.empty() && !me.poked && !stopping_.load()) me.cv.Wait(&me.mu);
+    }
+    parked_count_.fetch_sub(1);
+    absl::MutexLock lock(&me.mu);
+    me.parked = false;
+    me.poked = false;
+  }
+  tls_scheduler = nullptr;
+  tls_worker = -1;
+}
+
+}  // namespace polis::internal

@@ -1,0 +1,77 @@
+// node/internal/scheduler.h — runs a node's processes on a few threads.
+//
+// Each worker thread has a run queue. A process made runnable by a worker
+// goes to that worker's queue, so a call between two processes on one node
+// stays on one thread with no OS wake-up (as on an Erlang scheduler). An
+// idle worker steals from the others before it sleeps. Processes that send
+// to other nodes are pinned to worker 0, the I/O thread, so that all their
+// remote messages leave through one socket, in order.
+//
+// Worker 0 is also the node's I/O thread: between runs it does the node's
+// I/O (NodeCore::IoRound), and it sleeps inside the transport's Poll, so a
+// message from the network wakes it directly and the handler runs on it.
+//
+// Thread-safety: Schedule from any thread; the rest is internal.
+#ifndef POLIS_NODE_INTERNAL_SCHEDULER_H_
+#define POLIS_NODE_INTERNAL_SCHEDULER_H_
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace polis::internal {
+
+class NodeCore;
+class Process;
+
+class Scheduler {
+ public:
+  Scheduler(NodeCore* core, int threads);
+  ~Scheduler();  // Stops.
+
+  void Start();
+  // Stops the workers (after the processes are gone). Idempotent.
+  void Stop();
+
+  // Queues a process whose run claim the caller holds (Process::TryClaim).
+  void Schedule(std::shared_ptr<Process> p);
+
+  int size() const { return static_cast<int>(workers_.size()); }
+  // Index of the calling thread if it is a worker of this scheduler, else -1.
+  int CurrentWorker() const;
+  // The process running on the calling thread, if any.
+  static Process* CurrentProcess();
+
+ private:
+  struct Worker {
+    absl::Mutex mu;
+    absl::CondVar cv;
+    std::deque<std::shared_ptr<Process>> queue ABSL_GUARDED_BY(mu);
+    bool parked ABSL_GUARDED_BY(mu) = false;
+    bool poked ABSL_GUARDED_BY(mu) = false;  // Woken to steal or stop.
+    std::thread thread;
+  };
+
+  void Loop(int index);
+  std::shared_ptr<Process> Pop(int index);
+  std::shared_ptr<Process> Steal(int thief);
+  void Push(int index, std::shared_ptr<Process> p, bool wake);
+  void Wake(int index);
+  void WakeAnyParked(int except);
+  void RunOne(int index, std::shared_ptr<Process> p);
+
+  NodeCore* const core_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> parked_count_{0};
+  std::atomic<unsigned> next_{0};
+};
+
+}  // namespace polis::internal
+
+#endif  // POLIS_NODE_INTERNAL_SCHEDULER_H_

@@ -1,0 +1,105 @@
+#include "node/node.h"
+
+#include "absl/strings/str_cat.h"
+#include "node/internal/call_slot.h"
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+
+namespace polis {
+
+absl::StatusOr<std::unique_ptr<Node>> Node::Create(NodeOptions options) {
+  std::unique_ptr<Node> node(new Node(nullptr));
+  node->core_ = std::make_unique<internal::NodeCore>(node.get(), std::move(options));
+  absl::Status s = node->core_->Start();
+  if (!s.ok()) return s;
+  return node;
+}
+
+Node::Node(std::unique_ptr<internal::NodeCore> core) : core_(std::move(core)) {}
+
+Node::~Node() { Shutdown(); }
+
+void Node::Shutdown() {
+  if (core_) core_->Shutdown();
+}
+
+const std::string& Node::name() const { return core_->name(); }
+const std::string& Node::endpoint() const { return core_->endpoint(); }
+uint64_t Node::incarnation() const { return core_->incarnation(); }
+
+absl::Status Node::Join(absl::Duration timeout) { return core_->Join(timeout); }
+std::vector<std::string> Node::Peers() const { return core_->Peers(); }
+
+absl::StatusOr<Pid> Node::Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options) {
+  if (core_->scheduler().CurrentWorker() >= 0) {
+    return absl::FailedPreconditionError(
+        "Node::Spawn would block a scheduler thread; inside a handler use "
+        "co_await context().Spawn(...)");
+  }
+  auto slot = std::make_shared<internal::CallSlot>(0, "", nullptr);
+  absl::StatusOr<std::shared_ptr<internal::Process>> p =
+      core_->CreateProcess(std::move(behaviour), options, slot);
+  if (!p.ok()) return p.status();
+  Pid pid = (*p)->pid();
+  p->reset();
+  slot->WaitUntil(absl::InfiniteFuture());
+  absl::StatusOr<Message> r = slot->Take();
+  if (!r.ok()) return r.status();
+  return pid;
+}
+
+absl::Status Node::Stop(const Target& target, absl::Status reason, absl::Duration timeout) {
+  if (core_->scheduler().CurrentWorker() >= 0) {
+    return absl::FailedPreconditionError(
+        "Node::Stop would block a scheduler thread; inside a handler use "
+        "co_await context().StopProcess(...)");
+  }
+  auto slot = std::make_shared<internal::CallSlot>(0, "", nullptr);
+  absl::Status s = core_->StopProcess(target, std::move(reason), timeout, slot);
+  if (!s.ok()) return s;
+  slot->WaitUntil(absl::InfiniteFuture());
+  return slot->Take().status();
+}
+
+absl::Status Node::Register(const std::string& name, const Pid& pid) {
+  return core_->Register(name, pid);
+}
+absl::Status Node::Unregister(const std::string& name) { return core_->Unregister(name); }
+absl::StatusOr<Pid> Node::WhereIs(const std::string& name) const { return core_->WhereIs(name); }
+std::vector<std::string> Node::RegisteredNames() const { return core_->RegisteredNames(); }
+
+absl::StatusOr<Message> Node::CallRaw(const Target& target,
+                                      const google::protobuf::Message& request,
+                                      absl::Duration timeout) {
+  return core_->CallFromThread(target, Message::From(request), timeout, wire::KIND_CALL);
+}
+
+absl::Status Node::Cast(const Target& target, const google::protobuf::Message& message) {
+  absl::StatusOr<std::string> node = core_->Resolve(target);
+  if (!node.ok()) return node.status();
+  return core_->Route(core_->MakeLetter(wire::KIND_CAST, Pid{core_->name(), 0}, target,
+                                        Message::From(message), nullptr),
+                      *node, nullptr);
+}
+
+absl::Status Node::Send(const Target& target, const google::protobuf::Message& message) {
+  absl::StatusOr<std::string> node = core_->Resolve(target);
+  if (!node.ok()) return node.status();
+  return core_->Route(core_->MakeLetter(wire::KIND_INFO, Pid{core_->name(), 0}, target,
+                                        Message::From(message), nullptr),
+                      *node, nullptr);
+}
+
+absl::StatusOr<TimerRef> Node::SendAfter(absl::Duration delay, const Target& target,
+                                         const google::protobuf::Message& message) {
+  return core_->SendAfter(delay, target, Message::From(message), nullptr);
+}
+
+bool Node::CancelTimer(TimerRef timer) { return core_->CancelTimer(timer, nullptr); }
+
+absl::StatusOr<wire::ServerDescription> Node::Describe(const std::string& name,
+                                                       absl::Duration timeout) {
+  return core_->Describe(name, timeout);
+}
+
+}  // namespace polis

@@ -1,0 +1,193 @@
+// ProcessContext and the awaiters a hook uses to wait without blocking.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "bus/status_macros.h"
+#include "node/behaviour.h"
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+#include "node/node.h"
+
+namespace polis {
+namespace {
+
+using internal::CallSlot;
+using internal::Process;
+
+// Wakes `p` (schedules it) when a slot it waits on completes.
+std::function<void()> WakerFor(Process* p) {
+  return [weak = std::weak_ptr<Process>(p->shared_from_this())] {
+    if (auto sp = weak.lock()) {
+      if (sp->TryClaim()) sp->core()->scheduler().Schedule(std::move(sp));
+    }
+  };
+}
+
+}  // namespace
+
+// --- CallAwaiter ---
+
+CallAwaiter::CallAwaiter(Process* self, Target target, Message request, absl::Duration timeout)
+    : self_(self), target_(std::move(target)), request_(std::move(request)), timeout_(timeout) {}
+
+CallAwaiter::~CallAwaiter() {
+  // Abandoned before the outcome (the process died while waiting): forget
+  // the call so a late reply is dropped.
+  if (slot_ && !slot_->done()) self_->core()->calls().Take(slot_->ref());
+}
+
+bool CallAwaiter::await_ready() {
+  internal::NodeCore* core = self_->core();
+  slot_ = std::make_shared<CallSlot>(core->calls().NextRef(), "", WakerFor(self_));
+  core->CallFromProcess(self_, target_, std::move(request_), timeout_, slot_, wire::KIND_CALL);
+  return slot_->done();
+}
+
+bool CallAwaiter::await_suspend(std::coroutine_handle<> h) {
+  self_->BeginWait(slot_, h);
+  return true;
+}
+
+absl::StatusOr<Message> CallAwaiter::await_resume() {
+  if (slot_->timer() != 0) self_->core()->timers().Cancel(slot_->timer());
+  return slot_->Take();
+}
+
+// --- SpawnAwaiter ---
+
+SpawnAwaiter::SpawnAwaiter(Process* self, std::unique_ptr<Behaviour> behaviour,
+                           SpawnOptions options)
+    : self_(self), behaviour_(std::move(behaviour)), options_(std::move(options)) {}
+
+SpawnAwaiter::~SpawnAwaiter() = default;
+
+bool SpawnAwaiter::await_ready() {
+  slot_ = std::make_shared<CallSlot>(0, "", WakerFor(self_));
+  auto p = self_->core()->CreateProcess(std::move(behaviour_), options_, slot_);
+  if (!p.ok()) {
+    immediate_ = p.status();
+    return true;
+  }
+  pid_ = (*p)->pid();
+  return slot_->done();
+}
+
+bool SpawnAwaiter::await_suspend(std::coroutine_handle<> h) {
+  self_->BeginWait(slot_, h);
+  return true;
+}
+
+absl::StatusOr<Pid> SpawnAwaiter::await_resume() {
+  if (!immediate_.ok()) return immediate_;
+  absl::StatusOr<Message> r = slot_->Take();
+  if (!r.ok()) return r.status();
+  return pid_;
+}
+
+// --- StopAwaiter ---
+
+StopAwaiter::StopAwaiter(Process* self, Pid target, absl::Status reason, absl::Duration timeout)
+    : self_(self), target_(std::move(target)), reason_(std::move(reason)), timeout_(timeout) {}
+
+StopAwaiter::~StopAwaiter() = default;
+
+bool StopAwaiter::await_ready() {
+  slot_ = std::make_shared<CallSlot>(0, "", WakerFor(self_));
+  if (target_ == self_->pid()) {
+    immediate_ = absl::InvalidArgumentError("a process cannot await its own stop; use Stop()");
+    return true;
+  }
+  absl::Status s = self_->core()->StopProcess(target_, reason_, timeout_, slot_);
+  if (!s.ok()) {
+    immediate_ = s;
+    return true;
+  }
+  return slot_->done();
+}
+
+bool StopAwaiter::await_suspend(std::coroutine_handle<> h) {
+  self_->BeginWait(slot_, h);
+  return true;
+}
+
+absl::Status StopAwaiter::await_resume() {
+  if (!immediate_.ok()) return immediate_;
+  return slot_->Take().status();
+}
+
+// --- ProcessContext ---
+
+const Pid& ProcessContext::self() const { return p_->pid(); }
+const std::string& ProcessContext::name() const { return p_->name_ref(); }
+Node& ProcessContext::node() const { return p_->core()->facade(); }
+const TraceContext& ProcessContext::trace() const { return p_->current_trace(); }
+
+CallAwaiter ProcessContext::CallRaw(Target target, const google::protobuf::Message& request,
+                                    absl::Duration timeout) {
+  return CallAwaiter(p_, std::move(target), Message::From(request), timeout);
+}
+
+absl::Status ProcessContext::Cast(Target target, const google::protobuf::Message& message) {
+  internal::NodeCore* core = p_->core();
+  POLIS_ASSIGN_OR_RETURN(std::string node, core->Resolve(target));
+  return core->Route(core->MakeLetter(wire::KIND_CAST, p_->pid(), target, Message::From(message),
+                                      &p_->current_trace()),
+                     node, p_);
+}
+
+absl::Status ProcessContext::Send(Target target, const google::protobuf::Message& message) {
+  internal::NodeCore* core = p_->core();
+  POLIS_ASSIGN_OR_RETURN(std::string node, core->Resolve(target));
+  return core->Route(core->MakeLetter(wire::KIND_INFO, p_->pid(), target, Message::From(message),
+                                      &p_->current_trace()),
+                     node, p_);
+}
+
+absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay,
+                                                   const google::protobuf::Message& message) {
+  return p_->core()->SendAfter(delay, Target(p_->pid()), Message::From(message), p_);
+}
+
+absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay, Target target,
+                                                   const google::protobuf::Message& message) {
+  return p_->core()->SendAfter(delay, target, Message::From(message), p_);
+}
+
+bool ProcessContext::CancelTimer(TimerRef timer) { return p_->core()->CancelTimer(timer, p_); }
+
+void ProcessContext::ReplyRaw(const From& from, const absl::Status& status, const Message& reply) {
+  p_->ReplyTo(from, status, reply);
+}
+
+uint64_t ProcessContext::Monitor(const Pid& target) {
+  internal::NodeCore* core = p_->core();
+  uint64_t ref = core->calls().NextRef();
+  std::shared_ptr<Process> t =
+      target.node == core->name() ? core->FindLocal(target.id) : nullptr;
+  if (t && t->AddMonitor(p_->pid(), ref)) {
+    p_->track_monitor(ref, target);
+  } else {
+    core->NotifyDown(p_->pid(), ref, target, "",
+                     absl::NotFoundError(absl::StrCat("no process ", target.ToString())));
+  }
+  return ref;
+}
+
+void ProcessContext::Demonitor(uint64_t monitor_ref) {
+  std::optional<Pid> target = p_->untrack_monitor(monitor_ref);
+  if (!target) return;
+  if (auto t = p_->core()->FindLocal(target->id)) t->RemoveMonitor(monitor_ref);
+}
+
+SpawnAwaiter ProcessContext::Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options) {
+  return SpawnAwaiter(p_, std::move(behaviour), std::move(options));
+}
+
+StopAwaiter ProcessContext::StopProcess(const Pid& target, absl::Status reason,
+                                        absl::Duration timeout) {
+  return StopAwaiter(p_, target, std::move(reason), timeout);
+}
+
+void ProcessContext::Stop(absl::Status reason) { p_->RequestSelfStop(std::move(reason)); }
+
+}  // namespace polis
