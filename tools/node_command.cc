@@ -10,6 +10,11 @@
 #include "genserver/server_kinds.h"
 
 namespace polis::tools {
+namespace {
+
+constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config) {
   NodeOptions options;
@@ -20,6 +25,14 @@ absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config) {
   if (config.max_message_bytes() > 0) options.max_message_bytes = config.max_message_bytes();
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
+  // Join before registering names: the cluster then hears of them, and a
+  // name taken elsewhere is refused (ALREADY_EXISTS).
+  if (config.seeds_size() > 0) {
+    // Not fatal: a node may start before its seeds; it keeps trying.
+    if (absl::Status s = (*node)->Join(kJoinTimeout); !s.ok()) {
+      std::cerr << "node " << (*node)->name() << ": warning: " << s << std::endl;
+    }
+  }
   for (const ServeSpec& spec : config.serve()) {
     const std::string name = spec.name().empty() ? spec.kind() : spec.name();
     absl::StatusOr<std::unique_ptr<Behaviour>> server = ServerKinds::Create(spec.kind(), spec.args());
@@ -45,12 +58,6 @@ absl::Status RunNode(const NodeConfig& config) {
 
   absl::StatusOr<std::unique_ptr<Node>> node = StartNode(config);
   if (!node.ok()) return node.status();
-  if (config.seeds_size() > 0) {
-    // Not fatal: a node may start before its seeds; it keeps trying.
-    if (absl::Status s = (*node)->Join(absl::Seconds(5)); !s.ok()) {
-      std::cerr << "node " << (*node)->name() << ": warning: " << s << std::endl;
-    }
-  }
   std::cout << "node " << (*node)->name() << " listening on "
             << ((*node)->endpoint().empty() ? "(nothing)" : (*node)->endpoint()) << std::endl;
 

@@ -29,7 +29,8 @@ namespace polis::tools {
 // Creates the node and starts every server of config.serve, in order.
 // Errors: the node's (bad endpoint: INVALID_ARGUMENT / UNAVAILABLE), an
 // unknown kind (NOT_FOUND), bad args, a name taken (ALREADY_EXISTS) — the
-// message names the failing entry. Does not wait for seeds.
+// message names the failing entry. Joins the seeds first (a seed that does
+// not answer within 5 s is a warning on stderr, not an error).
 absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config);
 
 // StartNode, print the ready line, wait for SIGINT/SIGTERM, Shutdown.
