@@ -170,7 +170,7 @@ void Process::RefuseLetter(Letter& l, absl::Status why) {
   if (l.kind == wire::KIND_CALL) {
     core_->SendReply(l.from, why, Message(), l.trace);
   } else {
-    POLIS_LOG(WARNING) << "polis: dropped " << wire::Kind_Name(l.kind) << ": " << why;
+    POLIS_LOG(DEBUG) << "polis: dropped " << wire::Kind_Name(l.kind) << ": " << why;
   }
 }
 

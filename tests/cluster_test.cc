@@ -1,0 +1,293 @@
+// Several nodes in one process, over each transport (inproc, tcp, ipc):
+// call/cast/send/send_after by name across nodes, ordering, NOT_FOUND,
+// deadlines, node failure. The same suite runs on every transport.
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "genserver/genserver.h"
+#include "google/protobuf/empty.pb.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "node/node.h"
+#include "tests/status_matchers.h"
+
+namespace polis {
+namespace {
+
+using ::google::protobuf::Empty;
+using ::google::protobuf::Int64Value;
+using ::google::protobuf::StringValue;
+using ::polis::testing::IsOk;
+using ::polis::testing::StatusIs;
+using ::testing::HasSubstr;
+
+Int64Value Int(int64_t v) {
+  Int64Value m;
+  m.set_value(v);
+  return m;
+}
+StringValue Str(std::string s) {
+  StringValue m;
+  m.set_value(std::move(s));
+  return m;
+}
+
+// Records every cast/info value in arrival order; call Int64Value n:
+// replies with the number of values seen; call StringValue "defer": never
+// replies; call StringValue "forward:<name>": calls <name> from the handler.
+class Recorder : public GenServer {
+ public:
+  Recorder() {
+    AcceptCall<Int64Value, Int64Value>();
+    AcceptCall<StringValue, Int64Value>();
+    AcceptCast<Int64Value>();
+    AcceptInfo<Int64Value>();
+    AcceptInfo<StringValue>();
+  }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From& from) override {
+    if (m.Is<StringValue>()) {
+      std::string cmd = m.As<StringValue>()->value();
+      if (cmd == "defer") {
+        ++deferred_;
+        co_return Reply::Deferred();
+      }
+      if (cmd.rfind("forward:", 0) == 0) {
+        absl::StatusOr<Int64Value> r = co_await Call<Int64Value>(cmd.substr(8), Int(0));
+        if (!r.ok()) co_return Reply::Error(r.status());
+        co_return *r;
+      }
+      if (cmd.rfind("cast:", 0) == 0) {
+        // Casts 1..n to another server (possibly remote), in order.
+        std::string target = cmd.substr(5);
+        for (int i = 1; i <= 100; ++i) {
+          absl::Status s = Cast(target, Int(i));
+          if (!s.ok()) co_return Reply::Error(s);
+        }
+        co_return Int(100);
+      }
+      if (cmd.rfind("after:", 0) == 0) {
+        absl::StatusOr<TimerRef> t =
+            SendAfter(absl::Milliseconds(20), cmd.substr(6), Str("tick"));
+        if (!t.ok()) co_return Reply::Error(t.status());
+        co_return Int(1);
+      }
+    }
+    if (m.As<Int64Value>()->value() == -1) co_return Int(deferred_);
+    co_return Int(static_cast<int64_t>(seen_.size()));
+  }
+  Task<absl::Status> HandleCast(const Message& m) override {
+    // Each sender counts 1, 2, 3, ...; senders do not interleave in these tests.
+    int64_t v = m.As<Int64Value>()->value();
+    if (v != 1 && (seen_.empty() || seen_.back() + 1 != v)) out_of_order_ = true;
+    seen_.push_back(v);
+    co_return absl::OkStatus();
+  }
+  Task<absl::Status> HandleInfo(const Message& m) override {
+    seen_.push_back(m.Is<Int64Value>() ? m.As<Int64Value>()->value() : -1);
+    co_return absl::OkStatus();
+  }
+  Task<absl::Status> Init() override { co_return absl::OkStatus(); }
+
+  // Only read after the node stopped.
+  std::vector<int64_t> seen_;
+  bool out_of_order_ = false;
+  int64_t deferred_ = 0;
+};
+
+class ClusterTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::string Endpoint(const std::string& node) {
+    const std::string& kind = GetParam();
+    if (kind == "inproc") return absl::StrCat("inproc://cluster-", node, "-", getpid(), "-*");
+    if (kind == "tcp") return "tcp://127.0.0.1:*";
+    return absl::StrCat("ipc:///tmp/polis-test-", getpid(), "-", node, "-", counter_++);
+  }
+
+  Node& Start(const std::string& name, std::vector<std::string> seeds = {}) {
+    NodeOptions o;
+    o.name = name;
+    o.scheduler_threads = 2;
+    o.listen = Endpoint(name);
+    o.seeds = std::move(seeds);
+    auto n = Node::Create(std::move(o));
+    EXPECT_THAT(n, IsOk());
+    nodes_.push_back(std::move(*n));
+    return *nodes_.back();
+  }
+
+  // Waits until `node` can resolve `name` (gossip is asynchronous).
+  void AwaitName(Node& node, const std::string& name) {
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (!node.WhereIs(name).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+    ASSERT_THAT(node.WhereIs(name), IsOk()) << name << " never became visible";
+  }
+
+  // Three connected nodes a, b, c (b and c joined through a only).
+  void StartThree() {
+    Node& a = Start("a");
+    Node& b = Start("b", {a.endpoint()});
+    Node& c = Start("c", {a.endpoint()});
+    ASSERT_THAT(b.Join(absl::Seconds(10)), IsOk());
+    ASSERT_THAT(c.Join(absl::Seconds(10)), IsOk());
+  }
+
+  std::vector<std::unique_ptr<Node>> nodes_;
+  int counter_ = 0;
+};
+
+TEST_P(ClusterTest, CallsAServerOnAnotherNodeByName) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "rec"}), IsOk());
+  AwaitName(*nodes_[1], "rec");  // b learns of a name on c (full mesh via a).
+  auto r = nodes_[1]->Call<Int64Value>("rec", Int(1));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 0);
+}
+
+TEST_P(ClusterTest, NameThatExistsNowhereIsNotFoundAtOnce) {
+  StartThree();
+  absl::Time start = absl::Now();
+  EXPECT_THAT(nodes_[1]->Call<Int64Value>("ghost", Int(1), absl::Seconds(30)),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("ghost")));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_P(ClusterTest, CastsFromOneSenderArriveInOrderAcrossNodes) {
+  StartThree();
+  Recorder* rec = new Recorder();
+  ASSERT_THAT(nodes_[0]->Spawn(std::unique_ptr<Recorder>(rec), {.name = "rec"}), IsOk());
+  AwaitName(*nodes_[1], "rec");
+  for (int i = 1; i <= 2000; ++i) ASSERT_THAT(nodes_[1]->Cast("rec", Int(i)), IsOk());
+  auto r = nodes_[1]->Call<Int64Value>("rec", Int(0));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 2000);
+  // And from a GenServer on another node (its sends are pinned to one socket).
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "sender"}), IsOk());
+  AwaitName(*nodes_[2], "rec");
+  ASSERT_THAT(nodes_[2]->Call<Int64Value>("sender", Str("cast:rec")), IsOk());
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (nodes_[2]->Call<Int64Value>("rec", Int(0))->value() < 2100 && absl::Now() < deadline) {
+  }
+  EXPECT_EQ(nodes_[2]->Call<Int64Value>("rec", Int(0))->value(), 2100);
+  nodes_[0]->Shutdown();
+  EXPECT_FALSE(rec->out_of_order_);
+}
+
+TEST_P(ClusterTest, HandlerCallsRemoteServer) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "far"}), IsOk());
+  ASSERT_THAT(nodes_[1]->Spawn(std::make_unique<Recorder>(), {.name = "near"}), IsOk());
+  AwaitName(*nodes_[1], "far");
+  AwaitName(*nodes_[0], "near");
+  // a -> near (on b) -> far (on c), reply back along the chain.
+  EXPECT_THAT(nodes_[0]->Call<Int64Value>("near", Str("forward:far")), IsOk());
+  EXPECT_THAT(nodes_[0]->Call<Int64Value>("near", Str("forward:ghost")),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(ClusterTest, RemoteDeadlineIsDeadlineExceeded) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "slow"}), IsOk());
+  AwaitName(*nodes_[1], "slow");
+  EXPECT_THAT(nodes_[1]->Call<Int64Value>("slow", Str("defer"), absl::Milliseconds(100)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  // The next call gets its own answer.
+  auto r = nodes_[1]->Call<Int64Value>("slow", Int(0));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 0);
+}
+
+TEST_P(ClusterTest, SendAfterToARemoteName) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "target"}), IsOk());
+  ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<Recorder>(), {.name = "timer"}), IsOk());
+  AwaitName(*nodes_[0], "target");
+  // From a plain thread, and from a server; one cancelled.
+  auto t1 = nodes_[1]->SendAfter(absl::Milliseconds(10), "target", Int(7));
+  auto t2 = nodes_[1]->SendAfter(absl::Milliseconds(10), "target", Int(8));
+  ASSERT_THAT(t1, IsOk());
+  ASSERT_THAT(t2, IsOk());
+  EXPECT_TRUE(nodes_[1]->CancelTimer(*t2));
+  ASSERT_THAT(nodes_[0]->Call<Int64Value>("timer", Str("after:target")), IsOk());
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int64_t seen = 0;
+  while (absl::Now() < deadline) {
+    seen = nodes_[2]->Call<Int64Value>("target", Int(0))->value();
+    if (seen >= 2) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(seen, 2);  // 7 and the tick; never 8.
+}
+
+TEST_P(ClusterTest, DeadNodeFailsWaitingCallsAtOnce) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "doomed"}), IsOk());
+  AwaitName(*nodes_[1], "doomed");
+  absl::Status status;
+  std::thread caller([&] {
+    status = nodes_[1]->Call<Int64Value>("doomed", Str("defer"), absl::Seconds(30)).status();
+  });
+  // Wait until the call is inside the server (it counts deferred calls).
+  while (nodes_[2]->Call<Int64Value>("doomed", Int(-1))->value() < 1) {
+  }
+  absl::Time start = absl::Now();
+  nodes_[2]->Shutdown();
+  caller.join();
+  EXPECT_FALSE(status.ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+  // Its names are gone from the survivors' view.
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (nodes_[1]->WhereIs("doomed").ok() && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_THAT(nodes_[1]->Call<Int64Value>("doomed", Int(0)),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(ClusterTest, DuplicateNameAcrossNodesIsRefused) {
+  StartThree();
+  ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<Recorder>(), {.name = "solo"}), IsOk());
+  AwaitName(*nodes_[1], "solo");
+  EXPECT_THAT(nodes_[1]->Spawn(std::make_unique<Recorder>(), {.name = "solo"}),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+}
+
+TEST_P(ClusterTest, OversizedMessageIsRefusedAtTheSender) {
+  NodeOptions o;
+  o.name = "small";
+  o.scheduler_threads = 1;
+  o.listen = Endpoint("small");
+  o.max_message_bytes = 1024;
+  auto n = Node::Create(std::move(o));
+  ASSERT_THAT(n, IsOk());
+  ASSERT_THAT((*n)->Spawn(std::make_unique<Recorder>(), {.name = "rec"}), IsOk());
+  EXPECT_THAT((*n)->Call<Int64Value>("rec", Str(std::string(4096, 'x'))),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT((*n)->Cast("rec", Str(std::string(4096, 'x'))),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT((*n)->Call<Int64Value>("rec", Int(1)), IsOk());
+}
+
+TEST_P(ClusterTest, UnreachableSeedIsUnavailableWithinTimeout) {
+  NodeOptions o;
+  o.name = "lonely";
+  o.scheduler_threads = 1;
+  o.seeds = {GetParam() == "inproc" ? "inproc://nobody-here"
+             : GetParam() == "tcp"  ? "tcp://127.0.0.1:1"
+                                    : "ipc:///tmp/polis-nobody-here"};
+  auto n = Node::Create(std::move(o));
+  ASSERT_THAT(n, IsOk());
+  EXPECT_THAT((*n)->Join(absl::Milliseconds(300)), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, ClusterTest, ::testing::Values("inproc", "tcp", "ipc"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace polis
