@@ -129,7 +129,11 @@ Supervisor::~Supervisor() = default;
 // --- Lifecycle ---
 
 Task<absl::Status> Supervisor::Init() {
-  absl::StatusOr<Pid> reaper = co_await context().Spawn(std::make_unique<SupervisorReaper>());
+  // Awaiters are named locals throughout: g++ 12 destroys temporaries of a
+  // co_await expression (default arguments included) twice.
+  SpawnAwaiter spawn_reaper =
+      context().Spawn(std::make_unique<SupervisorReaper>(), SpawnOptions{.kind = "supervisor_reaper"});
+  absl::StatusOr<Pid> reaper = co_await spawn_reaper;
   if (!reaper.ok()) co_return Prefixed(reaper.status(), "cannot start the reaper: ");
   reaper_ = *reaper;
   for (size_t i = 0; i < children_.size(); ++i) {
@@ -156,12 +160,15 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   c.is_supervisor = dynamic_cast<Supervisor*>(instance->get()) != nullptr;
   if (c.kind.empty()) c.kind = (*instance)->Describe().kind();
   SpawnOptions spawn{.name = c.def.spec.name(), .kind = c.kind};
-  absl::StatusOr<Pid> pid = co_await context().Spawn(*std::move(instance), std::move(spawn));
+  SpawnAwaiter spawning = context().Spawn(*std::move(instance), std::move(spawn));
+  absl::StatusOr<Pid> pid = co_await spawning;
   if (!pid.ok()) co_return Prefixed(pid.status(), prefix);
   c.pid = *pid;
   c.state = ChildState::kRunning;
   c.started_at = absl::Now();
-  // If it already ended, ProcessDown (NOT_FOUND) arrives at once.
+  // If it already ended, ProcessDown (NOT_FOUND) arrives at once and its
+  // real reason is lost: it counts as a failure. (Closing that window needs
+  // a monitor set up by the runtime at spawn time.)
   c.monitor = Monitor(c.pid);
   co_return absl::OkStatus();
 }
@@ -175,10 +182,12 @@ Task<void> Supervisor::StopChild(Child& c) {
   const absl::Duration timeout = ShutdownTimeout(c);
   if (c.is_supervisor) {
     // Its subtree first, leaves first; it then stops itself.
-    (void)co_await context().CallRaw(pid, ShutdownRequest(), timeout);
+    CallAwaiter asking = context().CallRaw(pid, ShutdownRequest(), timeout);
+    (void)co_await asking;
   }
   // OK: ended; NOT_FOUND: had already ended; DEADLINE_EXCEEDED: killed.
-  (void)co_await context().StopProcess(pid, absl::OkStatus(), timeout);
+  StopAwaiter stopping = context().StopProcess(pid, absl::OkStatus(), timeout);
+  (void)co_await stopping;
   c.pid = Pid{};
   c.state = ChildState::kStopped;
 }

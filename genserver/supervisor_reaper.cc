@@ -16,8 +16,10 @@ Task<absl::Status> SupervisorReaper::HandleInfo(const Message& message) {
   for (const supervision::ReapTarget& t : reap->targets()) {
     // NOT_FOUND (already ended) and DEADLINE_EXCEEDED (killed) both mean
     // the child is gone: nothing more to do for it.
-    (void)co_await context().StopProcess(Pid{t.node(), t.pid()}, absl::OkStatus(),
-                                         absl::Milliseconds(t.timeout_ms()));
+    // A named awaiter: g++ 12 mishandles temporaries in co_await.
+    StopAwaiter stopping = context().StopProcess(Pid{t.node(), t.pid()}, absl::OkStatus(),
+                                                 absl::Milliseconds(t.timeout_ms()));
+    (void)co_await stopping;
   }
   Stop();
   co_return absl::OkStatus();

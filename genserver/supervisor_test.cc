@@ -174,9 +174,13 @@ TEST_F(SupervisorTest, TransientChildIsRestartedOnlyAfterAFailure) {
 
   Crash("t");
   ASSERT_TRUE(WaitInstance("t", 2));
+  // The supervisor answers only once it monitors the new instance, so the
+  // normal stop below is seen with its real reason.
+  ASSERT_EQ(Children()["t"].status(), sv::RUNNING);
 
   EXPECT_THAT(Ask(*node_, "t", "stop"), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return Children()["t"].status() == sv::STOPPED; }));
+  ASSERT_TRUE(WaitFor([&] { return Children()["t"].status() == sv::STOPPED; }))
+      << Children()["t"].DebugString() << State("t")->instances.load();
   EXPECT_THAT(Ask(*node_, "t", "get"), StatusIs(absl::StatusCode::kNotFound));
   EXPECT_EQ(State("t")->instances.load(), 2);
 }
@@ -480,8 +484,9 @@ TEST_F(SupervisorTest, StartChildAddsAChildAndRefusesDuplicates) {
   EXPECT_EQ(r->child().id(), "d");
   EXPECT_EQ(r->child().status(), sv::RUNNING);
   EXPECT_THAT(Ask(*node_, "d", "get"), IsOkAndHolds(0));
+  const int before = KindState()->instances.load();
   Crash("d");  // Started children are supervised like the others.
-  EXPECT_TRUE(WaitInstance("d", KindState()->instances.load()));
+  EXPECT_TRUE(WaitInstance("d", before + 1));
 
   EXPECT_THAT(Request(StartChildRequest(ProbeSpec("d", "other"))),
               StatusIs(absl::StatusCode::kAlreadyExists));
