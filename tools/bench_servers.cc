@@ -2,6 +2,9 @@
 #include "tools/bench_servers.h"
 
 #include <chrono>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
 
 #include "google/protobuf/empty.pb.h"
 #include "tools/bench_stats.h"
@@ -101,6 +104,31 @@ Task<absl::Status> CastLoop::HandleCast(const Message& message) {
   } else {
     result_->Fail(after.status());
   }
+  result_->done.DecrementCount();
+  co_return absl::OkStatus();
+}
+
+Spawner::Spawner(LoopResult* result) : result_(result) {
+  AcceptCast<google::protobuf::Int64Value>();
+}
+
+Task<absl::Status> Spawner::HandleCast(const Message& message) {
+  absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
+  auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; n.ok() && i < n->value(); ++i) {
+    // Named locals, not temporaries inside the co_await expression: g++ 12
+    // mis-destroys some of those (double free of the options' strings).
+    SpawnOptions options;
+    options.name = absl::StrCat("idle-", i);
+    options.kind = "idle";
+    SpawnAwaiter spawn = context().Spawn(std::make_unique<Idle>(), std::move(options));
+    absl::StatusOr<Pid> pid = co_await spawn;
+    if (!pid.ok()) {
+      result_->Fail(pid.status());
+      break;
+    }
+  }
+  result_->elapsed_us = MicrosSince(start);
   result_->done.DecrementCount();
   co_return absl::OkStatus();
 }

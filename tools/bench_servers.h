@@ -7,6 +7,7 @@
 //   CastLoop   on a cast Int64Value{n}: casts n payloads to a Sink `target`,
 //              confirms them with a final call, then reports.
 //   Idle       does nothing (the spawn benchmark's subject).
+//   Spawner    on a cast Int64Value{n}: spawns n named Idle servers.
 // The payload of calls and casts is a google.protobuf.BytesValue of
 // kPayloadBytes bytes.
 //
@@ -91,6 +92,17 @@ class CastLoop : public GenServer {
 };
 
 class Idle : public GenServer {};
+
+// On a cast Int64Value{n}: spawns n Idle servers named "idle-<i>", one after
+// another (as an Erlang process spawning), then reports.
+class Spawner : public GenServer {
+ public:
+  explicit Spawner(LoopResult* result);
+  Task<absl::Status> HandleCast(const Message& message) override;
+
+ private:
+  LoopResult* result_;
+};
 
 }  // namespace polis::tools
 
