@@ -12,6 +12,7 @@
 #ifndef POLIS_NODE_INTERNAL_NODE_CORE_H_
 #define POLIS_NODE_INTERNAL_NODE_CORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -111,6 +112,10 @@ class NodeCore : public bus::InboundHandler {
   // One round of I/O work: posted tasks, then transport input. Called by
   // worker 0; `block` says how long it may wait for input.
   void IoRound(absl::Duration block);
+  // Runs the posted I/O tasks only (cheap when there are none). Worker 0
+  // calls it before every process run, so that a pinned process's earlier
+  // remote sends leave before its later ones.
+  void RunPostedIo();
   void WakeIo();
 
   // bus::InboundHandler (I/O thread).
@@ -153,6 +158,7 @@ class NodeCore : public bus::InboundHandler {
 
   absl::Mutex io_mu_;
   std::vector<std::function<void()>> io_tasks_ ABSL_GUARDED_BY(io_mu_);
+  std::atomic<bool> io_pending_{false};
   std::vector<std::function<void()>> io_running_;  // I/O thread only.
   absl::flat_hash_set<std::string> hello_sent_;     // I/O thread only.
 

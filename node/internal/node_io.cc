@@ -32,8 +32,20 @@ void NodeCore::PostIo(std::function<void()> fn) {
   {
     absl::MutexLock lock(&io_mu_);
     io_tasks_.push_back(std::move(fn));
+    io_pending_.store(true);
   }
   WakeIo();
+}
+
+void NodeCore::RunPostedIo() {
+  if (!io_pending_.load()) return;
+  {
+    absl::MutexLock lock(&io_mu_);
+    io_running_.swap(io_tasks_);
+    io_pending_.store(false);
+  }
+  for (auto& fn : io_running_) fn();
+  io_running_.clear();
 }
 
 bool NodeCore::OnIoThread() const { return scheduler_ && scheduler_->CurrentWorker() == 0; }
@@ -43,13 +55,8 @@ void NodeCore::WakeIo() {
 }
 
 void NodeCore::IoRound(absl::Duration block) {
-  {
-    absl::MutexLock lock(&io_mu_);
-    io_running_.swap(io_tasks_);
-  }
-  for (auto& fn : io_running_) fn();
-  const bool ran = !io_running_.empty();
-  io_running_.clear();
+  const bool ran = io_pending_.load();
+  RunPostedIo();
   transport_->Poll(ran ? absl::ZeroDuration() : block, *this);
 }
 

@@ -167,7 +167,7 @@ void Scheduler::Loop(int index) {
     std::shared_ptr<Process> p = Pop(index);
     if (!p) p = Steal(index);
     if (p) {
-      if (index == 0) core_->IoRound(absl::ZeroDuration());  // Keep remote sends ordered.
+      if (index == 0) core_->RunPostedIo();  // Keep remote sends ordered.
       RunOne(index, std::move(p));
       continue;
     }
