@@ -182,7 +182,7 @@ Task<void> Supervisor::StopChild(Child& c) {
   const absl::Duration timeout = ShutdownTimeout(c);
   if (c.is_supervisor) {
     // Its subtree first, leaves first; it then stops itself.
-    CallAwaiter asking = context().CallRaw(pid, ShutdownRequest(), timeout);
+    CallAwaiter asking = context().CallRaw(pid, StopChildrenRequest(), timeout);
     (void)co_await asking;
   }
   // OK: ended; NOT_FOUND: had already ended; DEADLINE_EXCEEDED: killed.
@@ -322,7 +322,7 @@ Task<absl::StatusOr<GenServer::Reply>> Supervisor::HandleCall(const Message& req
   if (!req.ok()) co_return Reply::Error(req.status());
   Replied r = absl::InvalidArgumentError(
       "empty SupervisorRequest: set one of which_children, count_children, terminate_child, "
-      "restart_child, start_child, shutdown");
+      "restart_child, start_child, shutdown, stop_children");
   switch (req->op_case()) {
     case sv::SupervisorRequest::kWhichChildren:
       r = WhichChildren();
@@ -341,6 +341,9 @@ Task<absl::StatusOr<GenServer::Reply>> Supervisor::HandleCall(const Message& req
       break;
     case sv::SupervisorRequest::kShutdown:
       r = co_await Shutdown();
+      break;
+    case sv::SupervisorRequest::kStopChildren:
+      r = co_await StopChildren();
       break;
     default:
       break;
@@ -452,13 +455,18 @@ Task<Supervisor::Replied> Supervisor::StartNewChild(sv::ChildSpec spec) {
   co_return reply;
 }
 
-Task<Supervisor::Replied> Supervisor::Shutdown() {
+Task<Supervisor::Replied> Supervisor::StopChildren() {
   stopping_ = true;
   co_await StopAll();
-  Stop();
   sv::SupervisorReply reply;
   reply.mutable_done();
   co_return reply;
+}
+
+Task<Supervisor::Replied> Supervisor::Shutdown() {
+  Replied r = co_await StopChildren();
+  Stop();
+  co_return r;
 }
 
 // --- Helpers ---
@@ -524,9 +532,9 @@ absl::Status Supervisor::ShutdownTree(Node& node, const Target& target,
                                       absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   absl::StatusOr<sv::SupervisorReply> r =
-      node.Call<sv::SupervisorReply>(target, ShutdownRequest(), timeout);
+      node.Call<sv::SupervisorReply>(target, StopChildrenRequest(), timeout);
   if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) return r.status();
-  // Then make sure it ended (it stops itself right after answering).
+  // Then stop the now idle supervisor itself (also if it did not answer).
   absl::Status s = node.Stop(target, absl::OkStatus(),
                              std::max(deadline - absl::Now(), absl::Seconds(1)));
   if (s.code() == absl::StatusCode::kNotFound) s = absl::OkStatus();
@@ -563,6 +571,11 @@ sv::SupervisorRequest StartChildRequest(const sv::ChildSpec& spec) {
 sv::SupervisorRequest ShutdownRequest() {
   sv::SupervisorRequest r;
   r.mutable_shutdown();
+  return r;
+}
+sv::SupervisorRequest StopChildrenRequest() {
+  sv::SupervisorRequest r;
+  r.mutable_stop_children();
   return r;
 }
 

@@ -36,11 +36,14 @@
 // Shutdown. Children are stopped one at a time in reverse start order, each
 // with ProcessContext::StopProcess (awaited, so no scheduler thread blocks):
 // its Terminate runs, and after its shutdown timeout it is killed. A child
-// supervisor is first asked to shut down its own subtree (the `shutdown`
-// call), so a whole tree comes down leaves first. Shutdown runs:
+// supervisor is first asked to stop its own subtree (the `stop_children`
+// call), then stopped itself, so a whole tree comes down leaves first.
+// Shutdown runs:
 //   * on the `shutdown` call — the way to stop a supervisor (the answer
-//     comes once all children ended; then the supervisor stops normally).
-//     From a plain thread: Supervisor::ShutdownTree(node, "sup").
+//     comes once all children ended; then the supervisor stops normally) —
+//     and on `stop_children` (the same, but the supervisor stays, idle,
+//     until someone stops it). From a plain thread:
+//     Supervisor::ShutdownTree(node, "sup") does both steps and waits.
 //   * when a parent supervisor stops this one, and on escalation;
 //   * when Init fails part-way: children already started are stopped.
 // Terminate itself cannot wait (it must not block), so a supervisor ended by
@@ -142,6 +145,7 @@ class Supervisor : public GenServer {
   Task<Replied> TerminateChild(const std::string& id);
   Task<Replied> RestartChild(const std::string& id);
   Task<Replied> StartNewChild(supervision::ChildSpec spec);
+  Task<Replied> StopChildren();
   Task<Replied> Shutdown();
 
   Child* Find(const std::string& id) const;
@@ -168,6 +172,7 @@ supervision::SupervisorRequest TerminateChildRequest(const std::string& id);
 supervision::SupervisorRequest RestartChildRequest(const std::string& id);
 supervision::SupervisorRequest StartChildRequest(const supervision::ChildSpec& spec);
 supervision::SupervisorRequest ShutdownRequest();
+supervision::SupervisorRequest StopChildrenRequest();
 
 }  // namespace polis
 

@@ -98,8 +98,13 @@ class SupervisorTest : public ::testing::Test {
     absl::StatusOr<int64_t> r = Ask(*node_, name, "instance");
     return r.ok() ? static_cast<int>(*r) : -1;
   }
-  bool WaitInstance(const std::string& name, int n) {
-    return WaitFor([&] { return Instance(name) == n; });
+  // Waits until `name` is instance `n`, then until supervisor `sup` has
+  // finished starting it (it answers calls only after it monitors the new
+  // instance), so that an immediate crash is seen with its real reason.
+  bool WaitInstance(const std::string& name, int n, const std::string& sup = "sup") {
+    if (!WaitFor([&] { return Instance(name) == n; })) return false;
+    (void)Request(CountChildrenRequest(), sup);
+    return true;
   }
   void Crash(const std::string& name) {
     EXPECT_THAT(Ask(*node_, name, "crash"),
@@ -174,9 +179,6 @@ TEST_F(SupervisorTest, TransientChildIsRestartedOnlyAfterAFailure) {
 
   Crash("t");
   ASSERT_TRUE(WaitInstance("t", 2));
-  // The supervisor answers only once it monitors the new instance, so the
-  // normal stop below is seen with its real reason.
-  ASSERT_EQ(Children()["t"].status(), sv::RUNNING);
 
   EXPECT_THAT(Ask(*node_, "t", "stop"), IsOk());
   ASSERT_TRUE(WaitFor([&] { return Children()["t"].status() == sv::STOPPED; }))
@@ -232,9 +234,9 @@ TEST_F(SupervisorTest, InnerSupervisorThatEscalatesIsRestartedByItsParent) {
   ASSERT_THAT(SpawnTree(outer), IsOk());
 
   Crash("x");  // Restart 1 of 1: fine.
-  ASSERT_TRUE(WaitInstance("x", 2));
+  ASSERT_TRUE(WaitInstance("x", 2, "inner"));
   Crash("x");  // One too many: inner fails, outer restarts it with a fresh x.
-  ASSERT_TRUE(WaitInstance("x", 3));
+  ASSERT_TRUE(WaitInstance("x", 3, "inner"));
   ASSERT_TRUE(WaitFor([&] { return Children()["inner"].restart_count() == 1; }));
   EXPECT_EQ(Children()["inner"].status(), sv::RUNNING);
   EXPECT_TRUE(Children()["inner"].supervisor());
