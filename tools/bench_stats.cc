@@ -52,7 +52,10 @@ BenchLine& BenchLine::Add(const std::string& key, const std::string& value) {
 std::string BenchLine::Format(bool json) const {
   std::string out = json ? absl::StrCat("{\"bench\":\"", bench_, "\"") : bench_ + ":";
   for (const auto& [key, value] : fields_) {
-    absl::StrAppend(&out, json ? ",\"" : " ", key, json ? "\":" : "=", value);
+    // People read tcp, not "tcp".
+    const bool quoted = !json && value.size() >= 2 && value.front() == '"';
+    absl::StrAppend(&out, json ? ",\"" : " ", key, json ? "\":" : "=",
+                    quoted ? value.substr(1, value.size() - 2) : value);
   }
   if (json) out += "}";
   return out;

@@ -209,7 +209,8 @@ TEST(BenchStatsTest, PercentilesAndLines) {
   EXPECT_EQ(Percentile(v, 0.99), 5);
   EXPECT_EQ(BenchLine("x").Add("p50_us", 1.5).Add("calls", 10).Add("t", "tcp").Format(true),
             R"({"bench":"x","p50_us":1.5,"calls":10,"t":"tcp"})");
-  EXPECT_EQ(BenchLine("x").Add("rate", 2500000.4).Format(false), "x: rate=2500000");
+  EXPECT_EQ(BenchLine("x").Add("rate", 2500000.4).Add("t", "ipc").Format(false),
+            "x: rate=2500000 t=ipc");
 }
 
 }  // namespace
