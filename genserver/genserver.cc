@@ -86,6 +86,9 @@ wire::ServerDescription GenServer::Describe() const {
   add(cast_types_, d.mutable_cast_types());
   add(info_types_, d.mutable_info_types());
   files.SerializeToString(d.mutable_file_descriptor_set());
+  d.set_accepts_any_call(any_call_);
+  d.set_accepts_any_cast(any_cast_);
+  d.set_accepts_any_info(any_info_);
   return d;
 }
 

@@ -26,6 +26,13 @@
 // tools learn the types (with their .proto files) at run time to turn JSON
 // into requests.
 //
+// Compiler note (g++ 12): do not build temporaries with non-trivial
+// destructors inside a `co_await` expression that also has a braced
+// initializer, e.g. `co_await context().Spawn(std::make_unique<X>(), {.name
+// = "x"})`: g++ 12 destroys such temporaries twice (a known GCC coroutine
+// bug). Name them first: `SpawnOptions o{.name = "x"}; auto s =
+// context().Spawn(std::move(x), o); auto pid = co_await s;`.
+//
 // Thread-safety: hooks and the protected helpers below run only on the
 // server's own process (one thread at a time). Use Node's client API to talk
 // to a server from elsewhere.

@@ -250,6 +250,15 @@ TEST_P(ClusterTest, DeadNodeFailsWaitingCallsAtOnce) {
               StatusIs(absl::StatusCode::kNotFound));
 }
 
+TEST_P(ClusterTest, NamesRegisteredBeforeTheSeedAnsweredReachTheSeed) {
+  Node& a = Start("a");
+  Node& b = Start("b", {a.endpoint()});
+  // Registered before b's handshake with a can have finished.
+  ASSERT_THAT(b.Spawn(std::make_unique<Recorder>(), {.name = "early"}), IsOk());
+  AwaitName(a, "early");
+  EXPECT_THAT(a.Call<Int64Value>("early", Int(0)), IsOk());
+}
+
 TEST_P(ClusterTest, DuplicateNameAcrossNodesIsRefused) {
   StartThree();
   ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<Recorder>(), {.name = "solo"}), IsOk());

@@ -29,12 +29,15 @@ void NodeCore::PostIo(std::function<void()> fn) {
     fn();
     return;
   }
+  bool first;
   {
     absl::MutexLock lock(&io_mu_);
+    first = io_tasks_.empty();
     io_tasks_.push_back(std::move(fn));
     io_pending_.store(true);
   }
-  WakeIo();
+  // One wake-up per batch: the I/O thread drains every task it finds.
+  if (first) WakeIo();
 }
 
 void NodeCore::RunPostedIo() {
@@ -181,6 +184,7 @@ void NodeCore::HandleHello(const wire::Hello& hello, const bus::ReturnPath& from
     // The sender's own entry is authoritative; others' views of third
     // nodes only add nodes we do not know yet.
     if (entry.node() != hello.node() && directory_.Known(entry.node())) continue;
+    const bool is_new = !directory_.Known(entry.node());
     std::optional<uint64_t> previous = directory_.Upsert(entry);
     if (previous) {
       // It restarted: calls to the old incarnation will never be answered.
@@ -189,7 +193,13 @@ void NodeCore::HandleHello(const wire::Hello& hello, const bus::ReturnPath& from
       }
       hello_sent_.erase(entry.endpoint());
     }
-    if (!hello_sent_.contains(entry.endpoint())) SendHello(entry.endpoint(), nullptr);
+    // Answer a node we did not know even if we greeted it before: names we
+    // registered since our first Hello (while it was not yet in our
+    // directory, so no NamesChanged reached it) travel in this one.
+    const bool sender_is_new = is_new && entry.node() == hello.node();
+    if (sender_is_new || !hello_sent_.contains(entry.endpoint())) {
+      SendHello(entry.endpoint(), nullptr);
+    }
   }
   absl::MutexLock lock(&join_mu_);
   joined_ = true;

@@ -46,12 +46,14 @@ void Process::Deliver(LetterPtr letter) {
 void Process::RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done) {
   {
     absl::MutexLock lock(&mu_);
-    if (dead_.load()) {
+    if (ended_) {
       if (done) done->Complete(Message());
       return;
     }
-    if (!stop_requested_.load()) stop_reason_ = std::move(reason);
+    // Still dying: the waiter completes once the name is released.
     if (done) stop_waiters_.push_back(std::move(done));
+    if (dead_.load()) return;
+    if (!stop_requested_.load()) stop_reason_ = std::move(reason);
     stop_requested_.store(true);
   }
   if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
@@ -72,6 +74,7 @@ void Process::Kill() {
     timers_.clear();
     waiters.swap(stop_waiters_);
     name = name_;
+    ended_ = true;
   }
   for (uint64_t t : timers) core_->timers().Cancel(t);
   for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
@@ -296,6 +299,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
     timers_.clear();
     waiters.swap(stop_waiters_);
     name = name_;
+    ended_ = true;
   }
   for (uint64_t t : timers) core_->timers().Cancel(t);
   for (auto& [ref, target] : my_monitors_) {

@@ -139,6 +139,7 @@ class Process : public std::enable_shared_from_this<Process> {
   std::string name_ ABSL_GUARDED_BY(mu_);
   absl::Status stop_reason_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<CallSlot>> stop_waiters_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;  // Name released, waiters told.
   std::vector<std::pair<Pid, uint64_t>> watchers_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<uint64_t> timers_ ABSL_GUARDED_BY(mu_);
 };
