@@ -93,17 +93,20 @@ wire::ServerDescription GenServer::Describe() const {
 }
 
 bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
-  auto has = [&type](const std::vector<const google::protobuf::Descriptor*>& v) {
-    return std::any_of(v.begin(), v.end(), [&](const auto* d) { return d->full_name() == type; });
+  // `type` is interned (Message::type()), so identity is equality.
+  const std::string* t = InternType(type);
+  auto has = [t](const std::vector<const std::string*>& v) {
+    return std::find(v.begin(), v.end(), t) != v.end();
   };
   switch (kind) {
     case wire::KIND_CALL:
-      return any_call_ || has(call_types_);
+      return any_call_ || has(call_names_);
     case wire::KIND_CAST:
-      return any_cast_ || has(cast_types_);
+      return any_cast_ || has(cast_names_);
     case wire::KIND_INFO:
       // ProcessDown is always deliverable to a server that monitors.
-      return any_info_ || has(info_types_) || type == wire::ProcessDown::descriptor()->full_name();
+      return any_info_ || has(info_names_) ||
+             t == InternType(wire::ProcessDown::descriptor()->full_name());
     default:
       return false;
   }
@@ -113,6 +116,7 @@ void GenServer::AddCallType(const google::protobuf::Descriptor* req,
                             const google::protobuf::Descriptor* rep) {
   AddType(&call_types_, req);
   AddType(&reply_types_, rep);
+  call_names_.push_back(InternType(req->full_name()));
 }
 
 void GenServer::AddType(std::vector<const google::protobuf::Descriptor*>* v,

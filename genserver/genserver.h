@@ -119,10 +119,12 @@ class GenServer : public Behaviour {
   template <typename M>
   void AcceptCast() {
     AddType(&cast_types_, M::descriptor());
+    cast_names_.push_back(InternType(M::descriptor()->full_name()));
   }
   template <typename M>
   void AcceptInfo() {
     AddType(&info_types_, M::descriptor());
+    info_names_.push_back(InternType(M::descriptor()->full_name()));
   }
   // Accept calls / casts / info of any type (e.g. an echo server).
   void AcceptAnyCall() { any_call_ = true; }
@@ -194,6 +196,10 @@ class GenServer : public Behaviour {
   std::vector<const google::protobuf::Descriptor*> reply_types_;
   std::vector<const google::protobuf::Descriptor*> cast_types_;
   std::vector<const google::protobuf::Descriptor*> info_types_;
+  // The same types as interned names, for Accepts.
+  std::vector<const std::string*> call_names_;
+  std::vector<const std::string*> cast_names_;
+  std::vector<const std::string*> info_names_;
   bool any_call_ = false;
   bool any_cast_ = false;
   bool any_info_ = false;

@@ -1,6 +1,47 @@
 #include "node/message.h"
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_set.h"
+#include "absl/synchronization/mutex.h"
+
 namespace polis {
+namespace {
+
+constexpr size_t kMaxInterned = 65536;
+constexpr size_t kMaxTypeLength = 512;
+
+struct InternTable {
+  absl::Mutex mu;
+  absl::node_hash_set<std::string> names ABSL_GUARDED_BY(mu);
+};
+
+InternTable& Table() {
+  static InternTable* table = new InternTable;  // Never destroyed: pointers stay valid.
+  return *table;
+}
+
+const std::string* InternSlow(std::string_view type) {
+  InternTable& t = Table();
+  absl::MutexLock lock(&t.mu);
+  auto it = t.names.find(absl::string_view(type.data(), type.size()));
+  if (it != t.names.end()) return &*it;
+  if (type.size() > kMaxTypeLength || t.names.size() >= kMaxInterned) {
+    return &*t.names.emplace(std::string("polis.TooManyTypes")).first;
+  }
+  return &*t.names.emplace(std::string(type)).first;
+}
+
+}  // namespace
+
+const std::string* InternType(std::string_view type) {
+  // Per-thread cache in front of the shared table: no lock on the hot path.
+  thread_local absl::flat_hash_map<std::string_view, const std::string*> cache;
+  auto it = cache.find(type);
+  if (it != cache.end()) return it->second;
+  const std::string* interned = InternSlow(type);
+  if (cache.size() < kMaxInterned) cache.emplace(*interned, interned);
+  return interned;
+}
 
 Message Message::From(const google::protobuf::Message& m) {
   std::string bytes;
@@ -10,12 +51,12 @@ Message Message::From(const google::protobuf::Message& m) {
 
 absl::Status Message::UnpackTo(google::protobuf::Message& m) const {
   const std::string& want = m.GetDescriptor()->full_name();
-  if (type_ != want) {
+  if (*type_ != want) {
     return absl::InvalidArgumentError(
-        absl::StrCat("expected a message of type \"", want, "\", got \"", type_, "\""));
+        absl::StrCat("expected a message of type \"", want, "\", got \"", *type_, "\""));
   }
   if (!m.ParseFromString(bytes_)) {
-    return absl::InvalidArgumentError(absl::StrCat("payload of type \"", type_, "\" does not parse"));
+    return absl::InvalidArgumentError(absl::StrCat("payload of type \"", *type_, "\" does not parse"));
   }
   return absl::OkStatus();
 }

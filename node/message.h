@@ -16,7 +16,9 @@
 #ifndef POLIS_NODE_MESSAGE_H_
 #define POLIS_NODE_MESSAGE_H_
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -65,23 +67,32 @@ class Target {
   std::variant<std::string, Pid> v_;
 };
 
+// Returns the one stored copy of the type name `type` (interned for the life
+// of the program), so that every Message of one type shares it: no
+// allocation per message, and type checks compare pointers. Names longer
+// than 512 bytes, and new names once 65,536 are stored, all map to the
+// single name "polis.TooManyTypes" (which no server accepts), so a peer
+// cannot grow the table without bound. Thread-safe.
+const std::string* InternType(std::string_view type);
+
 // A payload as received: type name + bytes.
 class Message {
  public:
-  Message() = default;
-  Message(std::string type, std::string bytes)
-      : type_(std::move(type)), bytes_(std::move(bytes)) {}
+  Message() : type_(InternType("")) {}
+  Message(std::string_view type, std::string bytes)
+      : type_(InternType(type)), bytes_(std::move(bytes)) {}
 
   // Serializes `m` (its full protobuf name becomes the type).
   static Message From(const google::protobuf::Message& m);
 
-  const std::string& type() const { return type_; }
+  // The interned type name (see InternType).
+  const std::string& type() const { return *type_; }
   const std::string& bytes() const { return bytes_; }
   std::string& mutable_bytes() { return bytes_; }
 
   template <typename M>
   bool Is() const {
-    return type_ == M::descriptor()->full_name();
+    return *type_ == M::descriptor()->full_name();
   }
 
   // Parses the payload as M. INVALID_ARGUMENT if the payload is of another
@@ -98,7 +109,7 @@ class Message {
   absl::Status UnpackTo(google::protobuf::Message& m) const;
 
  private:
-  std::string type_;
+  const std::string* type_;
   std::string bytes_;
 };
 
@@ -120,9 +131,31 @@ struct TimerRef {
   bool valid() const { return id != 0; }
 };
 
+// A W3C trace id: 16 bytes, all zero = none. A value, so copying a trace
+// context never allocates.
+struct TraceId {
+  std::array<uint8_t, 16> bytes{};
+  bool empty() const {
+    for (uint8_t b : bytes) {
+      if (b != 0) return false;
+    }
+    return true;
+  }
+  std::string_view view() const {
+    return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  // From wire bytes; anything but 16 bytes gives an empty id.
+  static TraceId FromBytes(std::string_view b) {
+    TraceId id;
+    if (b.size() == id.bytes.size()) std::memcpy(id.bytes.data(), b.data(), b.size());
+    return id;
+  }
+  friend bool operator==(const TraceId&, const TraceId&) = default;
+};
+
 // Trace context carried by every envelope (W3C trace-context compatible).
 struct TraceContext {
-  std::string trace_id;         // 16 bytes, or empty when not traced.
+  TraceId trace_id;             // Empty when not traced.
   uint64_t span_id = 0;         // Span of the message being handled.
   uint64_t parent_span_id = 0;  // Span that caused it.
 };

@@ -75,19 +75,17 @@ absl::StatusOr<Message> Node::CallRaw(const Target& target,
 }
 
 absl::Status Node::Cast(const Target& target, const google::protobuf::Message& message) {
-  absl::StatusOr<std::string> node = core_->Resolve(target);
-  if (!node.ok()) return node.status();
-  return core_->Route(core_->MakeLetter(wire::KIND_CAST, Pid{core_->name(), 0}, target,
-                                        Message::From(message), nullptr),
-                      *node, nullptr);
+  return core_->RouteTo(target,
+                        core_->MakeLetter(wire::KIND_CAST, Pid{core_->name(), 0}, target,
+                                          Message::From(message), nullptr),
+                        nullptr);
 }
 
 absl::Status Node::Send(const Target& target, const google::protobuf::Message& message) {
-  absl::StatusOr<std::string> node = core_->Resolve(target);
-  if (!node.ok()) return node.status();
-  return core_->Route(core_->MakeLetter(wire::KIND_INFO, Pid{core_->name(), 0}, target,
-                                        Message::From(message), nullptr),
-                      *node, nullptr);
+  return core_->RouteTo(target,
+                        core_->MakeLetter(wire::KIND_INFO, Pid{core_->name(), 0}, target,
+                                          Message::From(message), nullptr),
+                        nullptr);
 }
 
 absl::StatusOr<TimerRef> Node::SendAfter(absl::Duration delay, const Target& target,

@@ -129,18 +129,18 @@ CallAwaiter ProcessContext::CallRaw(Target target, const google::protobuf::Messa
 
 absl::Status ProcessContext::Cast(Target target, const google::protobuf::Message& message) {
   internal::NodeCore* core = p_->core();
-  POLIS_ASSIGN_OR_RETURN(std::string node, core->Resolve(target));
-  return core->Route(core->MakeLetter(wire::KIND_CAST, p_->pid(), target, Message::From(message),
-                                      &p_->current_trace()),
-                     node, p_);
+  return core->RouteTo(target,
+                       core->MakeLetter(wire::KIND_CAST, p_->pid(), target,
+                                        Message::From(message), &p_->current_trace()),
+                       p_);
 }
 
 absl::Status ProcessContext::Send(Target target, const google::protobuf::Message& message) {
   internal::NodeCore* core = p_->core();
-  POLIS_ASSIGN_OR_RETURN(std::string node, core->Resolve(target));
-  return core->Route(core->MakeLetter(wire::KIND_INFO, p_->pid(), target, Message::From(message),
-                                      &p_->current_trace()),
-                     node, p_);
+  return core->RouteTo(target,
+                       core->MakeLetter(wire::KIND_INFO, p_->pid(), target,
+                                        Message::From(message), &p_->current_trace()),
+                       p_);
 }
 
 absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay,

@@ -1,5 +1,7 @@
 #include "node/internal/letter.h"
 
+#include <cstring>
+
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
 
@@ -19,13 +21,11 @@ uint64_t RandomId() {
   return v;
 }
 
-std::string NewTraceId() {
-  std::string id(16, '\0');
+TraceId NewTraceId() {
+  TraceId id;
   uint64_t a = RandomId(), b = RandomId();
-  for (int i = 0; i < 8; ++i) {
-    id[i] = static_cast<char>(a >> (8 * i));
-    id[8 + i] = static_cast<char>(b >> (8 * i));
-  }
+  std::memcpy(id.bytes.data(), &a, 8);
+  std::memcpy(id.bytes.data() + 8, &b, 8);
   return id;
 }
 
@@ -44,7 +44,7 @@ void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env
   } else {
     r->set_pid(l.to_pid);
   }
-  if (!l.trace.trace_id.empty()) env->set_trace_id(l.trace.trace_id);
+  if (!l.trace.trace_id.empty()) env->set_trace_id(std::string(l.trace.trace_id.view()));
   env->set_span_id(l.trace.span_id);
   env->set_parent_span_id(l.trace.parent_span_id);
   if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM || l.kind == wire::KIND_REPLY) {
@@ -76,7 +76,7 @@ LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path) {
   l->from.ref = env.ref();
   l->from.return_path = path.token;
   if (env.timeout_us() > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us());
-  l->trace.trace_id = env.trace_id();
+  l->trace.trace_id = TraceId::FromBytes(env.trace_id());
   l->trace.span_id = env.span_id();
   l->trace.parent_span_id = env.parent_span_id();
   if (env.status_code() != 0) {

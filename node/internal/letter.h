@@ -48,8 +48,8 @@ LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path);
 
 // A fresh random 64-bit id (span ids), never 0.
 uint64_t RandomId();
-// A fresh 16-byte trace id.
-std::string NewTraceId();
+// A fresh random trace id.
+TraceId NewTraceId();
 
 }  // namespace polis::internal
 

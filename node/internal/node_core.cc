@@ -336,6 +336,20 @@ absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Proce
   return absl::OkStatus();
 }
 
+absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* caller) {
+  if (static_cast<int64_t>(letter->message.bytes().size()) > options_.max_message_bytes) {
+    return Route(std::move(letter), "", caller);  // Route reports the size error.
+  }
+  if (target.is_name()) {
+    if (std::shared_ptr<Process> p = FindLocalByName(target.name())) {
+      p->Deliver(std::move(letter));
+      return absl::OkStatus();
+    }
+  }
+  POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
+  return Route(std::move(letter), node, caller);
+}
+
 void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process* caller) {
   std::optional<std::string> endpoint = directory_.EndpointOf(node);
   if (!endpoint) {
@@ -400,7 +414,7 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
   env->mutable_sender()->set_node(name_);
   env->mutable_recipient()->set_node(from.node);
   env->mutable_recipient()->set_pid(from.pid);
-  if (!trace.trace_id.empty()) env->set_trace_id(trace.trace_id);
+  if (!trace.trace_id.empty()) env->set_trace_id(std::string(trace.trace_id.view()));
   env->set_parent_span_id(trace.span_id);
   env->set_span_id(RandomId());
   if (status.ok()) {

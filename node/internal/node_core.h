@@ -80,6 +80,9 @@ class NodeCore : public bus::InboundHandler {
   // pid; RESOURCE_EXHAUSTED if over the size limit. `caller` is the sending
   // process if any (used to keep its remote sends ordered).
   absl::Status Route(LetterPtr letter, const std::string& to_node, Process* caller);
+  // Delivers a cast/info `letter` to `target` wherever it is, with one
+  // registry lookup on the local fast path. Errors as Route.
+  absl::Status RouteTo(const Target& target, LetterPtr letter, Process* caller);
   // Resolves a target to the node that hosts it ("" = here).
   absl::StatusOr<std::string> Resolve(const Target& target) const;
   // Sends a reply for `from`.

@@ -154,17 +154,18 @@ bool Process::StartNextLetter() {
     letter_.reset();
     return true;
   }
-  incoming_ = std::make_unique<Incoming>();
-  incoming_->kind = l.kind;
-  incoming_->message = std::move(l.message);
-  incoming_->sender = l.sender;
-  incoming_->trace = l.trace;
+  incoming_.kind = l.kind;
+  incoming_.message = std::move(l.message);
+  incoming_.sender = std::move(l.sender);
+  incoming_.trace = l.trace;
   if (l.kind == wire::KIND_CALL) {
-    incoming_->from = l.from;
+    incoming_.from = l.from;
     open_calls_.emplace(l.from.ref, l.from);
+  } else {
+    incoming_.from.ref = 0;
   }
   trace_ = l.trace;
-  hook_ = behaviour_->OnMessage(ctx_, *incoming_);
+  hook_ = behaviour_->OnMessage(ctx_, incoming_);
   Resume(hook_.handle());
   return true;
 }
@@ -242,7 +243,6 @@ void Process::FinishHook() {
     return;
   }
   letter_.reset();
-  incoming_.reset();
   if (self_stop_) Die(self_stop_reason_, /*run_terminate=*/true);
 }
 
@@ -277,7 +277,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   }
   open_calls_.clear();
   letter_.reset();
-  incoming_.reset();
+  incoming_ = Incoming();
   while (Letter* l = mailbox_.Pop()) {
     LetterPtr owned(l);
     RefuseLetter(*owned, StoppedError(who, reason));

@@ -125,7 +125,7 @@ class Process : public std::enable_shared_from_this<Process> {
   std::string name_cache_;
   Task<absl::Status> hook_;
   std::unique_ptr<Letter> letter_;      // Letter being handled.
-  std::unique_ptr<Incoming> incoming_;  // Its handler view.
+  Incoming incoming_;                   // Its handler view (reused).
   std::coroutine_handle<> resume_at_;
   std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
   absl::flat_hash_map<uint64_t, From> open_calls_;  // Received, not replied.
