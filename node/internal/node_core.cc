@@ -2,6 +2,7 @@
 // (inbound envelopes, membership) is in node_io.cc.
 #include "node/internal/node_core.h"
 
+#include <cstdio>
 #include <thread>
 
 #include "bus/log.h"
@@ -32,16 +33,47 @@ absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions&
   return std::unique_ptr<bus::Transport>(std::move(t));
 }
 
+absl::Mutex all_nodes_mu;
+std::vector<NodeCore*>& AllNodes() {
+  static auto* nodes = new std::vector<NodeCore*>;
+  return *nodes;
+}
+
 }  // namespace
+
+// For gdb: `call polis_dump_all_nodes()` prints every process.
+void DumpAllNodes() {
+  absl::MutexLock lock(&all_nodes_mu);
+  for (NodeCore* n : AllNodes()) n->DebugDump();
+}
+
+void NodeCore::DebugDump() {
+  std::vector<std::shared_ptr<Process>> procs;
+  {
+    absl::ReaderMutexLock lock(&registry_mu_);
+    for (auto& [pid, p] : processes_) procs.push_back(p);
+  }
+  fprintf(stderr, "node %s: %zu processes\n", name_.c_str(), procs.size());
+  for (auto& p : procs) fprintf(stderr, "  %s\n", p->DebugString().c_str());
+  if (scheduler_) fprintf(stderr, "%s\n", scheduler_->DebugString().c_str());
+}
 
 NodeCore::NodeCore(Node* facade, NodeOptions options)
     : facade_(facade),
       options_(std::move(options)),
       name_(options_.name.empty() ? absl::StrCat("node-", RandomId() % 1000000)
                                   : options_.name),
-      incarnation_(RandomId()) {}
+      incarnation_(RandomId()) {
+  absl::MutexLock lock(&all_nodes_mu);
+  AllNodes().push_back(this);
+}
 
-NodeCore::~NodeCore() { Shutdown(); }
+NodeCore::~NodeCore() {
+  Shutdown();
+  absl::MutexLock lock(&all_nodes_mu);
+  auto& all = AllNodes();
+  all.erase(std::remove(all.begin(), all.end(), this), all.end());
+}
 
 absl::Status NodeCore::Start() {
   if (options_.max_message_bytes <= 0) {
@@ -150,11 +182,13 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
     }
     Pid pid{name_, next_pid_++};
     p = std::make_shared<Process>(this, pid, options.name, options.kind, std::move(behaviour));
+    // Before the process is visible: a message to its name may run it (and
+    // its Init) at once, and Init's end must find the slot.
+    p->set_init_slot(std::move(init_slot));
     processes_.emplace(pid.id, p);
     if (!options.name.empty()) names_.emplace(options.name, pid.id);
   }
   if (!options.name.empty()) BroadcastNames({options.name}, {});
-  p->set_init_slot(std::move(init_slot));
   if (p->TryClaim()) scheduler_->Schedule(p);
   return p;
 }
@@ -603,3 +637,5 @@ void NodeCore::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
 }
 
 }  // namespace polis::internal
+
+extern "C" void polis_dump_all_nodes() { polis::internal::DumpAllNodes(); }

@@ -126,6 +126,9 @@ class NodeCore : public bus::InboundHandler {
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override;
   void OnBadInput(const absl::Status& why) override;
 
+  // Prints every process's scheduling state to stderr (debugging).
+  void DebugDump();
+
   // Membership.
   absl::Status Join(absl::Duration timeout);
   std::vector<std::string> Peers() const { return directory_.ConnectedNodes(); }
@@ -169,6 +172,8 @@ class NodeCore : public bus::InboundHandler {
   bool joined_ ABSL_GUARDED_BY(join_mu_) = false;
   bool stopped_ = false;
 };
+
+void DumpAllNodes();
 
 }  // namespace polis::internal
 

@@ -78,6 +78,10 @@ class Process : public std::enable_shared_from_this<Process> {
   std::atomic<int>& last_worker() { return last_worker_; }
   std::atomic<bool>& pinned() { return pinned_; }
 
+  // One line describing the process's scheduling state, for debugging
+  // (racy by nature: reads runner fields without the claim).
+  std::string DebugString() const;
+
   // --- Runner only ---
 
   // Runs up to `budget` steps. Returns when the process has nothing to do,

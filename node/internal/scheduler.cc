@@ -49,6 +49,17 @@ void Scheduler::Stop() {
   }
 }
 
+std::string Scheduler::DebugString() const {
+  std::string out;
+  for (int i = 0; i < size(); ++i) {
+    Worker& w = *workers_[i];
+    absl::MutexLock lock(&w.mu);
+    absl::StrAppend(&out, "  worker ", i, ": queue=", w.queue.size(), " parked=", w.parked,
+                    " poked=", w.poked, "\n");
+  }
+  return out;
+}
+
 int Scheduler::CurrentWorker() const { return tls_scheduler == this ? tls_worker : -1; }
 
 Process* Scheduler::CurrentProcess() { return tls_process; }

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -42,6 +43,8 @@ class Scheduler {
   void Schedule(std::shared_ptr<Process> p);
 
   int size() const { return static_cast<int>(workers_.size()); }
+  // Queue lengths and parked flags, for debugging.
+  std::string DebugString() const;
   // Index of the calling thread if it is a worker of this scheduler, else -1.
   int CurrentWorker() const;
   // The process running on the calling thread, if any.
