@@ -406,6 +406,50 @@ TEST_F(GenServerTest, FailedInitIsReturnedBySpawnAndReleasesName) {
   EXPECT_THAT(node_->WhereIs("x"), StatusIs(absl::StatusCode::kNotFound));
 }
 
+// Ends right after Init, with a reason of its own.
+class QuickExit : public GenServer {
+ public:
+  Task<absl::Status> Init() override {
+    Stop(absl::DataLossError("gone at once"));
+    co_return absl::OkStatus();
+  }
+};
+
+// On a cast, spawns QuickExit with SpawnOptions::monitor and records the
+// ProcessDown it gets.
+class Spawner : public GenServer {
+ public:
+  explicit Spawner(Journal* j) : j_(j) { AcceptCast<Empty>(); }
+  Task<absl::Status> HandleCast(const Message&) override {
+    SpawnOptions options{.monitor = true};
+    SpawnAwaiter spawn = context().Spawn(std::make_unique<QuickExit>(), options);
+    absl::StatusOr<Pid> pid = co_await spawn;
+    ref_ = spawn.monitor_ref();
+    j_->Add(pid.ok() && ref_ != 0 ? "spawned" : "spawn failed");
+    co_return absl::OkStatus();
+  }
+  Task<absl::Status> HandleInfo(const Message& m) override {
+    auto down = m.As<wire::ProcessDown>();
+    if (down.ok() && down->monitor_ref() == ref_) {
+      j_->Add("down:" + std::string(absl::StatusCodeToString(
+                            static_cast<absl::StatusCode>(down->status_code()))) +
+              ":" + down->status_message());
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  Journal* j_;
+  uint64_t ref_ = 0;
+};
+
+TEST_F(GenServerTest, SpawnWithMonitorReportsTheRealReasonOfAnInstantExit) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Spawner>(&j), {.name = "spawner"}), IsOk());
+  ASSERT_THAT(node_->Cast("spawner", Empty()), IsOk());
+  EXPECT_TRUE(j.WaitFor("spawned"));
+  EXPECT_TRUE(j.WaitFor("down:DATA_LOSS:gone at once"));
+}
+
 TEST_F(GenServerTest, DescribeListsDeclaredTypesWithTheirFiles) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "acc", .kind = "acc"}), IsOk());
   auto d = node_->Describe("acc");

@@ -159,17 +159,19 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   if (!instance.ok()) co_return Prefixed(instance.status(), prefix);
   c.is_supervisor = dynamic_cast<Supervisor*>(instance->get()) != nullptr;
   if (c.kind.empty()) c.kind = (*instance)->Describe().kind();
-  SpawnOptions spawn{.name = c.def.spec.name(), .kind = c.kind};
+  // The runtime monitors the child for us from before it can run, so even a
+  // child that ends right after Init is reported with its real reason.
+  SpawnOptions spawn{.name = c.def.spec.name(), .kind = c.kind, .monitor = true};
   SpawnAwaiter spawning = context().Spawn(*std::move(instance), std::move(spawn));
   absl::StatusOr<Pid> pid = co_await spawning;
-  if (!pid.ok()) co_return Prefixed(pid.status(), prefix);
+  if (!pid.ok()) {
+    Demonitor(spawning.monitor_ref());  // Init failed: its ProcessDown is not news.
+    co_return Prefixed(pid.status(), prefix);
+  }
   c.pid = *pid;
   c.state = ChildState::kRunning;
   c.started_at = absl::Now();
-  // If it already ended, ProcessDown (NOT_FOUND) arrives at once and its
-  // real reason is lost: it counts as a failure. (Closing that window needs
-  // a monitor set up by the runtime at spawn time.)
-  c.monitor = Monitor(c.pid);
+  c.monitor = spawning.monitor_ref();
   co_return absl::OkStatus();
 }
 

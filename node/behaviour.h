@@ -49,6 +49,10 @@ struct SpawnOptions {
   std::string name;
   // Server kind, for descriptions and tools ("counter"); informational.
   std::string kind;
+  // ctx.Spawn only: the spawning process monitors the child from before it
+  // can run, so even a child that ends at once is reported with its real
+  // reason (SpawnAwaiter::monitor_ref() gives the reference).
+  bool monitor = false;
 };
 
 // co_await-able result of a call made from inside a handler.
@@ -81,6 +85,9 @@ class SpawnAwaiter {
   bool await_ready();
   bool await_suspend(std::coroutine_handle<> h);
   absl::StatusOr<Pid> await_resume();
+  // With SpawnOptions::monitor: the monitor's reference (0 otherwise).
+  // Valid once the child was created, even if its Init failed.
+  uint64_t monitor_ref() const { return monitor_ref_; }
 
  private:
   internal::Process* self_;
@@ -89,6 +96,7 @@ class SpawnAwaiter {
   std::shared_ptr<internal::CallSlot> slot_;
   absl::Status immediate_;
   Pid pid_;
+  uint64_t monitor_ref_ = 0;
 };
 
 // co_await-able end of another process, from inside a handler: resumes when

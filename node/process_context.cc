@@ -63,7 +63,8 @@ SpawnAwaiter::~SpawnAwaiter() = default;
 
 bool SpawnAwaiter::await_ready() {
   slot_ = std::make_shared<CallSlot>(0, "", WakerFor(self_));
-  auto p = self_->core()->CreateProcess(std::move(behaviour_), options_, slot_);
+  auto p = self_->core()->CreateProcess(std::move(behaviour_), options_, slot_,
+                                        options_.monitor ? self_ : nullptr, &monitor_ref_);
   if (!p.ok()) {
     immediate_ = p.status();
     return true;

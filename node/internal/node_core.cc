@@ -168,7 +168,7 @@ void NodeCore::Shutdown() {
 
 absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
     std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
-    std::shared_ptr<CallSlot> init_slot) {
+    std::shared_ptr<CallSlot> init_slot, Process* monitor_by, uint64_t* monitor_ref) {
   if (!behaviour) return absl::InvalidArgumentError("Spawn: null behaviour");
   std::shared_ptr<Process> p;
   {
@@ -185,6 +185,11 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
     // Before the process is visible: a message to its name may run it (and
     // its Init) at once, and Init's end must find the slot.
     p->set_init_slot(std::move(init_slot));
+    if (monitor_by != nullptr && monitor_ref != nullptr) {
+      *monitor_ref = calls_.NextRef();
+      p->AddMonitor(monitor_by->pid(), *monitor_ref);
+      monitor_by->track_monitor(*monitor_ref, pid);
+    }
     processes_.emplace(pid.id, p);
     if (!options.name.empty()) names_.emplace(options.name, pid.id);
   }

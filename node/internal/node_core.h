@@ -57,9 +57,14 @@ class NodeCore : public bus::InboundHandler {
   Directory& directory() { return directory_; }
 
   // --- Processes ---
+  // With `monitor_by` (the spawning process, runner thread), a monitor from
+  // it is in place before the child can run; its reference is stored in
+  // `*monitor_ref`.
   absl::StatusOr<std::shared_ptr<Process>> CreateProcess(std::unique_ptr<Behaviour> behaviour,
                                                          const SpawnOptions& options,
-                                                         std::shared_ptr<CallSlot> init_slot);
+                                                         std::shared_ptr<CallSlot> init_slot,
+                                                         Process* monitor_by = nullptr,
+                                                         uint64_t* monitor_ref = nullptr);
   std::shared_ptr<Process> FindLocal(uint64_t pid) const;
   std::shared_ptr<Process> FindLocalByName(const std::string& name) const;
   // Called by a dying process: forget it and its name.
