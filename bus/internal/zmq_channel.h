@@ -15,6 +15,7 @@
 #ifndef POLIS_BUS_INTERNAL_ZMQ_CHANNEL_H_
 #define POLIS_BUS_INTERNAL_ZMQ_CHANNEL_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,7 +46,8 @@ class ZmqChannel final : public Channel {
   // Envelope, or nullopt on Wake/deadline. UNAVAILABLE once the connection
   // is lost and nothing that arrived before is left.
   absl::StatusOr<std::optional<wire::Envelope>> Recv(absl::Time deadline) override;
-  void Wake() override { wake_->Signal(); }
+  // Sets a flag that a blocked Recv sees within kWakeSlice (see Recv).
+  void Wake() override { woken_.store(true); }
 
  private:
   ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes, std::string endpoint);
@@ -59,6 +61,8 @@ class ZmqChannel final : public Channel {
   zmq::socket_t dealer_;
   std::unique_ptr<ConnectionMonitor> monitor_;
   std::unique_ptr<WakeFd> wake_;
+  std::atomic<bool> woken_{false};
+  int rcvtimeo_ms_ = -2;  // ZMQ_RCVTIMEO currently set on dealer_.
 };
 
 }  // namespace polis::bus::internal
