@@ -205,7 +205,7 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnBadInput(s);
     return;
   }
-  handler.OnEnvelope(std::move(envelope), item.from);
+  handler.OnEnvelope(envelope, item.from);
 }
 
 void InProcTransport::Wake() { box_->Wake(); }

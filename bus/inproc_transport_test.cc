@@ -239,9 +239,9 @@ TEST(InProcTransportTest, HandlerMaySendToItselfDuringPoll) {
   struct Echo : RecordingHandler {
     InProcTransport* t;
     std::string ep;
-    void OnEnvelope(wire::Envelope e, const ReturnPath& from) override {
+    void OnEnvelope(wire::Envelope& e, const ReturnPath& from) override {
       if (e.ref() < 3) ASSERT_THAT(t->Send(ep, MakeEnvelope(e.ref() + 1)), IsOk());
-      RecordingHandler::OnEnvelope(std::move(e), from);
+      RecordingHandler::OnEnvelope(e, from);
     }
   } h;
   h.t = a.get();

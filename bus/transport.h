@@ -63,7 +63,9 @@ class InboundHandler {
   virtual ~InboundHandler() = default;
 
   // A well-formed envelope arrived. `from` names its connection.
-  virtual void OnEnvelope(wire::Envelope envelope, const ReturnPath& from) = 0;
+  // `envelope` is valid only during the call (it may live on the
+  // transport's arena); the handler may move fields out of it.
+  virtual void OnEnvelope(wire::Envelope& envelope, const ReturnPath& from) = 0;
 
   // The connection to the peer at `endpoint` is lost (peer process died,
   // host unreachable, handshake refused); `why` says which. Calls waiting on

@@ -47,7 +47,7 @@ Percentiles RunPolis(int n) {
   std::atomic<bool> stop{false};
   struct Echo : InboundHandler {
     ZmqTransport* t;
-    void OnEnvelope(wire::Envelope e, const ReturnPath& from) override {
+    void OnEnvelope(wire::Envelope& e, const ReturnPath& from) override {
       e.set_kind(wire::KIND_REPLY);
       (void)t->Reply(from, e);
     }

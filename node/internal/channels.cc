@@ -40,11 +40,8 @@ absl::StatusOr<std::shared_ptr<ChannelHolder>> ChannelPool::Acquire(const std::s
   ThreadChannels& local = Local();
   auto key = std::make_pair(uid_, endpoint);
   auto it = local.map.find(key);
-  if (it != local.map.end()) {
-    absl::MutexLock life(&it->second->life);
-    if (!it->second->closed) return it->second;
-    return absl::UnavailableError("node is shutting down");
-  }
+  // A closed holder is found closed by its user (channel == nullptr).
+  if (it != local.map.end()) return it->second;
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("node is shutting down");
   absl::StatusOr<std::unique_ptr<bus::Channel>> ch = transport_->OpenChannel(endpoint);

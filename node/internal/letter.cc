@@ -1,6 +1,7 @@
 #include "node/internal/letter.h"
 
 #include <cstring>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/time/clock.h"
@@ -13,7 +14,40 @@ absl::BitGen& Gen() {
   return gen;
 }
 
+// Free list of Letter-sized blocks, per thread, bounded.
+struct LetterPool {
+  static constexpr size_t kMax = 4096;
+  std::vector<void*> free;
+  ~LetterPool() {
+    for (void* p : free) ::operator delete(p);
+  }
+};
+
+LetterPool& Pool() {
+  thread_local LetterPool pool;
+  return pool;
+}
+
 }  // namespace
+
+void* Letter::operator new(std::size_t size) {
+  LetterPool& pool = Pool();
+  if (size == sizeof(Letter) && !pool.free.empty()) {
+    void* p = pool.free.back();
+    pool.free.pop_back();
+    return p;
+  }
+  return ::operator new(size);
+}
+
+void Letter::operator delete(void* p, std::size_t size) noexcept {
+  LetterPool& pool = Pool();
+  if (size == sizeof(Letter) && pool.free.size() < LetterPool::kMax) {
+    pool.free.push_back(p);
+    return;
+  }
+  ::operator delete(p);
+}
 
 uint64_t RandomId() {
   uint64_t v = 0;

@@ -10,6 +10,7 @@
 #define POLIS_NODE_INTERNAL_LETTER_H_
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,11 @@ struct MailboxLink {
 };
 
 struct Letter : MailboxLink {
+  // Letters come from a per-thread free list (most are freed on the thread
+  // that handles them, which is often the one that made them).
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
   wire::Kind kind = wire::KIND_UNSPECIFIED;
   Message message;             // Payload type + bytes.
   Pid sender;                  // Sending process; id 0 = plain thread.

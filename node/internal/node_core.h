@@ -127,7 +127,7 @@ class NodeCore : public bus::InboundHandler {
   void WakeIo();
 
   // bus::InboundHandler (I/O thread).
-  void OnEnvelope(wire::Envelope envelope, const bus::ReturnPath& from) override;
+  void OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from) override;
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override;
   void OnBadInput(const absl::Status& why) override;
 

@@ -67,7 +67,7 @@ void NodeCore::OnBadInput(const absl::Status& why) {
   POLIS_LOG(WARNING) << "polis: node " << name_ << " dropped bad input: " << why;
 }
 
-void NodeCore::OnEnvelope(wire::Envelope envelope, const bus::ReturnPath& from) {
+void NodeCore::OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from) {
   switch (envelope.kind()) {
     case wire::KIND_REPLY: {
       std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref());
