@@ -87,7 +87,7 @@ class ZmqTransport::Impl {
   bool items_dirty_ = true;
   bool in_poll_ = false;
   zmq::message_t msg_;  // reused receive buffer
-  google::protobuf::Arena arena_;  // Envelopes of the current Poll.
+  google::protobuf::Arena arena_;  // Envelopes parsed in the current Poll.
 };
 
 absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoint) {

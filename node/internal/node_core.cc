@@ -547,7 +547,10 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
   while (!slot->done()) {
     absl::StatusOr<std::optional<wire::Envelope>> in = ch->Recv(deadline);
     if (!in.ok()) {
-      if (auto s = calls_.Take(ref)) s->Complete(in.status());
+      if (auto s = calls_.Take(ref)) {
+        s->Complete(absl::Status(in.status().code(),
+                                 absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
+      }
       break;
     }
     if (in->has_value() && (*in)->kind() == wire::KIND_REPLY) {

@@ -154,7 +154,12 @@ void NodeCore::SendHello(const std::string& endpoint, const bus::ReturnPath* rep
   absl::Status s = reply_path ? transport_->Reply(*reply_path, env)
                               : transport_->Send(endpoint, env);
   if (!s.ok()) {
-    POLIS_LOG(WARNING) << "polis: Hello to " << endpoint << " failed: " << s;
+    // A client that left before our answer is normal; a peer is not.
+    if (reply_path) {
+      POLIS_LOG(DEBUG) << "polis: Hello answer to a client dropped: " << s;
+    } else {
+      POLIS_LOG(WARNING) << "polis: Hello to " << endpoint << " failed: " << s;
+    }
     return;
   }
   if (!reply_path) hello_sent_.insert(endpoint);
