@@ -93,7 +93,9 @@ class Channel {
   // deadline (not an error). Malformed input is dropped, not returned.
   virtual absl::StatusOr<std::optional<wire::Envelope>> Recv(absl::Time deadline) = 0;
 
-  // Thread-safe: makes a concurrent or the next Recv return std::nullopt.
+  // Thread-safe: makes a concurrent or the next Recv return std::nullopt
+  // (ZmqChannel: within 10 ms — it blocks in zmq_recv on its one socket, the
+  // fast path for replies, and checks for wake-ups between slices).
   virtual void Wake() = 0;
 };
 
