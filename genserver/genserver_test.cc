@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "node/node.h"
 #include "tests/status_matchers.h"
+#include "tests/test_values.h"
 
 namespace polis {
 namespace {
@@ -26,16 +27,8 @@ using ::polis::testing::IsOkAndHolds;
 using ::polis::testing::StatusIs;
 using ::testing::HasSubstr;
 
-Int64Value Int(int64_t v) {
-  Int64Value m;
-  m.set_value(v);
-  return m;
-}
-StringValue Str(std::string s) {
-  StringValue m;
-  m.set_value(std::move(s));
-  return m;
-}
+using ::polis::testing::Int;
+using ::polis::testing::Str;
 
 // Shared, thread-safe record of what servers saw.
 struct Journal {

@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "node/node.h"
 #include "tests/status_matchers.h"
+#include "tests/test_values.h"
 
 namespace polis {
 namespace {
@@ -27,16 +28,8 @@ using ::polis::testing::IsOk;
 using ::polis::testing::StatusIs;
 using ::testing::HasSubstr;
 
-Int64Value Int(int64_t v) {
-  Int64Value m;
-  m.set_value(v);
-  return m;
-}
-StringValue Str(std::string s) {
-  StringValue m;
-  m.set_value(std::move(s));
-  return m;
-}
+using ::polis::testing::Int;
+using ::polis::testing::Str;
 
 // Records every cast/info value in arrival order; call Int64Value n:
 // replies with the number of values seen; call StringValue "defer": never

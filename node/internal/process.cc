@@ -63,22 +63,7 @@ void Process::Kill() {
   if (dead_.exchange(true)) return;
   absl::Status reason = absl::AbortedError(absl::StrCat("server ", pid_.ToString(), " killed"));
   core_->ForgetProcess(*this);
-  std::vector<std::pair<Pid, uint64_t>> watchers;
-  std::vector<uint64_t> timers;
-  std::vector<std::shared_ptr<CallSlot>> waiters;
-  std::string name;
-  {
-    absl::MutexLock lock(&mu_);
-    watchers.swap(watchers_);
-    timers.assign(timers_.begin(), timers_.end());
-    timers_.clear();
-    waiters.swap(stop_waiters_);
-    name = name_;
-    ended_ = true;
-  }
-  for (uint64_t t : timers) core_->timers().Cancel(t);
-  for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
-  for (auto& s : waiters) s->Complete(reason);
+  Bury(reason, reason);
   // The runner (if the process is stuck in a hook) cleans up the rest when
   // the hook returns; otherwise run now to drain the mailbox.
   if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
@@ -288,6 +273,14 @@ void Process::Die(absl::Status reason, bool run_terminate) {
     std::exchange(init_slot_, nullptr)->Complete(s);
   }
   if (!first) return;  // Kill() already did the rest.
+  for (auto& [ref, target] : my_monitors_) {
+    if (auto p = core_->FindLocal(target.id)) p->RemoveMonitor(ref);
+  }
+  my_monitors_.clear();
+  Bury(reason, absl::OkStatus());
+}
+
+void Process::Bury(const absl::Status& reason, const absl::Status& waiter_result) {
   std::vector<std::pair<Pid, uint64_t>> watchers;
   std::vector<uint64_t> timers;
   std::vector<std::shared_ptr<CallSlot>> waiters;
@@ -302,21 +295,14 @@ void Process::Die(absl::Status reason, bool run_terminate) {
     ended_ = true;
   }
   for (uint64_t t : timers) core_->timers().Cancel(t);
-  for (auto& [ref, target] : my_monitors_) {
-    if (auto p = core_->FindLocal(target.id)) p->RemoveMonitor(ref);
-  }
-  my_monitors_.clear();
   for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
-  for (auto& s : waiters) s->Complete(Message());
-}
-
-std::string Process::DebugString() const {
-  return absl::StrCat(pid_.ToString(), " name=", name_cache_, " kind=", kind_,
-                      " scheduled=", scheduled_.load(), " dead=", dead_.load(),
-                      " phase=", static_cast<int>(phase_), " hook=", hook_.valid(),
-                      " waiting=", waiting_ ? (waiting_->done() ? "done" : "pending") : "none",
-                      " mail=", mailbox_.MaybeNonEmpty(), " stop=", stop_requested_.load(),
-                      " pinned=", pinned_.load(), " last_worker=", last_worker_.load());
+  for (auto& s : waiters) {
+    if (waiter_result.ok()) {
+      s->Complete(Message());
+    } else {
+      s->Complete(waiter_result);
+    }
+  }
 }
 
 bool Process::Release() {

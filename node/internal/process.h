@@ -110,6 +110,10 @@ class Process : public std::enable_shared_from_this<Process> {
   // The running hook finished (or threw): settle its outcome.
   void FinishHook();
   void Die(absl::Status reason, bool run_terminate);
+  // The part of a death any thread may do once the name is released: cancel
+  // timers, tell monitors `reason`, complete stop waiters with
+  // `waiter_result`.
+  void Bury(const absl::Status& reason, const absl::Status& waiter_result);
   void RefuseLetter(Letter& l, absl::Status why);
 
   NodeCore* const core_;
