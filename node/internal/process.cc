@@ -305,6 +305,15 @@ void Process::Bury(const absl::Status& reason, const absl::Status& waiter_result
   }
 }
 
+std::string Process::DebugString() const {
+  return absl::StrCat(pid_.ToString(), " name=", name_cache_, " kind=", kind_,
+                      " scheduled=", scheduled_.load(), " dead=", dead_.load(),
+                      " phase=", static_cast<int>(phase_), " hook=", hook_.valid(),
+                      " waiting=", waiting_ ? (waiting_->done() ? "done" : "pending") : "none",
+                      " mail=", mailbox_.MaybeNonEmpty(), " stop=", stop_requested_.load(),
+                      " pinned=", pinned_.load(), " last_worker=", last_worker_.load());
+}
+
 bool Process::Release() {
   // Snapshot what only the runner may read before giving up the claim.
   std::shared_ptr<CallSlot> waiting = waiting_;
