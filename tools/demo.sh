@@ -4,8 +4,9 @@
 # Starts nodes a, b and c (tcp, free ports, each seeded by the previous one),
 # then uses `polis call`, `polis cast` and `polis send` to show: calls and
 # casts by name to whichever node hosts the server, a remote send_after
-# (a counter on node a schedules an add to a counter on node b), a failing
-# handler, and NOT_FOUND. Every process it starts is stopped on exit.
+# (a counter on node a schedules an add to a counter on node b), typed
+# errors, and a crashing server restarted with fresh state by its node's
+# root supervisor (root@NODE). Every process it starts is stopped on exit.
 #
 # Usage: tools/demo.sh [path/to/polis]    (default: build/bin/polis)
 set -euo pipefail
@@ -88,13 +89,23 @@ done
 run call --seed="$ep_a" other_counter '{"get": {}}'
 
 echo
-echo "== errors are typed: unknown key, unknown server, bad JSON, a crashing handler"
+echo "== errors are typed: unknown key, unknown server, bad JSON"
 run call --seed="$ep_a" kv '{"get": {"key": "nope"}}'
 run call --seed="$ep_a" nobody '{}'
 run call --seed="$ep_a" counter '{"bogus": 1}'
+
+echo
+echo "== a crash, and the restart: every server runs under its node's root supervisor"
+run call --seed="$ep_b" c_counter '{"add": 3}'
 run call --seed="$ep_b" c_counter '{"crash": {}}'
+# Until the restarted instance has registered, the name is NOT_FOUND.
+for _ in $(seq 50); do
+  "$polis" call --seed="$ep_b" c_counter '{"get": {}}' >/dev/null 2>&1 && break
+  sleep 0.1
+done
 run call --seed="$ep_b" c_counter '{"get": {}}'
-echo "(the crash took down c_counter only; node c and everything else keep running)"
+run call --seed="$ep_b" root@c '{"which_children": {}}'
+echo "(a fresh c_counter, restart_count 1; node c and everything else kept running)"
 run call --seed="$ep_c" counter '{"get": {}}'
 
 echo

@@ -1,13 +1,13 @@
 // tools/main.cc — the `polis` command: run nodes, talk to servers, benchmark.
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
-//               [--threads=N] [--config=FILE]
+//               [--root=NAME] [--threads=N] [--config=FILE]
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
 //   polis bench local [--json]            polis bench remote [--json]
 //
-// Exit codes: 0 success; 1 the request failed (stderr: "CODE: message");
-// 2 usage error or bad config file.
+// Exit codes: 0 success; 1 the request failed (stderr: "CODE: message"),
+// or a node's root supervisor failed; 2 usage error or bad config file.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -25,10 +25,19 @@ namespace {
 constexpr char kUsage[] =
     R"(usage:
   polis node --name=NAME --listen=ENDPOINT [--seed=EP,...] [--serve=KIND[:NAME],...]
-             [--threads=N] [--config=FILE]
+             [--root=NAME] [--threads=N] [--config=FILE]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto).
+      Every server runs under a root supervisor registered as --root
+      (default root@NAME): the config file's `supervision` tree, then each
+      --serve entry as a permanent child; one_for_one, at most 10 restarts
+      in 5s, no backoff unless the file says otherwise. A crashed server is
+      restarted with fresh state (calls meanwhile: NOT_FOUND). Ask the
+      root: polis call --seed=EP root@NAME '{"which_children": {}}'.
+      SIGINT/SIGTERM stop the tree (reverse start order), then the node:
+      exit 0. If the root itself fails (restart intensity exceeded), the
+      node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
       the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
@@ -37,7 +46,8 @@ constexpr char kUsage[] =
   polis bench local [--json]
   polis bench remote [--json]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
-Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr), 2 usage error.
+Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr) or the node's
+root supervisor failed, 2 usage error or bad config file.
 )";
 
 int UsageError(const std::string& message) {
@@ -56,6 +66,7 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"listen", FlagKind::kValue},
                        {"seed", FlagKind::kValue},
                        {"serve", FlagKind::kValue},
+                       {"root", FlagKind::kValue},
                        {"threads", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));

@@ -1,22 +1,28 @@
 // tools/node_command.cc — see node_command.h.
 #include "tools/node_command.h"
 
+#include <pthread.h>
 #include <signal.h>
 
-#include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "genserver/server_kinds.h"
+#include "genserver/supervisor.h"
+#include "tools/node_config.h"
 
 namespace polis::tools {
 namespace {
 
 constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
 
+const char* SignalName(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
+
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config) {
+absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
+  absl::StatusOr<supervision::SupervisorSpec> root = RootSupervisorSpec(config);
+  if (!root.ok()) return root.status();
   NodeOptions options;
   options.name = config.name();
   options.listen = config.listen();
@@ -33,40 +39,65 @@ absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config) {
       std::cerr << "node " << (*node)->name() << ": warning: " << s << std::endl;
     }
   }
-  for (const ServeSpec& spec : config.serve()) {
-    const std::string name = spec.name().empty() ? spec.kind() : spec.name();
-    absl::StatusOr<std::unique_ptr<Behaviour>> server = ServerKinds::Create(spec.kind(), spec.args());
-    absl::StatusOr<Pid> pid = server.ok() ? (*node)->Spawn(std::move(*server),
-                                                           {.name = name, .kind = spec.kind()})
-                                          : absl::StatusOr<Pid>(server.status());
-    if (!pid.ok()) {
-      return absl::Status(pid.status().code(), absl::StrCat("serve ", spec.kind(), ":", name, ": ",
-                                                            pid.status().message()));
-    }
+  StartedNode started{
+      .node = *std::move(node), .root = RootName(config), .stop = std::make_shared<NodeStop>()};
+  if (absl::Status s = StartRoot(*started.node, *root, started.root, started.stop); !s.ok()) {
+    return s;
   }
-  return node;
+  return started;
 }
 
 absl::Status RunNode(const NodeConfig& config) {
   // Block the stop signals before any thread starts, so that every node
-  // thread inherits the mask and only sigwait below sees them.
+  // thread inherits the mask and only the sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<Node>> node = StartNode(config);
-  if (!node.ok()) return node.status();
-  std::cout << "node " << (*node)->name() << " listening on "
-            << ((*node)->endpoint().empty() ? "(nothing)" : (*node)->endpoint()) << std::endl;
+  absl::StatusOr<StartedNode> started = StartNode(config);
+  if (!started.ok()) return started.status();
+  Node& node = *started->node;
+  std::cout << "node " << node.name() << " listening on "
+            << (node.endpoint().empty() ? "(nothing)" : node.endpoint()) << std::endl;
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
-  std::cerr << "node " << (*node)->name() << ": " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
-            << ", shutting down" << std::endl;
-  (*node)->Shutdown();
-  return absl::OkStatus();
+  std::shared_ptr<NodeStop> stop = started->stop;
+  std::thread signals([&stop_signals, stop] {
+    int signal = 0;
+    if (sigwait(&stop_signals, &signal) == 0) stop->SignalReceived(signal);
+  });
+  const NodeStop::Cause cause = stop->Wait();
+
+  absl::Status result;
+  const std::string& root = started->root;
+  if (cause.signal != 0) {
+    std::cerr << "node " << node.name() << ": " << SignalName(cause.signal)
+              << ", stopping the supervision tree '" << root << "'" << std::endl;
+    if (absl::Status s = Supervisor::ShutdownTree(node, root); !s.ok()) {
+      std::cerr << "node " << node.name() << ": warning: stopping '" << root << "': " << s
+                << std::endl;
+    } else {
+      std::cerr << "node " << node.name() << ": supervision tree '" << root << "' stopped"
+                << std::endl;
+    }
+  } else if (cause.root_reason.ok()) {
+    std::cerr << "node " << node.name() << ": root supervisor '" << root
+              << "' stopped, shutting down" << std::endl;
+  } else {
+    // As far as escalation goes: the node gives up, like an OTP node whose
+    // application's top supervisor died.
+    result = absl::AbortedError(absl::StrCat("node ", node.name(), ": root supervisor '", root,
+                                             "' failed: ", cause.root_reason.message()));
+    std::cerr << "node " << node.name() << ": root supervisor '" << root
+              << "' failed, shutting down" << std::endl;
+  }
+  node.Shutdown();
+  // Wake the signal thread if the root ended first (the signal is blocked,
+  // so it is delivered to that thread's sigwait, not acted upon).
+  if (cause.signal == 0) pthread_kill(signals.native_handle(), SIGTERM);
+  signals.join();
+  return result;
 }
 
 }  // namespace polis::tools

@@ -1,14 +1,25 @@
 // tools/node_command.h — `polis node`: a generic node hosting server kinds.
 //
-// Starts a Node from a NodeConfig, spawns the configured servers by kind
-// (genserver/server_kinds.h; the examples are linked in), prints one line
+// Starts a Node from a NodeConfig, then its root supervisor (registered as
+// RootName(config), "root@NAME" by default): the config file's supervision
+// tree plus one permanent child per --serve entry, servers made by kind
+// (genserver/server_kinds.h; the examples are linked in). Prints one line
 //   node NAME listening on ENDPOINT
-// to stdout when ready, and runs until SIGINT or SIGTERM, then shuts the
-// node down cleanly (every server's Terminate runs, peers are told).
+// to stdout when every server has started, then runs until
+//   * SIGINT or SIGTERM: the supervision tree is shut down first
+//     (Supervisor::ShutdownTree: children in reverse start order, each
+//     within its shutdown timeout, Terminate runs), then the node (peers are
+//     told); RunNode returns OK (exit code 0);
+//   * the root supervisor ends by itself: a failure — its restart intensity
+//     exceeded, which is as far as escalation goes — is returned as ABORTED
+//     "node NAME: root supervisor 'R' failed: <its reason>" (exit code 1),
+//     after the node is shut down; a normal stop (a `shutdown` call to the
+//     root) shuts the node down and returns OK.
+// See tools/node_root.h for how the end of the root is observed.
 //
 // Thread-safety: RunNode blocks SIGINT/SIGTERM in the calling thread (and
-// so in every thread the node starts) and waits for them with sigwait; call
-// it once, from main, before starting other threads.
+// so in every thread the node starts) and waits for them on a thread of its
+// own with sigwait; call it once, from main, before starting other threads.
 //
 // Example:
 //   NodeConfig c; c.set_name("a"); c.set_listen("tcp://127.0.0.1:*");
@@ -18,22 +29,33 @@
 #define POLIS_TOOLS_NODE_COMMAND_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/node.h"
 #include "tools/node_config.pb.h"
+#include "tools/node_root.h"
 
 namespace polis::tools {
 
-// Creates the node and starts every server of config.serve, in order.
-// Errors: the node's (bad endpoint: INVALID_ARGUMENT / UNAVAILABLE), an
-// unknown kind (NOT_FOUND), bad args, a name taken (ALREADY_EXISTS) — the
-// message names the failing entry. Joins the seeds first (a seed that does
-// not answer within 5 s is a warning on stderr, not an error).
-absl::StatusOr<std::unique_ptr<Node>> StartNode(const NodeConfig& config);
+// A node whose root supervisor has started.
+struct StartedNode {
+  std::unique_ptr<Node> node;
+  std::string root;                // Registered name of the root supervisor.
+  std::shared_ptr<NodeStop> stop;  // Gets the root's end (RootEnded).
+};
 
-// StartNode, print the ready line, wait for SIGINT/SIGTERM, Shutdown.
+// Creates the node and starts its root supervisor with every child.
+// Errors: the node's (bad endpoint: INVALID_ARGUMENT / UNAVAILABLE), a bad
+// tree (INVALID_ARGUMENT, see RootSupervisorSpec), a child whose start
+// failed or whose name is taken (ALREADY_EXISTS) — the message names the
+// root and the child. Joins the seeds first (a seed that does not answer
+// within 5 s is a warning on stderr, not an error).
+absl::StatusOr<StartedNode> StartNode(const NodeConfig& config);
+
+// StartNode, print the ready line, wait for a stop signal or the end of the
+// root supervisor, stop the tree and the node (see above).
 absl::Status RunNode(const NodeConfig& config);
 
 }  // namespace polis::tools

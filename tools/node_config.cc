@@ -2,11 +2,13 @@
 #include "tools/node_config.h"
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "tools/supervision_config.h"
 
 namespace polis::tools {
 namespace {
@@ -36,6 +38,14 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
   if (!parser.ParseFromString(text, &config)) {
     return absl::InvalidArgumentError(
         errors.error().empty() ? absl::StrCat(filename, ": cannot parse node config") : errors.error());
+  }
+  if (config.has_supervision()) {
+    std::set<std::string> names;
+    if (absl::Status s = CheckSupervisionTree(config.supervision(),
+                                              absl::StrCat(filename, ": supervision"), &names);
+        !s.ok()) {
+      return s;
+    }
   }
   return config;
 }
@@ -79,6 +89,10 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
       *config->add_serve() = *std::move(spec);
     }
   }
+  if (args.Has("root")) {
+    if (args.Get("root").empty()) return absl::InvalidArgumentError("--root: empty name");
+    config->set_root_name(args.Get("root"));
+  }
   if (args.Has("threads")) {
     absl::StatusOr<int> n = ParsePositiveInt("--threads", args.Get("threads"));
     if (!n.ok()) return n.status();
@@ -92,6 +106,38 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
     if (s.kind().empty()) return absl::InvalidArgumentError("a serve entry has no kind");
   }
   return absl::OkStatus();
+}
+
+std::string RootName(const NodeConfig& config) {
+  return config.root_name().empty() ? absl::StrCat("root@", config.name()) : config.root_name();
+}
+
+absl::StatusOr<supervision::SupervisorSpec> RootSupervisorSpec(const NodeConfig& config) {
+  supervision::SupervisorSpec root = config.supervision();
+  if (!root.has_intensity()) root.set_intensity(kRootIntensity);
+  if (root.period_ms() == 0) root.set_period_ms(kRootPeriodMs);
+  // The file's tree was checked when it was read; check it again with the
+  // root's name taken, then the serve entries against it.
+  std::set<std::string> names = {RootName(config)};
+  if (absl::Status s = CheckSupervisionTree(root, "supervision", &names); !s.ok()) return s;
+  std::set<std::string> ids;
+  for (const supervision::ChildSpec& c : root.children()) ids.insert(c.id());
+  for (const ServeSpec& serve : config.serve()) {
+    const std::string name = serve.name().empty() ? serve.kind() : serve.name();
+    const std::string path = absl::StrCat("serve ", serve.kind(), ":", name);
+    if (!ids.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": the root supervisor already has a child with id '", name, "'"));
+    }
+    supervision::ChildSpec* child = root.add_children();
+    child->set_id(name);
+    child->set_name(name);
+    child->set_kind(serve.kind());
+    *child->mutable_args() = serve.args();
+    child->set_restart(supervision::PERMANENT);
+    if (absl::Status s = CheckChildSpec(*child, path, &names); !s.ok()) return s;
+  }
+  return root;
 }
 
 }  // namespace polis::tools

@@ -1,7 +1,9 @@
 // tools/node_config.h — settings of `polis node`, from a file and flags.
 //
 // A NodeConfig (tools/node_config.proto) is read from a protobuf text-format
-// file, then flags override it. Errors name the file and the line.
+// file, then flags override it. Errors name the file and the line, or the
+// field of the supervision tree. RootSupervisorSpec turns the result into
+// the node's root supervisor: the file's tree plus the `serve` entries.
 //
 // Thread-safety: pure functions.
 //
@@ -9,6 +11,8 @@
 //   absl::StatusOr<NodeConfig> c = LoadNodeConfig("a.textproto");
 //   // INVALID_ARGUMENT: a.textproto:3:7: Expected ":", found "x".
 //   absl::Status s = ApplyNodeFlags(args, &*c);
+//   absl::StatusOr<supervision::SupervisorSpec> root = RootSupervisorSpec(*c);
+//   node->Spawn(*Supervisor::Create(*root), {.name = RootName(*c)});
 #ifndef POLIS_TOOLS_NODE_CONFIG_H_
 #define POLIS_TOOLS_NODE_CONFIG_H_
 
@@ -16,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "polis/supervisor.pb.h"
 #include "tools/args.h"
 #include "tools/node_config.pb.h"
 
@@ -23,7 +28,9 @@ namespace polis::tools {
 
 // Parses text-format `text`; `filename` is used in error messages.
 // INVALID_ARGUMENT "FILE:LINE:COLUMN: message" for a syntax error or an
-// unknown field.
+// unknown field (an unknown enum value such as `strategy: BOGUS` too);
+// INVALID_ARGUMENT "FILE: supervision.children[0] (id 'x'): message" for a
+// supervision tree that cannot start (see CheckSupervisionTree).
 absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename);
 
 // Reads and parses `path`. NOT_FOUND if it cannot be read.
@@ -33,9 +40,26 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
 absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text);
 
 // Overrides `config` with the flags of `polis node` present in `args`
-// (--name, --listen, --seed, --serve, --threads), then checks the result:
-// INVALID_ARGUMENT for a bad value or a missing name.
+// (--name, --listen, --seed, --serve, --threads, --root), then checks the
+// result: INVALID_ARGUMENT for a bad value or a missing name. The kinds and
+// names of --serve are checked by RootSupervisorSpec (when the node starts).
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config);
+
+// Defaults of the root supervisor where the config sets none.
+inline constexpr int kRootIntensity = 10;
+inline constexpr int64_t kRootPeriodMs = 5000;
+
+// The name the root supervisor registers: config.root_name(), or
+// "root@" + config.name() (names are cluster-wide; each node needs its own).
+std::string RootName(const NodeConfig& config);
+
+// The root supervisor of the node: config.supervision() (policy and
+// children), with kRootIntensity / kRootPeriodMs where it sets none, and
+// then one permanent child per `serve` entry (id and name: the serve name,
+// or its kind), in order. INVALID_ARGUMENT naming the entry if a serve
+// entry has an unknown kind or bad args, or its id or name is already used
+// by the tree or the root.
+absl::StatusOr<supervision::SupervisorSpec> RootSupervisorSpec(const NodeConfig& config);
 
 }  // namespace polis::tools
 
