@@ -72,7 +72,16 @@ absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadli
     const absl::Time now = absl::Now();
     // Monitor events matter only when no reply came: skip them on the first
     // pass (the common case is a reply within the first slice).
-    if (!first || now >= monitor_->deadline()) POLIS_RETURN_IF_ERROR(monitor_->ReadEvents(now));
+    if (!first || now >= monitor_->deadline()) {
+      absl::Status lost = monitor_->ReadEvents(now);
+      if (!lost.ok()) {
+        // Hand over what already arrived (a reply sent just before the peer
+        // went away) before reporting the loss.
+        POLIS_ASSIGN_OR_RETURN(bool got, TryRead(&envelope));
+        if (got) return envelope;
+        return lost;
+      }
+    }
     if (now >= deadline) return std::nullopt;
     const absl::Time until = std::min({deadline, monitor_->deadline(), now + kWakeSlice});
     const int timeout_ms =
