@@ -77,7 +77,7 @@ class Recorder : public GenServer {
   Task<absl::Status> HandleCast(const Message& m) override {
     // Each sender counts 1, 2, 3, ...; senders do not interleave in these tests.
     int64_t v = m.As<Int64Value>()->value();
-    if (v != 1 && (seen_.empty() || seen_.back() + 1 != v)) out_of_order_ = true;
+    if (v != 1 && (seen_.empty() || seen_.back() + 1 != v)) out_of_order_->store(true);
     seen_.push_back(v);
     co_return absl::OkStatus();
   }
@@ -89,7 +89,9 @@ class Recorder : public GenServer {
 
   // Only read after the node stopped.
   std::vector<int64_t> seen_;
-  bool out_of_order_ = false;
+  // Shared with the test, so it can be read after the node (and this
+  // server) are gone.
+  std::shared_ptr<std::atomic<bool>> out_of_order_ = std::make_shared<std::atomic<bool>>(false);
   int64_t deferred_ = 0;
 };
 
@@ -153,8 +155,9 @@ TEST_P(ClusterTest, NameThatExistsNowhereIsNotFoundAtOnce) {
 
 TEST_P(ClusterTest, CastsFromOneSenderArriveInOrderAcrossNodes) {
   StartThree();
-  Recorder* rec = new Recorder();
-  ASSERT_THAT(nodes_[0]->Spawn(std::unique_ptr<Recorder>(rec), {.name = "rec"}), IsOk());
+  auto rec = std::make_unique<Recorder>();
+  std::shared_ptr<std::atomic<bool>> out_of_order = rec->out_of_order_;
+  ASSERT_THAT(nodes_[0]->Spawn(std::move(rec), {.name = "rec"}), IsOk());
   AwaitName(*nodes_[1], "rec");
   for (int i = 1; i <= 2000; ++i) ASSERT_THAT(nodes_[1]->Cast("rec", Int(i)), IsOk());
   auto r = nodes_[1]->Call<Int64Value>("rec", Int(0));
@@ -169,7 +172,7 @@ TEST_P(ClusterTest, CastsFromOneSenderArriveInOrderAcrossNodes) {
   }
   EXPECT_EQ(nodes_[2]->Call<Int64Value>("rec", Int(0))->value(), 2100);
   nodes_[0]->Shutdown();
-  EXPECT_FALSE(rec->out_of_order_);
+  EXPECT_FALSE(out_of_order->load());
 }
 
 TEST_P(ClusterTest, HandlerCallsRemoteServer) {
