@@ -12,6 +12,7 @@
 #ifndef POLIS_NODE_INTERNAL_CALL_SLOT_H_
 #define POLIS_NODE_INTERNAL_CALL_SLOT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,7 @@ class CallSlot {
   std::function<void()> wake_;
   mutable absl::Mutex mu_;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> done_hint_{false};  // Set after done_, for spinning waiters.
   absl::StatusOr<Message> result_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -139,18 +139,20 @@ bool Process::StartNextLetter() {
     letter_.reset();
     return true;
   }
-  incoming_.kind = l.kind;
-  incoming_.message = std::move(l.message);
-  incoming_.sender = std::move(l.sender);
-  incoming_.trace = l.trace;
+  if (!incoming_) incoming_ = std::make_unique<Incoming>();
+  Incoming& in = *incoming_;
+  in.kind = l.kind;
+  in.message = std::move(l.message);
+  in.sender = std::move(l.sender);
+  in.trace = l.trace;
   if (l.kind == wire::KIND_CALL) {
-    incoming_.from = l.from;
+    in.from = l.from;
     open_calls_.emplace(l.from.ref, l.from);
   } else {
-    incoming_.from.ref = 0;
+    in.from.ref = 0;
   }
   trace_ = l.trace;
-  hook_ = behaviour_->OnMessage(ctx_, incoming_);
+  hook_ = behaviour_->OnMessage(ctx_, in);
   Resume(hook_.handle());
   return true;
 }
@@ -262,7 +264,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   }
   open_calls_.clear();
   letter_.reset();
-  incoming_ = Incoming();
+  incoming_.reset();
   while (Letter* l = mailbox_.Pop()) {
     LetterPtr owned(l);
     RefuseLetter(*owned, StoppedError(who, reason));

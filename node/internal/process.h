@@ -133,7 +133,9 @@ class Process : public std::enable_shared_from_this<Process> {
   std::string name_cache_;
   Task<absl::Status> hook_;
   std::unique_ptr<Letter> letter_;      // Letter being handled.
-  Incoming incoming_;                   // Its handler view (reused).
+  // Its handler view: allocated on the first message, then reused, so an
+  // idle process does not carry it (100,000 idle servers must stay small).
+  std::unique_ptr<Incoming> incoming_;
   std::coroutine_handle<> resume_at_;
   std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
   absl::flat_hash_map<uint64_t, From> open_calls_;  // Received, not replied.

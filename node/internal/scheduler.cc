@@ -77,6 +77,7 @@ void Scheduler::Schedule(std::shared_ptr<Process> p) {
       Worker& w = *workers_[here];
       absl::MutexLock lock(&w.mu);
       w.queue.push_back(std::move(p));
+      w.queued.store(w.queue.size(), std::memory_order_release);
       surplus = w.queue.size() > 1;
     }
     if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) WakeAnyParked(here);
@@ -93,6 +94,7 @@ void Scheduler::Push(int index, std::shared_ptr<Process> p, bool wake) {
   {
     absl::MutexLock lock(&w.mu);
     w.queue.push_back(std::move(p));
+    w.queued.store(w.queue.size(), std::memory_order_release);
     was_parked = w.parked;
   }
   if (!wake) return;
@@ -136,6 +138,7 @@ std::shared_ptr<Process> Scheduler::Pop(int index) {
   // a long queue add latency to every call.
   std::shared_ptr<Process> p = std::move(w.queue.back());
   w.queue.pop_back();
+  w.queued.store(w.queue.size(), std::memory_order_release);
   return p;
 }
 
@@ -148,6 +151,7 @@ std::shared_ptr<Process> Scheduler::Steal(int thief) {
       if (thief != 0 && (*it)->pinned().load(std::memory_order_relaxed)) continue;
       std::shared_ptr<Process> p = std::move(*it);
       w.queue.erase(it);
+      w.queued.store(w.queue.size(), std::memory_order_release);
       return p;
     }
   }
@@ -166,6 +170,22 @@ void Scheduler::RunOne(int index, std::shared_ptr<Process> p) {
   if (p->Release()) Schedule(std::move(p));
 }
 
+bool Scheduler::SpinForWork(int index) {
+  // Worker 0 sleeps in the transport's poll at once: a spin there would
+  // leave a message from the network waiting until the spin ends.
+  if (index == 0) return false;
+  constexpr absl::Duration kSpin = absl::Microseconds(50);
+  const absl::Time until = absl::Now() + kSpin;
+  Worker& me = *workers_[index];
+  while (absl::Now() < until) {
+    if (me.queued.load(std::memory_order_acquire) > 0 || stopping_.load()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  return false;
+}
+
 void Scheduler::Loop(int index) {
   tls_scheduler = this;
   tls_worker = index;
@@ -182,7 +202,10 @@ void Scheduler::Loop(int index) {
       RunOne(index, std::move(p));
       continue;
     }
-    // Nothing to run: sleep until woken.
+    // Nothing to run: spin a little (a reply or the next request often
+    // comes within microseconds, and waking a sleeping thread costs tens of
+    // them on small VMs), then sleep until woken.
+    if (SpinForWork(index)) continue;
     {
       absl::MutexLock lock(&me.mu);
       if (!me.queue.empty() || stopping_.load()) continue;

@@ -57,6 +57,7 @@ class Scheduler {
     std::deque<std::shared_ptr<Process>> queue ABSL_GUARDED_BY(mu);
     bool parked ABSL_GUARDED_BY(mu) = false;
     bool poked ABSL_GUARDED_BY(mu) = false;  // Woken to steal or stop.
+    std::atomic<size_t> queued{0};  // queue.size(), readable without mu.
     std::thread thread;
   };
 
@@ -67,6 +68,8 @@ class Scheduler {
   void Wake(int index);
   void WakeAnyParked(int except);
   void RunOne(int index, std::shared_ptr<Process> p);
+  // Spins briefly for work before the worker sleeps; true if work came.
+  bool SpinForWork(int index);
 
   NodeCore* const core_;
   std::vector<std::unique_ptr<Worker>> workers_;
