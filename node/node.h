@@ -70,6 +70,9 @@ class Node {
   // Starts a node: its scheduler, its listening endpoint, and the handshake
   // with `seeds` (asynchronous; see Join). INVALID_ARGUMENT for bad options,
   // UNAVAILABLE if the endpoint cannot be bound.
+  // Side effect for the whole program: Abseil's Mutex deadlock detection is
+  // turned off (absl::SetMutexDeadlockDetectionMode(kIgnore)); it is on in
+  // Debian's Abseil build and costs a graph lookup on every lock.
   static absl::StatusOr<std::unique_ptr<Node>> Create(NodeOptions options);
 
   // Stops every process (Terminate runs for each), says Goodbye to peers and
