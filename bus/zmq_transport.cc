@@ -1,6 +1,8 @@
 // bus/zmq_transport.cc — see zmq_transport.h and bus/WIRE.md.
 #include "bus/zmq_transport.h"
 
+#include <unistd.h>
+
 #include "google/protobuf/arena.h"
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/connection_monitor.h"
@@ -51,6 +54,10 @@ class ZmqTransport::Impl {
   ~Impl() {
     peers_.clear();
     graveyard_.clear();
+    // Close the listening socket now and remove an ipc socket file, so a
+    // clean shutdown leaves nothing behind in the file system.
+    if (router_.handle() != nullptr) router_.close();
+    if (absl::StartsWith(bound_, "ipc://")) ::unlink(bound_.c_str() + 6);
   }
 
   absl::StatusOr<std::string> Listen(const std::string& endpoint);
@@ -87,6 +94,7 @@ class ZmqTransport::Impl {
   bool items_dirty_ = true;
   bool in_poll_ = false;
   zmq::message_t msg_;  // reused receive buffer
+  std::string bound_;   // The endpoint Listen bound ("" if none).
   google::protobuf::Arena arena_;  // Envelopes parsed in the current Poll.
 };
 
@@ -101,6 +109,7 @@ absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoi
     router.set(zmq::sockopt::router_mandatory, true);
     router.bind(endpoint);
     std::string bound = router.get(zmq::sockopt::last_endpoint);
+    bound_ = bound;
     router_ = std::move(router);
     items_dirty_ = true;
     return bound;

@@ -71,6 +71,17 @@ TEST(ZmqTransportTest, DeliversOverIpc) {
   ExpectDelivery("ipc://" + dir.path() + "/node.sock");
 }
 
+TEST(ZmqTransportTest, DestroyingTheTransportRemovesItsIpcSocketFile) {
+  TempDir dir;
+  const std::string path = dir.path() + "/gone.sock";
+  {
+    auto t = ZmqTransport::Create({}).value();
+    ASSERT_THAT(t->Listen("ipc://" + path), IsOk());
+    EXPECT_TRUE(std::filesystem::exists(path));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 TEST(ZmqTransportTest, ListenReturnsTheResolvedEndpoint) {
   auto a = Make();
   const std::string ep = ListenOn(*a);
