@@ -53,6 +53,11 @@ struct NodeOptions {
   // Endpoint to bind ("tcp://HOST:PORT", "tcp://HOST:*", "ipc://PATH",
   // "inproc://NAME"); empty = do not listen (a client, or a local-only node).
   std::string listen;
+  // Endpoint to tell peers, when it differs from `listen` (a node bound to
+  // "tcp://0.0.0.0:7101" advertises "tcp://10.0.0.5:7101"). Default: the
+  // bound endpoint. A wildcard bind without it is refused (INVALID_ARGUMENT):
+  // no peer could reach "0.0.0.0".
+  std::string advertise;
   // Endpoints of nodes to join on start.
   std::vector<std::string> seeds;
   // True for a short-lived client (polis call): hosts no names, is not

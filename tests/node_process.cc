@@ -270,6 +270,7 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
   if (options.threads > 0)
     argv.push_back(absl::StrCat("--threads=", options.threads));
   argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
+  argv.insert(argv.begin(), options.prefix.begin(), options.prefix.end());
 
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) return ErrnoError("pipe2");

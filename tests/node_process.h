@@ -95,6 +95,10 @@ struct NodeProcessOptions {
   std::vector<std::string> seeds;  // --seed=EP,EP...; none if empty
   std::vector<std::string> serve;  // --serve=KIND[:NAME],...; none if empty
   std::vector<std::string> extra_args;  // Appended as is (e.g. --config=FILE).
+  // Run as `prefix... polis node ...`; the prefix must exec its command in
+  // place (e.g. {"/usr/sbin/ip", "netns", "exec", "ns1"}), so signals reach
+  // the node itself.
+  std::vector<std::string> prefix;
   int threads = 2;                      // --threads; 0 = not passed.
   absl::Duration ready_timeout = absl::Seconds(20);
 };

@@ -24,11 +24,12 @@ namespace {
 
 constexpr char kUsage[] =
     R"(usage:
-  polis node --name=NAME --listen=ENDPOINT [--seed=EP,...] [--serve=KIND[:NAME],...]
-             [--root=NAME] [--threads=N] [--config=FILE]
+  polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
+             [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
-      the text-format config file (tools/node_config.proto).
+      the text-format config file (tools/node_config.proto). --advertise is
+      the endpoint peers use (required with --listen=tcp://0.0.0.0:PORT).
       Every server runs under a root supervisor registered as --root
       (default root@NAME): the config file's `supervision` tree, then each
       --serve entry as a permanent child; one_for_one, at most 10 restarts
@@ -64,6 +65,7 @@ int NodeMain(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args =
       ParseArgs(argv, {{"name", FlagKind::kValue},
                        {"listen", FlagKind::kValue},
+                       {"advertise", FlagKind::kValue},
                        {"seed", FlagKind::kValue},
                        {"serve", FlagKind::kValue},
                        {"root", FlagKind::kValue},

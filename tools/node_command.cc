@@ -26,6 +26,7 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
   NodeOptions options;
   options.name = config.name();
   options.listen = config.listen();
+  options.advertise = config.advertise();
   options.seeds.assign(config.seeds().begin(), config.seeds().end());
   options.scheduler_threads = config.threads();
   if (config.max_message_bytes() > 0) options.max_message_bytes = config.max_message_bytes();

@@ -77,6 +77,7 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (args.Has("name")) config->set_name(args.Get("name"));
   if (args.Has("listen")) config->set_listen(args.Get("listen"));
+  if (args.Has("advertise")) config->set_advertise(args.Get("advertise"));
   if (args.Has("seed")) {
     config->clear_seeds();
     for (const std::string& s : SplitList(args.Get("seed"))) config->add_seeds(s);

@@ -90,7 +90,16 @@ absl::Status NodeCore::Start() {
   }
   if (!options_.listen.empty()) {
     if (options_.client) return absl::InvalidArgumentError("a client node does not listen");
-    POLIS_ASSIGN_OR_RETURN(endpoint_, transport_->Listen(options_.listen));
+    POLIS_ASSIGN_OR_RETURN(std::string bound, transport_->Listen(options_.listen));
+    if (!options_.advertise.empty()) {
+      endpoint_ = options_.advertise;
+    } else if (absl::StrContains(bound, "://0.0.0.0:") || absl::StrContains(bound, "://[::]:")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "listening on ", bound, " (all interfaces): set advertise (--advertise=tcp://HOST:PORT) "
+          "to the address peers should use"));
+    } else {
+      endpoint_ = bound;
+    }
   }
   channels_ = std::make_unique<ChannelPool>(transport_.get());
   int threads = options_.scheduler_threads;
