@@ -1,0 +1,161 @@
+// NodeCore, calls and timers: blocking calls from plain threads (local, or
+// remote over the thread's own channel), calls from processes (completed
+// through their CallSlot), SendAfter and CancelTimer.
+#include "absl/strings/str_cat.h"
+#include "bus/log.h"
+#include "bus/status_macros.h"
+#include "node/internal/channels.h"
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+
+namespace polis::internal {
+
+absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message request,
+                                                 absl::Duration timeout, wire::Kind kind) {
+  if (scheduler_->CurrentWorker() >= 0) {
+    return absl::FailedPreconditionError(
+        "a blocking Call from inside a handler would block a scheduler thread; use "
+        "co_await Call<Reply>(...) in the handler");
+  }
+  if (static_cast<int64_t>(request.bytes().size()) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request of ", request.bytes().size(), " bytes is over the limit of ",
+                     options_.max_message_bytes, " bytes"));
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
+  const uint64_t ref = calls_.NextRef();
+  LetterPtr letter = MakeLetter(kind, Pid{name_, 0}, target, std::move(request), nullptr);
+  letter->from = From{name_, 0, ref, "", deadline};
+
+  if (node.empty()) {
+    auto slot = std::make_shared<CallSlot>(ref, "", nullptr);
+    calls_.Add(slot);
+    absl::Status s = Route(std::move(letter), "", nullptr);
+    if (!s.ok()) {
+      calls_.Take(ref);
+      return s;
+    }
+    if (!slot->WaitUntil(deadline) && calls_.Take(ref)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("call to ", target.ToString(), " timed out after ",
+                       absl::FormatDuration(timeout)));
+    }
+    slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
+    return slot->Take();
+  }
+
+  std::optional<std::string> endpoint = directory_.EndpointOf(node);
+  if (!endpoint) return absl::UnavailableError(absl::StrCat("node \"", node, "\" is down"));
+  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<ChannelHolder> holder, channels_->Acquire(*endpoint));
+  std::weak_ptr<ChannelHolder> weak = holder;
+  auto slot = std::make_shared<CallSlot>(ref, node, [weak] {
+    if (auto h = weak.lock()) h->Wake();
+  });
+  calls_.Add(slot);
+  wire::Envelope env;
+  ToEnvelope(*letter, node, &env);
+  absl::MutexLock use(&holder->use);
+  bus::Channel* ch;
+  {
+    absl::MutexLock life(&holder->life);
+    ch = holder->channel.get();
+  }
+  if (ch == nullptr) {
+    calls_.Take(ref);
+    return absl::UnavailableError("node is shutting down");
+  }
+  if (absl::Status s = ch->Send(env); !s.ok()) {
+    calls_.Take(ref);
+    return s;
+  }
+  while (!slot->done()) {
+    absl::StatusOr<std::optional<wire::Envelope>> in = ch->Recv(deadline);
+    if (!in.ok()) {
+      if (auto s = calls_.Take(ref)) {
+        s->Complete(absl::Status(in.status().code(),
+                                 absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
+      }
+      break;
+    }
+    if (in->has_value() && (*in)->kind() == wire::KIND_REPLY) {
+      wire::Envelope& r = **in;
+      if (auto s = calls_.Take(r.ref())) {
+        if (r.status_code() != 0) {
+          s->Complete(absl::Status(static_cast<absl::StatusCode>(r.status_code()),
+                                   r.status_message()));
+        } else {
+          s->Complete(Message(std::move(*r.mutable_type()), std::move(*r.mutable_payload())));
+        }
+      }
+    }
+    if (!slot->done() && absl::Now() >= deadline && calls_.Take(ref)) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("call to ", target.ToString(), " timed out after ",
+                       absl::FormatDuration(timeout)));
+    }
+  }
+  return slot->Take();
+}
+
+void NodeCore::CallFromProcess(Process* caller, const Target& target, Message request,
+                               absl::Duration timeout, std::shared_ptr<CallSlot> slot,
+                               wire::Kind kind) {
+  absl::StatusOr<std::string> node = Resolve(target);
+  if (!node.ok()) {
+    slot->Complete(node.status());
+    return;
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  const uint64_t ref = slot->ref();
+  LetterPtr letter =
+      MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
+  letter->from = From{name_, caller->pid().id, ref, "", deadline};
+  slot->set_target_node(*node);  // So a peer-down fails it at once.
+  calls_.Add(slot);
+  slot->set_timer(timers_.Schedule(deadline, [this, ref, target, timeout] {
+    if (auto s = calls_.Take(ref)) {
+      s->Complete(absl::DeadlineExceededError(absl::StrCat(
+          "call to ", target.ToString(), " timed out after ", absl::FormatDuration(timeout))));
+    }
+  }));
+  absl::Status s = Route(std::move(letter), *node, caller);
+  if (!s.ok()) {
+    if (auto taken = calls_.Take(ref)) taken->Complete(s);
+  }
+}
+
+absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target& target,
+                                             Message message, Process* owner) {
+  if (static_cast<int64_t>(message.bytes().size()) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError("message over the size limit");
+  }
+  if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
+  Pid sender = owner ? owner->pid() : Pid{name_, 0};
+  std::weak_ptr<Process> weak_owner;
+  if (owner) weak_owner = owner->shared_from_this();
+  auto id = std::make_shared<uint64_t>(0);
+  auto fire = [this, target, message = std::move(message), sender, weak_owner, id]() mutable {
+    if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
+    absl::StatusOr<std::string> node = Resolve(target);
+    if (!node.ok()) {
+      POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << node.status();
+      return;
+    }
+    absl::Status s =
+        Route(MakeLetter(wire::KIND_INFO, sender, target, std::move(message), nullptr), *node,
+              nullptr);
+    if (!s.ok()) POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
+  };
+  *id = timers_.Schedule(absl::Now() + delay, std::move(fire));
+  if (owner) owner->AddTimer(*id);
+  return TimerRef{*id};
+}
+
+bool NodeCore::CancelTimer(TimerRef timer, Process* owner) {
+  if (!timer.valid()) return false;
+  if (owner != nullptr && !owner->RemoveTimer(timer.id)) return false;
+  return timers_.Cancel(timer.id);
+}
+
+}  // namespace polis::internal
