@@ -75,17 +75,11 @@ absl::StatusOr<Message> Node::CallRaw(const Target& target,
 }
 
 absl::Status Node::Cast(const Target& target, const google::protobuf::Message& message) {
-  return core_->RouteTo(target,
-                        core_->MakeLetter(wire::KIND_CAST, Pid{core_->name(), 0}, target,
-                                          Message::From(message), nullptr),
-                        nullptr);
+  return core_->Tell(wire::KIND_CAST, nullptr, target, message);
 }
 
 absl::Status Node::Send(const Target& target, const google::protobuf::Message& message) {
-  return core_->RouteTo(target,
-                        core_->MakeLetter(wire::KIND_INFO, Pid{core_->name(), 0}, target,
-                                          Message::From(message), nullptr),
-                        nullptr);
+  return core_->Tell(wire::KIND_INFO, nullptr, target, message);
 }
 
 absl::StatusOr<TimerRef> Node::SendAfter(absl::Duration delay, const Target& target,

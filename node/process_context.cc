@@ -129,19 +129,11 @@ CallAwaiter ProcessContext::CallRaw(Target target, const google::protobuf::Messa
 }
 
 absl::Status ProcessContext::Cast(Target target, const google::protobuf::Message& message) {
-  internal::NodeCore* core = p_->core();
-  return core->RouteTo(target,
-                       core->MakeLetter(wire::KIND_CAST, p_->pid(), target,
-                                        Message::From(message), &p_->current_trace()),
-                       p_);
+  return p_->core()->Tell(wire::KIND_CAST, p_, target, message);
 }
 
 absl::Status ProcessContext::Send(Target target, const google::protobuf::Message& message) {
-  internal::NodeCore* core = p_->core();
-  return core->RouteTo(target,
-                       core->MakeLetter(wire::KIND_INFO, p_->pid(), target,
-                                        Message::From(message), &p_->current_trace()),
-                       p_);
+  return p_->core()->Tell(wire::KIND_INFO, p_, target, message);
 }
 
 absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay,

@@ -402,6 +402,13 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
   return Route(std::move(letter), node, caller);
 }
 
+absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& target,
+                           const google::protobuf::Message& message) {
+  const Pid from = sender ? sender->pid() : Pid{name_, 0};
+  const TraceContext* parent = sender ? &sender->current_trace() : nullptr;
+  return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
+}
+
 void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process* caller) {
   std::optional<std::string> endpoint = directory_.EndpointOf(node);
   if (!endpoint) {

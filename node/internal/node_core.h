@@ -88,6 +88,10 @@ class NodeCore : public bus::InboundHandler {
   // Delivers a cast/info `letter` to `target` wherever it is, with one
   // registry lookup on the local fast path. Errors as Route.
   absl::Status RouteTo(const Target& target, LetterPtr letter, Process* caller);
+  // Cast (KIND_CAST) or Send (KIND_INFO) `message` to `target`, from `sender`
+  // (a process, or the node itself for a plain thread). Errors as Route.
+  absl::Status Tell(wire::Kind kind, Process* sender, const Target& target,
+                    const google::protobuf::Message& message);
   // Resolves a target to the node that hosts it ("" = here).
   absl::StatusOr<std::string> Resolve(const Target& target) const;
   // Sends a reply for `from`.
