@@ -31,8 +31,7 @@ absl::StatusOr<int64_t> Counter::Apply(const CounterRequest& req) {
       if (later.delay_ms() < 0) {
         return absl::InvalidArgumentError("add_later: delay_ms must be >= 0");
       }
-      CounterRequest add;
-      add.set_add(later.n());
+      const CounterRequest add = CounterAdd(later.n());
       absl::Duration delay = absl::Milliseconds(later.delay_ms());
       absl::StatusOr<TimerRef> timer = later.target().empty()
                                            ? SendAfter(delay, add)
@@ -83,4 +82,16 @@ absl::StatusOr<std::unique_ptr<Behaviour>> MakeCounter(const google::protobuf::S
 POLIS_REGISTER_SERVER_KIND("counter", MakeCounter);
 
 }  // namespace
+CounterRequest CounterAdd(int64_t n) {
+  CounterRequest r;
+  r.set_add(n);
+  return r;
+}
+
+CounterRequest CounterGet() {
+  CounterRequest r;
+  r.mutable_get();
+  return r;
+}
+
 }  // namespace polis::examples

@@ -46,6 +46,10 @@ class Counter : public GenServer {
   int64_t value_;
 };
 
+// Request builders, for callers and tests: `{"add": n}` and `{"get": {}}`.
+CounterRequest CounterAdd(int64_t n);
+CounterRequest CounterGet();
+
 }  // namespace polis::examples
 
 #endif  // POLIS_EXAMPLES_COUNTER_H_

@@ -17,16 +17,6 @@ using ::polis::testing::IsOk;
 using ::polis::testing::StatusIs;
 using ::testing::HasSubstr;
 
-CounterRequest Add(int64_t n) {
-  CounterRequest r;
-  r.set_add(n);
-  return r;
-}
-CounterRequest Get() {
-  CounterRequest r;
-  r.mutable_get();
-  return r;
-}
 
 class CounterTest : public ::testing::Test {
  protected:
@@ -36,7 +26,7 @@ class CounterTest : public ::testing::Test {
     node_ = std::move(*node);
   }
   int64_t Value(const std::string& name) {
-    absl::StatusOr<CounterReply> r = node_->Call<CounterReply>(name, Get());
+    absl::StatusOr<CounterReply> r = node_->Call<CounterReply>(name, CounterGet());
     EXPECT_THAT(r, IsOk());
     return r.ok() ? r->value() : -1;
   }
@@ -45,16 +35,16 @@ class CounterTest : public ::testing::Test {
 
 TEST_F(CounterTest, AddReturnsTheNewValueAndGetReadsIt) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
-  absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", Add(5));
+  absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", CounterAdd(5));
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->value(), 5);
-  EXPECT_EQ(node_->Call<CounterReply>("c", Add(-2))->value(), 3);
+  EXPECT_EQ(node_->Call<CounterReply>("c", CounterAdd(-2))->value(), 3);
   EXPECT_EQ(Value("c"), 3);
 }
 
 TEST_F(CounterTest, CastAddsWithoutReply) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
-  for (int i = 0; i < 10; ++i) ASSERT_THAT(node_->Cast("c", Add(1)), IsOk());
+  for (int i = 0; i < 10; ++i) ASSERT_THAT(node_->Cast("c", CounterAdd(1)), IsOk());
   // Messages from one sender keep their order: the call sees every cast.
   EXPECT_EQ(Value("c"), 10);
 }
@@ -65,7 +55,7 @@ TEST_F(CounterTest, KindTakesAnInitialValue) {
   auto server = ServerKinds::Create("counter", args);
   ASSERT_THAT(server, IsOk());
   ASSERT_THAT(node_->Spawn(std::move(*server), {.name = "c", .kind = "counter"}), IsOk());
-  EXPECT_EQ(node_->Call<CounterReply>("c", Add(1))->value(), 42);
+  EXPECT_EQ(node_->Call<CounterReply>("c", CounterAdd(1))->value(), 42);
 }
 
 TEST_F(CounterTest, KindRefusesBadArgs) {
@@ -86,7 +76,7 @@ TEST_F(CounterTest, CrashFailsTheCallAndReleasesTheName) {
   absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", crash);
   EXPECT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("counter crashed on request"));
-  EXPECT_THAT(node_->Call<CounterReply>("c", Get()), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(node_->Call<CounterReply>("c", CounterGet()), StatusIs(absl::StatusCode::kNotFound));
   // The name is free again.
   EXPECT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
 }

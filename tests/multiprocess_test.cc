@@ -21,6 +21,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "examples/counter.h"
 #include "examples/examples.pb.h"
 #include "genserver/genserver.h"
 #include "gmock/gmock.h"
@@ -32,6 +33,8 @@
 namespace polis {
 namespace {
 
+using ::polis::examples::CounterAdd;
+using ::polis::examples::CounterGet;
 using ::polis::examples::CounterReply;
 using ::polis::examples::CounterRequest;
 using ::polis::examples::KvReply;
@@ -54,16 +57,6 @@ constexpr absl::Duration kLongTimeout = absl::Seconds(30);
 // How long gossip may take to spread a name.
 constexpr absl::Duration kConverge = absl::Seconds(10);
 
-CounterRequest Add(int64_t n) {
-  CounterRequest r;
-  r.set_add(n);
-  return r;
-}
-CounterRequest Get() {
-  CounterRequest r;
-  r.mutable_get();
-  return r;
-}
 
 // Defers every `add` call; `get` replies at once with the number of calls
 // deferred so far; any cast answers every deferred call, late, with -1.
@@ -196,7 +189,7 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
     const absl::Time deadline = absl::Now() + timeout;
     int64_t value = -1;
     while (absl::Now() < deadline) {
-      absl::StatusOr<CounterReply> r = client_->Call<CounterReply>(name, Get());
+      absl::StatusOr<CounterReply> r = client_->Call<CounterReply>(name, CounterGet());
       if (r.ok()) value = r->value();
       if (value == want) break;
       absl::SleepFor(absl::Milliseconds(2));
@@ -237,10 +230,10 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
 TEST_P(MultiProcessTest, ClientNodeCallsServersOnOtherProcessesByName) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   // The client joined through a; the servers live on b and c.
-  auto b = client_->Call<CounterReply>("counter_b", Add(5));
+  auto b = client_->Call<CounterReply>("counter_b", CounterAdd(5));
   ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->value(), 5);
-  auto c = client_->Call<CounterReply>("counter_c", Add(2));
+  auto c = client_->Call<CounterReply>("counter_c", CounterAdd(2));
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->value(), 2);
   KvRequest put;
@@ -288,8 +281,8 @@ TEST_P(MultiProcessTest, CliCallsServersAnywhereInTheCluster) {
 TEST_P(MultiProcessTest, CastsFromOneSenderAreAllSeenByItsNextCall) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   for (int i = 0; i < 1000; ++i)
-    ASSERT_THAT(client_->Cast("counter_c", Add(1)), IsOk());
-  auto r = client_->Call<CounterReply>("counter_c", Get());
+    ASSERT_THAT(client_->Cast("counter_c", CounterAdd(1)), IsOk());
+  auto r = client_->Call<CounterReply>("counter_c", CounterGet());
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->value(), 1000);
   // Casts of 1..N with a call every 50: each call sees exactly the casts
@@ -297,10 +290,10 @@ TEST_P(MultiProcessTest, CastsFromOneSenderAreAllSeenByItsNextCall) {
   // sender) — so the running sum is exact.
   int64_t expected = 1000;
   for (int i = 1; i <= 500; ++i) {
-    ASSERT_THAT(client_->Cast("counter_c", Add(i)), IsOk());
+    ASSERT_THAT(client_->Cast("counter_c", CounterAdd(i)), IsOk());
     expected += i;
     if (i % 50 == 0) {
-      auto v = client_->Call<CounterReply>("counter_c", Get());
+      auto v = client_->Call<CounterReply>("counter_c", CounterGet());
       ASSERT_THAT(v, IsOk());
       ASSERT_EQ(v->value(), expected) << "after the cast of " << i;
     }
@@ -308,8 +301,8 @@ TEST_P(MultiProcessTest, CastsFromOneSenderAreAllSeenByItsNextCall) {
   EXPECT_EQ(expected, 1000 + 500 * 501 / 2);
   // Info messages (Send) too, to a server on another node.
   for (int i = 0; i < 100; ++i)
-    ASSERT_THAT(client_->Send("counter_b", Add(2)), IsOk());
-  auto b = client_->Call<CounterReply>("counter_b", Get());
+    ASSERT_THAT(client_->Send("counter_b", CounterAdd(2)), IsOk());
+  auto b = client_->Call<CounterReply>("counter_b", CounterGet());
   ASSERT_THAT(b, IsOk());
   EXPECT_EQ(b->value(), 200);
 }
@@ -331,9 +324,9 @@ TEST_P(MultiProcessTest, CliCastAndSendAreDelivered) {
 TEST_P(MultiProcessTest, NameThatExistsNowhereIsNotFoundAtOnce) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   absl::Time start = absl::Now();
-  EXPECT_THAT(client_->Call<CounterReply>("ghost", Get(), kLongTimeout),
+  EXPECT_THAT(client_->Call<CounterReply>("ghost", CounterGet(), kLongTimeout),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("ghost")));
-  EXPECT_THAT(client_->Cast("ghost", Get()),
+  EXPECT_THAT(client_->Cast("ghost", CounterGet()),
               StatusIs(absl::StatusCode::kNotFound));
   EXPECT_LT(absl::Now() - start, kFast);
 
@@ -369,7 +362,7 @@ TEST_P(MultiProcessTest, CallToAServerThatDefersItsReplyIsDeadlineExceeded) {
 
   absl::Time start = absl::Now();
   EXPECT_THAT(
-      client_->Call<CounterReply>("sleeper", Add(1), absl::Milliseconds(200)),
+      client_->Call<CounterReply>("sleeper", CounterAdd(1), absl::Milliseconds(200)),
       StatusIs(absl::StatusCode::kDeadlineExceeded));
   absl::Duration took = absl::Now() - start;
   EXPECT_GE(took, absl::Milliseconds(200));
@@ -383,8 +376,8 @@ TEST_P(MultiProcessTest, CallToAServerThatDefersItsReplyIsDeadlineExceeded) {
 
   // Both calls reached the server. Its late replies (one to a client that
   // has gone away) are dropped; the next call gets its own answer.
-  ASSERT_THAT(client_->Cast("sleeper", Get()), IsOk());
-  auto n = client_->Call<CounterReply>("sleeper", Get());
+  ASSERT_THAT(client_->Cast("sleeper", CounterGet()), IsOk());
+  auto n = client_->Call<CounterReply>("sleeper", CounterGet());
   ASSERT_THAT(n, IsOk());
   EXPECT_EQ(n->value(), 2);
 }
@@ -395,7 +388,7 @@ TEST_P(MultiProcessTest,
   // SIGSTOP: node c keeps its sockets open but answers nothing.
   ASSERT_THAT(proc("c").Pause(), IsOk());
   absl::Time start = absl::Now();
-  EXPECT_THAT(client_->Call<CounterReply>("counter_c", Add(100),
+  EXPECT_THAT(client_->Call<CounterReply>("counter_c", CounterAdd(100),
                                           absl::Milliseconds(300)),
               StatusIs(absl::StatusCode::kDeadlineExceeded));
   absl::Duration took = absl::Now() - start;
@@ -410,10 +403,10 @@ TEST_P(MultiProcessTest,
 
   // The add of 100 may or may not be applied once c runs again (at most
   // once), but its late reply never answers a later call.
-  auto v = client_->Call<CounterReply>("counter_c", Add(1));
+  auto v = client_->Call<CounterReply>("counter_c", CounterAdd(1));
   ASSERT_THAT(v, IsOk());
   EXPECT_THAT(v->value(), AnyOf(1, 101));
-  auto again = client_->Call<CounterReply>("counter_c", Get());
+  auto again = client_->Call<CounterReply>("counter_c", CounterGet());
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->value(), v->value());
 }
@@ -428,28 +421,28 @@ TEST_P(MultiProcessTest, RemoteSendAfterAddsToACounterOnAnotherNode) {
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_EQ(r.out, "{\"value\":\"0\"}\n") << r.Summary();
   EXPECT_EQ(AwaitCounter("counter_b", 7), 7);
-  auto a = client_->Call<CounterReply>("counter_a", Get());
+  auto a = client_->Call<CounterReply>("counter_a", CounterGet());
   ASSERT_THAT(a, IsOk());
   EXPECT_EQ(a->value(), 0);
 
   // From the client node's own timers: a cancelled one never fires (it was
   // due before the other, whose add is seen).
   auto cancelled =
-      client_->SendAfter(absl::Milliseconds(30), "counter_c", Add(100));
+      client_->SendAfter(absl::Milliseconds(30), "counter_c", CounterAdd(100));
   ASSERT_THAT(cancelled, IsOk());
-  auto kept = client_->SendAfter(absl::Milliseconds(100), "counter_c", Add(3));
+  auto kept = client_->SendAfter(absl::Milliseconds(100), "counter_c", CounterAdd(3));
   ASSERT_THAT(kept, IsOk());
   EXPECT_TRUE(client_->CancelTimer(*cancelled));
   EXPECT_EQ(AwaitCounter("counter_c", 3), 3);
   EXPECT_FALSE(client_->CancelTimer(*kept));  // Already fired.
-  auto c = client_->Call<CounterReply>("counter_c", Get());
+  auto c = client_->Call<CounterReply>("counter_c", CounterGet());
   ASSERT_THAT(c, IsOk());
   EXPECT_EQ(c->value(), 3);
 }
 
 TEST_P(MultiProcessTest, KilledNodeFailsCallsFastAndTheRestKeepsWorking) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
-  ASSERT_THAT(client_->Call<CounterReply>("counter_b", Add(1)), IsOk());
+  ASSERT_THAT(client_->Call<CounterReply>("counter_b", CounterAdd(1)), IsOk());
   // Node b (c's seed) stops answering, so a call to it stays in flight;
   // then b dies. The call fails with UNAVAILABLE well before its timeout.
   ASSERT_THAT(proc("b").Pause(), IsOk());
@@ -458,7 +451,7 @@ TEST_P(MultiProcessTest, KilledNodeFailsCallsFastAndTheRestKeepsWorking) {
   absl::Notification done;
   std::thread caller([&] {
     pending =
-        client_->Call<CounterReply>("counter_b", Get(), kLongTimeout).status();
+        client_->Call<CounterReply>("counter_b", CounterGet(), kLongTimeout).status();
     failed_at = absl::Now();
     done.Notify();
   });
@@ -473,14 +466,14 @@ TEST_P(MultiProcessTest, KilledNodeFailsCallsFastAndTheRestKeepsWorking) {
 
   // The next call, too (b may or may not have left the client's view yet).
   absl::Time start = absl::Now();
-  EXPECT_THAT(client_->Call<CounterReply>("counter_b", Get(), kLongTimeout),
+  EXPECT_THAT(client_->Call<CounterReply>("counter_b", CounterGet(), kLongTimeout),
               AnyOf(StatusIs(absl::StatusCode::kUnavailable),
                     StatusIs(absl::StatusCode::kNotFound)));
   EXPECT_LT(absl::Now() - start, kFast);
 
   // The survivors keep working, also with each other (c had joined via b).
-  EXPECT_THAT(client_->Call<CounterReply>("counter_a", Add(1)), IsOk());
-  EXPECT_THAT(client_->Call<CounterReply>("counter_c", Add(1)), IsOk());
+  EXPECT_THAT(client_->Call<CounterReply>("counter_a", CounterAdd(1)), IsOk());
+  EXPECT_THAT(client_->Call<CounterReply>("counter_c", CounterAdd(1)), IsOk());
   ProcessResult r = Polis({"call", Seed("c"), "counter_a", R"({"add": 1})"});
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_EQ(r.out, "{\"value\":\"2\"}\n") << r.Summary();
@@ -489,7 +482,7 @@ TEST_P(MultiProcessTest, KilledNodeFailsCallsFastAndTheRestKeepsWorking) {
   while (client_->WhereIs("counter_b").ok() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(2));
   }
-  EXPECT_THAT(client_->Call<CounterReply>("counter_b", Get()),
+  EXPECT_THAT(client_->Call<CounterReply>("counter_b", CounterGet()),
               StatusIs(absl::StatusCode::kNotFound));
   r = Polis({"call", Seed("a"), "counter_b", R"({"get": {}})"});
   EXPECT_EQ(r.exit_code, 1) << r.Summary();
@@ -599,10 +592,10 @@ TEST_P(MultiProcessTest,
 
 TEST_P(MultiProcessTest, EveryNodeExitsZeroOnSigterm) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
-  ASSERT_THAT(client_->Call<CounterReply>("counter_c", Add(1)), IsOk());
+  ASSERT_THAT(client_->Call<CounterReply>("counter_c", CounterAdd(1)), IsOk());
   // The seed of the cluster goes first; the others keep serving.
   EXPECT_THAT(proc("a").Stop(), IsOk());
-  EXPECT_THAT(client_->Call<CounterReply>("counter_c", Add(1)), IsOk());
+  EXPECT_THAT(client_->Call<CounterReply>("counter_c", CounterAdd(1)), IsOk());
   ProcessResult r = Polis({"call", Seed("c"), "counter_b", R"({"add": 1})"});
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_THAT(proc("b").Stop(), IsOk());
