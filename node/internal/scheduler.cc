@@ -34,9 +34,7 @@ void Scheduler::Start() {
 }
 
 void Scheduler::Stop() {
-  if (stopping_.exchange(true)) {
-    // Already stopping: still join if we are the first to get here late.
-  }
+  stopping_.store(true);  // A second call finds the threads joined already.
   for (int i = 0; i < size(); ++i) Wake(i);
   for (auto& w : workers_) {
     if (w->thread.joinable() && w->thread.get_id() != std::this_thread::get_id()) {
