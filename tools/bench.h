@@ -28,8 +28,9 @@ absl::Status RunLocalBench(bool json);
 
 // remote_call (tcp, ipc), remote_cast, remote_call_pipelined — against a
 // second OS process (this binary re-executed as `bench-peer`), which is
-// always stopped before this returns.
-absl::Status RunRemoteBench(bool json);
+// always stopped before this returns. A non-empty `only` runs just the
+// benchmark of that name (e.g. "remote_cast"); INVALID_ARGUMENT if unknown.
+absl::Status RunRemoteBench(bool json, const std::string& only = "");
 
 // The peer: `bench-peer --transport=tcp|ipc`. Serves a polis node and a raw
 // ZeroMQ echo, prints "ready POLIS_ENDPOINT ZMQ_ENDPOINT", and runs until

@@ -186,13 +186,19 @@ absl::Status RemoteCallPipelined(Setup& s, bool json) {
 
 }  // namespace
 
-absl::Status RunRemoteBench(bool json) {
+absl::Status RunRemoteBench(bool json, const std::string& only) {
+  auto wanted = [&only](const char* name) { return only.empty() || only == name; };
   for (const std::string transport : {"tcp", "ipc"}) {
+    if (transport == "ipc" && !wanted("remote_call")) continue;
     absl::StatusOr<Setup> setup = Connect(transport);
     if (!setup.ok()) return setup.status();
-    if (absl::Status s = RemoteCall(*setup, transport, json); !s.ok()) return s;
-    if (transport == "tcp") {
+    if (wanted("remote_call")) {
+      if (absl::Status s = RemoteCall(*setup, transport, json); !s.ok()) return s;
+    }
+    if (transport == "tcp" && wanted("remote_cast")) {
       if (absl::Status s = RemoteCast(*setup, json); !s.ok()) return s;
+    }
+    if (transport == "tcp" && wanted("remote_call_pipelined")) {
       if (absl::Status s = RemoteCallPipelined(*setup, json); !s.ok()) return s;
     }
     setup->node->Shutdown();

@@ -45,7 +45,7 @@ constexpr char kUsage[] =
   polis cast ...   same arguments; casts, prints nothing.
   polis send ...   same arguments; sends an info message, prints nothing.
   polis bench local [--json]
-  polis bench remote [--json]
+  polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
 Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr) or the node's
 root supervisor failed, 2 usage error or bad config file.
@@ -112,15 +112,24 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
 }
 
 int BenchMain(const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"json", FlagKind::kBool}});
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->positional.size() != 1) return UsageError("expected: polis bench local|remote");
+  const std::string only = args->Get("only", "");
+  if (!only.empty() && args->positional[0] != "remote") {
+    return UsageError("--only is for `polis bench remote`");
+  }
+  if (!only.empty() && only != "remote_call" && only != "remote_cast" &&
+      only != "remote_call_pipelined") {
+    return UsageError("--only: remote_call, remote_cast or remote_call_pipelined, not \"" + only +
+                      "\"");
+  }
   const bool json = args->Has("json");
   absl::Status s;
   if (args->positional[0] == "local") {
     s = RunLocalBench(json);
   } else if (args->positional[0] == "remote") {
-    s = RunRemoteBench(json);
+    s = RunRemoteBench(json, only);
   } else {
     return UsageError("unknown bench \"" + args->positional[0] + "\" (local or remote)");
   }
