@@ -74,7 +74,7 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
     return absl::FailedPreconditionError(absl::StrCat(
         "frame has wire version ", p[2], "; this node speaks ", kWireVersion));
   }
-  if (p[3] != 0) {
+  if ((p[3] & ~kFlagFollowed) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("frame has unknown flags 0x", absl::Hex(p[3])));
   }
   const uint32_t body = GetLe32(p + 4);
@@ -97,6 +97,57 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
         "envelope has version ", envelope->version(), "; this node speaks ", kWireVersion));
   }
   return absl::OkStatus();
+}
+
+void FrameBatch::Append(const wire::Envelope& envelope, size_t frame_size) {
+  const size_t at = buffer_.size();
+  if (at != 0) buffer_[last_frame_ + 3] |= static_cast<char>(kFlagFollowed);
+  // resize() zero-fills, which costs little next to serializing the body.
+  buffer_.resize(at + frame_size);
+  EncodeFrameTo(envelope, frame_size, buffer_.data() + at);
+  last_frame_ = at;
+}
+
+bool FrameSplitter::Next(const uint8_t** frame, size_t* size) {
+  if (done_) return false;
+  const size_t left = static_cast<size_t>(end_ - p_);
+  if (left < kFrameHeaderBytes) {
+    // An empty message (or one cut inside a header) yields nothing.
+    done_ = true;
+    status_ = absl::DataLossError(absl::StrCat("frame of ", left, " bytes is shorter than the ",
+                                               kFrameHeaderBytes, "-byte header"));
+    return false;
+  }
+  if (p_[0] != kFrameMagic0 || p_[1] != kFrameMagic1) {
+    done_ = true;
+    status_ = absl::InvalidArgumentError("not a polis frame (bad magic)");
+    return false;
+  }
+  const uint64_t body = GetLe32(p_ + 4);
+  if (body > left - kFrameHeaderBytes) {
+    done_ = true;
+    status_ = absl::DataLossError(absl::StrCat("frame header says ", body, " body bytes, only ",
+                                               left - kFrameHeaderBytes, " follow"));
+    return false;
+  }
+  const size_t n = kFrameHeaderBytes + body;
+  const bool followed = (p_[3] & kFlagFollowed) != 0;
+  if (!followed && n != left) {
+    done_ = true;
+    status_ = absl::DataLossError(
+        absl::StrCat(left - n, " bytes after the last frame of a message"));
+    return false;
+  }
+  if (followed && n == left) {
+    done_ = true;
+    status_ = absl::DataLossError("frame says another follows, but the message ends");
+    // The frame itself is whole: hand it out.
+  }
+  *frame = p_;
+  *size = n;
+  p_ += n;
+  if (!followed) done_ = true;
+  return true;
 }
 
 }  // namespace polis::bus

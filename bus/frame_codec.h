@@ -1,8 +1,10 @@
-// bus/frame_codec.h — one Envelope <-> one wire frame (header + protobuf).
+// bus/frame_codec.h — Envelopes <-> wire frames (header + protobuf).
 //
-// Every polis message on a socket is a single ZeroMQ frame: an 8-byte header
-// (magic "PL", wire version, flags, body length) followed by the serialized
-// polis.wire.Envelope. The byte-by-byte layout, and what a reader must refuse,
+// Every polis envelope on a socket is one frame: an 8-byte header (magic
+// "PL", wire version, flags, body length) followed by the serialized
+// polis.wire.Envelope. One ZeroMQ message carries one frame, or a batch of
+// frames back to back (every frame but the last has kFlagFollowed set):
+// FrameBatch builds such a batch, FrameSplitter takes one apart. The byte-by-byte layout, and what a reader must refuse,
 // is the contract in bus/WIRE.md; this file implements it. No ZeroMQ types
 // appear here: callers hand in a buffer (a zmq::message_t's data(), a
 // std::string, ...), so the envelope is serialized straight into it.
@@ -39,6 +41,12 @@ inline constexpr uint8_t kWireVersion = 1;
 inline constexpr uint8_t kFrameMagic0 = 0x50;  // 'P'
 inline constexpr uint8_t kFrameMagic1 = 0x4C;  // 'L'
 inline constexpr size_t kFrameHeaderBytes = 8;
+// Header flag (byte 3): another frame follows this one in the same message.
+inline constexpr uint8_t kFlagFollowed = 0x01;
+// The most bytes a sender puts into one message holding several frames. A
+// frame bigger than this travels alone; receivers accept batches up to this
+// size whatever their own envelope limit (each frame is still checked).
+inline constexpr size_t kMaxBatchBytes = 32 * 1024;
 
 // Returns the size of the frame that encodes `envelope` (header + body).
 // RESOURCE_EXHAUSTED if the serialized envelope is over `max_envelope_bytes`
@@ -57,7 +65,8 @@ absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_by
 
 // Parses one frame of `size` bytes at `data` into `*envelope`. Never crashes
 // on any input. Errors (envelope contents unspecified after an error):
-//   INVALID_ARGUMENT     wrong magic (not a polis frame), or unknown flag bits;
+//   INVALID_ARGUMENT     wrong magic (not a polis frame), or unknown flag bits
+//                        (kFlagFollowed is known);
 //   FAILED_PRECONDITION  a wire version this build does not speak (in the
 //                        header, or a nonzero Envelope.version that differs);
 //   RESOURCE_EXHAUSTED   declared body length over `max_envelope_bytes`;
@@ -67,6 +76,53 @@ absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_by
 // On success an Envelope.version of 0 is set to the header's version.
 absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_bytes,
                          wire::Envelope* envelope);
+
+// Frames appended back to back into one buffer, to be sent as one message.
+// Sets kFlagFollowed on each frame when the next one is appended.
+// Thread-compatible (one owner).
+class FrameBatch {
+ public:
+  // Appends the frame for `envelope`; `frame_size` is what FrameSize just
+  // returned for it.
+  void Append(const wire::Envelope& envelope, size_t frame_size);
+  bool empty() const { return buffer_.empty(); }
+  size_t bytes() const { return buffer_.size(); }
+  const char* data() const { return buffer_.data(); }
+  // Empties the batch, keeping its memory for the next one.
+  void Clear() { buffer_.clear(); }
+
+ private:
+  std::string buffer_;
+  size_t last_frame_ = 0;  // offset of the newest frame's header
+};
+
+// Walks the frames of one received message. Each frame it yields still
+// needs DecodeFrame (version, flags, size limit, body). The walk stops at
+// the first frame whose length runs past the message, at a frame that says
+// none follow but is not the message's end (that frame is not yielded: its
+// length disagrees with the message), or at a frame that says one follows but
+// none does: DATA_LOSS in status(); frames before it were good. Wrong magic
+// stops it too (INVALID_ARGUMENT: nothing after can be trusted).
+//
+// Example:
+//   FrameSplitter split(msg.data(), msg.size());
+//   const uint8_t* frame; size_t n;
+//   while (split.Next(&frame, &n)) Use(DecodeFrame(frame, n, max, &env));
+//   if (!split.status().ok()) Report(split.status());
+class FrameSplitter {
+ public:
+  FrameSplitter(const void* data, size_t size)
+      : p_(static_cast<const uint8_t*>(data)), end_(p_ + size) {}
+  // The next frame, or false when the message is used up or bad.
+  bool Next(const uint8_t** frame, size_t* size);
+  const absl::Status& status() const { return status_; }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+  bool done_ = false;
+  absl::Status status_;
+};
 
 }  // namespace polis::bus
 

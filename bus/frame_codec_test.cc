@@ -2,6 +2,7 @@
 #include "bus/frame_codec.h"
 
 #include <string>
+#include <vector>
 
 #include "google/protobuf/util/message_differencer.h"
 #include "bus/transport.h"
@@ -125,8 +126,10 @@ TEST(FrameCodecTest, DecodeRefusesUnknownEnvelopeVersion) {
 
 TEST(FrameCodecTest, DecodeRefusesUnknownFlags) {
   std::string frame = Encode(FullEnvelope());
-  frame[3] = 0x01;
+  frame[3] = 0x02;
   EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kInvalidArgument));
+  frame[3] = static_cast<char>(kFlagFollowed);  // known: decodes
+  EXPECT_THAT(Decode(frame), IsOk());
 }
 
 TEST(FrameCodecTest, DecodeRefusesTruncatedAndTrailingBytes) {
@@ -154,6 +157,131 @@ TEST(FrameCodecTest, NoPrefixOrBitFlipCrashes) {
       std::string flipped = frame;
       flipped[i] ^= static_cast<char>(1 << bit);
       (void)Decode(flipped);  // any status; must not crash
+    }
+  }
+}
+
+// Splits `message` and decodes every frame; the refs in order, and the
+// splitter's final status in `*status`.
+std::vector<uint64_t> SplitRefs(const std::string& message, absl::Status* status) {
+  std::vector<uint64_t> refs;
+  FrameSplitter split(message.data(), message.size());
+  const uint8_t* frame;
+  size_t n;
+  while (split.Next(&frame, &n)) {
+    wire::Envelope e;
+    EXPECT_THAT(DecodeFrame(frame, n, kDefaultMaxMessageBytes, &e), IsOk());
+    refs.push_back(e.ref());
+  }
+  *status = split.status();
+  return refs;
+}
+
+std::string Batch(int count) {
+  FrameBatch batch;
+  for (int i = 1; i <= count; ++i) {
+    wire::Envelope e = FullEnvelope();
+    e.set_ref(i);
+    absl::StatusOr<size_t> size = FrameSize(e, kDefaultMaxMessageBytes);
+    EXPECT_THAT(size, IsOk());
+    batch.Append(e, *size);
+  }
+  return std::string(batch.data(), batch.bytes());
+}
+
+TEST(FrameBatchTest, FramesComeBackInOrderWithFollowedOnAllButTheLast) {
+  const std::string message = Batch(3);
+  const size_t one = Encode(FullEnvelope()).size();
+  ASSERT_EQ(message.size(), 3 * one);
+  EXPECT_EQ(message[3], static_cast<char>(kFlagFollowed));
+  EXPECT_EQ(message[one + 3], static_cast<char>(kFlagFollowed));
+  EXPECT_EQ(message[2 * one + 3], 0);
+  absl::Status status;
+  EXPECT_EQ(SplitRefs(message, &status), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_THAT(status, IsOk());
+}
+
+TEST(FrameBatchTest, ClearKeepsNothingOfTheOldBatch) {
+  FrameBatch batch;
+  wire::Envelope e = FullEnvelope();
+  const size_t size = FrameSize(e, kDefaultMaxMessageBytes).value();
+  batch.Append(e, size);
+  batch.Append(e, size);
+  batch.Clear();
+  EXPECT_TRUE(batch.empty());
+  batch.Append(e, size);
+  EXPECT_EQ(std::string(batch.data(), batch.bytes()), Encode(e));  // no stale flag
+}
+
+TEST(FrameSplitterTest, ASingleFrameIsAMessageOfOne) {
+  absl::Status status;
+  wire::Envelope e = FullEnvelope();
+  EXPECT_EQ(SplitRefs(Encode(e), &status), std::vector<uint64_t>{99});
+  EXPECT_THAT(status, IsOk());
+}
+
+TEST(FrameSplitterTest, ACutBatchYieldsTheWholeFramesThenDataLoss) {
+  const std::string message = Batch(3);
+  const size_t one = message.size() / 3;
+  absl::Status status;
+  EXPECT_EQ(SplitRefs(message.substr(0, 2 * one + 5), &status), (std::vector<uint64_t>{1, 2}));
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+  // Cut exactly after a frame that says another follows: that frame is
+  // whole and delivered, the missing rest is reported.
+  EXPECT_EQ(SplitRefs(message.substr(0, one), &status), std::vector<uint64_t>{1});
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameSplitterTest, BytesAfterTheLastFrameAreDataLoss) {
+  // The last frame's length disagrees with the message's end, so that
+  // frame is not trusted either (as for a single frame).
+  absl::Status status;
+  EXPECT_EQ(SplitRefs(Batch(2) + "junk-junk", &status), std::vector<uint64_t>{1});
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameSplitterTest, BadMagicStopsTheWalk) {
+  std::string message = Batch(3);
+  const size_t one = message.size() / 3;
+  message[one] = 'X';
+  absl::Status status;
+  EXPECT_EQ(SplitRefs(message, &status), std::vector<uint64_t>{1});
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FrameSplitterTest, EmptyMessageIsDataLoss) {
+  FrameSplitter split("", 0);
+  const uint8_t* frame;
+  size_t n;
+  EXPECT_FALSE(split.Next(&frame, &n));
+  EXPECT_THAT(split.status(), StatusIs(absl::StatusCode::kDataLoss));
+}
+
+TEST(FrameSplitterTest, NoPrefixOrBitFlipOfABatchCrashes) {
+  const std::string message = Batch(3);
+  for (size_t n = 0; n <= message.size(); ++n) {
+    FrameSplitter split(message.data(), n);
+    const uint8_t* frame;
+    size_t size;
+    size_t total = 0;
+    while (split.Next(&frame, &size)) {
+      ASSERT_GE(frame, reinterpret_cast<const uint8_t*>(message.data()));
+      total += size;
+    }
+    ASSERT_LE(total, n);
+  }
+  for (size_t i = 0; i < message.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = message;
+      flipped[i] ^= static_cast<char>(1 << bit);
+      FrameSplitter split(flipped.data(), flipped.size());
+      const uint8_t* frame;
+      size_t size;
+      while (split.Next(&frame, &size)) {
+        ASSERT_LE(frame + size, reinterpret_cast<const uint8_t*>(flipped.data()) + flipped.size());
+        wire::Envelope e;
+        (void)DecodeFrame(frame, size, kDefaultMaxMessageBytes, &e);
+      }
     }
   }
 }

@@ -78,6 +78,8 @@ class InProcTransport final : public Transport {
   void Disconnect(const std::string& peer_endpoint) override;
   void Poll(absl::Duration timeout, InboundHandler& handler) override;
   void Wake() override;
+  // Nothing to do: Send and Reply deliver at once.
+  void Flush() override {}
   // See Transport. A Channel to an endpoint nobody listens on opens fine;
   // its first Send fails with UNAVAILABLE.
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint) override;

@@ -31,11 +31,18 @@ class Line {
   std::ostringstream out_;
 };
 
+// Turns `stream << ...` into void, so POLIS_LOG is one expression (safe
+// after an unbraced `if`). `&` binds looser than `<<`.
+struct Voidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace polis::log
 
-#define POLIS_LOG(level)                                    \
-  if (!::polis::log::Enabled(::polis::log::level)) {        \
-  } else                                                    \
-    ::polis::log::Line(::polis::log::level, __FILE__, __LINE__).stream()
+#define POLIS_LOG(level)                                      \
+  !::polis::log::Enabled(::polis::log::level)                 \
+      ? (void)0                                               \
+      : ::polis::log::Voidify() &                             \
+            ::polis::log::Line(::polis::log::level, __FILE__, __LINE__).stream()
 
 #endif  // POLIS_BUS_LOG_H_

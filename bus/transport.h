@@ -113,13 +113,20 @@ class Transport {
   // I/O thread. Sends `envelope` to the node listening at `peer_endpoint`,
   // connecting first if needed (the connection then stays open). Envelopes
   // sent to one peer arrive in the order sent. RESOURCE_EXHAUSTED if over
-  // the size limit; INVALID_ARGUMENT for a malformed endpoint.
+  // the size limit or the peer's queue is full; INVALID_ARGUMENT for a
+  // malformed endpoint. The transport may hold the envelope back to batch
+  // it with the next ones: it leaves at the latest on the next Poll or
+  // Flush.
   virtual absl::Status Send(const std::string& peer_endpoint,
                             const wire::Envelope& envelope) = 0;
 
   // I/O thread. Sends `envelope` back on the connection `path` names.
-  // NOT_FOUND if that connection is gone.
+  // NOT_FOUND if that connection is known to be gone. Batched like Send.
   virtual absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) = 0;
+
+  // I/O thread. Hands everything Send and Reply held back to the network
+  // now (Poll does this itself before it waits and before it returns).
+  virtual void Flush() = 0;
 
   // I/O thread. Closes the connection to `peer_endpoint` if open (used when
   // a peer said Goodbye or was declared dead). Not an error if none is open.

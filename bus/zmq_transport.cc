@@ -18,6 +18,7 @@
 #include "bus/internal/endpoint.h"
 #include "bus/internal/zmq_channel.h"
 #include "bus/internal/zmq_util.h"
+#include "bus/log.h"
 #include "bus/status_macros.h"
 
 namespace polis::bus {
@@ -33,13 +34,31 @@ namespace {
 // Envelopes read from one socket per Poll before moving on (fairness).
 constexpr int kMaxReadsPerSocket = 4096;
 
+// First block of the receive arena: a full batch's envelopes fit in it.
+constexpr size_t kArenaBlockBytes = 4 * kMaxBatchBytes;
+
+google::protobuf::ArenaOptions ArenaOptionsFor(char* block) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = kArenaBlockBytes;
+  return options;
+}
+
 // One outgoing connection (I/O thread only). Member order = destruction
 // order in reverse: the monitor is stopped before the DEALER closes.
 struct Peer {
   std::string endpoint;
   zmq::socket_t dealer;
   std::unique_ptr<ConnectionMonitor> monitor;
-  bool closed = false;  // Disconnected/down while a Poll still points at it
+  FrameBatch out;        // envelopes sent but not yet handed to the DEALER
+  bool blocked = false;  // `out` met a full send queue: poll for POLLOUT
+  bool closed = false;   // Disconnected/down while a Poll still points at it
+};
+
+// Envelopes replied on one ROUTER connection, not yet handed to the ROUTER.
+struct ReplyBatch {
+  std::string routing_id;
+  FrameBatch out;
 };
 
 }  // namespace
@@ -52,6 +71,7 @@ class ZmqTransport::Impl {
         wake_(std::move(wake)) {}
 
   ~Impl() {
+    Flush();  // e.g. a Goodbye queued just before shutdown; linger sends it
     peers_.clear();
     graveyard_.clear();
     // Close the listening socket now and remove an ipc socket file, so a
@@ -65,6 +85,7 @@ class ZmqTransport::Impl {
   absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope);
   void Disconnect(const std::string& peer_endpoint);
   void Poll(absl::Duration timeout, InboundHandler& handler);
+  void Flush();
   void Wake() { wake_->Signal(); }
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint);
 
@@ -81,6 +102,21 @@ class ZmqTransport::Impl {
   bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, bool* deliver);
   void Deliver(InboundHandler& handler, ReturnPath from);
   void CheckPeers(absl::Time now, InboundHandler& handler);
+  // Queues the frame for `envelope` (`frame_size` bytes) in `batch`, bound
+  // for `socket` (after routing id `id` if non-null). Hands the batch to
+  // the socket first if the frame does not fit; a frame over kMaxBatchBytes
+  // goes alone, right after the batch. RESOURCE_EXHAUSTED if the socket's
+  // queue is full (this envelope is refused; the batch stays queued).
+  absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
+                       const wire::Envelope& envelope, size_t frame_size, absl::string_view what);
+  // Hands `batch` to `socket` as one message and clears it. On
+  // RESOURCE_EXHAUSTED (queue full) the batch stays; on any other error it
+  // is dropped.
+  absl::Status SendBatch(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
+                         absl::string_view what);
+  // Hands every queued batch to its socket. Returns true if some batch met
+  // a full queue and is still waiting.
+  bool FlushAll();
 
   const ZmqTransportOptions options_;
   std::shared_ptr<zmq::context_t> context_;
@@ -88,6 +124,14 @@ class ZmqTransport::Impl {
   zmq::socket_t router_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> graveyard_;
+  // Peers whose `out` batch is not empty (each listed once).
+  std::vector<Peer*> unflushed_peers_;
+  // Replies waiting, one batch per ROUTER connection in first-use order;
+  // `spare_batches_` keeps the buffers of flushed ones for reuse.
+  std::vector<ReplyBatch> reply_batches_;
+  std::vector<FrameBatch> spare_batches_;
+  bool replies_blocked_ = false;  // a reply batch met a full queue
+  bool pollout_set_ = false;      // some poll item asks for ZMQ_POLLOUT
   // Poll set: [wake fd, ROUTER?, then per peer: DEALER, monitor].
   std::vector<zmq::pollitem_t> items_;
   std::vector<Peer*> item_peers_;  // parallel to the per-peer pairs
@@ -95,7 +139,11 @@ class ZmqTransport::Impl {
   bool in_poll_ = false;
   zmq::message_t msg_;  // reused receive buffer
   std::string bound_;   // The endpoint Listen bound ("" if none).
-  google::protobuf::Arena arena_;  // Envelopes parsed in the current Poll.
+  // Envelopes of the message being delivered are parsed here; reset after
+  // each message, so a batch's envelopes normally fit the first block and
+  // the hot path does no malloc for them.
+  std::unique_ptr<char[]> arena_block_{new char[kArenaBlockBytes]};
+  google::protobuf::Arena arena_{ArenaOptionsFor(arena_block_.get())};
 };
 
 absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoint) {
@@ -142,18 +190,55 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
   return raw;
 }
 
+absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::string* id,
+                                           FrameBatch& batch, absl::string_view what) {
+  if (batch.empty()) return absl::OkStatus();
+  absl::Status s;
+  if (id != nullptr) {
+    zmq::message_t head(id->data(), id->size());
+    s = internal::SendNoWait(socket, head, zmq::send_flags::sndmore, what);
+    if (s.code() == absl::StatusCode::kNotFound) s = absl::NotFoundError("connection is gone");
+  }
+  if (s.ok()) {
+    // One copy into the message: cheap next to the per-message costs it
+    // saves, and the batch keeps its buffer for the next round.
+    zmq::message_t msg(batch.data(), batch.bytes());
+    s = internal::SendNoWait(socket, msg, zmq::send_flags::none, what);
+  }
+  if (s.code() != absl::StatusCode::kResourceExhausted) batch.Clear();
+  return s;
+}
+
+absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
+                                         FrameBatch& batch, const wire::Envelope& envelope,
+                                         size_t frame_size, absl::string_view what) {
+  if (batch.bytes() + frame_size > kMaxBatchBytes) {
+    POLIS_RETURN_IF_ERROR(SendBatch(socket, id, batch, what));
+  }
+  if (frame_size <= kMaxBatchBytes) {
+    batch.Append(envelope, frame_size);
+    return absl::OkStatus();
+  }
+  FrameBatch alone;
+  alone.Append(envelope, frame_size);
+  return SendBatch(socket, id, alone, what);
+}
+
 absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
                                       const wire::Envelope& envelope) {
-  // Encode first: an oversized envelope opens no connection.
-  POLIS_ASSIGN_OR_RETURN(zmq::message_t msg,
-                         internal::EncodeMessage(envelope, options_.max_message_bytes));
+  // Size first: an oversized envelope opens no connection.
+  POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
   Peer* peer;
   if (auto it = peers_.find(peer_endpoint); it != peers_.end()) {
     peer = it->second.get();
   } else {
     POLIS_ASSIGN_OR_RETURN(peer, Connect(peer_endpoint));
   }
-  return internal::SendNoWait(peer->dealer, msg, zmq::send_flags::none, peer_endpoint);
+  const bool was_empty = peer->out.empty();
+  POLIS_RETURN_IF_ERROR(
+      Enqueue(peer->dealer, nullptr, peer->out, envelope, frame_size, peer_endpoint));
+  if (was_empty && !peer->out.empty()) unflushed_peers_.push_back(peer);
+  return absl::OkStatus();
 }
 
 absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const wire::Envelope& envelope) {
@@ -161,21 +246,68 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const wire::Envel
     return absl::FailedPreconditionError("Reply before Listen: no connection to reply on");
   }
   if (path.empty()) return absl::NotFoundError("Reply on an empty ReturnPath");
-  POLIS_ASSIGN_OR_RETURN(zmq::message_t msg,
-                         internal::EncodeMessage(envelope, options_.max_message_bytes));
-  zmq::message_t id(path.token.data(), path.token.size());
-  absl::Status s = internal::SendNoWait(router_, id, zmq::send_flags::sndmore, "reply");
-  if (s.code() == absl::StatusCode::kNotFound) {
-    return absl::NotFoundError("reply connection is gone");
+  POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
+  // Few connections get replies in one round: a linear search is fastest.
+  ReplyBatch* batch = nullptr;
+  for (ReplyBatch& b : reply_batches_) {
+    if (b.routing_id == path.token) batch = &b;
   }
-  POLIS_RETURN_IF_ERROR(s);
-  return internal::SendNoWait(router_, msg, zmq::send_flags::none, "reply");
+  if (batch == nullptr) {
+    batch = &reply_batches_.emplace_back();
+    batch->routing_id = path.token;
+    if (!spare_batches_.empty()) {
+      batch->out = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+  }
+  return Enqueue(router_, &batch->routing_id, batch->out, envelope, frame_size, "reply");
+}
+
+bool ZmqTransport::Impl::FlushAll() {
+  bool blocked = false;
+  size_t kept = 0;
+  for (Peer* peer : unflushed_peers_) {
+    absl::Status s = SendBatch(peer->dealer, nullptr, peer->out, peer->endpoint);
+    peer->blocked = !peer->out.empty();
+    if (peer->blocked) {
+      unflushed_peers_[kept++] = peer;
+      blocked = true;
+    }
+  }
+  unflushed_peers_.resize(kept);
+  kept = 0;
+  for (ReplyBatch& b : reply_batches_) {
+    absl::Status s = SendBatch(router_, &b.routing_id, b.out, "reply");
+    if (!s.ok() && s.code() != absl::StatusCode::kResourceExhausted) {
+      // The caller's connection is gone, and the caller with it.
+      POLIS_LOG(DEBUG) << "polis: replies dropped: " << s;
+    }
+    if (!b.out.empty()) {
+      reply_batches_[kept++] = std::move(b);
+    } else if (spare_batches_.size() < 8) {
+      spare_batches_.push_back(std::move(b.out));
+    }
+  }
+  reply_batches_.resize(kept);
+  replies_blocked_ = kept != 0;
+  return blocked || replies_blocked_;
+}
+
+void ZmqTransport::Impl::Flush() {
+  try {
+    FlushAll();
+  } catch (const zmq::error_t&) {
+    // SendNoWait turns zmq errors into statuses; nothing else throws here.
+  }
 }
 
 void ZmqTransport::Impl::Retire(Peer* peer) {
   auto it = peers_.find(peer->endpoint);
   if (it == peers_.end() || it->second.get() != peer) return;
   peer->closed = true;
+  // Whatever it still had queued is dropped with the connection.
+  unflushed_peers_.erase(std::remove(unflushed_peers_.begin(), unflushed_peers_.end(), peer),
+                         unflushed_peers_.end());
   if (in_poll_) graveyard_.push_back(std::move(it->second));
   peers_.erase(it);
   items_dirty_ = true;
@@ -196,6 +328,7 @@ void ZmqTransport::Impl::RebuildPollItems() {
     item_peers_.push_back(peer.get());
   }
   items_dirty_ = false;
+  pollout_set_ = false;
 }
 
 bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handler,
@@ -212,15 +345,22 @@ bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handle
 }
 
 void ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
-  // Parsed on the poll's arena (freed at the end of Poll): no malloc per
-  // field object on this hot path.
-  auto* envelope = google::protobuf::Arena::CreateMessage<wire::Envelope>(&arena_);
-  absl::Status s = DecodeFrame(msg_.data(), msg_.size(), options_.max_message_bytes, envelope);
-  if (!s.ok()) {
-    handler.OnBadInput(s);
-    return;
+  FrameSplitter split(msg_.data(), msg_.size());
+  const uint8_t* frame;
+  size_t size;
+  while (split.Next(&frame, &size)) {
+    // Parsed on the arena (reset after this message): no malloc per
+    // field object on this hot path.
+    auto* envelope = google::protobuf::Arena::CreateMessage<wire::Envelope>(&arena_);
+    absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, envelope);
+    if (s.ok()) {
+      handler.OnEnvelope(*envelope, from);
+    } else {
+      handler.OnBadInput(s);
+    }
   }
-  handler.OnEnvelope(*envelope, from);
+  if (!split.status().ok()) handler.OnBadInput(split.status());
+  arena_.Reset();  // The handler's envelopes were valid only during its calls.
 }
 
 void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
@@ -263,10 +403,28 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
   // Not re-entrant: the handler may Send/Reply/Disconnect but not Poll. So
   // items_ only changes here; peers retired meanwhile wait in graveyard_.
   in_poll_ = true;
+  // What was sent since the last Poll leaves now, before any wait.
+  bool blocked = false;
+  try {
+    blocked = FlushAll();
+  } catch (const zmq::error_t& e) {
+    handler.OnBadInput(ZmqErrorToStatus(e.num(), "send"));
+  }
   if (items_dirty_) RebuildPollItems();
   absl::Time now = absl::Now();
   absl::Time until = now + timeout;
   for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
+  if (blocked || pollout_set_) {
+    // A full DEALER queue is waited for with POLLOUT; a ROUTER cannot say
+    // which connection has room, so blocked replies are retried each 1 ms.
+    const size_t first_peer = router_.handle() != nullptr ? 2 : 1;
+    for (size_t i = 0; i < item_peers_.size(); ++i) {
+      items_[first_peer + 2 * i].events =
+          ZMQ_POLLIN | (item_peers_[i]->blocked ? ZMQ_POLLOUT : 0);
+    }
+    pollout_set_ = blocked;
+    if (replies_blocked_) until = std::min(until, now + absl::Milliseconds(1));
+  }
   const int ready = zmq_poll(items_.data(), static_cast<int>(items_.size()),
                              internal::PollMillis(until - now));
   try {
@@ -286,12 +444,13 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
     bool deadline_due = false;
     for (Peer* peer : item_peers_) deadline_due |= !peer->closed && peer->monitor->deadline() <= now;
     if (monitor_event || deadline_due) CheckPeers(now, handler);
+    // What the handler sent (replies, Hello answers) leaves now too.
+    FlushAll();
   } catch (const zmq::error_t& e) {
     handler.OnBadInput(ZmqErrorToStatus(e.num(), "receive"));
   }
   in_poll_ = false;
   graveyard_.clear();
-  arena_.Reset();
 }
 
 absl::StatusOr<std::unique_ptr<Channel>> ZmqTransport::Impl::OpenChannel(
@@ -340,6 +499,7 @@ absl::Status ZmqTransport::Reply(const ReturnPath& path, const wire::Envelope& e
 void ZmqTransport::Disconnect(const std::string& peer_endpoint) {
   impl_->Disconnect(peer_endpoint);
 }
+void ZmqTransport::Flush() { impl_->Flush(); }
 void ZmqTransport::Poll(absl::Duration timeout, InboundHandler& handler) {
   impl_->Poll(timeout, handler);
 }

@@ -7,6 +7,14 @@
 //     reaches a Channel, which has no endpoint of its own.
 //   * Send uses one DEALER per peer endpoint, connected on first use and kept
 //     open (messages queue while it connects; order per peer is kept).
+//   * Batching: Send and Reply append the envelope's frame to a batch per
+//     connection; a batch goes to its socket as one ZeroMQ message at the
+//     start and end of every Poll, on Flush, or when the next frame would
+//     take it over kMaxBatchBytes (32 KiB). So a burst costs libzmq one
+//     message per ~32 KiB, not one per envelope, and a lone envelope waits
+//     only until the I/O thread's next Poll. A batch that meets a full send
+//     queue stays queued (retried on POLLOUT); the envelope that found it
+//     full is refused with RESOURCE_EXHAUSTED.
 //     Replies the peer sends back on that connection arrive on the DEALER and
 //     carry an empty ReturnPath.
 //   * Peer-down: every DEALER is watched by a ZeroMQ socket monitor. A lost
@@ -97,7 +105,11 @@ class ZmqTransport final : public Transport {
   // See Transport. NOT_FOUND if the connection is gone (or `path` did not
   // come from this transport); FAILED_PRECONDITION before Listen;
   // RESOURCE_EXHAUSTED when oversized or that connection's queue is full.
+  // Reply on a connection that has gone meanwhile is not detected here: the
+  // batch is dropped when flushed (the caller went with the connection).
   absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) override;
+  // See Transport.
+  void Flush() override;
   void Disconnect(const std::string& peer_endpoint) override;
   // See Transport. Delivers at most a few thousand envelopes per connection
   // per call; if more are waiting the next Poll returns at once. Frames

@@ -42,14 +42,37 @@ absl::Status ZmqChannel::Send(const wire::Envelope& envelope) {
   return SendNoWait(dealer_, msg, zmq::send_flags::none, endpoint_);
 }
 
+void ZmqChannel::Unpack(zmq::message_t& msg) {
+  if (msg.more()) {
+    while (msg.more() && dealer_.recv(msg, zmq::recv_flags::dontwait)) {
+    }  // Drop the rest of a multipart message: polis messages are single.
+    return;
+  }
+  FrameSplitter split(msg.data(), msg.size());
+  const uint8_t* frame;
+  size_t size;
+  while (split.Next(&frame, &size)) {
+    wire::Envelope envelope;
+    if (DecodeFrame(frame, size, max_bytes_, &envelope).ok()) {
+      inbox_.push_back(std::move(envelope));
+    }
+  }
+}
+
+bool ZmqChannel::TakeFromInbox(wire::Envelope* out) {
+  if (inbox_.empty()) return false;
+  *out = std::move(inbox_.front());
+  inbox_.pop_front();
+  return true;
+}
+
 absl::StatusOr<bool> ZmqChannel::TryRead(wire::Envelope* out) {
+  if (TakeFromInbox(out)) return true;
   zmq::message_t msg;
   try {
     while (dealer_.recv(msg, zmq::recv_flags::dontwait)) {
-      bool good = !msg.more() && DecodeFrame(msg.data(), msg.size(), max_bytes_, out).ok();
-      while (msg.more() && dealer_.recv(msg, zmq::recv_flags::dontwait)) {
-      }  // drop the rest of a multipart message: polis frames are single
-      if (good) return true;
+      Unpack(msg);
+      if (TakeFromInbox(out)) return true;
     }
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint_));
@@ -67,6 +90,7 @@ absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadli
   constexpr absl::Duration kWakeSlice = absl::Milliseconds(10);
   wire::Envelope envelope;
   zmq::message_t msg;
+  if (TakeFromInbox(&envelope)) return envelope;
   for (bool first = true;; first = false) {
     if (woken_.exchange(false)) return std::nullopt;
     const absl::Time now = absl::Now();
@@ -92,10 +116,8 @@ absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadli
         rcvtimeo_ms_ = timeout_ms;
       }
       if (!dealer_.recv(msg, zmq::recv_flags::none)) continue;  // Slice over.
-      bool good = !msg.more() && DecodeFrame(msg.data(), msg.size(), max_bytes_, &envelope).ok();
-      while (msg.more() && dealer_.recv(msg, zmq::recv_flags::dontwait)) {
-      }  // Drop the rest of a multipart message: polis frames are single.
-      if (good) return envelope;
+      Unpack(msg);
+      if (TakeFromInbox(&envelope)) return envelope;
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint_));

@@ -16,6 +16,7 @@
 #define POLIS_BUS_INTERNAL_ZMQ_CHANNEL_H_
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,11 @@ class ZmqChannel final : public Channel {
   ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes, std::string endpoint);
   // One non-blocking read; true and `*out` filled if a good envelope came.
   absl::StatusOr<bool> TryRead(wire::Envelope* out);
+  // Decodes the frames of `msg` (one, or a batch) into inbox_, dropping
+  // bad ones and multipart messages (drained from dealer_).
+  void Unpack(zmq::message_t& msg);
+  // Moves the oldest envelope of inbox_ to `*out`; false if inbox_ is empty.
+  bool TakeFromInbox(wire::Envelope* out);
 
   // Order matters: the context outlives the socket, the socket the monitor.
   std::shared_ptr<zmq::context_t> context_;
@@ -63,6 +69,8 @@ class ZmqChannel final : public Channel {
   std::unique_ptr<WakeFd> wake_;
   std::atomic<bool> woken_{false};
   int rcvtimeo_ms_ = -2;  // ZMQ_RCVTIMEO currently set on dealer_.
+  // Envelopes of a batch not yet returned by Recv, oldest first.
+  std::deque<wire::Envelope> inbox_;
 };
 
 }  // namespace polis::bus::internal

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -65,8 +66,11 @@ void ApplyCommonOptions(zmq::socket_t& socket, const ZmqTransportOptions& option
   socket.set(zmq::sockopt::linger, Millis(options.linger));
   socket.set(zmq::sockopt::sndhwm, options.send_high_water_mark);
   socket.set(zmq::sockopt::rcvhwm, options.receive_high_water_mark);
+  // A message is one frame up to the envelope limit, or a batch of frames
+  // of at most kMaxBatchBytes (each frame in it is checked on decoding).
   socket.set(zmq::sockopt::maxmsgsize,
-             static_cast<int64_t>(options.max_message_bytes + kFrameHeaderBytes));
+             std::max(static_cast<int64_t>(options.max_message_bytes + kFrameHeaderBytes),
+                      static_cast<int64_t>(kMaxBatchBytes)));
   if (options.heartbeat_interval > absl::ZeroDuration()) {
     socket.set(zmq::sockopt::heartbeat_ivl, Millis(options.heartbeat_interval));
     socket.set(zmq::sockopt::heartbeat_timeout, Millis(options.heartbeat_timeout));
