@@ -44,9 +44,23 @@ const std::string* InternType(std::string_view type) {
 }
 
 Message Message::From(const google::protobuf::Message& m) {
+  // Descriptor -> interned name, per thread and direct-mapped: a sender
+  // in a loop pays neither a string hash nor a lock for the type. The name
+  // is compared too: a dynamic descriptor freed and another made at the
+  // same address must not inherit the old name.
+  struct Slot {
+    const google::protobuf::Descriptor* descriptor = nullptr;
+    const std::string* type = nullptr;
+  };
+  thread_local Slot cache[16];
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  Slot& slot = cache[(reinterpret_cast<uintptr_t>(d) >> 4) & 15];
+  if (slot.descriptor != d || *slot.type != d->full_name()) {
+    slot = Slot{d, InternType(d->full_name())};
+  }
   std::string bytes;
   m.SerializeToString(&bytes);
-  return Message(m.GetDescriptor()->full_name(), std::move(bytes));
+  return Message(slot.type, std::move(bytes));
 }
 
 absl::Status Message::UnpackTo(google::protobuf::Message& m) const {

@@ -109,6 +109,9 @@ class Message {
   absl::Status UnpackTo(google::protobuf::Message& m) const;
 
  private:
+  Message(const std::string* interned, std::string bytes)
+      : type_(interned), bytes_(std::move(bytes)) {}
+
   const std::string* type_;
   std::string bytes_;
 };

@@ -6,6 +6,7 @@ namespace polis::internal {
 
 std::optional<uint64_t> Directory::Upsert(const wire::NodeEntry& entry) {
   absl::MutexLock lock(&mu_);
+  Changed();
   std::optional<uint64_t> previous;
   Peer& p = nodes_[entry.node()];
   if (p.incarnation != 0 && p.incarnation != entry.incarnation()) previous = p.incarnation;
@@ -30,6 +31,7 @@ bool Directory::Known(const std::string& node) const {
 
 void Directory::AddNames(const std::string& node, const std::vector<std::string>& names) {
   absl::MutexLock lock(&mu_);
+  Changed();
   auto it = nodes_.find(node);
   if (it == nodes_.end()) return;
   for (const std::string& n : names) {
@@ -40,6 +42,7 @@ void Directory::AddNames(const std::string& node, const std::vector<std::string>
 
 void Directory::RemoveNames(const std::string& node, const std::vector<std::string>& names) {
   absl::MutexLock lock(&mu_);
+  Changed();
   auto it = nodes_.find(node);
   if (it == nodes_.end()) return;
   for (const std::string& n : names) {
@@ -51,6 +54,7 @@ void Directory::RemoveNames(const std::string& node, const std::vector<std::stri
 
 bool Directory::Remove(const std::string& node) {
   absl::MutexLock lock(&mu_);
+  Changed();
   auto it = nodes_.find(node);
   if (it == nodes_.end()) return false;
   for (const std::string& n : it->second.names) {
@@ -66,6 +70,18 @@ std::optional<std::string> Directory::NodeOfName(const std::string& name) const 
   auto it = name_to_node_.find(name);
   if (it == name_to_node_.end()) return std::nullopt;
   return it->second;
+}
+
+bool Directory::Lookup(const std::string& name, std::string* node,
+                       std::string* endpoint) const {
+  absl::MutexLock lock(&mu_);
+  auto it = name_to_node_.find(name);
+  if (it == name_to_node_.end()) return false;
+  auto n = nodes_.find(it->second);
+  if (n == nodes_.end() || n->second.endpoint.empty()) return false;
+  *node = it->second;
+  *endpoint = n->second.endpoint;
+  return true;
 }
 
 std::optional<std::string> Directory::EndpointOf(const std::string& node) const {

@@ -10,6 +10,7 @@
 #ifndef POLIS_NODE_INTERNAL_DIRECTORY_H_
 #define POLIS_NODE_INTERNAL_DIRECTORY_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,6 +43,11 @@ class Directory {
 
   // Node hosting `name`, if known.
   std::optional<std::string> NodeOfName(const std::string& name) const;
+  // Node hosting `name` and its endpoint (one lock); false if either is
+  // unknown.
+  bool Lookup(const std::string& name, std::string* node, std::string* endpoint) const;
+  // Bumped by every change (see RouteCache); starts at 1.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
   std::optional<std::string> EndpointOf(const std::string& node) const;
   std::optional<std::string> NodeAt(const std::string& endpoint) const;
   std::vector<std::string> ConnectedNodes() const;
@@ -49,7 +55,11 @@ class Directory {
   std::vector<wire::NodeEntry> Snapshot() const;
 
  private:
+  // Called with mu_ held by every mutator.
+  void Changed() { version_.fetch_add(1, std::memory_order_acq_rel); }
+
   mutable absl::Mutex mu_;
+  std::atomic<uint64_t> version_{1};
   absl::flat_hash_map<std::string, Peer> nodes_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> name_to_node_ ABSL_GUARDED_BY(mu_);
 };

@@ -78,7 +78,9 @@ void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env
   } else {
     r->set_pid(l.to_pid);
   }
-  if (!l.trace.trace_id.empty()) env->set_trace_id(std::string(l.trace.trace_id.view()));
+  if (!l.trace.trace_id.empty()) {
+    env->set_trace_id(l.trace.trace_id.view().data(), l.trace.trace_id.view().size());
+  }
   env->set_span_id(l.trace.span_id);
   env->set_parent_span_id(l.trace.parent_span_id);
   if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM || l.kind == wire::KIND_REPLY) {

@@ -13,9 +13,13 @@
 #include "bus/zmq_transport.h"
 #include "node/internal/channels.h"
 #include "node/internal/process.h"
+#include "node/internal/route_cache.h"
 
 namespace polis::internal {
 namespace {
+
+// Numbers NodeCore instances for RouteCache (never 0, never reused).
+std::atomic<uint64_t> next_instance{0};
 
 bool IsInProc(const std::string& endpoint) { return absl::StartsWith(endpoint, "inproc://"); }
 
@@ -63,7 +67,8 @@ NodeCore::NodeCore(Node* facade, NodeOptions options)
       options_(std::move(options)),
       name_(options_.name.empty() ? absl::StrCat("node-", RandomId() % 1000000)
                                   : options_.name),
-      incarnation_(RandomId()) {
+      incarnation_(RandomId()),
+      instance_(next_instance.fetch_add(1) + 1) {
   // Debian's Abseil is built with Mutex deadlock detection on, which costs
   // a graph lookup on every lock (a third of the cost of a remote cast).
   // polis's lock order is fixed and documented; turn the detector off.
@@ -162,6 +167,7 @@ void NodeCore::Shutdown() {
       env.mutable_sender()->set_node(name_);
       (void)transport_->Send(e.endpoint(), env);
     }
+    transport_->Flush();
     bye->Complete(Message());
   });
   bye->WaitUntil(absl::Now() + absl::Seconds(2));
@@ -204,7 +210,10 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
       monitor_by->track_monitor(*monitor_ref, pid);
     }
     processes_.emplace(pid.id, p);
-    if (!options.name.empty()) names_.emplace(options.name, pid.id);
+    if (!options.name.empty()) {
+      names_.emplace(options.name, pid.id);
+      NamesChanged();
+    }
   }
   if (!options.name.empty()) BroadcastNames({options.name}, {});
   if (p->TryClaim()) scheduler_->Schedule(p);
@@ -234,6 +243,7 @@ void NodeCore::ForgetProcess(const Process& p) {
       auto it = names_.find(name);
       if (it != names_.end() && it->second == p.pid().id) {
         names_.erase(it);
+        NamesChanged();
       } else {
         name.clear();
       }
@@ -261,6 +271,7 @@ absl::Status NodeCore::Register(const std::string& name, const Pid& pid) {
           absl::StrCat(pid.ToString(), " is already registered as \"", p->name(), "\""));
     }
     names_.emplace(name, pid.id);
+    NamesChanged();
     p->set_name(name);
   }
   BroadcastNames({name}, {});
@@ -277,6 +288,7 @@ absl::Status NodeCore::Unregister(const std::string& name) {
     auto p = processes_.find(it->second);
     if (p != processes_.end()) p->second->set_name("");
     names_.erase(it);
+    NamesChanged();
   }
   BroadcastNames({}, {name});
   return absl::OkStatus();
@@ -335,14 +347,28 @@ absl::StatusOr<std::string> NodeCore::Resolve(const Target& target) const {
     }
     return pid.node;
   }
+  // Versions first: a change after this point makes what is stored stale.
+  const RouteCache::Versions now = route_versions();
+  if (const RouteCache::Entry* e = RouteCache::Find(now, target.name())) return e->node;
   {
     absl::ReaderMutexLock lock(&registry_mu_);
     if (names_.contains(target.name())) return std::string();
   }
-  if (auto node = directory_.NodeOfName(target.name())) return *node;
+  std::string node, endpoint;
+  if (directory_.Lookup(target.name(), &node, &endpoint)) {
+    RouteCache::Store(now, target.name(), node, endpoint);
+    return node;
+  }
+  if (auto n = directory_.NodeOfName(target.name())) return *n;  // node without endpoint
   return absl::NotFoundError(
       absl::StrCat("no server named \"", target.name(), "\" in the cluster"));
 }
+
+RouteCache::Versions NodeCore::route_versions() const {
+  return {instance_, names_version_.load(std::memory_order_acquire), directory_.version()};
+}
+
+void NodeCore::NamesChanged() { names_version_.fetch_add(1, std::memory_order_acq_rel); }
 
 LetterPtr NodeCore::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
                                Message message, const TraceContext* parent) const {
@@ -393,6 +419,11 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
     return Route(std::move(letter), "", caller);  // Route reports the size error.
   }
   if (target.is_name()) {
+    // A remote name this thread sent to before, unchanged since: no locks.
+    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name())) {
+      SendRemote(e->node, *letter, caller);
+      return absl::OkStatus();
+    }
     if (std::shared_ptr<Process> p = FindLocalByName(target.name())) {
       p->Deliver(std::move(letter));
       return absl::OkStatus();
@@ -410,20 +441,30 @@ absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& targ
 }
 
 void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process* caller) {
-  std::optional<std::string> endpoint = directory_.EndpointOf(node);
+  std::optional<std::string> endpoint;
+  if (const std::string* cached = RouteCache::EndpointOf(route_versions(), node)) {
+    endpoint = *cached;
+  } else {
+    endpoint = directory_.EndpointOf(node);
+  }
   if (!endpoint) {
     if (letter.kind == wire::KIND_CALL) {
       FailCall(letter.from, absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
     }
     return;
   }
-  auto env = std::make_shared<wire::Envelope>();
-  ToEnvelope(letter, node, env.get());
   if (OnIoThread()) {
-    absl::Status s = transport_->Send(*endpoint, *env);
+    // Serialized into the transport's batch at once: one reused envelope
+    // (its strings and sub-messages keep their memory) instead of a new one.
+    thread_local wire::Envelope env;
+    env.Clear();
+    ToEnvelope(letter, node, &env);
+    absl::Status s = transport_->Send(*endpoint, env);
     if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
     return;
   }
+  auto env = std::make_shared<wire::Envelope>();
+  ToEnvelope(letter, node, env.get());
   if (scheduler_->CurrentWorker() >= 0) {
     // A process on another worker: hand to the I/O thread, and pin the
     // process there so its later remote sends leave in order after this one.
@@ -466,39 +507,45 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     }
     return;
   }
-  auto env = std::make_shared<wire::Envelope>();
-  env->set_version(1);
-  env->set_kind(wire::KIND_REPLY);
-  env->set_ref(from.ref);
-  env->mutable_sender()->set_node(name_);
-  env->mutable_recipient()->set_node(from.node);
-  env->mutable_recipient()->set_pid(from.pid);
-  if (!trace.trace_id.empty()) env->set_trace_id(std::string(trace.trace_id.view()));
-  env->set_parent_span_id(trace.span_id);
-  env->set_span_id(RandomId());
-  if (status.ok()) {
-    env->set_type(reply.type());
-    env->set_payload(reply.bytes());
-  } else {
-    env->set_status_code(static_cast<int32_t>(status.code()));
-    env->set_status_message(std::string(status.message()));
-  }
-  auto send = [this, env, from] {
+  auto fill = [&](wire::Envelope* env) {
+    env->set_version(1);
+    env->set_kind(wire::KIND_REPLY);
+    env->set_ref(from.ref);
+    env->mutable_sender()->set_node(name_);
+    env->mutable_recipient()->set_node(from.node);
+    env->mutable_recipient()->set_pid(from.pid);
+    if (!trace.trace_id.empty()) env->set_trace_id(trace.trace_id.view().data(), trace.trace_id.view().size());
+    env->set_parent_span_id(trace.span_id);
+    env->set_span_id(RandomId());
+    if (status.ok()) {
+      env->set_type(reply.type());
+      env->set_payload(reply.bytes());
+    } else {
+      env->set_status_code(static_cast<int32_t>(status.code()));
+      env->set_status_message(std::string(status.message()));
+    }
+  };
+  auto send = [this](const From& from, const wire::Envelope& env) {
     absl::Status s;
     if (!from.return_path.empty()) {
-      s = transport_->Reply(bus::ReturnPath{from.return_path}, *env);
+      s = transport_->Reply(bus::ReturnPath{from.return_path}, env);
     } else if (auto ep = directory_.EndpointOf(from.node)) {
-      s = transport_->Send(*ep, *env);
+      s = transport_->Send(*ep, env);
     } else {
       s = absl::UnavailableError(absl::StrCat("node \"", from.node, "\" is gone"));
     }
     if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << from.node << " dropped: " << s;
   };
   if (OnIoThread()) {
-    send();
-  } else {
-    PostIo(std::move(send));
+    thread_local wire::Envelope env;  // see SendRemote
+    env.Clear();
+    fill(&env);
+    send(from, env);
+    return;
   }
+  auto env = std::make_shared<wire::Envelope>();
+  fill(env.get());
+  PostIo([send, from, env] { send(from, *env); });
 }
 
 void NodeCore::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,

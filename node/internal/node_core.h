@@ -28,6 +28,7 @@
 #include "bus/transport.h"
 #include "node/internal/call_slot.h"
 #include "node/internal/directory.h"
+#include "node/internal/route_cache.h"
 #include "node/internal/letter.h"
 #include "node/internal/scheduler.h"
 #include "node/internal/timer_queue.h"
@@ -150,12 +151,19 @@ class NodeCore : public bus::InboundHandler {
   void NodeDown(const std::string& node, const absl::Status& why);
   void DeliverInbound(LetterPtr letter);
   void SendRemote(const std::string& node, const Letter& letter, Process* caller);
+  // What a RouteCache entry made now is valid for.
+  RouteCache::Versions route_versions() const;
+  // Call with registry_mu_ held, after changing names_.
+  void NamesChanged();
   void FailCall(const From& from, const absl::Status& status);
 
   Node* const facade_;
   NodeOptions options_;
   const std::string name_;
   const uint64_t incarnation_;
+  const uint64_t instance_;  // RouteCache::Versions::node
+  // Bumped by every change to names_ (RouteCache validity).
+  std::atomic<uint64_t> names_version_{1};
   std::string endpoint_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;

@@ -96,11 +96,14 @@ void NodeCore::OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from)
 }
 
 void NodeCore::DeliverInbound(LetterPtr letter) {
+  if (letter->kind != wire::KIND_CALL) {
+    (void)Route(std::move(letter), "", nullptr);  // No one to tell of a miss.
+    return;
+  }
   From from = letter->from;
-  bool is_call = letter->kind == wire::KIND_CALL;
   TraceContext trace = letter->trace;
   absl::Status s = Route(std::move(letter), "", nullptr);
-  if (!s.ok() && is_call) SendReply(from, s, Message(), trace);
+  if (!s.ok()) SendReply(from, s, Message(), trace);
 }
 
 void NodeCore::HandleSystem(wire::Envelope& env, const bus::ReturnPath& from) {
