@@ -175,6 +175,45 @@ TEST_P(ClusterTest, CastsFromOneSenderArriveInOrderAcrossNodes) {
   EXPECT_FALSE(out_of_order->load());
 }
 
+// Senders remember where a remote name lives (RouteCache); a name that
+// moves must be followed at once, by the same thread and by a process.
+TEST_P(ClusterTest, ANameThatMovesIsFollowedBySendersThatUsedIt) {
+  StartThree();
+  Node& a = *nodes_[0];
+  Node& b = *nodes_[1];
+  Node& c = *nodes_[2];
+  ASSERT_THAT(b.Spawn(std::make_unique<Recorder>(), {.name = "sender"}), IsOk());
+  auto served_by = [&](const std::string& where) {
+    // One cast from this thread and 100 from a process on b, then a call:
+    // a fresh "rec" has seen exactly those.
+    EXPECT_THAT(b.Cast("rec", Int(1)), IsOk()) << where;
+    EXPECT_THAT(b.Call<Int64Value>("sender", Str("cast:rec")), IsOk()) << where;
+    absl::StatusOr<Int64Value> seen = b.Call<Int64Value>("rec", Int(0));
+    ASSERT_THAT(seen, IsOk()) << where;
+    // Casts from two senders may interleave; only the count matters here.
+    EXPECT_EQ(seen->value(), 101) << where;
+    EXPECT_EQ(b.WhereIs("rec")->node, where);
+  };
+  auto move_away = [&](Node& from) {
+    ASSERT_THAT(from.Stop(Target("rec")), IsOk());
+    absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (b.WhereIs("rec").ok() && absl::Now() < deadline) {
+    }
+    ASSERT_FALSE(b.WhereIs("rec").ok());
+  };
+  auto rec = [] { return std::make_unique<Recorder>(); };  // its order flag is not read
+  ASSERT_THAT(c.Spawn(rec(), {.name = "rec"}), IsOk());
+  AwaitName(b, "rec");
+  served_by("c");
+  move_away(c);
+  ASSERT_THAT(a.Spawn(rec(), {.name = "rec"}), IsOk());
+  AwaitName(b, "rec");
+  served_by("a");
+  move_away(a);
+  ASSERT_THAT(b.Spawn(rec(), {.name = "rec"}), IsOk());  // now local to the senders
+  served_by("b");
+}
+
 TEST_P(ClusterTest, HandlerCallsRemoteServer) {
   StartThree();
   ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "far"}), IsOk());
