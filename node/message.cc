@@ -34,13 +34,17 @@ const std::string* InternSlow(std::string_view type) {
 }  // namespace
 
 const std::string* InternType(std::string_view type) {
-  // Per-thread cache in front of the shared table: no lock on the hot path.
+  // The last type this thread interned first (a stream of one type is the
+  // common case: one compare, no hash), then a per-thread map in front of
+  // the shared table: no lock on the hot path.
+  thread_local const std::string* last = nullptr;
+  if (last != nullptr && *last == type) return last;
   thread_local absl::flat_hash_map<std::string_view, const std::string*> cache;
   auto it = cache.find(type);
-  if (it != cache.end()) return it->second;
+  if (it != cache.end()) return last = it->second;
   const std::string* interned = InternSlow(type);
   if (cache.size() < kMaxInterned) cache.emplace(*interned, interned);
-  return interned;
+  return last = interned;
 }
 
 Message Message::From(const google::protobuf::Message& m) {

@@ -100,17 +100,25 @@ void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env
 }
 
 LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path) {
+  // Strings are moved out of `env` (it is discarded after this): a heap
+  // buffer changes hands instead of being copied.
   auto l = std::make_unique<Letter>();
   l->kind = env.kind();
-  l->message = Message(std::move(*env.mutable_type()), std::move(*env.mutable_payload()));
-  l->sender.node = env.sender().node();
-  l->sender.id = env.sender().pid();
-  l->to_name = env.recipient().name();
-  l->to_pid = env.recipient().pid();
-  l->from.node = env.reply_to().node();
-  l->from.pid = env.reply_to().pid();
+  l->message = Message(env.type(), std::move(*env.mutable_payload()));
+  if (env.has_sender()) {
+    l->sender.node = std::move(*env.mutable_sender()->mutable_node());
+    l->sender.id = env.sender().pid();
+  }
+  if (env.has_recipient()) {
+    l->to_name = std::move(*env.mutable_recipient()->mutable_name());
+    l->to_pid = env.recipient().pid();
+  }
+  if (env.has_reply_to()) {
+    l->from.node = std::move(*env.mutable_reply_to()->mutable_node());
+    l->from.pid = env.reply_to().pid();
+  }
   l->from.ref = env.ref();
-  l->from.return_path = path.token;
+  if (!path.empty()) l->from.return_path = path.token;
   if (env.timeout_us() > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us());
   l->trace.trace_id = TraceId::FromBytes(env.trace_id());
   l->trace.span_id = env.span_id();

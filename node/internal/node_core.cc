@@ -227,11 +227,36 @@ std::shared_ptr<Process> NodeCore::FindLocal(uint64_t pid) const {
 }
 
 std::shared_ptr<Process> NodeCore::FindLocalByName(const std::string& name) const {
-  absl::ReaderMutexLock lock(&registry_mu_);
-  auto it = names_.find(name);
-  if (it == names_.end()) return nullptr;
-  auto p = processes_.find(it->second);
-  return p == processes_.end() ? nullptr : p->second;
+  // Per thread, the last few names found, valid while names_ is unchanged
+  // (a named process leaves names_, bumping the version, before it is
+  // dropped): a stream of messages to one server takes no lock.
+  struct Found {
+    uint64_t instance = 0;
+    uint64_t version = 0;
+    std::string name;
+    std::weak_ptr<Process> process;
+  };
+  thread_local Found found[4];
+  thread_local int next = 0;
+  const uint64_t version = names_version_.load(std::memory_order_acquire);
+  for (Found& f : found) {
+    if (f.instance == instance_ && f.version == version && f.name == name) {
+      if (std::shared_ptr<Process> p = f.process.lock()) return p;
+    }
+  }
+  std::shared_ptr<Process> p;
+  {
+    absl::ReaderMutexLock lock(&registry_mu_);
+    auto it = names_.find(name);
+    if (it == names_.end()) return nullptr;
+    auto pit = processes_.find(it->second);
+    if (pit == processes_.end()) return nullptr;
+    p = pit->second;
+  }
+  Found& f = found[next];
+  next = (next + 1) % 4;
+  f = Found{instance_, version, name, p};
+  return p;
 }
 
 void NodeCore::ForgetProcess(const Process& p) {
