@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace polis::internal {
@@ -15,6 +16,7 @@ uint64_t TimerQueue::Schedule(absl::Time when, std::function<void()> fire) {
   uint64_t id = next_id_++;
   by_time_.emplace(when, id);
   entries_.emplace(id, Entry{when, std::move(fire)});
+  if (when < planned_wake_) wake_.Signal();
   return id;
 }
 
@@ -45,6 +47,7 @@ void TimerQueue::Stop() {
     stopping_ = true;
     by_time_.clear();
     entries_.clear();
+    wake_.Signal();
   }
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }
@@ -70,11 +73,12 @@ void TimerQueue::Loop() {
       mu_.Lock();
       continue;
     }
-    absl::Time next = by_time_.empty() ? absl::InfiniteFuture() : by_time_.begin()->first;
-    auto changed = [this, next]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      return stopping_ || (!by_time_.empty() && by_time_.begin()->first < next);
-    };
-    mu_.AwaitWithDeadline(absl::Condition(&changed), next);
+    planned_wake_ = now + kMaxSleep;
+    if (!by_time_.empty()) planned_wake_ = std::min(planned_wake_, by_time_.begin()->first);
+    // A spurious or early return is harmless: the loop looks again.
+    wake_.WaitWithDeadline(&mu_, planned_wake_);
+    // Until the queue is looked at again, any new timer may be due first.
+    planned_wake_ = absl::InfinitePast();
   }
 }
 

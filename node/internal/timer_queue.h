@@ -1,8 +1,11 @@
 // node/internal/timer_queue.h — the node's timers (SendAfter, call deadlines).
 //
-// One thread ("polis-timers") sleeps until the earliest deadline and runs the
-// due callbacks. Callbacks must be quick and must not block: they push a
-// letter or complete a call slot, which wakes the scheduler.
+// One thread ("polis-timers") sleeps until the earliest deadline, but never
+// longer than kMaxSleep, and runs the due callbacks. Schedule wakes it only
+// for a timer due before its planned wake-up; a timer further out (every
+// call's deadline, usually seconds away) costs no wake-up, and Cancel never
+// wakes it. Callbacks must be quick and must not block: they push a letter
+// or complete a call slot, which wakes the scheduler.
 //
 // Thread-safety: Schedule and Cancel from any thread. A callback never runs
 // after Cancel returned true, nor after Stop returned.
@@ -41,7 +44,13 @@ class TimerQueue {
  private:
   void Loop();
 
+  // Longest sleep of the timer thread (so later timers need no wake-up).
+  static constexpr absl::Duration kMaxSleep = absl::Milliseconds(100);
+
   mutable absl::Mutex mu_;
+  absl::CondVar wake_;
+  // When the timer thread will look at the queue next.
+  absl::Time planned_wake_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   std::multimap<absl::Time, uint64_t> by_time_ ABSL_GUARDED_BY(mu_);
