@@ -55,12 +55,6 @@ struct Peer {
   bool closed = false;   // Disconnected/down while a Poll still points at it
 };
 
-// Envelopes replied on one ROUTER connection, not yet handed to the ROUTER.
-struct ReplyBatch {
-  std::string routing_id;
-  FrameBatch out;
-};
-
 }  // namespace
 
 class ZmqTransport::Impl {
@@ -126,9 +120,9 @@ class ZmqTransport::Impl {
   std::vector<std::unique_ptr<Peer>> graveyard_;
   // Peers whose `out` batch is not empty (each listed once).
   std::vector<Peer*> unflushed_peers_;
-  // Replies waiting, one batch per ROUTER connection in first-use order;
-  // `spare_batches_` keeps the buffers of flushed ones for reuse.
-  std::vector<ReplyBatch> reply_batches_;
+  // Replies not yet handed to the ROUTER, one batch per connection (by
+  // routing id); `spare_batches_` keeps the buffers of flushed ones.
+  absl::flat_hash_map<std::string, FrameBatch> reply_batches_;
   std::vector<FrameBatch> spare_batches_;
   bool replies_blocked_ = false;  // a reply batch met a full queue
   bool pollout_set_ = false;      // some poll item asks for ZMQ_POLLOUT
@@ -247,20 +241,12 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const wire::Envel
   }
   if (path.empty()) return absl::NotFoundError("Reply on an empty ReturnPath");
   POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
-  // Few connections get replies in one round: a linear search is fastest.
-  ReplyBatch* batch = nullptr;
-  for (ReplyBatch& b : reply_batches_) {
-    if (b.routing_id == path.token) batch = &b;
+  auto [it, added] = reply_batches_.try_emplace(path.token);
+  if (added && !spare_batches_.empty()) {
+    it->second = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
   }
-  if (batch == nullptr) {
-    batch = &reply_batches_.emplace_back();
-    batch->routing_id = path.token;
-    if (!spare_batches_.empty()) {
-      batch->out = std::move(spare_batches_.back());
-      spare_batches_.pop_back();
-    }
-  }
-  return Enqueue(router_, &batch->routing_id, batch->out, envelope, frame_size, "reply");
+  return Enqueue(router_, &it->first, it->second, envelope, frame_size, "reply");
 }
 
 bool ZmqTransport::Impl::FlushAll() {
@@ -275,21 +261,21 @@ bool ZmqTransport::Impl::FlushAll() {
     }
   }
   unflushed_peers_.resize(kept);
-  kept = 0;
-  for (ReplyBatch& b : reply_batches_) {
-    absl::Status s = SendBatch(router_, &b.routing_id, b.out, "reply");
+  replies_blocked_ = false;
+  for (auto it = reply_batches_.begin(); it != reply_batches_.end();) {
+    absl::Status s = SendBatch(router_, &it->first, it->second, "reply");
     if (!s.ok() && s.code() != absl::StatusCode::kResourceExhausted) {
       // The caller's connection is gone, and the caller with it.
       POLIS_LOG(DEBUG) << "polis: replies dropped: " << s;
     }
-    if (!b.out.empty()) {
-      reply_batches_[kept++] = std::move(b);
-    } else if (spare_batches_.size() < 8) {
-      spare_batches_.push_back(std::move(b.out));
+    if (!it->second.empty()) {
+      replies_blocked_ = true;
+      ++it;
+      continue;
     }
+    if (spare_batches_.size() < 8) spare_batches_.push_back(std::move(it->second));
+    reply_batches_.erase(it++);
   }
-  reply_batches_.resize(kept);
-  replies_blocked_ = kept != 0;
   return blocked || replies_blocked_;
 }
 
