@@ -66,32 +66,20 @@ class TaskPromiseBase {
   std::exception_ptr exception_;
 };
 
-}  // namespace internal
-
-template <typename T = void>
-class [[nodiscard]] Task {
+// Owns one coroutine frame: what Task<T> and Task<void> share.
+template <typename Promise>
+class TaskOwner {
  public:
-  struct promise_type : internal::TaskPromiseBase {
-    Task get_return_object() {
-      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    template <typename U>
-    void return_value(U&& v) {
-      value_.emplace(std::forward<U>(v));
-    }
-    std::optional<T> value_;
-  };
-
-  Task() = default;
-  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
-  Task& operator=(Task&& other) noexcept {
+  TaskOwner() = default;
+  TaskOwner(TaskOwner&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  TaskOwner& operator=(TaskOwner&& other) noexcept {
     if (this != &other) {
       if (h_) h_.destroy();
       h_ = std::exchange(other.h_, {});
     }
     return *this;
   }
-  ~Task() {
+  ~TaskOwner() {
     if (h_) h_.destroy();
   }
 
@@ -101,65 +89,69 @@ class [[nodiscard]] Task {
     h_.promise().set_continuation(caller);
     return h_;
   }
-  T await_resume() { return TakeResult(); }
+  decltype(auto) await_resume() { return TakeResult(); }
 
   // For the scheduler: the root coroutine of a handler.
   std::coroutine_handle<> handle() const { return h_; }
   bool valid() const { return static_cast<bool>(h_); }
   bool done() const { return h_.done(); }
   // Result of a finished task; rethrows what the coroutine threw.
-  T TakeResult() {
-    if (auto e = h_.promise().exception()) std::rethrow_exception(e);
-    return std::move(*h_.promise().value_);
-  }
+  decltype(auto) TakeResult() { return h_.promise().TakeResult(); }
+
+ protected:
+  explicit TaskOwner(std::coroutine_handle<Promise> h) : h_(h) {}
 
  private:
-  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
-  std::coroutine_handle<promise_type> h_;
+  std::coroutine_handle<Promise> h_;
+};
+
+template <typename T>
+struct TaskPromise;
+
+}  // namespace internal
+
+template <typename T = void>
+class [[nodiscard]] Task : public internal::TaskOwner<internal::TaskPromise<T>> {
+ public:
+  using promise_type = internal::TaskPromise<T>;
+  Task() = default;
+
+ private:
+  friend promise_type;
+  explicit Task(std::coroutine_handle<promise_type> h)
+      : internal::TaskOwner<promise_type>(h) {}
+};
+
+namespace internal {
+
+template <typename T>
+struct TaskPromise : TaskPromiseBase {
+  Task<T> get_return_object() {
+    return Task<T>(std::coroutine_handle<TaskPromise>::from_promise(*this));
+  }
+  template <typename U>
+  void return_value(U&& v) {
+    value_.emplace(std::forward<U>(v));
+  }
+  T TakeResult() {
+    if (auto e = exception()) std::rethrow_exception(e);
+    return std::move(*value_);
+  }
+  std::optional<T> value_;
 };
 
 template <>
-class [[nodiscard]] Task<void> {
- public:
-  struct promise_type : internal::TaskPromiseBase {
-    Task get_return_object() {
-      return Task(std::coroutine_handle<promise_type>::from_promise(*this));
-    }
-    void return_void() {}
-  };
-
-  Task() = default;
-  Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
-  Task& operator=(Task&& other) noexcept {
-    if (this != &other) {
-      if (h_) h_.destroy();
-      h_ = std::exchange(other.h_, {});
-    }
-    return *this;
+struct TaskPromise<void> : TaskPromiseBase {
+  Task<void> get_return_object() {
+    return Task<void>(std::coroutine_handle<TaskPromise>::from_promise(*this));
   }
-  ~Task() {
-    if (h_) h_.destroy();
-  }
-
-  bool await_ready() const noexcept { return false; }
-  std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-    h_.promise().set_continuation(caller);
-    return h_;
-  }
-  void await_resume() { TakeResult(); }
-
-  std::coroutine_handle<> handle() const { return h_; }
-  bool valid() const { return static_cast<bool>(h_); }
-  bool done() const { return h_.done(); }
+  void return_void() {}
   void TakeResult() {
-    if (auto e = h_.promise().exception()) std::rethrow_exception(e);
+    if (auto e = exception()) std::rethrow_exception(e);
   }
-
- private:
-  explicit Task(std::coroutine_handle<promise_type> h) : h_(h) {}
-  std::coroutine_handle<promise_type> h_;
 };
 
+}  // namespace internal
 }  // namespace polis
 
 #endif  // POLIS_NODE_TASK_H_
