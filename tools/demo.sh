@@ -46,6 +46,21 @@ start_node() {
   exit 1
 }
 
+# wait_until CMD...: reruns CMD (quietly) every 0.1 s until it succeeds,
+# for at most 5 s. The demo goes on either way; the next `run` shows.
+wait_until() {
+  for _ in $(seq 50); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 0
+}
+
+# other_counter_is VALUE: node a sees other_counter holding VALUE.
+other_counter_is() {
+  [[ "$("$polis" call --seed="$ep_a" other_counter '{"get": {}}')" == "{\"value\":\"$1\"}" ]]
+}
+
 # run CMD...: shows the command and its output (errors included).
 run() {
   local shown=() arg
@@ -81,11 +96,7 @@ run call --seed="$ep_a" other_counter '{"get": {}}'
 run call --seed="$ep_c" counter '{"add_later": {"n": 7, "delay_ms": 300, "target": "other_counter"}}'
 run call --seed="$ep_a" other_counter '{"get": {}}'
 echo "(waiting for the timer on node a to fire...)"
-for _ in $(seq 50); do
-  value="$("$polis" call --seed="$ep_a" other_counter '{"get": {}}' 2>/dev/null || true)"
-  [[ "$value" == '{"value":"7"}' ]] && break
-  sleep 0.1
-done
+wait_until other_counter_is 7
 run call --seed="$ep_a" other_counter '{"get": {}}'
 
 echo
@@ -99,10 +110,7 @@ echo "== a crash, and the restart: every server runs under its node's root super
 run call --seed="$ep_b" c_counter '{"add": 3}'
 run call --seed="$ep_b" c_counter '{"crash": {}}'
 # Until the restarted instance has registered, the name is NOT_FOUND.
-for _ in $(seq 50); do
-  "$polis" call --seed="$ep_b" c_counter '{"get": {}}' >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_until "$polis" call --seed="$ep_b" c_counter '{"get": {}}'
 run call --seed="$ep_b" c_counter '{"get": {}}'
 run call --seed="$ep_b" root@c '{"which_children": {}}'
 echo "(a fresh c_counter, restart_count 1; node c and everything else kept running)"
