@@ -219,6 +219,28 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
     return r;
   }
 
+  // A call to `name` with `timeout` from the client node, then the same
+  // request from `polis call` through `seed` (run again on NOT_FOUND if
+  // `seed_may_lag`: see PolisOnceFound): both fail with DEADLINE_EXCEEDED,
+  // not before the timeout and well before kFast.
+  void ExpectCallsTimeOut(const std::string& name, const google::protobuf::Message& request,
+                          const std::string& json, absl::Duration timeout,
+                          const std::string& seed, bool seed_may_lag) {
+    const absl::Time start = absl::Now();
+    EXPECT_THAT(client_->Call<CounterReply>(name, request, timeout),
+                StatusIs(absl::StatusCode::kDeadlineExceeded));
+    const absl::Duration took = absl::Now() - start;
+    EXPECT_GE(took, timeout);
+    EXPECT_LT(took, kFast);
+    const std::vector<std::string> args = {
+        "call", seed, absl::StrCat("--timeout=", absl::ToInt64Milliseconds(timeout), "ms"), name,
+        json};
+    ProcessResult r = seed_may_lag ? PolisOnceFound(args) : Polis(args);
+    EXPECT_EQ(r.exit_code, 1) << r.Summary();
+    EXPECT_THAT(r.err, StartsWith("DEADLINE_EXCEEDED: ")) << r.Summary();
+    EXPECT_LT(r.elapsed, kFast) << r.Summary();
+  }
+
   std::unique_ptr<ScratchDir> dir_;
   std::map<std::string, std::unique_ptr<NodeProcess>> procs_;
   std::vector<std::string> started_;  // Names in start order.
@@ -360,19 +382,8 @@ TEST_P(MultiProcessTest, CallToAServerThatDefersItsReplyIsDeadlineExceeded) {
   ASSERT_NO_FATAL_FAILURE(StartClient());
   ASSERT_NO_FATAL_FAILURE(AwaitName(*client_, "sleeper"));
 
-  absl::Time start = absl::Now();
-  EXPECT_THAT(
-      client_->Call<CounterReply>("sleeper", CounterAdd(1), absl::Milliseconds(200)),
-      StatusIs(absl::StatusCode::kDeadlineExceeded));
-  absl::Duration took = absl::Now() - start;
-  EXPECT_GE(took, absl::Milliseconds(200));
-  EXPECT_LT(took, kFast);
-
-  ProcessResult r = PolisOnceFound(
-      {"call", Seed("c"), "--timeout=300ms", "sleeper", R"({"add": 1})"});
-  EXPECT_EQ(r.exit_code, 1) << r.Summary();
-  EXPECT_THAT(r.err, StartsWith("DEADLINE_EXCEEDED: ")) << r.Summary();
-  EXPECT_LT(r.elapsed, kFast) << r.Summary();
+  ExpectCallsTimeOut("sleeper", CounterAdd(1), R"({"add": 1})", absl::Milliseconds(300),
+                     Seed("c"), /*seed_may_lag=*/true);
 
   // Both calls reached the server. Its late replies (one to a client that
   // has gone away) are dropped; the next call gets its own answer.
@@ -387,18 +398,8 @@ TEST_P(MultiProcessTest,
   ASSERT_NO_FATAL_FAILURE(StartAll());
   // SIGSTOP: node c keeps its sockets open but answers nothing.
   ASSERT_THAT(proc("c").Pause(), IsOk());
-  absl::Time start = absl::Now();
-  EXPECT_THAT(client_->Call<CounterReply>("counter_c", CounterAdd(100),
-                                          absl::Milliseconds(300)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
-  absl::Duration took = absl::Now() - start;
-  EXPECT_GE(took, absl::Milliseconds(300));
-  EXPECT_LT(took, kFast);
-  ProcessResult r = Polis(
-      {"call", Seed("a"), "--timeout=300ms", "counter_c", R"({"add": 1})"});
-  EXPECT_EQ(r.exit_code, 1) << r.Summary();
-  EXPECT_THAT(r.err, StartsWith("DEADLINE_EXCEEDED: ")) << r.Summary();
-  EXPECT_LT(r.elapsed, kFast) << r.Summary();
+  ExpectCallsTimeOut("counter_c", CounterAdd(100), R"({"add": 1})", absl::Milliseconds(300),
+                     Seed("a"), /*seed_may_lag=*/false);
   ASSERT_THAT(proc("c").Resume(), IsOk());
 
   // The add of 100 may or may not be applied once c runs again (at most
