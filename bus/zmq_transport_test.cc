@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -35,6 +36,26 @@ std::string ListenOn(ZmqTransport& t, const std::string& endpoint = "tcp://127.0
   auto ep = t.Listen(endpoint);
   EXPECT_THAT(ep, IsOk());
   return ep.value_or("");
+}
+
+// Transport b connected to transport a: b has sent a its first envelope
+// (ref 1), which a has received.
+struct ConnectedPair {
+  std::unique_ptr<ZmqTransport> a = Make();
+  std::unique_ptr<ZmqTransport> b = Make();
+  std::string ep;  // a's endpoint
+  RecordingHandler ha, hb;
+
+  // Both transports polled until `done`.
+  bool PollUntil(const std::function<bool()>& done) {
+    return internal::PollUntil({{a.get(), &ha}, {b.get(), &hb}}, done);
+  }
+};
+
+void Connect(ConnectedPair& p) {
+  p.ep = ListenOn(*p.a);
+  ASSERT_THAT(p.b->Send(p.ep, MakeEnvelope(1)), IsOk());
+  ASSERT_TRUE(p.PollUntil([&] { return p.ha.envelopes.size() == 1; }));
 }
 
 // A fresh temp dir for ipc:// sockets, removed at the end of the test.
@@ -121,16 +142,12 @@ TEST(ZmqTransportTest, ReplyOverReturnPathReachesChannel) {
 }
 
 TEST(ZmqTransportTest, ReplyToASendArrivesOnTheSendersDealer) {
-  auto a = Make();
-  auto b = Make();
-  const std::string ep = ListenOn(*a);
-  ASSERT_THAT(b->Send(ep, MakeEnvelope(1)), IsOk());
-  RecordingHandler ha, hb;
-  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {b.get(), &hb}}, [&] { return !ha.envelopes.empty(); }));
-  ASSERT_THAT(a->Reply(ha.envelopes[0].second, MakeEnvelope(2, "back")), IsOk());
-  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {b.get(), &hb}}, [&] { return !hb.envelopes.empty(); }));
-  EXPECT_EQ(hb.envelopes[0].first.payload(), "back");
-  EXPECT_TRUE(hb.envelopes[0].second.empty());
+  ConnectedPair p;
+  ASSERT_NO_FATAL_FAILURE(Connect(p));
+  ASSERT_THAT(p.a->Reply(p.ha.envelopes[0].second, MakeEnvelope(2, "back")), IsOk());
+  ASSERT_TRUE(p.PollUntil([&] { return !p.hb.envelopes.empty(); }));
+  EXPECT_EQ(p.hb.envelopes[0].first.payload(), "back");
+  EXPECT_TRUE(p.hb.envelopes[0].second.empty());
 }
 
 TEST(ZmqTransportTest, ReplyOnAGoneConnectionIsDroppedAndOthersStillArrive) {
@@ -325,14 +342,13 @@ TEST(ZmqTransportTest, MalformedFramesAreDroppedAndLaterGoodOnesArrive) {
 }
 
 TEST(ZmqTransportTest, PeerDownFiresPromptlyWhenThePeerTransportIsDestroyed) {
-  auto a = Make();
-  auto b = Make();
-  const std::string ep = ListenOn(*a);
-  ASSERT_THAT(b->Send(ep, MakeEnvelope(1)), IsOk());
-  RecordingHandler ha, hb;
-  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {b.get(), &hb}}, [&] { return !ha.envelopes.empty(); }));
+  ConnectedPair p;
+  ASSERT_NO_FATAL_FAILURE(Connect(p));
+  auto& b = p.b;
+  auto& hb = p.hb;
+  const std::string ep = p.ep;
   const absl::Time killed = absl::Now();
-  a.reset();
+  p.a.reset();
   ASSERT_TRUE(PollUntil({{b.get(), &hb}}, [&] { return !hb.downs.empty(); }));
   const absl::Duration took = absl::Now() - killed;
   EXPECT_EQ(hb.downs[0].first, ep);
@@ -360,17 +376,13 @@ TEST(ZmqTransportTest, PeerDownFiresWhenNobodyAnswersWithinConnectTimeout) {
 }
 
 TEST(ZmqTransportTest, DisconnectClosesWithoutPeerDownAndSendReconnects) {
-  auto a = Make();
-  auto b = Make();
-  const std::string ep = ListenOn(*a);
-  RecordingHandler ha, hb;
-  ASSERT_THAT(b->Send(ep, MakeEnvelope(1)), IsOk());
-  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {b.get(), &hb}}, [&] { return ha.envelopes.size() == 1; }));
-  b->Disconnect(ep);
-  b->Disconnect("tcp://127.0.0.1:1");  // none open: fine
-  ASSERT_THAT(b->Send(ep, MakeEnvelope(2)), IsOk());
-  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {b.get(), &hb}}, [&] { return ha.envelopes.size() == 2; }));
-  EXPECT_TRUE(hb.downs.empty());
+  ConnectedPair p;
+  ASSERT_NO_FATAL_FAILURE(Connect(p));
+  p.b->Disconnect(p.ep);
+  p.b->Disconnect("tcp://127.0.0.1:1");  // none open: fine
+  ASSERT_THAT(p.b->Send(p.ep, MakeEnvelope(2)), IsOk());
+  ASSERT_TRUE(p.PollUntil([&] { return p.ha.envelopes.size() == 2; }));
+  EXPECT_TRUE(p.hb.downs.empty());
 }
 
 TEST(ZmqTransportTest, ChannelRecvFailsWhenThePeerDies) {
