@@ -78,9 +78,8 @@ bool Directory::Lookup(const std::string& name, std::string* node,
   auto it = name_to_node_.find(name);
   if (it == name_to_node_.end()) return false;
   auto n = nodes_.find(it->second);
-  if (n == nodes_.end() || n->second.endpoint.empty()) return false;
   *node = it->second;
-  *endpoint = n->second.endpoint;
+  *endpoint = n == nodes_.end() ? std::string() : n->second.endpoint;
   return true;
 }
 

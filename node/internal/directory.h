@@ -43,8 +43,8 @@ class Directory {
 
   // Node hosting `name`, if known.
   std::optional<std::string> NodeOfName(const std::string& name) const;
-  // Node hosting `name` and its endpoint (one lock); false if either is
-  // unknown.
+  // Node hosting `name` and its endpoint ("" if it has none: a client), in
+  // one lock; false if the name is unknown.
   bool Lookup(const std::string& name, std::string* node, std::string* endpoint) const;
   // Bumped by every change (see RouteCache); starts at 1.
   uint64_t version() const { return version_.load(std::memory_order_acquire); }

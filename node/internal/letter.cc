@@ -99,6 +99,12 @@ void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env
   }
 }
 
+wire::Envelope& ReusedEnvelope() {
+  thread_local wire::Envelope env;
+  env.Clear();
+  return env;
+}
+
 LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path) {
   // Strings are moved out of `env` (it is discarded after this): a heap
   // buffer changes hands instead of being copied.

@@ -49,6 +49,10 @@ using LetterPtr = std::unique_ptr<Letter>;
 
 // Converts for the wire. `local_node` fills empty node names.
 void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env);
+// A cleared Envelope owned by the calling thread, for one that is built and
+// serialized before the thread builds the next: its strings and
+// sub-messages keep their memory, so building costs no malloc.
+wire::Envelope& ReusedEnvelope();
 // From the wire; `path` is the connection it arrived on.
 LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path);
 

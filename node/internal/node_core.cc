@@ -227,22 +227,10 @@ std::shared_ptr<Process> NodeCore::FindLocal(uint64_t pid) const {
 }
 
 std::shared_ptr<Process> NodeCore::FindLocalByName(const std::string& name) const {
-  // Per thread, the last few names found, valid while names_ is unchanged
-  // (a named process leaves names_, bumping the version, before it is
-  // dropped): a stream of messages to one server takes no lock.
-  struct Found {
-    uint64_t instance = 0;
-    uint64_t version = 0;
-    std::string name;
-    std::weak_ptr<Process> process;
-  };
-  thread_local Found found[4];
-  thread_local int next = 0;
-  const uint64_t version = names_version_.load(std::memory_order_acquire);
-  for (Found& f : found) {
-    if (f.instance == instance_ && f.version == version && f.name == name) {
-      if (std::shared_ptr<Process> p = f.process.lock()) return p;
-    }
+  // Versions first: a change after this point makes what is stored stale.
+  const RouteCache::Versions now = route_versions();
+  if (const RouteCache::Entry* e = RouteCache::Find(now, name); e != nullptr && e->node.empty()) {
+    if (std::shared_ptr<Process> p = e->local.lock()) return p;
   }
   std::shared_ptr<Process> p;
   {
@@ -253,9 +241,7 @@ std::shared_ptr<Process> NodeCore::FindLocalByName(const std::string& name) cons
     if (pit == processes_.end()) return nullptr;
     p = pit->second;
   }
-  Found& f = found[next];
-  next = (next + 1) % 4;
-  f = Found{instance_, version, name, p};
+  RouteCache::StoreLocal(now, name, p);
   return p;
 }
 
@@ -374,6 +360,7 @@ absl::StatusOr<std::string> NodeCore::Resolve(const Target& target) const {
   }
   // Versions first: a change after this point makes what is stored stale.
   const RouteCache::Versions now = route_versions();
+  // A cached entry's node is "" for a local server, as below.
   if (const RouteCache::Entry* e = RouteCache::Find(now, target.name())) return e->node;
   {
     absl::ReaderMutexLock lock(&registry_mu_);
@@ -381,10 +368,9 @@ absl::StatusOr<std::string> NodeCore::Resolve(const Target& target) const {
   }
   std::string node, endpoint;
   if (directory_.Lookup(target.name(), &node, &endpoint)) {
-    RouteCache::Store(now, target.name(), node, endpoint);
+    if (!endpoint.empty()) RouteCache::StoreRemote(now, target.name(), node, endpoint);
     return node;
   }
-  if (auto n = directory_.NodeOfName(target.name())) return *n;  // node without endpoint
   return absl::NotFoundError(
       absl::StrCat("no server named \"", target.name(), "\" in the cluster"));
 }
@@ -445,7 +431,8 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
   }
   if (target.is_name()) {
     // A remote name this thread sent to before, unchanged since: no locks.
-    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name())) {
+    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
+        e != nullptr && !e->node.empty()) {
       SendRemote(e->node, *letter, caller);
       return absl::OkStatus();
     }
@@ -479,10 +466,8 @@ void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process
     return;
   }
   if (OnIoThread()) {
-    // Serialized into the transport's batch at once: one reused envelope
-    // (its strings and sub-messages keep their memory) instead of a new one.
-    thread_local wire::Envelope env;
-    env.Clear();
+    // Serialized into the transport's batch at once.
+    wire::Envelope& env = ReusedEnvelope();
     ToEnvelope(letter, node, &env);
     absl::Status s = transport_->Send(*endpoint, env);
     if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
@@ -539,7 +524,9 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     env->mutable_sender()->set_node(name_);
     env->mutable_recipient()->set_node(from.node);
     env->mutable_recipient()->set_pid(from.pid);
-    if (!trace.trace_id.empty()) env->set_trace_id(trace.trace_id.view().data(), trace.trace_id.view().size());
+    if (!trace.trace_id.empty()) {
+      env->set_trace_id(trace.trace_id.view().data(), trace.trace_id.view().size());
+    }
     env->set_parent_span_id(trace.span_id);
     env->set_span_id(RandomId());
     if (status.ok()) {
@@ -562,8 +549,7 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << from.node << " dropped: " << s;
   };
   if (OnIoThread()) {
-    thread_local wire::Envelope env;  // see SendRemote
-    env.Clear();
+    wire::Envelope& env = ReusedEnvelope();
     fill(&env);
     send(from, env);
     return;

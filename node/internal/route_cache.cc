@@ -28,24 +28,46 @@ const RouteCache::Entry* RouteCache::Find(const Versions& now, std::string_view 
 }
 
 const std::string* RouteCache::EndpointOf(const Versions& now, std::string_view node) {
+  if (node.empty()) return nullptr;
   for (const Entry& e : Mine().entries) {
     if (e.versions == now && e.node == node) return &e.endpoint;
   }
   return nullptr;
 }
 
-void RouteCache::Store(const Versions& then, std::string_view name, std::string_view node,
-                       std::string_view endpoint) {
+namespace {
+
+// The entry to overwrite for `name`: its stale one, else the next victim.
+RouteCache::Entry& SlotFor(std::string_view name) {
   Cache& c = Mine();
-  Entry* slot = &c.entries[c.next];
-  for (Entry& e : c.entries) {
-    if (e.name == name) slot = &e;  // replace a stale entry for this name
+  for (RouteCache::Entry& e : c.entries) {
+    if (e.name == name) return e;
   }
-  if (slot == &c.entries[c.next]) c.next = (c.next + 1) % kEntries;
-  slot->versions = then;
-  slot->name.assign(name);
-  slot->node.assign(node);
-  slot->endpoint.assign(endpoint);
+  RouteCache::Entry& victim = c.entries[c.next];
+  c.next = (c.next + 1) % kEntries;
+  return victim;
+}
+
+}  // namespace
+
+void RouteCache::StoreRemote(const Versions& then, std::string_view name, std::string_view node,
+                             std::string_view endpoint) {
+  Entry& e = SlotFor(name);
+  e.versions = then;
+  e.name.assign(name);
+  e.node.assign(node);
+  e.endpoint.assign(endpoint);
+  e.local.reset();
+}
+
+void RouteCache::StoreLocal(const Versions& then, std::string_view name,
+                            std::weak_ptr<Process> process) {
+  Entry& e = SlotFor(name);
+  e.versions = then;
+  e.name.assign(name);
+  e.node.clear();
+  e.endpoint.clear();
+  e.local = std::move(process);
 }
 
 }  // namespace polis::internal

@@ -1,6 +1,7 @@
 // node/internal/route_cache_test.cc — RouteCache: validity by versions, per thread.
 #include "node/internal/route_cache.h"
 
+#include <memory>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -12,7 +13,7 @@ using Versions = RouteCache::Versions;
 
 TEST(RouteCacheTest, AnEntryIsFoundOnlyUnderTheVersionsItWasMadeUnder) {
   const Versions v{101, 1, 1};
-  RouteCache::Store(v, "counter", "b", "tcp://10.0.0.2:7000");
+  RouteCache::StoreRemote(v, "counter", "b", "tcp://10.0.0.2:7000");
   const RouteCache::Entry* e = RouteCache::Find(v, "counter");
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->node, "b");
@@ -27,8 +28,8 @@ TEST(RouteCacheTest, AnEntryIsFoundOnlyUnderTheVersionsItWasMadeUnder) {
 }
 
 TEST(RouteCacheTest, StoringANameAgainReplacesItsStaleEntry) {
-  RouteCache::Store(Versions{201, 1, 1}, "kv", "b", "tcp://b:1");
-  RouteCache::Store(Versions{201, 1, 2}, "kv", "c", "tcp://c:1");
+  RouteCache::StoreRemote(Versions{201, 1, 1}, "kv", "b", "tcp://b:1");
+  RouteCache::StoreRemote(Versions{201, 1, 2}, "kv", "c", "tcp://c:1");
   EXPECT_EQ(RouteCache::Find(Versions{201, 1, 1}, "kv"), nullptr);
   ASSERT_NE(RouteCache::Find(Versions{201, 1, 2}, "kv"), nullptr);
   EXPECT_EQ(RouteCache::Find(Versions{201, 1, 2}, "kv")->node, "c");
@@ -37,19 +38,35 @@ TEST(RouteCacheTest, StoringANameAgainReplacesItsStaleEntry) {
 TEST(RouteCacheTest, KeepsSeveralNamesAndEvictsTheOldest) {
   const Versions v{301, 1, 1};
   for (int i = 0; i < 4; ++i) {
-    RouteCache::Store(v, "n" + std::to_string(i), "node", "tcp://x:" + std::to_string(i));
+    RouteCache::StoreRemote(v, "n" + std::to_string(i), "node", "tcp://x:" + std::to_string(i));
   }
   for (int i = 0; i < 4; ++i) EXPECT_NE(RouteCache::Find(v, "n" + std::to_string(i)), nullptr);
-  RouteCache::Store(v, "n4", "node", "tcp://x:4");
+  RouteCache::StoreRemote(v, "n4", "node", "tcp://x:4");
   int found = 0;
   for (int i = 0; i <= 4; ++i) found += RouteCache::Find(v, "n" + std::to_string(i)) != nullptr;
   EXPECT_EQ(found, 4);
   EXPECT_NE(RouteCache::Find(v, "n4"), nullptr);
 }
 
+TEST(RouteCacheTest, ALocalEntryHasNoNodeAndReplacesARemoteOne) {
+  const Versions v{501, 3, 1};
+  RouteCache::StoreRemote(v, "moved", "b", "tcp://b:1");
+  // A handle that shares `owner`'s lifetime stands in for a server.
+  auto owner = std::make_shared<int>(7);
+  RouteCache::StoreLocal(v, "moved", std::shared_ptr<Process>(owner, nullptr));
+  const RouteCache::Entry* e = RouteCache::Find(v, "moved");
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->node.empty());
+  EXPECT_FALSE(e->local.expired());
+  EXPECT_EQ(RouteCache::EndpointOf(v, "b"), nullptr);  // the remote entry is gone
+  EXPECT_EQ(RouteCache::EndpointOf(v, ""), nullptr);   // local entries have none
+  owner.reset();
+  EXPECT_TRUE(RouteCache::Find(v, "moved")->local.expired());  // holds no server alive
+}
+
 TEST(RouteCacheTest, EachThreadHasItsOwn) {
   const Versions v{401, 1, 1};
-  RouteCache::Store(v, "mine", "b", "tcp://b:1");
+  RouteCache::StoreRemote(v, "mine", "b", "tcp://b:1");
   bool seen_there = true;
   std::thread([&] { seen_there = RouteCache::Find(v, "mine") != nullptr; }).join();
   EXPECT_FALSE(seen_there);
