@@ -516,9 +516,15 @@ TEST_P(MultiProcessTest, CliRefusesBadInputClearlyAndLosesNothing) {
     EXPECT_EQ(r.out, "") << c.json;
   }
   // Usage errors: exit code 2.
-  ProcessResult usage = Polis({"call", "counter_b", R"({"add": 1})"});
-  EXPECT_EQ(usage.exit_code, 2) << usage.Summary();
-  EXPECT_THAT(usage.err, StartsWith("INVALID_ARGUMENT: ")) << usage.Summary();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"call", "counter_b", R"({"add": 1})"},
+        std::vector<std::string>{"bench", "remote", "--only=nope"},
+        std::vector<std::string>{"bench", "local", "--only=remote_cast"}}) {
+    ProcessResult usage = Polis(args);
+    EXPECT_EQ(usage.exit_code, 2) << usage.Summary();
+    EXPECT_THAT(usage.err, StartsWith("INVALID_ARGUMENT: ")) << usage.Summary();
+    EXPECT_EQ(usage.out, "") << usage.Summary();
+  }
 
   // Nothing was applied, and the server is still there.
   ProcessResult get = Polis({"call", Seed("c"), "counter_b", R"({"get": {}})"});

@@ -13,6 +13,7 @@
 #ifndef POLIS_TOOLS_BENCH_H_
 #define POLIS_TOOLS_BENCH_H_
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,14 @@ absl::Status RunLocalBench(bool json);
 // remote_call (tcp, ipc), remote_cast, remote_call_pipelined — against a
 // second OS process (this binary re-executed as `bench-peer`), which is
 // always stopped before this returns. A non-empty `only` runs just the
-// benchmark of that name (e.g. "remote_cast"); INVALID_ARGUMENT if unknown.
+// benchmark of that name (one of kRemoteBenches); INVALID_ARGUMENT for any
+// other name, before anything starts.
+inline constexpr std::array<const char*, 3> kRemoteBenches = {
+    "remote_call", "remote_cast", "remote_call_pipelined"};
 absl::Status RunRemoteBench(bool json, const std::string& only = "");
+
+// OK for "" or one of kRemoteBenches; INVALID_ARGUMENT naming them else.
+absl::Status CheckRemoteBenchName(const std::string& only);
 
 // The peer: `bench-peer --transport=tcp|ipc`. Serves a polis node and a raw
 // ZeroMQ echo, prints "ready POLIS_ENDPOINT ZMQ_ENDPOINT", and runs until

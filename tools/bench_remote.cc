@@ -15,7 +15,9 @@
 #include <chrono>
 #include <memory>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "node/node.h"
 #include "tools/bench.h"
@@ -186,7 +188,16 @@ absl::Status RemoteCallPipelined(Setup& s, bool json) {
 
 }  // namespace
 
+absl::Status CheckRemoteBenchName(const std::string& only) {
+  if (only.empty() || absl::c_find(kRemoteBenches, only) != kRemoteBenches.end()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--only: one of ", absl::StrJoin(kRemoteBenches, ", "), ", not \"", only, "\""));
+}
+
 absl::Status RunRemoteBench(bool json, const std::string& only) {
+  if (absl::Status s = CheckRemoteBenchName(only); !s.ok()) return s;
   auto wanted = [&only](const char* name) { return only.empty() || only == name; };
   for (const std::string transport : {"tcp", "ipc"}) {
     if (transport == "ipc" && !wanted("remote_call")) continue;

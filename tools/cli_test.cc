@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 #include "tools/args.h"
+#include "tools/bench.h"
 #include "tools/bench_stats.h"
 #include "tools/client_command.h"
 #include "tools/dynamic_types.h"
@@ -201,6 +202,16 @@ TEST(PickRequestTypeTest, FirstDeclaredOrTheNamedOne) {
   EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, ""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--type")));
   EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, "x.X"), IsOkAndHolds("x.X"));
+}
+
+TEST(BenchTest, OnlyTakesTheRemoteBenchNames) {
+  EXPECT_THAT(CheckRemoteBenchName(""), IsOk());
+  for (const char* name : kRemoteBenches) EXPECT_THAT(CheckRemoteBenchName(name), IsOk());
+  EXPECT_THAT(CheckRemoteBenchName("remote"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("remote_cast")));
+  // Refused before a peer process is started.
+  EXPECT_THAT(RunRemoteBench(/*json=*/true, "local_call"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(BenchStatsTest, PercentilesAndLines) {

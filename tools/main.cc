@@ -112,17 +112,16 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
 }
 
 int BenchMain(const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->positional.size() != 1) return UsageError("expected: polis bench local|remote");
   const std::string only = args->Get("only", "");
   if (!only.empty() && args->positional[0] != "remote") {
     return UsageError("--only is for `polis bench remote`");
   }
-  if (!only.empty() && only != "remote_call" && only != "remote_cast" &&
-      only != "remote_call_pipelined") {
-    return UsageError("--only: remote_call, remote_cast or remote_call_pipelined, not \"" + only +
-                      "\"");
+  if (absl::Status s = CheckRemoteBenchName(only); !s.ok()) {
+    return UsageError(std::string(s.message()));
   }
   const bool json = args->Has("json");
   absl::Status s;
