@@ -55,68 +55,77 @@ struct SpawnOptions {
   bool monitor = false;
 };
 
+namespace internal {
+
+// What the awaiters below share: the process that waits, and the slot its
+// outcome arrives in (completing the slot schedules the process again).
+class SlotAwaiter {
+ public:
+  bool await_suspend(std::coroutine_handle<> h);
+
+ protected:
+  explicit SlotAwaiter(Process* self) : self_(self) {}
+  // Makes slot_: a fresh slot (call reference `ref`) that wakes self_.
+  void NewSlot(uint64_t ref);
+
+  Process* self_;
+  std::shared_ptr<CallSlot> slot_;
+};
+
+}  // namespace internal
+
 // co_await-able result of a call made from inside a handler.
-class CallAwaiter {
+class CallAwaiter : public internal::SlotAwaiter {
  public:
   CallAwaiter(internal::Process* self, Target target, Message request, absl::Duration timeout);
   CallAwaiter(CallAwaiter&&) = default;
   ~CallAwaiter();
   bool await_ready();
-  bool await_suspend(std::coroutine_handle<> h);
   absl::StatusOr<Message> await_resume();
 
  private:
-  internal::Process* self_;
   Target target_;
   Message request_;
   absl::Duration timeout_;
-  std::shared_ptr<internal::CallSlot> slot_;
-  absl::Status immediate_;  // Set when the call failed before suspending.
 };
 
 // co_await-able result of spawning a process from inside a handler: resumes
 // when the child's Init has finished.
-class SpawnAwaiter {
+class SpawnAwaiter : public internal::SlotAwaiter {
  public:
   SpawnAwaiter(internal::Process* self, std::unique_ptr<Behaviour> behaviour,
                SpawnOptions options);
   SpawnAwaiter(SpawnAwaiter&&) = default;
   ~SpawnAwaiter();
   bool await_ready();
-  bool await_suspend(std::coroutine_handle<> h);
   absl::StatusOr<Pid> await_resume();
   // With SpawnOptions::monitor: the monitor's reference (0 otherwise).
   // Valid once the child was created, even if its Init failed.
   uint64_t monitor_ref() const { return monitor_ref_; }
 
  private:
-  internal::Process* self_;
   std::unique_ptr<Behaviour> behaviour_;
   SpawnOptions options_;
-  std::shared_ptr<internal::CallSlot> slot_;
-  absl::Status immediate_;
+  absl::Status immediate_;  // Set when the spawn failed before suspending.
   Pid pid_;
   uint64_t monitor_ref_ = 0;
 };
 
 // co_await-able end of another process, from inside a handler: resumes when
 // the target has ended (its Terminate ran) or was killed after the timeout.
-class StopAwaiter {
+class StopAwaiter : public internal::SlotAwaiter {
  public:
   StopAwaiter(internal::Process* self, Pid target, absl::Status reason, absl::Duration timeout);
   StopAwaiter(StopAwaiter&&) = default;
   ~StopAwaiter();
   bool await_ready();
-  bool await_suspend(std::coroutine_handle<> h);
   absl::Status await_resume();
 
  private:
-  internal::Process* self_;
   Pid target_;
   absl::Status reason_;
   absl::Duration timeout_;
-  std::shared_ptr<internal::CallSlot> slot_;
-  absl::Status immediate_;
+  absl::Status immediate_;  // Set when the stop failed before suspending.
 };
 
 class ProcessContext {

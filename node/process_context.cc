@@ -25,10 +25,28 @@ std::function<void()> WakerFor(Process* p) {
 
 }  // namespace
 
+// --- SlotAwaiter ---
+
+namespace internal {
+
+bool SlotAwaiter::await_suspend(std::coroutine_handle<> h) {
+  self_->BeginWait(slot_, h);
+  return true;
+}
+
+void SlotAwaiter::NewSlot(uint64_t ref) {
+  slot_ = std::make_shared<CallSlot>(ref, "", WakerFor(self_));
+}
+
+}  // namespace internal
+
 // --- CallAwaiter ---
 
 CallAwaiter::CallAwaiter(Process* self, Target target, Message request, absl::Duration timeout)
-    : self_(self), target_(std::move(target)), request_(std::move(request)), timeout_(timeout) {}
+    : SlotAwaiter(self),
+      target_(std::move(target)),
+      request_(std::move(request)),
+      timeout_(timeout) {}
 
 CallAwaiter::~CallAwaiter() {
   // Abandoned before the outcome (the process died while waiting): forget
@@ -38,14 +56,9 @@ CallAwaiter::~CallAwaiter() {
 
 bool CallAwaiter::await_ready() {
   internal::NodeCore* core = self_->core();
-  slot_ = std::make_shared<CallSlot>(core->calls().NextRef(), "", WakerFor(self_));
+  NewSlot(core->calls().NextRef());
   core->CallFromProcess(self_, target_, std::move(request_), timeout_, slot_, wire::KIND_CALL);
   return slot_->done();
-}
-
-bool CallAwaiter::await_suspend(std::coroutine_handle<> h) {
-  self_->BeginWait(slot_, h);
-  return true;
 }
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
@@ -57,12 +70,12 @@ absl::StatusOr<Message> CallAwaiter::await_resume() {
 
 SpawnAwaiter::SpawnAwaiter(Process* self, std::unique_ptr<Behaviour> behaviour,
                            SpawnOptions options)
-    : self_(self), behaviour_(std::move(behaviour)), options_(std::move(options)) {}
+    : SlotAwaiter(self), behaviour_(std::move(behaviour)), options_(std::move(options)) {}
 
 SpawnAwaiter::~SpawnAwaiter() = default;
 
 bool SpawnAwaiter::await_ready() {
-  slot_ = std::make_shared<CallSlot>(0, "", WakerFor(self_));
+  NewSlot(0);
   auto p = self_->core()->CreateProcess(std::move(behaviour_), options_, slot_,
                                         options_.monitor ? self_ : nullptr, &monitor_ref_);
   if (!p.ok()) {
@@ -71,11 +84,6 @@ bool SpawnAwaiter::await_ready() {
   }
   pid_ = (*p)->pid();
   return slot_->done();
-}
-
-bool SpawnAwaiter::await_suspend(std::coroutine_handle<> h) {
-  self_->BeginWait(slot_, h);
-  return true;
 }
 
 absl::StatusOr<Pid> SpawnAwaiter::await_resume() {
@@ -88,12 +96,15 @@ absl::StatusOr<Pid> SpawnAwaiter::await_resume() {
 // --- StopAwaiter ---
 
 StopAwaiter::StopAwaiter(Process* self, Pid target, absl::Status reason, absl::Duration timeout)
-    : self_(self), target_(std::move(target)), reason_(std::move(reason)), timeout_(timeout) {}
+    : SlotAwaiter(self),
+      target_(std::move(target)),
+      reason_(std::move(reason)),
+      timeout_(timeout) {}
 
 StopAwaiter::~StopAwaiter() = default;
 
 bool StopAwaiter::await_ready() {
-  slot_ = std::make_shared<CallSlot>(0, "", WakerFor(self_));
+  NewSlot(0);
   if (target_ == self_->pid()) {
     immediate_ = absl::InvalidArgumentError("a process cannot await its own stop; use Stop()");
     return true;
@@ -104,11 +115,6 @@ bool StopAwaiter::await_ready() {
     return true;
   }
   return slot_->done();
-}
-
-bool StopAwaiter::await_suspend(std::coroutine_handle<> h) {
-  self_->BeginWait(slot_, h);
-  return true;
 }
 
 absl::Status StopAwaiter::await_resume() {
