@@ -74,11 +74,11 @@ wire::ServerDescription GenServer::Describe() const {
   d.set_kind(kind_);
   std::set<std::string> seen;
   google::protobuf::FileDescriptorSet files;
-  auto add = [&](const std::vector<const google::protobuf::Descriptor*>& types,
+  auto add = [&](const DeclaredTypes& types,
                  google::protobuf::RepeatedPtrField<std::string>* names) {
-    for (const auto* t : types) {
-      if (names != nullptr) names->Add(std::string(t->full_name()));
-      CollectFile(t->file(), &seen, &files);
+    for (const DeclaredType& t : types) {
+      if (names != nullptr) names->Add(std::string(*t.name));
+      CollectFile(t.descriptor->file(), &seen, &files);
     }
   };
   add(call_types_, d.mutable_call_types());
@@ -95,17 +95,17 @@ wire::ServerDescription GenServer::Describe() const {
 bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
   // `type` is interned (Message::type()), so identity is equality.
   const std::string* t = InternType(type);
-  auto has = [t](const std::vector<const std::string*>& v) {
-    return std::find(v.begin(), v.end(), t) != v.end();
+  auto has = [t](const DeclaredTypes& v) {
+    return std::any_of(v.begin(), v.end(), [t](const DeclaredType& d) { return d.name == t; });
   };
   switch (kind) {
     case wire::KIND_CALL:
-      return any_call_ || has(call_names_);
+      return any_call_ || has(call_types_);
     case wire::KIND_CAST:
-      return any_cast_ || has(cast_names_);
+      return any_cast_ || has(cast_types_);
     case wire::KIND_INFO:
       // ProcessDown is always deliverable to a server that monitors.
-      return any_info_ || has(info_names_) ||
+      return any_info_ || has(info_types_) ||
              t == InternType(wire::ProcessDown::descriptor()->full_name());
     default:
       return false;
@@ -116,12 +116,13 @@ void GenServer::AddCallType(const google::protobuf::Descriptor* req,
                             const google::protobuf::Descriptor* rep) {
   AddType(&call_types_, req);
   AddType(&reply_types_, rep);
-  call_names_.push_back(InternType(req->full_name()));
 }
 
-void GenServer::AddType(std::vector<const google::protobuf::Descriptor*>* v,
-                        const google::protobuf::Descriptor* d) {
-  if (std::find(v->begin(), v->end(), d) == v->end()) v->push_back(d);
+void GenServer::AddType(DeclaredTypes* v, const google::protobuf::Descriptor* d) {
+  for (const DeclaredType& t : *v) {
+    if (t.descriptor == d) return;
+  }
+  v->push_back(DeclaredType{d, InternType(d->full_name())});
 }
 
 }  // namespace polis

@@ -119,12 +119,10 @@ class GenServer : public Behaviour {
   template <typename M>
   void AcceptCast() {
     AddType(&cast_types_, M::descriptor());
-    cast_names_.push_back(InternType(M::descriptor()->full_name()));
   }
   template <typename M>
   void AcceptInfo() {
     AddType(&info_types_, M::descriptor());
-    info_names_.push_back(InternType(M::descriptor()->full_name()));
   }
   // Accept calls / casts / info of any type (e.g. an echo server).
   void AcceptAnyCall() { any_call_ = true; }
@@ -185,21 +183,25 @@ class GenServer : public Behaviour {
   wire::ServerDescription Describe() const final;
   bool Accepts(wire::Kind kind, const std::string& type) const final;
 
+  // A declared type: its descriptor (for Describe) and its interned name
+  // (Accepts compares a message's interned type by pointer).
+  struct DeclaredType {
+    const google::protobuf::Descriptor* descriptor;
+    const std::string* name;
+  };
+  using DeclaredTypes = std::vector<DeclaredType>;
+
   void AddCallType(const google::protobuf::Descriptor* req,
                    const google::protobuf::Descriptor* rep);
-  static void AddType(std::vector<const google::protobuf::Descriptor*>* v,
-                      const google::protobuf::Descriptor* d);
+  // Adds `d` to `v` unless it is there already.
+  static void AddType(DeclaredTypes* v, const google::protobuf::Descriptor* d);
 
   ProcessContext* ctx_ = nullptr;  // Set by OnStart; owned by the process.
   std::string kind_;
-  std::vector<const google::protobuf::Descriptor*> call_types_;
-  std::vector<const google::protobuf::Descriptor*> reply_types_;
-  std::vector<const google::protobuf::Descriptor*> cast_types_;
-  std::vector<const google::protobuf::Descriptor*> info_types_;
-  // The same types as interned names, for Accepts.
-  std::vector<const std::string*> call_names_;
-  std::vector<const std::string*> cast_names_;
-  std::vector<const std::string*> info_names_;
+  DeclaredTypes call_types_;
+  DeclaredTypes reply_types_;
+  DeclaredTypes cast_types_;
+  DeclaredTypes info_types_;
   bool any_call_ = false;
   bool any_cast_ = false;
   bool any_info_ = false;
