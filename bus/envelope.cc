@@ -1,0 +1,348 @@
+// bus/envelope.cc — see envelope.h. The protobuf wire format, for the one
+// message the hot path carries: tags are (field << 3 | wire type) varints;
+// wire types 0 varint, 1 fixed64, 2 length-delimited, 3/4 group start/end
+// (skipped when unknown), 5 fixed32.
+#include "bus/envelope.h"
+
+#include <cstring>
+
+namespace polis::bus {
+namespace {
+
+enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4,
+                           kFixed32 = 5 };
+
+// Nesting allowed below the envelope (addresses, unknown groups): what
+// libprotobuf allows by default.
+constexpr int kMaxDepth = 100;
+
+constexpr uint8_t Tag(uint32_t field, WireType type) {
+  return static_cast<uint8_t>(field << 3 | type);  // fields 1..15: one byte
+}
+
+// --- Encoding ---
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+uint8_t* PutVarint(uint64_t v, uint8_t* p) {
+  while (v >= 0x80) {
+    *p++ = static_cast<uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<uint8_t>(v);
+  return p;
+}
+
+// Field sizes, zero when the field is omitted (proto3: zero values are).
+size_t VarintField(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
+size_t LenField(size_t n) { return 1 + VarintSize(n) + n; }
+size_t StringField(std::string_view s) { return s.empty() ? 0 : LenField(s.size()); }
+size_t Fixed64Field(uint64_t v) { return v == 0 ? 0 : 9; }
+// int32 and enum values are sign-extended to 64 bits on the wire.
+uint64_t Int32Wire(int32_t v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
+
+size_t AddressBody(const AddressView& a) {
+  return StringField(a.node) + StringField(a.name) + VarintField(a.pid) +
+         VarintField(a.incarnation);
+}
+
+size_t AddressField(const AddressView& a) { return a.present ? LenField(AddressBody(a)) : 0; }
+
+uint8_t* PutVarintField(uint32_t field, uint64_t v, uint8_t* p) {
+  if (v == 0) return p;
+  *p++ = Tag(field, kVarint);
+  return PutVarint(v, p);
+}
+
+uint8_t* PutStringField(uint32_t field, std::string_view s, uint8_t* p) {
+  if (s.empty()) return p;
+  *p++ = Tag(field, kLen);
+  p = PutVarint(s.size(), p);
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+uint8_t* PutFixed64Field(uint32_t field, uint64_t v, uint8_t* p) {
+  if (v == 0) return p;
+  *p++ = Tag(field, kFixed64);
+  for (int i = 0; i < 8; ++i) *p++ = static_cast<uint8_t>(v >> (8 * i));
+  return p;
+}
+
+uint8_t* PutAddressField(uint32_t field, const AddressView& a, uint8_t* p) {
+  if (!a.present) return p;
+  *p++ = Tag(field, kLen);
+  p = PutVarint(AddressBody(a), p);
+  p = PutStringField(1, a.node, p);
+  p = PutStringField(2, a.name, p);
+  p = PutVarintField(3, a.pid, p);
+  return PutVarintField(4, a.incarnation, p);
+}
+
+// --- Decoding ---
+
+// Reads from [p, end); every method returns false on malformed input and
+// leaves the reader unusable.
+class Reader {
+ public:
+  Reader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
+  bool done() const { return p_ == end_; }
+
+  // A varint of at most `max_bytes` bytes; bits past 64 are dropped.
+  bool Varint(uint64_t* v, int max_bytes = 10) {
+    uint64_t result = 0;
+    for (int i = 0; i < max_bytes; ++i) {
+      if (p_ == end_) return false;
+      const uint8_t b = *p_++;
+      if (i < 10) result |= uint64_t{b & 0x7Fu} << (7 * i);
+      if (b < 0x80) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A tag: at most 5 bytes, kept to 32 bits (as libprotobuf reads it).
+  bool Tag(uint32_t* tag) {
+    uint64_t v;
+    if (!Varint(&v, 5)) return false;
+    *tag = static_cast<uint32_t>(v);
+    return true;
+  }
+
+  // A length-delimited field's bytes: the length is at most 5 bytes and
+  // under 2^31, and must fit in what is left.
+  bool Len(std::string_view* s) {
+    uint64_t n;
+    if (!Varint(&n, 5) || n > 0x7FFFFFF0u || n > static_cast<uint64_t>(end_ - p_)) return false;
+    *s = std::string_view(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return true;
+  }
+
+  bool Fixed(int bytes, uint64_t* v) {
+    if (end_ - p_ < bytes) return false;
+    uint64_t r = 0;
+    for (int i = 0; i < bytes; ++i) r |= uint64_t{p_[i]} << (8 * i);
+    p_ += bytes;
+    *v = r;
+    return true;
+  }
+
+  // Skips the value of an unknown field whose tag was just read.
+  bool Skip(uint32_t tag, int depth) {
+    uint64_t v;
+    std::string_view s;
+    switch (tag & 7) {
+      case kVarint:
+        return Varint(&v);
+      case kFixed64:
+        return Fixed(8, &v);
+      case kLen:
+        return Len(&s);
+      case kFixed32:
+        return Fixed(4, &v);
+      case kStartGroup:
+        return SkipGroup(tag >> 3, depth);
+      default:  // an end-group tag where none is open; wire types 6, 7
+        return false;
+    }
+  }
+
+ private:
+  bool SkipGroup(uint32_t field, int depth) {
+    if (depth >= kMaxDepth) return false;
+    while (true) {
+      uint32_t tag;
+      if (!Tag(&tag) || tag >> 3 == 0) return false;
+      if ((tag & 7) == kEndGroup) return tag >> 3 == field;
+      if (!Skip(tag, depth + 1)) return false;
+    }
+  }
+
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+bool StringValue(Reader& r, std::string_view* out) {
+  return r.Len(out) && IsValidUtf8(*out);
+}
+
+bool DecodeAddress(std::string_view body, AddressView* a) {
+  a->present = true;  // a second occurrence merges into the first
+  Reader r(reinterpret_cast<const uint8_t*>(body.data()),
+           reinterpret_cast<const uint8_t*>(body.data()) + body.size());
+  while (!r.done()) {
+    uint32_t tag;
+    if (!r.Tag(&tag) || tag >> 3 == 0) return false;
+    bool ok;
+    switch (tag) {
+      case Tag(1, kLen): ok = StringValue(r, &a->node); break;
+      case Tag(2, kLen): ok = StringValue(r, &a->name); break;
+      case Tag(3, kVarint): ok = r.Varint(&a->pid); break;
+      case Tag(4, kVarint): ok = r.Varint(&a->incarnation); break;
+      default: ok = r.Skip(tag, 1);  // inside the address: one level down
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+EnvelopeView::EnvelopeView(const wire::Envelope& e)
+    : version(e.version()),
+      kind(e.kind()),
+      type(e.type()),
+      payload(e.payload()),
+      trace_id(e.trace_id()),
+      span_id(e.span_id()),
+      parent_span_id(e.parent_span_id()),
+      ref(e.ref()),
+      timeout_us(e.timeout_us()),
+      status_code(e.status_code()),
+      status_message(e.status_message()) {
+  auto view = [](bool has, const wire::Address& a) {
+    return has ? AddressView{a.node(), a.name(), a.pid(), a.incarnation(), true} : AddressView{};
+  };
+  sender = view(e.has_sender(), e.sender());
+  recipient = view(e.has_recipient(), e.recipient());
+  reply_to = view(e.has_reply_to(), e.reply_to());
+}
+
+wire::Envelope ToProto(const EnvelopeView& v) {
+  wire::Envelope e;
+  e.set_version(v.version);
+  e.set_kind(v.kind);
+  e.set_type(std::string(v.type));
+  auto address = [](const AddressView& a, wire::Address* out) {
+    out->set_node(std::string(a.node));
+    out->set_name(std::string(a.name));
+    out->set_pid(a.pid);
+    out->set_incarnation(a.incarnation);
+  };
+  if (v.sender.present) address(v.sender, e.mutable_sender());
+  if (v.recipient.present) address(v.recipient, e.mutable_recipient());
+  e.set_payload(std::string(v.payload));
+  e.set_trace_id(std::string(v.trace_id));
+  e.set_span_id(v.span_id);
+  e.set_parent_span_id(v.parent_span_id);
+  e.set_ref(v.ref);
+  if (v.reply_to.present) address(v.reply_to, e.mutable_reply_to());
+  e.set_timeout_us(v.timeout_us);
+  e.set_status_code(v.status_code);
+  e.set_status_message(std::string(v.status_message));
+  return e;
+}
+
+size_t EncodedSize(const EnvelopeView& v) {
+  return VarintField(v.version) + VarintField(Int32Wire(v.kind)) + StringField(v.type) +
+         AddressField(v.sender) + AddressField(v.recipient) + StringField(v.payload) +
+         StringField(v.trace_id) + Fixed64Field(v.span_id) + Fixed64Field(v.parent_span_id) +
+         VarintField(v.ref) + AddressField(v.reply_to) +
+         VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
+         StringField(v.status_message);
+}
+
+uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
+  p = PutVarintField(1, v.version, p);
+  p = PutVarintField(2, Int32Wire(v.kind), p);
+  p = PutStringField(3, v.type, p);
+  p = PutAddressField(4, v.sender, p);
+  p = PutAddressField(5, v.recipient, p);
+  p = PutStringField(6, v.payload, p);
+  p = PutStringField(7, v.trace_id, p);
+  p = PutFixed64Field(8, v.span_id, p);
+  p = PutFixed64Field(9, v.parent_span_id, p);
+  p = PutVarintField(10, v.ref, p);
+  p = PutAddressField(11, v.reply_to, p);
+  p = PutVarintField(12, static_cast<uint64_t>(v.timeout_us), p);
+  p = PutVarintField(13, Int32Wire(v.status_code), p);
+  return PutStringField(14, v.status_message, p);
+}
+
+absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
+  *v = EnvelopeView();
+  const auto* begin = static_cast<const uint8_t*>(data);
+  Reader r(begin, begin + size);
+  while (!r.done()) {
+    uint32_t tag;
+    if (!r.Tag(&tag) || tag >> 3 == 0) return absl::DataLossError("envelope: bad tag");
+    uint64_t n = 0;
+    std::string_view s;
+    bool ok;
+    switch (tag) {
+      case Tag(1, kVarint): ok = r.Varint(&n); v->version = static_cast<uint32_t>(n); break;
+      case Tag(2, kVarint): ok = r.Varint(&n); v->kind = static_cast<wire::Kind>(static_cast<int32_t>(n)); break;
+      case Tag(3, kLen): ok = StringValue(r, &v->type); break;
+      case Tag(4, kLen): ok = r.Len(&s) && DecodeAddress(s, &v->sender); break;
+      case Tag(5, kLen): ok = r.Len(&s) && DecodeAddress(s, &v->recipient); break;
+      case Tag(6, kLen): ok = r.Len(&v->payload); break;
+      case Tag(7, kLen): ok = r.Len(&v->trace_id); break;
+      case Tag(8, kFixed64): ok = r.Fixed(8, &v->span_id); break;
+      case Tag(9, kFixed64): ok = r.Fixed(8, &v->parent_span_id); break;
+      case Tag(10, kVarint): ok = r.Varint(&v->ref); break;
+      case Tag(11, kLen): ok = r.Len(&s) && DecodeAddress(s, &v->reply_to); break;
+      case Tag(12, kVarint): ok = r.Varint(&n); v->timeout_us = static_cast<int64_t>(n); break;
+      case Tag(13, kVarint): ok = r.Varint(&n); v->status_code = static_cast<int32_t>(n); break;
+      case Tag(14, kLen): ok = StringValue(r, &v->status_message); break;
+      default: ok = r.Skip(tag, 0);
+    }
+    if (!ok) return absl::DataLossError("envelope: not a parsable polis.wire.Envelope");
+  }
+  return absl::OkStatus();
+}
+
+bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const uint8_t* end = p + s.size();
+  while (p < end) {
+    // ASCII, eight bytes at a time.
+    if (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if ((w & 0x8080808080808080u) == 0) {
+        p += 8;
+        continue;
+      }
+    }
+    const uint8_t b = *p;
+    if (b < 0x80) {
+      ++p;
+      continue;
+    }
+    // Lead byte -> sequence length and the allowed range of the second
+    // byte (which rules out overlong forms, surrogates and > U+10FFFF).
+    int len;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (b >= 0xC2 && b <= 0xDF) {
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF) {
+      len = 3;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+    } else if (b >= 0xF0 && b <= 0xF4) {
+      len = 4;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (end - p < len || p[1] < lo || p[1] > hi) return false;
+    for (int i = 2; i < len; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    p += len;
+  }
+  return true;
+}
+
+}  // namespace polis::bus

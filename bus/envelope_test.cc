@@ -1,0 +1,1426 @@
+// bus/envelope_test.cc — the hand-written Envelope codec against libprotobuf:
+// the same bytes out, the same verdict on bytes in, the same fields decoded.
+//
+// libprotobuf (the generated polis.wire.Envelope) is the oracle throughout:
+// EncodeEnvelope must write exactly SerializeAsString(), and DecodeEnvelope
+// must accept exactly what ParseFromArray accepts, with the same fields
+// (unknown fields aside, which the codec drops).
+#include "bus/envelope.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace polis::bus {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::polis::testing::IsOk;
+using ::polis::testing::StatusIs;
+using namespace std::string_view_literals;  // NOLINT(build/namespaces)
+
+// ---------------------------------------------------------------------------
+// Raw wire bytes.
+
+// Protobuf wire types.
+constexpr int kVarint = 0;
+constexpr int kFixed64 = 1;
+constexpr int kLen = 2;
+constexpr int kStartGroup = 3;
+constexpr int kEndGroup = 4;
+constexpr int kFixed32 = 5;
+
+// Field numbers of polis.wire.Envelope ...
+constexpr uint32_t kVersion = wire::Envelope::kVersionFieldNumber;
+constexpr uint32_t kKind = wire::Envelope::kKindFieldNumber;
+constexpr uint32_t kType = wire::Envelope::kTypeFieldNumber;
+constexpr uint32_t kSender = wire::Envelope::kSenderFieldNumber;
+constexpr uint32_t kRecipient = wire::Envelope::kRecipientFieldNumber;
+constexpr uint32_t kPayload = wire::Envelope::kPayloadFieldNumber;
+constexpr uint32_t kTraceId = wire::Envelope::kTraceIdFieldNumber;
+constexpr uint32_t kSpanId = wire::Envelope::kSpanIdFieldNumber;
+constexpr uint32_t kParentSpanId = wire::Envelope::kParentSpanIdFieldNumber;
+constexpr uint32_t kRef = wire::Envelope::kRefFieldNumber;
+constexpr uint32_t kReplyTo = wire::Envelope::kReplyToFieldNumber;
+constexpr uint32_t kTimeoutUs = wire::Envelope::kTimeoutUsFieldNumber;
+constexpr uint32_t kStatusCode = wire::Envelope::kStatusCodeFieldNumber;
+constexpr uint32_t kStatusMessage = wire::Envelope::kStatusMessageFieldNumber;
+// ... and of polis.wire.Address.
+constexpr uint32_t kNode = wire::Address::kNodeFieldNumber;
+constexpr uint32_t kName = wire::Address::kNameFieldNumber;
+constexpr uint32_t kPid = wire::Address::kPidFieldNumber;
+constexpr uint32_t kIncarnation = wire::Address::kIncarnationFieldNumber;
+// A field number neither message declares.
+constexpr uint32_t kUnknown = 20;
+// The largest field number protobuf allows (2^29 - 1).
+constexpr uint32_t kMaxFieldNumber = (1u << 29) - 1;
+
+// Builds protobuf wire bytes by hand, well-formed or not:
+//   Raw().Tag(kVersion, kVarint).Varint(1).Len(kType, "x").str()
+class Raw {
+ public:
+  // A base-128 varint, shortest form.
+  Raw& Varint(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>(v | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+    return *this;
+  }
+  Raw& Tag(uint32_t field, int wire_type) {
+    return Varint((uint64_t{field} << 3) | static_cast<uint64_t>(wire_type));
+  }
+  Raw& Fixed32(uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
+    return *this;
+  }
+  Raw& Fixed64(uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
+    return *this;
+  }
+  // Bytes as they are (no tag, no length).
+  Raw& Bytes(std::string_view b) {
+    out_.append(b);
+    return *this;
+  }
+  // A length-delimited field: tag, length, body.
+  Raw& Len(uint32_t field, std::string_view body) {
+    return Tag(field, kLen).Varint(body.size()).Bytes(body);
+  }
+  const std::string& str() const { return out_; }
+  operator std::string_view() const { return out_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  std::string out_;
+};
+
+// `bytes` as a C string literal ("\x08\x01..."), to paste into a test;
+// long inputs are cut.
+std::string Hex(std::string_view bytes) {
+  constexpr size_t kMax = 160;
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (size_t i = 0; i < bytes.size() && i < kMax; ++i) {
+    const auto b = static_cast<uint8_t>(bytes[i]);
+    out += "\\x";
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  out += "\"";
+  if (bytes.size() > kMax) out += "...";
+  out += " (" + std::to_string(bytes.size()) + " bytes)";
+  return out;
+}
+
+// An Envelope from protobuf text format, e.g. Proto("sender { pid: 7 }").
+wire::Envelope Proto(std::string_view text) {
+  wire::Envelope e;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(std::string(text), &e)) << text;
+  return e;
+}
+
+bool Equal(const wire::Envelope& a, const wire::Envelope& b) {
+  return MessageDifferencer::Equals(a, b);
+}
+
+// ---------------------------------------------------------------------------
+// Envelopes to encode.
+
+// Every field set, with values that take the long encodings: negative int32
+// and int64 (10-byte varints), all-ones uint64s, multi-byte UTF-8, a payload
+// over 127 bytes (2-byte length).
+wire::Envelope FullEnvelope() {
+  wire::Envelope e;
+  e.set_version(1);
+  e.set_kind(wire::KIND_REPLY);
+  e.set_type("polis.examples.CounterRequest");
+  wire::Address* sender = e.mutable_sender();
+  sender->set_node("node-a");
+  sender->set_name("caller");
+  sender->set_pid(7);
+  sender->set_incarnation(0xFEDCBA9876543210);
+  wire::Address* recipient = e.mutable_recipient();
+  recipient->set_node("node-b");
+  recipient->set_name("counter");
+  recipient->set_pid(uint64_t{1} << 40);
+  recipient->set_incarnation(std::numeric_limits<uint64_t>::max());
+  std::string payload(300, '\0');
+  for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<char>(i * 7);
+  e.set_payload(payload);
+  e.set_trace_id(std::string("\x00\x01\x02\x03\x04\x05\x06\x07\xF8\xF9\xFA\xFB\xFC\xFD\xFE\xFF"sv));
+  e.set_span_id(0x1122334455667788);
+  e.set_parent_span_id(std::numeric_limits<uint64_t>::max());
+  e.set_ref(std::numeric_limits<uint64_t>::max() - 1);
+  wire::Address* reply_to = e.mutable_reply_to();
+  reply_to->set_node("nöde-ä");
+  reply_to->set_name("日本語");
+  reply_to->set_pid(9);
+  reply_to->set_incarnation(3);
+  e.set_timeout_us(-5'000'000);
+  e.set_status_code(-3);
+  e.set_status_message("héllo 🌍");
+  return e;
+}
+
+// FullEnvelope with a short payload: a small encoding whose bytes are nearly
+// all structure, for flipping bits in.
+wire::Envelope SmallFullEnvelope() {
+  wire::Envelope e = FullEnvelope();
+  e.set_payload(std::string("pay\x00load"sv));
+  return e;
+}
+
+// Valid input with everything the decoder must skip or merge: unknown fields
+// of every wire type (one a group with nested content), a known field with
+// the wrong wire type, a scalar and an address seen twice, a padded varint.
+std::string UnusualButValidEncoding() {
+  return Raw()
+      .Tag(kVersion, kVarint).Varint(9)
+      .Tag(kUnknown, kVarint).Varint(std::numeric_limits<uint64_t>::max())
+      .Len(kSender, Raw().Len(kNode, "a").Tag(kUnknown, kFixed32).Fixed32(5))
+      .Tag(kUnknown + 1, kFixed64).Fixed64(0x0102030405060708)
+      .Tag(kType, kVarint).Varint(3)  // wrong wire type: skipped
+      .Len(kUnknown + 2, "\xC0\x80 not UTF-8, but unknown")
+      .Tag(kUnknown + 3, kStartGroup)
+      .Tag(1, kVarint).Varint(1)
+      .Tag(kUnknown + 4, kStartGroup).Len(2, "in").Tag(kUnknown + 4, kEndGroup)
+      .Tag(kUnknown + 3, kEndGroup)
+      .Tag(kVersion, kVarint).Bytes("\x81\x80\x00"sv)  // 1, padded; replaces 9
+      .Len(kSender, Raw().Tag(kPid, kVarint).Varint(7))  // merged into the first
+      .Tag(kSpanId, kFixed64).Fixed64(42)
+      .Tag(kMaxFieldNumber, kFixed32).Fixed32(0xFFFFFFFF)
+      .Len(kPayload, "p")
+      .str();
+}
+
+// A deterministic source of random values.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : rng_(seed) {}
+
+  uint64_t Next() { return rng_(); }
+  uint64_t Below(uint64_t n) { return rng_() % n; }
+  bool OneIn(uint64_t n) { return Below(n) == 0; }
+  // A value of random bit width 0..64, so that varints of every length are
+  // common.
+  uint64_t AnyWidth() {
+    const uint64_t bits = Below(65);
+    return bits == 0 ? 0 : rng_() >> (64 - bits);
+  }
+  std::string Bytes(size_t n) {
+    std::string s(n, '\0');
+    for (char& c : s) c = static_cast<char>(rng_());
+    return s;
+  }
+  // Valid UTF-8 of up to `max_code_points` code points: mostly printable
+  // ASCII, also control characters (NUL included) and 2-, 3- and 4-byte
+  // sequences.
+  std::string Text(size_t max_code_points) {
+    std::string s;
+    for (size_t n = Below(max_code_points + 1); n > 0; --n) {
+      uint32_t cp;
+      switch (Below(8)) {
+        case 0:
+          cp = 0x80 + Below(0x800 - 0x80);
+          break;
+        case 1:
+          do cp = 0x800 + Below(0x10000 - 0x800);
+          while (cp >= 0xD800 && cp <= 0xDFFF);
+          break;
+        case 2:
+          cp = 0x10000 + Below(0x110000 - 0x10000);
+          break;
+        case 3:
+          cp = Below(0x80);
+          break;
+        default:
+          cp = 0x20 + Below(0x7F - 0x20);
+      }
+      AppendUtf8(cp, &s);
+    }
+    return s;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+ private:
+  std::mt19937_64 rng_;
+};
+
+wire::Kind RandomKind(Random& r) {
+  switch (r.Below(8)) {
+    case 0:
+      return static_cast<wire::Kind>(99);  // undeclared: proto3 enums are open
+    case 1:
+      return static_cast<wire::Kind>(-1);  // negative: a 10-byte varint
+    case 2:
+      return static_cast<wire::Kind>(static_cast<int32_t>(r.Next()));
+    default:
+      return static_cast<wire::Kind>(r.Below(6));
+  }
+}
+
+// Leaves the address absent, makes it present but empty, or sets a random
+// subset of its fields.
+void RandomAddress(Random& r, wire::Envelope& e,
+                   wire::Address* (wire::Envelope::*mutable_address)()) {
+  switch (r.Below(3)) {
+    case 0:
+      return;
+    case 1:
+      (e.*mutable_address)();  // present, every field empty
+      return;
+    default: {
+      wire::Address* a = (e.*mutable_address)();
+      if (r.OneIn(2)) a->set_node(r.Text(12));
+      if (r.OneIn(2)) a->set_name(r.Text(24));
+      if (r.OneIn(2)) a->set_pid(r.AnyWidth());
+      if (r.OneIn(2)) a->set_incarnation(r.AnyWidth());
+    }
+  }
+}
+
+// An envelope with a random subset of its fields set, to random values.
+wire::Envelope RandomEnvelope(Random& r) {
+  wire::Envelope e;
+  if (r.OneIn(2)) e.set_version(static_cast<uint32_t>(r.AnyWidth()));
+  if (r.OneIn(2)) e.set_kind(RandomKind(r));
+  if (r.OneIn(2)) e.set_type(r.Text(48));
+  RandomAddress(r, e, &wire::Envelope::mutable_sender);
+  RandomAddress(r, e, &wire::Envelope::mutable_recipient);
+  if (r.OneIn(2)) e.set_payload(r.Bytes(r.OneIn(4) ? r.Below(4097) : r.Below(65)));
+  if (r.OneIn(2)) e.set_trace_id(r.Bytes(r.OneIn(4) ? r.Below(33) : 16));
+  if (r.OneIn(2)) e.set_span_id(r.AnyWidth());
+  if (r.OneIn(2)) e.set_parent_span_id(r.AnyWidth());
+  if (r.OneIn(2)) e.set_ref(r.AnyWidth());
+  RandomAddress(r, e, &wire::Envelope::mutable_reply_to);
+  if (r.OneIn(2)) {
+    const uint64_t magnitude = r.AnyWidth();
+    e.set_timeout_us(static_cast<int64_t>(r.OneIn(2) ? magnitude : 0 - magnitude));
+  }
+  if (r.OneIn(2)) {
+    const uint64_t magnitude = r.AnyWidth();
+    e.set_status_code(static_cast<int32_t>(r.OneIn(2) ? magnitude : 0 - magnitude));
+  }
+  if (r.OneIn(2)) e.set_status_message(r.Text(64));
+  return e;
+}
+
+// 2000 random envelopes, the same on every run.
+const std::vector<wire::Envelope>& RandomEnvelopes() {
+  static const std::vector<wire::Envelope>* const envelopes = [] {
+    auto* v = new std::vector<wire::Envelope>;
+    Random r(0x706f6c6973);  // "polis"
+    for (int i = 0; i < 2000; ++i) v->push_back(RandomEnvelope(r));
+    return v;
+  }();
+  return *envelopes;
+}
+
+// ---------------------------------------------------------------------------
+// Checks against libprotobuf.
+
+// Whether s lies inside buf (by address).
+bool Inside(std::string_view s, std::string_view buf) {
+  const auto p = reinterpret_cast<uintptr_t>(s.data());
+  const auto b = reinterpret_cast<uintptr_t>(buf.data());
+  return p >= b && p + s.size() <= b + buf.size();
+}
+
+// The name of the first non-empty string of `v` that does not point into
+// `buf`, or nullptr if they all do.
+const char* StringOutside(const EnvelopeView& v, std::string_view buf) {
+  const std::pair<const char*, std::string_view> strings[] = {
+      {"type", v.type},
+      {"sender.node", v.sender.node},
+      {"sender.name", v.sender.name},
+      {"recipient.node", v.recipient.node},
+      {"recipient.name", v.recipient.name},
+      {"payload", v.payload},
+      {"trace_id", v.trace_id},
+      {"reply_to.node", v.reply_to.node},
+      {"reply_to.name", v.reply_to.name},
+      {"status_message", v.status_message},
+  };
+  for (const auto& [name, s] : strings) {
+    if (!s.empty() && !Inside(s, buf)) return name;
+  }
+  return nullptr;
+}
+
+// Encodes `e` through EnvelopeView(e) into a buffer with guard bytes on both
+// sides. Success if EncodedSize is ByteSizeLong and the codec writes exactly
+// SerializeAsString(), nothing outside it, and returns its end.
+::testing::AssertionResult EncodesLikeProtobuf(const wire::Envelope& e) {
+  const std::string want = e.SerializeAsString();
+  const EnvelopeView v(e);
+  const size_t size = EncodedSize(v);
+  if (size != e.ByteSizeLong()) {
+    return ::testing::AssertionFailure() << "EncodedSize is " << size << " but ByteSizeLong is "
+                                         << e.ByteSizeLong() << " for {" << e.ShortDebugString()
+                                         << "}";
+  }
+  constexpr size_t kGuard = 32;
+  constexpr uint8_t kFill = 0xA5;
+  std::vector<uint8_t> buf(kGuard + size + kGuard, kFill);
+  const uint8_t* end = EncodeEnvelope(v, buf.data() + kGuard);
+  if (end != buf.data() + kGuard + size) {
+    return ::testing::AssertionFailure() << "EncodeEnvelope returned out+" << (end - buf.data() - kGuard)
+                                         << ", want out+" << size << " for {"
+                                         << e.ShortDebugString() << "}";
+  }
+  for (size_t i = 0; i < kGuard; ++i) {
+    if (buf[i] != kFill || buf[kGuard + size + i] != kFill) {
+      return ::testing::AssertionFailure() << "EncodeEnvelope wrote outside its "
+                                           << size << " bytes for {" << e.ShortDebugString() << "}";
+    }
+  }
+  const std::string got(reinterpret_cast<const char*>(buf.data() + kGuard), size);
+  if (got != want) {
+    size_t at = 0;
+    while (got[at] == want[at]) ++at;
+    return ::testing::AssertionFailure() << "bytes differ from offset " << at << ":\n  codec       "
+                                         << Hex(got) << "\n  libprotobuf " << Hex(want)
+                                         << "\n  for {" << e.ShortDebugString() << "}";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Decodes `bytes` with the codec and with libprotobuf's ParseFromArray.
+// Success if both refuse it (the codec with DATA_LOSS), or both accept it
+// and: the codec's fields equal libprotobuf's less its unknown fields, the
+// codec's strings point into the input, and re-encoding the view gives
+// libprotobuf's re-encoding. `*accepted` (if given) is libprotobuf's verdict.
+::testing::AssertionResult DecodesLikeProtobuf(std::string_view bytes,
+                                               bool* accepted = nullptr) {
+  const std::string input(bytes);  // the decoded views must point into this
+  EnvelopeView v;
+  const absl::Status status = DecodeEnvelope(input.data(), input.size(), &v);
+  wire::Envelope want;
+  bool want_ok;
+  {
+    google::protobuf::LogSilencer quiet;  // it logs every non-UTF-8 string it refuses
+    want_ok = want.ParseFromArray(input.data(), static_cast<int>(input.size()));
+  }
+  if (accepted != nullptr) *accepted = want_ok;
+  if (status.ok() != want_ok) {
+    return ::testing::AssertionFailure()
+           << "input " << Hex(input) << ": the codec "
+           << (status.ok() ? "accepts it as {" + ToProto(v).ShortDebugString() + "}"
+                           : "refuses it (" + status.ToString() + ")")
+           << " but libprotobuf "
+           << (want_ok ? "accepts it as {" + want.ShortDebugString() + "}" : "refuses it");
+  }
+  if (!want_ok) {
+    if (status.code() != absl::StatusCode::kDataLoss) {
+      return ::testing::AssertionFailure() << "input " << Hex(input)
+                                           << ": refused with " << status << ", want DATA_LOSS";
+    }
+    return ::testing::AssertionSuccess();
+  }
+  want.DiscardUnknownFields();
+  const wire::Envelope got = ToProto(v);
+  if (!Equal(got, want)) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << " decodes to {"
+                                         << got.ShortDebugString() << "}, libprotobuf to {"
+                                         << want.ShortDebugString() << "}";
+  }
+  if (const char* field = StringOutside(v, input)) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << ": decoded " << field
+                                         << " does not point into the input";
+  }
+  const std::string want_bytes = want.SerializeAsString();
+  if (EncodedSize(v) != want_bytes.size()) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << ": EncodedSize of the view is "
+                                         << EncodedSize(v) << ", libprotobuf's re-encoding is "
+                                         << want_bytes.size() << " bytes";
+  }
+  std::string again(EncodedSize(v), '\0');
+  EncodeEnvelope(v, reinterpret_cast<uint8_t*>(again.data()));
+  if (again != want_bytes) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << " re-encodes to "
+                                         << Hex(again) << ", libprotobuf's to " << Hex(want_bytes);
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Both sides accept `input`, as the envelope in text format `want`.
+::testing::AssertionResult DecodesAs(std::string_view input, std::string_view want) {
+  if (::testing::AssertionResult same = DecodesLikeProtobuf(input); !same) return same;
+  EnvelopeView v;
+  const absl::Status status = DecodeEnvelope(input.data(), input.size(), &v);
+  if (!status.ok()) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << " refused by both: "
+                                         << status;
+  }
+  const wire::Envelope got = ToProto(v);
+  if (!Equal(got, Proto(want))) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << " decodes to {"
+                                         << got.ShortDebugString() << "} on both sides, want {"
+                                         << want << "}";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Both sides refuse `input` (the codec with DATA_LOSS).
+::testing::AssertionResult IsRefused(std::string_view input) {
+  bool accepted;
+  if (::testing::AssertionResult same = DecodesLikeProtobuf(input, &accepted); !same) return same;
+  if (accepted) {
+    return ::testing::AssertionFailure() << "input " << Hex(input) << " accepted by both";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// Runs DecodesLikeProtobuf over many inputs; reports the first few
+// disagreements in full, then only counts them.
+class ParityRun {
+ public:
+  void Check(std::string_view bytes) {
+    bool accepted = false;
+    const ::testing::AssertionResult same = DecodesLikeProtobuf(bytes, &accepted);
+    ++checked_;
+    if (accepted) ++accepted_;
+    if (!same && ++failed_ <= kReported) ADD_FAILURE() << same.message();
+  }
+  int checked() const { return checked_; }
+  int accepted() const { return accepted_; }
+  int refused() const { return checked_ - accepted_; }
+  int failed() const { return failed_; }
+
+ private:
+  static constexpr int kReported = 5;
+  int checked_ = 0;
+  int accepted_ = 0;
+  int failed_ = 0;
+};
+
+// Whether libprotobuf accepts `s` as the value of a string field: `type`
+// set to it, serialized, parsed back.
+bool ProtobufAcceptsAsString(std::string_view s) {
+  google::protobuf::LogSilencer quiet;  // it logs non-UTF-8 strings both ways
+  wire::Envelope e;
+  e.set_type(std::string(s));
+  wire::Envelope back;
+  return back.ParseFromString(e.SerializeAsString());
+}
+
+// `depth` nested groups of unknown field `field`, with a varint in the
+// innermost one.
+std::string NestedGroups(uint32_t field, int depth) {
+  Raw raw;
+  for (int i = 0; i < depth; ++i) raw.Tag(field, kStartGroup);
+  raw.Tag(1, kVarint).Varint(1);
+  for (int i = 0; i < depth; ++i) raw.Tag(field, kEndGroup);
+  return raw.str();
+}
+
+// ---------------------------------------------------------------------------
+// 1. Encoding.
+
+TEST(EnvelopeEncodeTest, FullyPopulatedEnvelopeEncodesToLibprotobufsBytes) {
+  const wire::Envelope e = FullEnvelope();
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  EXPECT_TRUE(EncodesLikeProtobuf(SmallFullEnvelope()));
+}
+
+TEST(EnvelopeEncodeTest, EmptyEnvelopeEncodesToNothing) {
+  const wire::Envelope e;
+  EXPECT_EQ(EncodedSize(EnvelopeView(e)), 0u);
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  EXPECT_EQ(EncodedSize(EnvelopeView()), 0u);
+}
+
+TEST(EnvelopeEncodeTest, KnownEnvelopeEncodesToTheBytesWorkedOutByHand) {
+  const wire::Envelope e = Proto(R"pb(version: 1 kind: KIND_CAST recipient { name: "counter" })pb");
+  const std::string want = Raw()
+                               .Tag(kVersion, kVarint).Varint(1)
+                               .Tag(kKind, kVarint).Varint(2)
+                               .Len(kRecipient, Raw().Len(kName, "counter"))
+                               .str();
+  EXPECT_EQ(want, e.SerializeAsString());  // the oracle agrees with the hand
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+}
+
+TEST(EnvelopeEncodeTest, NegativeInt32AndInt64AreTenByteVarints) {
+  wire::Envelope e;
+  e.set_status_code(-1);
+  EXPECT_EQ(e.SerializeAsString(), "\x68\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01"sv);
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.set_status_code(std::numeric_limits<int32_t>::min());
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.Clear();
+  e.set_timeout_us(-1);
+  EXPECT_EQ(e.ByteSizeLong(), 11u);
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.set_timeout_us(std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.Clear();
+  e.set_kind(static_cast<wire::Kind>(-1));
+  EXPECT_EQ(e.ByteSizeLong(), 11u);
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+}
+
+TEST(EnvelopeEncodeTest, EveryVarintLengthAndEveryFieldAloneEncodesToLibprotobufsBytes) {
+  for (int bits = 0; bits <= 64; ++bits) {
+    const uint64_t u = bits == 0 ? 0 : ~uint64_t{0} >> (64 - bits);  // bits ones
+    SCOPED_TRACE(bits);
+    wire::Envelope e;
+    e.set_version(static_cast<uint32_t>(u));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_kind(static_cast<wire::Kind>(static_cast<int32_t>(u)));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.mutable_sender()->set_pid(u);
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.mutable_recipient()->set_incarnation(u);
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_span_id(u);
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_parent_span_id(u);
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_ref(u);
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_timeout_us(static_cast<int64_t>(u));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_status_code(static_cast<int32_t>(u));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+  }
+  // Lengths of 1, 2 and 3 bytes, at their boundaries.
+  for (size_t n : {0u, 1u, 127u, 128u, 16383u, 16384u, 200000u}) {
+    SCOPED_TRACE(n);
+    wire::Envelope e;
+    e.set_payload(std::string(n, 'p'));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_type(std::string(n, 't'));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.mutable_reply_to()->set_name(std::string(n, 'n'));  // the address's length grows too
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+  }
+}
+
+TEST(EnvelopeEncodeTest, PresentButEmptyAddressesEncodeToLibprotobufsBytes) {
+  wire::Envelope e;
+  e.mutable_sender();
+  e.mutable_recipient();
+  e.mutable_reply_to();
+  EXPECT_EQ(e.SerializeAsString(), "\x22\x00\x2A\x00\x5A\x00"sv);
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+}
+
+TEST(EnvelopeEncodeTest, RandomEnvelopesEncodeToLibprotobufsBytes) {
+  int failed = 0;
+  for (const wire::Envelope& e : RandomEnvelopes()) {
+    const ::testing::AssertionResult same = EncodesLikeProtobuf(e);
+    if (!same && ++failed <= 5) ADD_FAILURE() << same.message();
+  }
+  EXPECT_EQ(failed, 0) << "of " << RandomEnvelopes().size();
+}
+
+TEST(EnvelopeEncodeTest, AHandBuiltViewEncodesLikeItsProto) {
+  const std::string bytes("\x01\x02\x03");
+  EnvelopeView v;
+  v.kind = wire::KIND_CAST;
+  v.type = "polis.examples.CounterRequest";
+  v.recipient = {.name = "counter", .present = true};
+  v.payload = bytes;
+  const wire::Envelope e = ToProto(v);
+  EXPECT_EQ(e.recipient().name(), "counter");
+  EXPECT_EQ(e.payload(), bytes);
+  std::string buf(EncodedSize(v), '\0');
+  EXPECT_EQ(EncodeEnvelope(v, reinterpret_cast<uint8_t*>(buf.data())),
+            reinterpret_cast<uint8_t*>(buf.data()) + buf.size());
+  EXPECT_EQ(buf, e.SerializeAsString());
+}
+
+TEST(EnvelopeEncodeTest, AbsentAddressEncodesToNothingWhateverItsFields) {
+  EnvelopeView v;
+  v.sender = {.node = "n", .name = "x", .pid = 7, .incarnation = 1, .present = false};
+  EXPECT_EQ(EncodedSize(v), 0u);
+  EXPECT_FALSE(ToProto(v).has_sender());
+}
+
+// ---------------------------------------------------------------------------
+// 2. Decoding.
+
+TEST(EnvelopeDecodeTest, RandomEncodingsDecodeBackToTheSameEnvelope) {
+  int failed = 0;
+  auto fail = [&failed]() -> bool { return ++failed <= 5; };
+  for (const wire::Envelope& e : RandomEnvelopes()) {
+    const std::string bytes = e.SerializeAsString();
+    EnvelopeView v;
+    const absl::Status status = DecodeEnvelope(bytes.data(), bytes.size(), &v);
+    if (!status.ok()) {
+      if (fail()) ADD_FAILURE() << status << " for " << Hex(bytes) << " {" << e.ShortDebugString() << "}";
+      continue;
+    }
+    const wire::Envelope back = ToProto(v);
+    if (!Equal(back, e)) {
+      if (fail()) {
+        ADD_FAILURE() << Hex(bytes) << " decodes to {" << back.ShortDebugString() << "}, want {"
+                      << e.ShortDebugString() << "}";
+      }
+      continue;
+    }
+    if (!v.payload.empty() && !Inside(v.payload, bytes)) {
+      if (fail()) ADD_FAILURE() << "payload not inside the input " << Hex(bytes);
+      continue;
+    }
+    if (const char* field = StringOutside(v, bytes)) {
+      if (fail()) ADD_FAILURE() << field << " not inside the input " << Hex(bytes);
+    }
+  }
+  EXPECT_EQ(failed, 0) << "of " << RandomEnvelopes().size();
+}
+
+TEST(EnvelopeDecodeTest, FullEnvelopeDecodesWithEveryFieldAndAddress) {
+  const wire::Envelope e = FullEnvelope();
+  const std::string bytes = e.SerializeAsString();
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(bytes.data(), bytes.size(), &v), IsOk());
+  EXPECT_EQ(v.version, 1u);
+  EXPECT_EQ(v.kind, wire::KIND_REPLY);
+  EXPECT_EQ(v.type, "polis.examples.CounterRequest");
+  EXPECT_TRUE(v.sender.present);
+  EXPECT_EQ(v.sender.node, "node-a");
+  EXPECT_EQ(v.sender.name, "caller");
+  EXPECT_EQ(v.sender.pid, 7u);
+  EXPECT_EQ(v.sender.incarnation, 0xFEDCBA9876543210u);
+  EXPECT_TRUE(v.recipient.present);
+  EXPECT_EQ(v.recipient.incarnation, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(v.payload, e.payload());
+  EXPECT_EQ(v.trace_id, e.trace_id());
+  EXPECT_EQ(v.span_id, 0x1122334455667788u);
+  EXPECT_EQ(v.parent_span_id, std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(v.ref, std::numeric_limits<uint64_t>::max() - 1);
+  EXPECT_TRUE(v.reply_to.present);
+  EXPECT_EQ(v.reply_to.name, "日本語");
+  EXPECT_EQ(v.timeout_us, -5'000'000);
+  EXPECT_EQ(v.status_code, -3);
+  EXPECT_EQ(v.status_message, "héllo 🌍");
+  EXPECT_TRUE(Equal(ToProto(v), e));
+}
+
+TEST(EnvelopeDecodeTest, DecodedStringsAreViewsOfTheInputNotCopies) {
+  const std::string bytes = Raw().Len(kPayload, "xyz").Len(kSender, Raw().Len(kNode, "n")).str();
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(bytes.data(), bytes.size(), &v), IsOk());
+  EXPECT_EQ(v.payload.data(), bytes.data() + 2);
+  EXPECT_EQ(v.payload.size(), 3u);
+  EXPECT_EQ(v.sender.node.data(), bytes.data() + 9);
+}
+
+TEST(EnvelopeDecodeTest, EmptyInputIsAnEmptyEnvelope) {
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope("", 0, &v), IsOk());
+  EXPECT_TRUE(Equal(ToProto(v), wire::Envelope()));
+  ASSERT_THAT(DecodeEnvelope(nullptr, 0, &v), IsOk());
+  EXPECT_TRUE(Equal(ToProto(v), wire::Envelope()));
+}
+
+TEST(EnvelopeDecodeTest, DecodingOverwritesEveryFieldOfAReusedView) {
+  const std::string full = FullEnvelope().SerializeAsString();
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(full.data(), full.size(), &v), IsOk());
+  const std::string small = Raw().Len(kSender, Raw().Tag(kPid, kVarint).Varint(7)).str();
+  ASSERT_THAT(DecodeEnvelope(small.data(), small.size(), &v), IsOk());
+  EXPECT_TRUE(Equal(ToProto(v), Proto("sender { pid: 7 }"))) << ToProto(v).ShortDebugString();
+  ASSERT_THAT(DecodeEnvelope("", 0, &v), IsOk());
+  EXPECT_TRUE(Equal(ToProto(v), wire::Envelope())) << ToProto(v).ShortDebugString();
+  // After a refusal too.
+  ASSERT_THAT(DecodeEnvelope(full.data(), full.size(), &v), IsOk());
+  EXPECT_THAT(DecodeEnvelope("\x0F", 1, &v), StatusIs(absl::StatusCode::kDataLoss));
+  ASSERT_THAT(DecodeEnvelope(small.data(), small.size(), &v), IsOk());
+  EXPECT_TRUE(Equal(ToProto(v), Proto("sender { pid: 7 }"))) << ToProto(v).ShortDebugString();
+}
+
+// ---------------------------------------------------------------------------
+// 3. Parity with libprotobuf on malformed and adversarial input.
+
+// Valid encodings to cut and flip: a few hundred bytes each.
+std::vector<std::string> ValidEncodings() {
+  std::vector<std::string> out = {SmallFullEnvelope().SerializeAsString(),
+                                  UnusualButValidEncoding()};
+  for (const wire::Envelope& e : RandomEnvelopes()) {
+    if (out.size() == 6) break;
+    const size_t n = e.ByteSizeLong();
+    if (n >= 80 && n <= 400 && e.has_sender()) out.push_back(e.SerializeAsString());
+  }
+  return out;
+}
+
+TEST(EnvelopeParityTest, ValidEncodingsForCuttingAndFlippingAreAccepted) {
+  const std::vector<std::string> valid = ValidEncodings();
+  EXPECT_EQ(valid.size(), 6u);
+  for (const std::string& bytes : valid) {
+    bool accepted = false;
+    EXPECT_TRUE(DecodesLikeProtobuf(bytes, &accepted));
+    EXPECT_TRUE(accepted) << Hex(bytes);
+  }
+  EXPECT_TRUE(DecodesAs(UnusualButValidEncoding(),
+                        R"pb(version: 1 sender { node: "a" pid: 7 } span_id: 42 payload: "p")pb"));
+}
+
+TEST(EnvelopeParityTest, EveryTruncationDecodesLikeLibprotobuf) {
+  ParityRun run;
+  for (const std::string& bytes : ValidEncodings()) {
+    for (size_t n = 0; n <= bytes.size(); ++n) run.Check(std::string_view(bytes).substr(0, n));
+  }
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+  EXPECT_GT(run.accepted(), 20);  // cuts between fields are valid envelopes
+  EXPECT_GT(run.refused(), 500);
+}
+
+TEST(EnvelopeParityTest, EveryBitFlipDecodesLikeLibprotobuf) {
+  ParityRun run;
+  for (const std::string& bytes : ValidEncodings()) {
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      for (int bit = 0; bit < 8; ++bit) {
+        std::string flipped = bytes;
+        flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+        run.Check(flipped);
+      }
+    }
+  }
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+  EXPECT_GT(run.accepted(), 1000);
+  EXPECT_GT(run.refused(), 1000);
+}
+
+TEST(EnvelopeParityTest, RandomBytesDecodeLikeLibprotobuf) {
+  Random r(1);
+  ParityRun run;
+  for (int i = 0; i < 10000; ++i) run.Check(r.Bytes(r.Below(65)));
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+}
+
+// A random sequence of fields, mostly well-formed: known and unknown field
+// numbers, right and wrong wire types, strings valid UTF-8 or not, groups,
+// now and then a cut or a bad length. Up to about 64 bytes.
+std::string RandomFieldSoup(Random& r, bool in_address = false) {
+  Raw raw;
+  std::vector<uint32_t> open_groups;
+  const int fields = static_cast<int>(r.Below(in_address ? 4 : 7));
+  for (int i = 0; i < fields; ++i) {
+    const uint32_t field = r.OneIn(8)   ? static_cast<uint32_t>(r.Below(kMaxFieldNumber + 1))
+                           : r.OneIn(4) ? 0
+                                        : static_cast<uint32_t>(r.Below(17));
+    int wire_type;
+    if (r.OneIn(4)) {
+      wire_type = static_cast<int>(r.Below(8));
+    } else if (in_address) {
+      wire_type = field == kNode || field == kName ? kLen : kVarint;
+    } else {
+      switch (field) {
+        case kType: case kSender: case kRecipient: case kPayload: case kTraceId: case kReplyTo:
+        case kStatusMessage:
+          wire_type = kLen;
+          break;
+        case kSpanId: case kParentSpanId:
+          wire_type = kFixed64;
+          break;
+        default:
+          wire_type = kVarint;
+      }
+    }
+    if (wire_type == kEndGroup && !open_groups.empty() && !r.OneIn(4)) {
+      raw.Tag(open_groups.back(), kEndGroup);
+      open_groups.pop_back();
+      continue;
+    }
+    raw.Tag(field, wire_type);
+    switch (wire_type) {
+      case kVarint:
+        if (r.OneIn(16)) {
+          raw.Bytes("\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\x01"sv.substr(0, 9 + r.Below(3)));
+        } else {
+          raw.Varint(r.AnyWidth());
+        }
+        break;
+      case kFixed64:
+        raw.Bytes(r.Bytes(r.OneIn(8) ? r.Below(8) : 8));
+        break;
+      case kFixed32:
+        raw.Bytes(r.Bytes(r.OneIn(8) ? r.Below(4) : 4));
+        break;
+      case kLen: {
+        std::string body;
+        if (!in_address && (field == kSender || field == kRecipient || field == kReplyTo)) {
+          body = RandomFieldSoup(r, /*in_address=*/true);
+        } else if (r.OneIn(3)) {
+          body = r.Bytes(r.Below(8));  // most likely not UTF-8
+        } else {
+          body = r.Text(6);
+        }
+        const int64_t skew = r.OneIn(8) ? static_cast<int64_t>(r.Below(5)) - 2 : 0;
+        raw.Varint(static_cast<uint64_t>(std::max<int64_t>(0, static_cast<int64_t>(body.size()) + skew)));
+        raw.Bytes(body);
+        break;
+      }
+      case kStartGroup:
+        open_groups.push_back(field);
+        break;
+      default:  // end group with none open, wire types 6 and 7: nothing follows
+        break;
+    }
+  }
+  while (!open_groups.empty() && !r.OneIn(8)) {
+    raw.Tag(open_groups.back(), kEndGroup);
+    open_groups.pop_back();
+  }
+  std::string out = raw.str();
+  if (r.OneIn(10) && !out.empty()) out.resize(r.Below(out.size()));
+  return out;
+}
+
+TEST(EnvelopeParityTest, RandomFieldSoupDecodesLikeLibprotobuf) {
+  Random r(2);
+  ParityRun run;
+  for (int i = 0; i < 20000; ++i) run.Check(RandomFieldSoup(r));
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+  // Both verdicts are common, or the soup tests little.
+  EXPECT_GT(run.accepted(), 2000);
+  EXPECT_GT(run.refused(), 2000);
+}
+
+TEST(EnvelopeParityTest, UnknownFieldsOfEveryWireTypeAreSkipped) {
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kUnknown, kVarint).Varint(~uint64_t{0}).Tag(kRef, kVarint).Varint(5),
+                        "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kUnknown, kFixed64).Fixed64(1).Tag(kRef, kVarint).Varint(5),
+                        "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kUnknown, "\xFF\x00\xC0\x80"sv).Tag(kRef, kVarint).Varint(5),
+                        "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kUnknown, "").Tag(kRef, kVarint).Varint(5), "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kUnknown, kFixed32).Fixed32(1).Tag(kRef, kVarint).Varint(5),
+                        "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kUnknown, kStartGroup)
+                            .Tag(1, kVarint).Varint(300)
+                            .Tag(2, kFixed64).Fixed64(2)
+                            .Len(3, "\xC0\x80"sv)  // not UTF-8, but nobody asks
+                            .Tag(4, kFixed32).Fixed32(4)
+                            .Tag(kUnknown + 1, kStartGroup)
+                            .Tag(kType, kLen).Varint(1).Bytes("x")  // not Envelope.type here
+                            .Tag(kUnknown + 1, kEndGroup)
+                            .Tag(kUnknown, kEndGroup)
+                            .Tag(kRef, kVarint).Varint(5),
+                        "ref: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kUnknown, kStartGroup).Tag(kUnknown, kEndGroup), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kMaxFieldNumber, kVarint).Varint(1), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kMaxFieldNumber, kStartGroup).Tag(kMaxFieldNumber, kEndGroup), ""));
+  // Inside an address.
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, Raw()
+                                               .Tag(kUnknown, kVarint).Varint(1)
+                                               .Len(kNode, "a")
+                                               .Tag(kUnknown, kFixed64).Fixed64(1)
+                                               .Len(kUnknown, "\xFF"sv)
+                                               .Tag(kUnknown, kFixed32).Fixed32(1)
+                                               .Tag(kUnknown, kStartGroup)
+                                               .Tag(1, kVarint).Varint(1)
+                                               .Tag(kUnknown, kEndGroup)
+                                               .Tag(kPid, kVarint).Varint(7)),
+                        R"pb(sender { node: "a" pid: 7 })pb"));
+}
+
+TEST(EnvelopeParityTest, KnownFieldWithAnotherWireTypeIsSkippedAsUnknown) {
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kType, kVarint).Varint(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kSpanId, kVarint).Varint(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kSpanId, kFixed32).Fixed32(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kFixed32).Fixed32(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kLen).Varint(1).Bytes("\x05"), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kTimeoutUs, kFixed64).Fixed64(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kPayload, kFixed32).Fixed32(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kSender, kVarint).Varint(5), ""));  // no sender at all
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kSender, kStartGroup)
+                            .Len(kNode, "a")
+                            .Tag(kSender, kEndGroup),
+                        ""));
+  // A string field as a group: its content is not checked as UTF-8.
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kType, kStartGroup).Len(1, "\xC0\x80"sv).Tag(kType, kEndGroup),
+                        ""));
+  // In an address: the address is there, the field is not.
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, Raw().Tag(kNode, kVarint).Varint(1)), "sender {}"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, Raw().Len(kPid, "7")), "sender {}"));
+  // The wrong wire type between two right ones keeps the right ones' last.
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kSpanId, kFixed64).Fixed64(1)
+                            .Tag(kSpanId, kVarint).Varint(2)
+                            .Tag(kSpanId, kFixed64).Fixed64(3)
+                            .Tag(kSpanId, kVarint).Varint(4),
+                        "span_id: 3"));
+}
+
+TEST(EnvelopeParityTest, ScalarSeenTwiceKeepsTheLastValue) {
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kVarint).Varint(1).Tag(kVersion, kVarint).Varint(2),
+                        "version: 2"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kVarint).Varint(1).Tag(kVersion, kVarint).Varint(0),
+                        ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kKind, kVarint).Varint(1).Tag(kKind, kVarint).Varint(4),
+                        "kind: KIND_REPLY"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kType, "a").Len(kType, "b"), R"pb(type: "b")pb"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kType, "a").Len(kType, ""), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kPayload, "long payload").Len(kPayload, "p"), R"pb(payload: "p")pb"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kSpanId, kFixed64).Fixed64(1).Tag(kSpanId, kFixed64).Fixed64(2),
+                        "span_id: 2"));
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kStatusCode, kVarint).Varint(static_cast<uint64_t>(int64_t{-1}))
+                            .Tag(kStatusCode, kVarint).Varint(3),
+                        "status_code: 3"));
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kTimeoutUs, kVarint).Varint(5)
+                            .Tag(kRef, kVarint).Varint(1)
+                            .Tag(kTimeoutUs, kVarint).Varint(static_cast<uint64_t>(int64_t{-7})),
+                        "timeout_us: -7 ref: 1"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, Raw().Len(kNode, "a").Len(kNode, "b")),
+                        R"pb(sender { node: "b" })pb"));
+}
+
+TEST(EnvelopeParityTest, AddressSeenTwiceIsMerged) {
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Len(kSender, Raw().Len(kNode, "a"))
+                            .Len(kSender, Raw().Tag(kPid, kVarint).Varint(7)),
+                        R"pb(sender { node: "a" pid: 7 })pb"));
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Len(kSender, Raw().Len(kNode, "a").Tag(kPid, kVarint).Varint(1))
+                            .Tag(kVersion, kVarint).Varint(1)
+                            .Len(kSender, Raw().Len(kNode, "b").Tag(kIncarnation, kVarint).Varint(9)),
+                        R"pb(version: 1 sender { node: "b" pid: 1 incarnation: 9 })pb"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kRecipient, Raw().Len(kName, "x")).Len(kRecipient, ""),
+                        R"pb(recipient { name: "x" })pb"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kReplyTo, "").Len(kReplyTo, Raw().Tag(kPid, kVarint).Varint(3)),
+                        "reply_to { pid: 3 }"));
+  // Zero on the wire still overwrites.
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Len(kReplyTo, Raw().Tag(kPid, kVarint).Varint(3))
+                            .Len(kReplyTo, Raw().Tag(kPid, kVarint).Varint(0)),
+                        "reply_to {}"));
+  // Each address alone, present but empty.
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, ""), "sender {}"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kRecipient, ""), "recipient {}"));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kReplyTo, ""), "reply_to {}"));
+}
+
+TEST(EnvelopeParityTest, FieldNumberZeroIsRefused) {
+  EXPECT_TRUE(IsRefused(Raw().Tag(0, kVarint).Varint(1)));
+  EXPECT_TRUE(IsRefused("\x00"sv));
+  EXPECT_TRUE(IsRefused("\x04"sv));  // field 0, end group
+  EXPECT_TRUE(IsRefused(Raw().Tag(0, kLen).Varint(0)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(0, kFixed32).Fixed32(0)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kVersion, kVarint).Varint(1).Tag(0, kVarint).Varint(1)));
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(0, kVarint).Varint(1))));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kStartGroup).Tag(0, kVarint).Varint(1).Tag(kUnknown, kEndGroup)));
+}
+
+TEST(EnvelopeParityTest, WireTypesSixAndSevenAreRefused) {
+  for (int wire_type : {6, 7}) {
+    SCOPED_TRACE(wire_type);
+    EXPECT_TRUE(IsRefused(Raw().Tag(kVersion, wire_type).Varint(1)));
+    EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, wire_type)));
+    EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, wire_type).Fixed64(0)));
+    EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(kUnknown, wire_type).Varint(1))));
+    EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kStartGroup).Tag(1, wire_type).Tag(kUnknown, kEndGroup)));
+  }
+}
+
+TEST(EnvelopeParityTest, StrayEndGroupIsRefused) {
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kVersion, kVarint).Varint(1).Tag(kUnknown, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kSender, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(kUnknown, kEndGroup))));
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Len(kNode, "a").Tag(kNode, kEndGroup))));
+}
+
+TEST(EnvelopeParityTest, UnterminatedOrMismatchedGroupIsRefused) {
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kStartGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kStartGroup).Tag(1, kVarint).Varint(1)));
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kUnknown, kStartGroup)
+                            .Tag(kUnknown + 1, kStartGroup)
+                            .Tag(kUnknown + 1, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kStartGroup).Tag(kUnknown + 1, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kUnknown, kStartGroup)
+                            .Tag(kUnknown + 1, kStartGroup)
+                            .Tag(kUnknown, kEndGroup)
+                            .Tag(kUnknown + 1, kEndGroup)));
+  // A group opened inside an address may not close outside it.
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(kUnknown, kStartGroup)).Tag(kUnknown, kEndGroup)));
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(kUnknown, kStartGroup))));
+}
+
+TEST(EnvelopeParityTest, OverlongVarintsAreRefused) {
+  const std::string ten_continued(10, '\xFF');  // 10 bytes, the last still continued
+  for (uint32_t field : {kVersion, kKind, kRef, kTimeoutUs, kStatusCode, kUnknown}) {
+    SCOPED_TRACE(field);
+    EXPECT_TRUE(IsRefused(Raw().Tag(field, kVarint).Bytes(ten_continued)));
+    EXPECT_TRUE(IsRefused(Raw().Tag(field, kVarint).Bytes(ten_continued).Bytes("\x01")));  // 11 bytes
+    EXPECT_TRUE(IsRefused(Raw().Tag(field, kVarint).Bytes(ten_continued).Bytes("\x00"sv)));
+    EXPECT_TRUE(IsRefused(Raw()
+                              .Tag(field, kVarint)
+                              .Bytes("\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x00"sv)));
+  }
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, Raw().Tag(kPid, kVarint).Bytes(ten_continued).Bytes("\x01"))));
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kUnknown, kStartGroup)
+                            .Tag(1, kVarint).Bytes(ten_continued).Bytes("\x01")
+                            .Tag(kUnknown, kEndGroup)));
+  // Cut varints.
+  EXPECT_TRUE(IsRefused(Raw().Tag(kVersion, kVarint)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kRef, kVarint).Bytes("\x80")));
+  EXPECT_TRUE(IsRefused("\x80"sv));  // a cut tag
+}
+
+TEST(EnvelopeParityTest, TenByteVarintsAndWideValuesDecodeLikeLibprotobuf) {
+  // Padded to 10 bytes: still 1.
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kRef, kVarint).Bytes("\x81\x80\x80\x80\x80\x80\x80\x80\x80\x00"sv),
+                        "ref: 1"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kVarint).Bytes("\x81\x80\x80\x80\x80\x80\x80\x80\x80\x00"sv),
+                        "version: 1"));
+  // The 10th byte holds bit 63; its other bits are past 64 bits. libprotobuf
+  // drops them (parity only, whatever it does).
+  for (std::string_view last : {"\x01"sv, "\x02"sv, "\x03"sv, "\x7F"sv}) {
+    const std::string nine_ones(9, '\xFF');
+    for (uint32_t field : {kVersion, kKind, kRef, kTimeoutUs, kStatusCode, kUnknown}) {
+      EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(field, kVarint).Bytes(nine_ones).Bytes(last)));
+      EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kSender, Raw().Tag(kPid, kVarint).Bytes(nine_ones).Bytes(last))));
+    }
+  }
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kRef, kVarint).Bytes(std::string(9, '\xFF')).Bytes("\x01"),
+                        "ref: 18446744073709551615"));
+  // 32-bit fields keep the low 32 bits of a wider varint.
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kVarint).Varint((uint64_t{1} << 32) + 5), "version: 5"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kKind, kVarint).Varint((uint64_t{1} << 32) + 2), "kind: KIND_CAST"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kStatusCode, kVarint).Varint(0xFFFFFFFF), "status_code: -1"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kStatusCode, kVarint).Varint(0x80000000), "status_code: -2147483648"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kStatusCode, kVarint).Varint(~uint64_t{0}), "status_code: -1"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kTimeoutUs, kVarint).Varint(~uint64_t{0}), "timeout_us: -1"));
+}
+
+TEST(EnvelopeParityTest, TagsAndLengthsInUnusualEncodingsDecodeLikeLibprotobuf) {
+  // libprotobuf reads a tag as at most 5 bytes of varint, truncated to 32
+  // bits, and a length as at most 5 bytes below 2^31. Padded forms within
+  // those bounds are accepted; whatever libprotobuf does, the codec must too.
+  EXPECT_TRUE(DecodesAs("\x88\x00\x05"sv, "version: 5"));                  // tag 8 in 2 bytes
+  EXPECT_TRUE(DecodesAs("\x88\x80\x80\x80\x00\x05"sv, "version: 5"));      // ... in 5 bytes
+  EXPECT_TRUE(DecodesLikeProtobuf("\x88\x80\x80\x80\x80\x00\x05"sv));      // ... in 6 bytes
+  EXPECT_TRUE(DecodesLikeProtobuf("\x88\x80\x80\x80\x10\x05"sv));          // tag 8 + 2^32
+  EXPECT_TRUE(DecodesLikeProtobuf("\x80\x80\x80\x80\x10\x05"sv));          // tag 2^32
+  EXPECT_TRUE(DecodesLikeProtobuf("\xF8\xFF\xFF\xFF\x1F\x05"sv));          // field 2^30 - 1
+  EXPECT_TRUE(DecodesLikeProtobuf("\xF8\xFF\xFF\xFF\xFF\x01\x05"sv));      // a 6-byte tag
+  EXPECT_TRUE(DecodesAs("\x1A\x81\x00x"sv, R"pb(type: "x")pb"));           // length 1 in 2 bytes
+  EXPECT_TRUE(DecodesAs("\x1A\x81\x80\x80\x80\x00x"sv, R"pb(type: "x")pb"));  // ... in 5
+  EXPECT_TRUE(DecodesLikeProtobuf("\x1A\x81\x80\x80\x80\x80\x00x"sv));     // ... in 6
+  EXPECT_TRUE(DecodesLikeProtobuf("\xA2\x01\x81\x80\x80\x80\x80\x00x"sv)); // unknown, in 6
+  EXPECT_TRUE(DecodesLikeProtobuf("\x22\x81\x80\x80\x80\x80\x00\x00"sv));  // an address, in 6
+  EXPECT_TRUE(DecodesAs("\x22\x80\x80\x00"sv, "sender {}"));               // length 0 in 3
+}
+
+TEST(EnvelopeParityTest, LengthPastTheEndIsRefused) {
+  EXPECT_TRUE(IsRefused(Raw().Tag(kType, kLen).Varint(5).Bytes("abc")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kPayload, kLen).Varint(1)));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kTraceId, kLen).Varint(17).Bytes(std::string(16, 't'))));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kLen).Varint(100).Bytes("abc")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kSender, kLen).Varint(3).Bytes("\x08\x01")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kPayload, kLen).Varint(0x7FFFFFFF).Bytes("abc")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kPayload, kLen).Varint(0xFFFFFFFF).Bytes("abc")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kPayload, kLen).Varint(uint64_t{1} << 62).Bytes("abc")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kPayload, kLen).Varint(~uint64_t{0}).Bytes("abc")));
+  // A string inside an address may not run past the address, even when the
+  // input goes on.
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kSender, kLen).Varint(4)
+                            .Tag(kNode, kLen).Varint(10).Bytes("ab")
+                            .Len(kPayload, "12345678")));
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kSender, kLen).Varint(2)
+                            .Tag(kPid, kVarint).Bytes("\x80\x01")));  // varint across the end
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kSender, kLen).Varint(3)
+                            .Tag(kUnknown, kFixed32).Fixed32(0)));  // fixed32 across the end
+}
+
+TEST(EnvelopeParityTest, TruncatedFixedWidthFieldsAreRefused) {
+  for (size_t n = 0; n < 8; ++n) {
+    EXPECT_TRUE(IsRefused(Raw().Tag(kSpanId, kFixed64).Bytes(std::string(n, '\x01'))));
+    EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kFixed64).Bytes(std::string(n, '\x01'))));
+  }
+  for (size_t n = 0; n < 4; ++n) {
+    EXPECT_TRUE(IsRefused(Raw().Tag(kUnknown, kFixed32).Bytes(std::string(n, '\x01'))));
+  }
+}
+
+// Byte strings that are not UTF-8.
+const std::vector<std::string_view>& NotUtf8() {
+  static const auto* const bad = new std::vector<std::string_view>{
+      "\xC0\x80"sv,          // overlong NUL
+      "\x80"sv,              // lone continuation byte
+      "\xED\xA0\x80"sv,      // surrogate U+D800
+      "\xF4\x90\x80\x80"sv,  // above U+10FFFF
+      "\xE6\x97"sv,          // cut sequence (of U+65E5)
+      "ok\xC3"sv,            // cut at the end
+      "\xFF"sv,
+  };
+  return *bad;
+}
+
+TEST(EnvelopeParityTest, InvalidUtf8InAStringFieldIsRefused) {
+  for (std::string_view bad : NotUtf8()) {
+    SCOPED_TRACE(Hex(bad));
+    EXPECT_TRUE(IsRefused(Raw().Len(kType, bad)));
+    EXPECT_TRUE(IsRefused(Raw().Len(kStatusMessage, bad)));
+    for (uint32_t address : {kSender, kRecipient, kReplyTo}) {
+      EXPECT_TRUE(IsRefused(Raw().Len(address, Raw().Len(kNode, bad))));
+      EXPECT_TRUE(IsRefused(Raw().Len(address, Raw().Len(kName, bad))));
+    }
+    // Even when a later valid value replaces it, and when it replaces one.
+    EXPECT_TRUE(IsRefused(Raw().Len(kType, bad).Len(kType, "ok")));
+    EXPECT_TRUE(IsRefused(Raw().Len(kType, "ok").Len(kType, bad)));
+  }
+}
+
+TEST(EnvelopeParityTest, InvalidUtf8InABytesFieldIsAccepted) {
+  for (std::string_view bad : NotUtf8()) {
+    SCOPED_TRACE(Hex(bad));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kPayload, bad)));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kTraceId, bad)));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kUnknown, bad)));
+    const std::string in = Raw().Len(kPayload, bad).Len(kTraceId, bad).str();
+    EnvelopeView v;
+    ASSERT_THAT(DecodeEnvelope(in.data(), in.size(), &v), IsOk());
+    EXPECT_EQ(v.payload, bad);
+    EXPECT_EQ(v.trace_id, bad);
+  }
+}
+
+TEST(EnvelopeParityTest, GroupNestingDeeperThanTheRecursionLimitDecodesLikeLibprotobuf) {
+  // libprotobuf's recursion limit is 100; an address is one level itself.
+  for (int depth : {1, 2, 98, 99, 100, 101, 102, 150, 100000}) {
+    SCOPED_TRACE(depth);
+    EXPECT_TRUE(DecodesLikeProtobuf(NestedGroups(kUnknown, depth)));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kSender, NestedGroups(kUnknown, depth))));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kSender, NestedGroups(kUnknown, depth)).Len(kType, "t")));
+    // Unterminated: refused at any depth.
+    EXPECT_TRUE(IsRefused(Raw().Bytes(NestedGroups(kUnknown, depth)).Tag(kUnknown, kStartGroup)));
+  }
+  EXPECT_TRUE(DecodesAs(NestedGroups(kUnknown, 1), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Len(kSender, NestedGroups(kUnknown, 1)), "sender {}"));
+  EXPECT_TRUE(IsRefused(NestedGroups(kUnknown, 150)));
+  EXPECT_TRUE(IsRefused(Raw().Len(kSender, NestedGroups(kUnknown, 150))));
+  EXPECT_TRUE(IsRefused(NestedGroups(kUnknown, 100000)));
+}
+
+TEST(EnvelopeParityTest, UndeclaredKindValueIsKept) {
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kKind, kVarint).Varint(99), "kind: 99"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kKind, kVarint).Varint(static_cast<uint64_t>(int64_t{-1})),
+                        "kind: -1"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kKind, kVarint).Varint(0x7FFFFFFF), "kind: 2147483647"));
+  EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(kKind, kVarint).Varint(0x80000000)));
+  const std::string in = Raw().Tag(kKind, kVarint).Varint(99).str();
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(in.data(), in.size(), &v), IsOk());
+  EXPECT_EQ(static_cast<int>(v.kind), 99);
+}
+
+// ---------------------------------------------------------------------------
+// 4. IsValidUtf8.
+
+TEST(IsValidUtf8Test, AcceptsWellFormedSequences) {
+  for (std::string_view s : {
+           ""sv,
+           "a"sv,
+           "hello, world"sv,
+           "\x00"sv,                  // NUL is a character
+           "\x7F"sv,                  // the last 1-byte character
+           "\xC2\x80"sv,              // U+0080, the first 2-byte
+           "\xDF\xBF"sv,              // U+07FF, the last 2-byte
+           "\xE0\xA0\x80"sv,          // U+0800, the first 3-byte
+           "\xED\x9F\xBF"sv,          // U+D7FF, just below the surrogates
+           "\xEE\x80\x80"sv,          // U+E000, just above them
+           "\xEF\xBB\xBF"sv,          // U+FEFF (BOM)
+           "\xEF\xBF\xBF"sv,          // U+FFFF, the last 3-byte
+           "\xF0\x90\x80\x80"sv,      // U+10000, the first 4-byte
+           "\xF4\x8F\xBF\xBF"sv,      // U+10FFFF, the last there is
+           "é日本🌍"sv,
+           "a\xC3\xA9z\xF0\x9F\x8C\x8Dq"sv,
+       }) {
+    EXPECT_TRUE(IsValidUtf8(s)) << Hex(s);
+    EXPECT_TRUE(ProtobufAcceptsAsString(s)) << Hex(s);  // the oracle agrees
+  }
+}
+
+TEST(IsValidUtf8Test, RefusesMalformedSequences) {
+  for (std::string_view s : {
+           "\x80"sv,                  // stray continuation bytes
+           "\xBF"sv,
+           "a\x80z"sv,
+           "\xC2\x80\x80"sv,          // one continuation too many
+           "\xC0\x80"sv,              // overlong 2-byte (NUL)
+           "\xC1\xBF"sv,              // overlong 2-byte (U+007F)
+           "\xE0\x80\x80"sv,          // overlong 3-byte
+           "\xE0\x9F\xBF"sv,          // overlong 3-byte (U+07FF)
+           "\xF0\x80\x80\x80"sv,      // overlong 4-byte
+           "\xF0\x8F\xBF\xBF"sv,      // overlong 4-byte (U+FFFF)
+           "\xED\xA0\x80"sv,          // U+D800, a surrogate
+           "\xED\xAF\xBF"sv,          // U+DBFF
+           "\xED\xB0\x80"sv,          // U+DC00
+           "\xED\xBF\xBF"sv,          // U+DFFF
+           "\xED\xA0\xBD\xED\xB8\x80"sv,  // a surrogate pair (CESU-8)
+           "\xF4\x90\x80\x80"sv,      // U+110000
+           "\xF5\x80\x80\x80"sv,      // lead bytes past U+10FFFF
+           "\xF7\xBF\xBF\xBF"sv,
+           "\xF8\x88\x80\x80\x80"sv,  // 5-byte form
+           "\xFC\x84\x80\x80\x80\x80"sv,  // 6-byte form
+           "\xFE"sv,
+           "\xFF"sv,
+           "\xFE\xFF"sv,
+           "\xC2"sv,                  // cut sequences
+           "\xE0\xA0"sv,
+           "\xF0\x90\x80"sv,
+           "abc\xF0\x90\x80"sv,
+           "\xC2\x41"sv,              // a lead byte, then no continuation
+           "\xE0\xA0\xC0"sv,
+           "\xF0\x90\x80\x41"sv,
+       }) {
+    EXPECT_FALSE(IsValidUtf8(s)) << Hex(s);
+    EXPECT_FALSE(ProtobufAcceptsAsString(s)) << Hex(s);  // the oracle agrees
+  }
+}
+
+// Short random strings over bytes that make UTF-8 decisions: lead bytes at
+// the edges of their ranges, continuation bytes, a little ASCII.
+std::string RandomUtf8ish(Random& r) {
+  static constexpr uint8_t kEdges[] = {
+      0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1,
+      0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xF7, 0xF8, 0xFB, 0xFC, 0xFE, 0xFF};
+  std::string s(r.Below(9), '\0');
+  for (char& c : s) {
+    const uint64_t pick = r.Below(20);
+    if (pick < 12) {
+      c = static_cast<char>(kEdges[r.Below(sizeof(kEdges))]);
+    } else if (pick < 17) {
+      c = static_cast<char>(0x80 + r.Below(0x40));  // continuation
+    } else {
+      c = static_cast<char>(r.Next());
+    }
+  }
+  return s;
+}
+
+TEST(IsValidUtf8Test, AgreesWithLibprotobufOnRandomBytes) {
+  Random r(3);
+  int valid = 0;
+  int failed = 0;
+  ParityRun run;
+  for (int i = 0; i < 5000; ++i) {
+    const std::string s = RandomUtf8ish(r);
+    const bool want = ProtobufAcceptsAsString(s);
+    if (want) ++valid;
+    if (IsValidUtf8(s) != want && ++failed <= 5) {
+      ADD_FAILURE() << Hex(s) << ": IsValidUtf8 says " << !want << ", libprotobuf " << want;
+    }
+    // The decoder agrees in every string field, the encoder writes what
+    // libprotobuf writes (it serializes non-UTF-8 too, logging).
+    run.Check(Raw().Len(kType, s));
+    run.Check(Raw().Len(kStatusMessage, s));
+    run.Check(Raw().Len(kRecipient, Raw().Len(kNode, s)));
+    run.Check(Raw().Len(kReplyTo, Raw().Len(kName, s)));
+    wire::Envelope e;
+    e.set_status_message(s);
+    e.mutable_sender()->set_name(s);
+    google::protobuf::LogSilencer quiet;
+    const ::testing::AssertionResult same = EncodesLikeProtobuf(e);
+    if (!same && ++failed <= 5) ADD_FAILURE() << same.message();
+  }
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+  // Both verdicts are common, or the set tests little.
+  EXPECT_GT(valid, 500);
+  EXPECT_GT(5000 - valid, 500);
+}
+
+// ---------------------------------------------------------------------------
+// 5. EnvelopeView(e) and ToProto.
+
+TEST(EnvelopeViewTest, ToProtoOfAViewOfAnEnvelopeGivesItBack) {
+  int failed = 0;
+  std::vector<wire::Envelope> all = RandomEnvelopes();
+  all.push_back(FullEnvelope());
+  all.push_back(wire::Envelope());
+  for (const wire::Envelope& e : all) {
+    const wire::Envelope back = ToProto(EnvelopeView(e));
+    const bool same = Equal(back, e) && back.has_sender() == e.has_sender() &&
+                      back.has_recipient() == e.has_recipient() &&
+                      back.has_reply_to() == e.has_reply_to();
+    if (!same && ++failed <= 5) {
+      ADD_FAILURE() << "{" << e.ShortDebugString() << "} comes back as {" << back.ShortDebugString()
+                    << "}";
+    }
+  }
+  EXPECT_EQ(failed, 0) << "of " << all.size();
+}
+
+TEST(EnvelopeViewTest, ViewOfAnEnvelopePointsIntoIt) {
+  const wire::Envelope e = FullEnvelope();
+  const EnvelopeView v(e);
+  EXPECT_EQ(v.type.data(), e.type().data());
+  EXPECT_EQ(v.payload.data(), e.payload().data());
+  EXPECT_EQ(v.payload.size(), e.payload().size());
+  EXPECT_EQ(v.trace_id.data(), e.trace_id().data());
+  EXPECT_EQ(v.sender.node.data(), e.sender().node().data());
+  EXPECT_EQ(v.reply_to.name.data(), e.reply_to().name().data());
+  EXPECT_EQ(v.status_message.data(), e.status_message().data());
+  EXPECT_TRUE(v.sender.present);
+  EXPECT_EQ(v.sender.pid, 7u);
+  EXPECT_EQ(v.timeout_us, -5'000'000);
+  EXPECT_EQ(v.status_code, -3);
+
+  wire::Envelope sparse;
+  sparse.mutable_recipient();
+  const EnvelopeView w(sparse);
+  EXPECT_FALSE(w.sender.present);
+  EXPECT_TRUE(w.recipient.present);
+  EXPECT_FALSE(w.reply_to.present);
+}
+
+}  // namespace
+}  // namespace polis::bus
