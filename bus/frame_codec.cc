@@ -29,8 +29,8 @@ uint32_t GetLe32(const uint8_t* p) {
 
 }  // namespace
 
-absl::StatusOr<size_t> FrameSize(const wire::Envelope& envelope, int64_t max_envelope_bytes) {
-  const size_t body = envelope.ByteSizeLong();
+absl::StatusOr<size_t> FrameSize(const EnvelopeView& envelope, int64_t max_envelope_bytes) {
+  const size_t body = EncodedSize(envelope);
   if (static_cast<int64_t>(body) > EffectiveMax(max_envelope_bytes)) {
     return absl::ResourceExhaustedError(absl::StrCat("envelope of ", body,
                                                      " bytes is over the limit of ",
@@ -39,7 +39,7 @@ absl::StatusOr<size_t> FrameSize(const wire::Envelope& envelope, int64_t max_env
   return kFrameHeaderBytes + body;
 }
 
-void EncodeFrameTo(const wire::Envelope& envelope, size_t frame_size, void* out) {
+void EncodeFrameTo(const EnvelopeView& envelope, size_t frame_size, void* out) {
   auto* p = static_cast<uint8_t*>(out);
   const uint32_t body = static_cast<uint32_t>(frame_size - kFrameHeaderBytes);
   p[0] = kFrameMagic0;
@@ -47,10 +47,10 @@ void EncodeFrameTo(const wire::Envelope& envelope, size_t frame_size, void* out)
   p[2] = kWireVersion;
   p[3] = 0;  // flags: none defined in version 1
   PutLe32(p + 4, body);
-  envelope.SerializeWithCachedSizesToArray(p + kFrameHeaderBytes);
+  EncodeEnvelope(envelope, p + kFrameHeaderBytes);
 }
 
-absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_bytes,
+absl::Status EncodeFrame(const EnvelopeView& envelope, int64_t max_envelope_bytes,
                          std::string* out) {
   absl::StatusOr<size_t> size = FrameSize(envelope, max_envelope_bytes);
   if (!size.ok()) return size.status();
@@ -60,7 +60,7 @@ absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_by
 }
 
 absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_bytes,
-                         wire::Envelope* envelope) {
+                         EnvelopeView* envelope) {
   const auto* p = static_cast<const uint8_t*>(data);
   if (size < kFrameHeaderBytes) {
     return absl::DataLossError(
@@ -87,19 +87,19 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
     return absl::DataLossError(absl::StrCat("frame header says ", body, " body bytes, frame has ",
                                             size - kFrameHeaderBytes));
   }
-  if (!envelope->ParseFromArray(p + kFrameHeaderBytes, static_cast<int>(body))) {
+  if (!DecodeEnvelope(p + kFrameHeaderBytes, body, envelope).ok()) {
     return absl::DataLossError("frame body is not a parsable polis.wire.Envelope");
   }
-  if (envelope->version() == 0) {
-    envelope->set_version(kWireVersion);
-  } else if (envelope->version() != kWireVersion) {
+  if (envelope->version == 0) {
+    envelope->version = kWireVersion;
+  } else if (envelope->version != kWireVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "envelope has version ", envelope->version(), "; this node speaks ", kWireVersion));
+        "envelope has version ", envelope->version, "; this node speaks ", kWireVersion));
   }
   return absl::OkStatus();
 }
 
-void FrameBatch::Append(const wire::Envelope& envelope, size_t frame_size) {
+void FrameBatch::Append(const EnvelopeView& envelope, size_t frame_size) {
   const size_t at = buffer_.size();
   if (at != 0) buffer_[last_frame_ + 3] |= static_cast<char>(kFlagFollowed);
   // resize() zero-fills, which costs little next to serializing the body.

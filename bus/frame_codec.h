@@ -1,24 +1,22 @@
-// bus/frame_codec.h — Envelopes <-> wire frames (header + protobuf).
+// bus/frame_codec.h — Envelopes <-> wire frames (header + protobuf body).
 //
 // Every polis envelope on a socket is one frame: an 8-byte header (magic
 // "PL", wire version, flags, body length) followed by the serialized
-// polis.wire.Envelope. One ZeroMQ message carries one frame, or a batch of
+// polis.wire.Envelope (written and read by bus/envelope.h's codec). One ZeroMQ message carries one frame, or a batch of
 // frames back to back (every frame but the last has kFlagFollowed set):
 // FrameBatch builds such a batch, FrameSplitter takes one apart. The byte-by-byte layout, and what a reader must refuse,
 // is the contract in bus/WIRE.md; this file implements it. No ZeroMQ types
 // appear here: callers hand in a buffer (a zmq::message_t's data(), a
 // std::string, ...), so the envelope is serialized straight into it.
 //
-// Thread-safety: stateless free functions. Encoding reads `envelope` (and
-// fills protobuf's cached sizes), so do not encode one Envelope from two
-// threads at once.
+// Thread-safety: stateless free functions; FrameBatch is thread-compatible.
 //
 // Example:
 //   POLIS_ASSIGN_OR_RETURN(size_t n, FrameSize(env, max_bytes));
 //   zmq::message_t msg(n);
 //   EncodeFrameTo(env, n, msg.data());          // no intermediate copy
 //   ...
-//   wire::Envelope got;
+//   EnvelopeView got;                           // points into msg
 //   absl::Status s = DecodeFrame(msg.data(), msg.size(), max_bytes, &got);
 #ifndef POLIS_BUS_FRAME_CODEC_H_
 #define POLIS_BUS_FRAME_CODEC_H_
@@ -29,7 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "polis/envelope.pb.h"
+#include "bus/envelope.h"
 
 namespace polis::bus {
 
@@ -50,21 +48,20 @@ inline constexpr size_t kMaxBatchBytes = 32 * 1024;
 
 // Returns the size of the frame that encodes `envelope` (header + body).
 // RESOURCE_EXHAUSTED if the serialized envelope is over `max_envelope_bytes`
-// (nothing is written anywhere). Caches the envelope's size inside it, for
-// the EncodeFrameTo call that must follow without modifying `envelope`.
-absl::StatusOr<size_t> FrameSize(const wire::Envelope& envelope, int64_t max_envelope_bytes);
+// (nothing is written anywhere).
+absl::StatusOr<size_t> FrameSize(const EnvelopeView& envelope, int64_t max_envelope_bytes);
 
 // Writes the frame for `envelope` into `out`, which holds exactly
-// `frame_size` bytes, the value FrameSize just returned for this envelope
-// (unmodified since). Never fails.
-void EncodeFrameTo(const wire::Envelope& envelope, size_t frame_size, void* out);
+// `frame_size` bytes, the value FrameSize returned for this envelope.
+// Never fails.
+void EncodeFrameTo(const EnvelopeView& envelope, size_t frame_size, void* out);
 
 // Convenience: FrameSize + EncodeFrameTo into `*out` (resized). Same errors.
-absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_bytes,
+absl::Status EncodeFrame(const EnvelopeView& envelope, int64_t max_envelope_bytes,
                          std::string* out);
 
-// Parses one frame of `size` bytes at `data` into `*envelope`. Never crashes
-// on any input. Errors (envelope contents unspecified after an error):
+// Parses one frame of `size` bytes at `data` into `*envelope`, whose strings
+// then point into `data` (no copies). Never crashes on any input. Errors (envelope contents unspecified after an error):
 //   INVALID_ARGUMENT     wrong magic (not a polis frame), or unknown flag bits
 //                        (kFlagFollowed is known);
 //   FAILED_PRECONDITION  a wire version this build does not speak (in the
@@ -75,7 +72,7 @@ absl::Status EncodeFrame(const wire::Envelope& envelope, int64_t max_envelope_by
 //                        body is not a parsable Envelope.
 // On success an Envelope.version of 0 is set to the header's version.
 absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_bytes,
-                         wire::Envelope* envelope);
+                         EnvelopeView* envelope);
 
 // Frames appended back to back into one buffer, to be sent as one message.
 // Sets kFlagFollowed on each frame when the next one is appended.
@@ -84,7 +81,7 @@ class FrameBatch {
  public:
   // Appends the frame for `envelope`; `frame_size` is what FrameSize just
   // returned for it.
-  void Append(const wire::Envelope& envelope, size_t frame_size);
+  void Append(const EnvelopeView& envelope, size_t frame_size);
   bool empty() const { return buffer_.empty(); }
   size_t bytes() const { return buffer_.size(); }
   const char* data() const { return buffer_.data(); }

@@ -42,16 +42,16 @@ std::string Encode(const wire::Envelope& e) {
 }
 
 absl::Status Decode(const std::string& frame, int64_t max = kDefaultMaxMessageBytes) {
-  wire::Envelope out;
+  EnvelopeView out;
   return DecodeFrame(frame.data(), frame.size(), max, &out);
 }
 
 TEST(FrameCodecTest, RoundTripKeepsEveryField) {
   const wire::Envelope in = FullEnvelope();
   const std::string frame = Encode(in);
-  wire::Envelope out;
+  EnvelopeView out;
   ASSERT_THAT(DecodeFrame(frame.data(), frame.size(), kDefaultMaxMessageBytes, &out), IsOk());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in, out));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in, ToProto(out)));
 }
 
 TEST(FrameCodecTest, EncodesIntoCallerBufferWithTheDocumentedHeader) {
@@ -76,9 +76,9 @@ TEST(FrameCodecTest, EncodesIntoCallerBufferWithTheDocumentedHeader) {
 TEST(FrameCodecTest, EmptyEnvelopeIsJustAHeaderAndGetsTheVersion) {
   const std::string frame = Encode(wire::Envelope());
   EXPECT_EQ(frame.size(), kFrameHeaderBytes);
-  wire::Envelope out;
+  EnvelopeView out;
   ASSERT_THAT(DecodeFrame(frame.data(), frame.size(), 100, &out), IsOk());
-  EXPECT_EQ(out.version(), kWireVersion);
+  EXPECT_EQ(out.version, kWireVersion);
 }
 
 TEST(FrameCodecTest, EncodeRefusesOversizedBeforeWriting) {
@@ -169,9 +169,9 @@ std::vector<uint64_t> SplitRefs(const std::string& message, absl::Status* status
   const uint8_t* frame;
   size_t n;
   while (split.Next(&frame, &n)) {
-    wire::Envelope e;
+    EnvelopeView e;
     EXPECT_THAT(DecodeFrame(frame, n, kDefaultMaxMessageBytes, &e), IsOk());
-    refs.push_back(e.ref());
+    refs.push_back(e.ref);
   }
   *status = split.status();
   return refs;
@@ -279,7 +279,7 @@ TEST(FrameSplitterTest, NoPrefixOrBitFlipOfABatchCrashes) {
       size_t size;
       while (split.Next(&frame, &size)) {
         ASSERT_LE(frame + size, reinterpret_cast<const uint8_t*>(flipped.data()) + flipped.size());
-        wire::Envelope e;
+        EnvelopeView e;
         (void)DecodeFrame(frame, size, kDefaultMaxMessageBytes, &e);
       }
     }

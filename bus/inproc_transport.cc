@@ -35,7 +35,7 @@ class InProcChannel final : public Channel {
       : endpoint_(std::move(endpoint)), max_bytes_(max_bytes), box_(Mailbox::Make()) {}
   ~InProcChannel() override { box_->Close(); }
 
-  absl::Status Send(const wire::Envelope& envelope) override {
+  absl::Status Send(const EnvelopeView& envelope) override {
     std::string frame;
     POLIS_RETURN_IF_ERROR(EncodeFrame(envelope, max_bytes_, &frame));
     if (!down_.ok()) return down_;
@@ -52,21 +52,22 @@ class InProcChannel final : public Channel {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::optional<wire::Envelope>> Recv(absl::Time deadline) override {
+  absl::StatusOr<std::optional<EnvelopeView>> Recv(absl::Time deadline) override {
     for (;;) {
       if (pending_.empty()) {
         box_->Wait(deadline, &pending_);
         if (pending_.empty()) return std::nullopt;  // woken or deadline
       }
-      InProcItem item = std::move(pending_.front());
+      // Kept in current_: the view returned points into its frame.
+      current_ = std::move(pending_.front());
       pending_.pop_front();
-      if (item.peer_down) {
-        if (item.peer_id == peer_id_) down_ = item.why;
+      if (current_.peer_down) {
+        if (current_.peer_id == peer_id_) down_ = current_.why;
         if (!down_.ok() && pending_.empty()) return down_;
         continue;
       }
-      wire::Envelope envelope;
-      if (DecodeFrame(item.frame.data(), item.frame.size(), max_bytes_, &envelope).ok()) {
+      EnvelopeView envelope;
+      if (DecodeFrame(current_.frame.data(), current_.frame.size(), max_bytes_, &envelope).ok()) {
         return envelope;
       }  // malformed: dropped
     }
@@ -81,6 +82,7 @@ class InProcChannel final : public Channel {
   uint64_t peer_id_ = 0;  // the mailbox first reached
   absl::Status down_;
   std::deque<InProcItem> pending_;
+  InProcItem current_;  // the item the last Recv returned a view into
 };
 
 }  // namespace
@@ -129,7 +131,7 @@ absl::StatusOr<std::string> InProcTransport::Listen(const std::string& endpoint)
 }
 
 absl::Status InProcTransport::Send(const std::string& peer_endpoint,
-                                   const wire::Envelope& envelope) {
+                                   const EnvelopeView& envelope) {
   if (peer_endpoint.empty()) return absl::InvalidArgumentError("empty endpoint");
   std::string frame;
   POLIS_RETURN_IF_ERROR(EncodeFrame(envelope, options_.max_message_bytes, &frame));
@@ -161,7 +163,7 @@ absl::Status InProcTransport::Send(const std::string& peer_endpoint,
   return absl::OkStatus();
 }
 
-absl::Status InProcTransport::Reply(const ReturnPath& path, const wire::Envelope& envelope) {
+absl::Status InProcTransport::Reply(const ReturnPath& path, const EnvelopeView& envelope) {
   std::string frame;
   POLIS_RETURN_IF_ERROR(EncodeFrame(envelope, options_.max_message_bytes, &frame));
   std::shared_ptr<Mailbox> peer = internal::FindByToken(path);
@@ -198,7 +200,7 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnPeerDown(item.endpoint, item.why);
     return;
   }
-  wire::Envelope envelope;
+  EnvelopeView envelope;
   absl::Status s =
       DecodeFrame(item.frame.data(), item.frame.size(), options_.max_message_bytes, &envelope);
   if (!s.ok()) {

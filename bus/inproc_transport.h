@@ -72,9 +72,9 @@ class InProcTransport final : public Transport {
   absl::StatusOr<std::string> Listen(const std::string& endpoint) override;
   // See Transport. OK (and later OnPeerDown) if nobody listens there;
   // RESOURCE_EXHAUSTED if oversized; INVALID_ARGUMENT for "".
-  absl::Status Send(const std::string& peer_endpoint, const wire::Envelope& envelope) override;
+  absl::Status Send(const std::string& peer_endpoint, const EnvelopeView& envelope) override;
   // See Transport. NOT_FOUND if the sender named by `path` is gone.
-  absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) override;
+  absl::Status Reply(const ReturnPath& path, const EnvelopeView& envelope) override;
   void Disconnect(const std::string& peer_endpoint) override;
   void Poll(absl::Duration timeout, InboundHandler& handler) override;
   void Wake() override;

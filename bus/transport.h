@@ -1,6 +1,7 @@
 // bus/transport.h — how envelopes leave and enter a node.
 //
-// A Transport moves polis::wire::Envelope values between nodes. The node
+// A Transport moves envelopes (polis.wire.Envelope, as bus::EnvelopeView —
+// see bus/envelope.h) between nodes. The node
 // runtime (node/) uses only this interface; two implementations exist:
 //   * ZmqTransport (bus/zmq_transport.h): ZeroMQ ROUTER/DEALER over tcp://
 //     and ipc:// — the real bus between processes and machines.
@@ -27,7 +28,7 @@
 //   auto t = polis::bus::ZmqTransport::Create(opts);
 //   auto endpoint = (*t)->Listen("tcp://127.0.0.1:*");   // "tcp://127.0.0.1:40123"
 //   while (running) (*t)->Poll(absl::Milliseconds(100), handler);
-//   ... (*t)->Send(peer_endpoint, envelope);
+//   ... (*t)->Send(peer_endpoint, view);   // an EnvelopeView, or a wire::Envelope
 #ifndef POLIS_BUS_TRANSPORT_H_
 #define POLIS_BUS_TRANSPORT_H_
 
@@ -39,7 +40,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "polis/envelope.pb.h"
+#include "bus/envelope.h"
 
 namespace polis::bus {
 
@@ -63,9 +64,9 @@ class InboundHandler {
   virtual ~InboundHandler() = default;
 
   // A well-formed envelope arrived. `from` names its connection.
-  // `envelope` is valid only during the call (it may live on the
-  // transport's arena); the handler may move fields out of it.
-  virtual void OnEnvelope(wire::Envelope& envelope, const ReturnPath& from) = 0;
+  // `envelope` and the bytes it points into are valid only during the call
+  // (they are the transport's receive buffer): copy what you keep.
+  virtual void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from) = 0;
 
   // The connection to the peer at `endpoint` is lost (peer process died,
   // host unreachable, handshake refused); `why` says which. Calls waiting on
@@ -86,12 +87,15 @@ class Channel {
 
   // Queues `envelope` for the peer. RESOURCE_EXHAUSTED if it is over the
   // size limit; UNAVAILABLE if the channel is closed.
-  virtual absl::Status Send(const wire::Envelope& envelope) = 0;
+  // Encodes it at once: `envelope` need not outlive the call.
+  virtual absl::Status Send(const EnvelopeView& envelope) = 0;
 
   // Waits until an envelope arrives on this channel, Wake() is called, or
   // `deadline` passes. Returns the envelope, or std::nullopt on wake-up or
-  // deadline (not an error). Malformed input is dropped, not returned.
-  virtual absl::StatusOr<std::optional<wire::Envelope>> Recv(absl::Time deadline) = 0;
+  // deadline (not an error). Malformed input is dropped, not returned. The
+  // view points into the channel's receive buffer: it is valid until the
+  // next Recv on this channel or the channel's destruction.
+  virtual absl::StatusOr<std::optional<EnvelopeView>> Recv(absl::Time deadline) = 0;
 
   // Thread-safe: makes a concurrent or the next Recv return std::nullopt
   // (ZmqChannel: within 10 ms — it blocks in zmq_recv on its one socket, the
@@ -116,13 +120,13 @@ class Transport {
   // the size limit or the peer's queue is full; INVALID_ARGUMENT for a
   // malformed endpoint. The transport may hold the envelope back to batch
   // it with the next ones: it leaves at the latest on the next Poll or
-  // Flush.
+  // Flush. `envelope` is encoded at once: it need not outlive the call.
   virtual absl::Status Send(const std::string& peer_endpoint,
-                            const wire::Envelope& envelope) = 0;
+                            const EnvelopeView& envelope) = 0;
 
   // I/O thread. Sends `envelope` back on the connection `path` names.
   // NOT_FOUND if that connection is known to be gone. Batched like Send.
-  virtual absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) = 0;
+  virtual absl::Status Reply(const ReturnPath& path, const EnvelopeView& envelope) = 0;
 
   // I/O thread. Hands everything Send and Reply held back to the network
   // now (Poll does this itself before it waits and before it returns).

@@ -3,8 +3,6 @@
 
 #include <unistd.h>
 
-#include "google/protobuf/arena.h"
-
 #include <algorithm>
 #include <vector>
 
@@ -33,16 +31,6 @@ namespace {
 
 // Envelopes read from one socket per Poll before moving on (fairness).
 constexpr int kMaxReadsPerSocket = 4096;
-
-// First block of the receive arena: a full batch's envelopes fit in it.
-constexpr size_t kArenaBlockBytes = 4 * kMaxBatchBytes;
-
-google::protobuf::ArenaOptions ArenaOptionsFor(char* block) {
-  google::protobuf::ArenaOptions options;
-  options.initial_block = block;
-  options.initial_block_size = kArenaBlockBytes;
-  return options;
-}
 
 // One outgoing connection (I/O thread only). Member order = destruction
 // order in reverse: the monitor is stopped before the DEALER closes.
@@ -75,8 +63,8 @@ class ZmqTransport::Impl {
   }
 
   absl::StatusOr<std::string> Listen(const std::string& endpoint);
-  absl::Status Send(const std::string& peer_endpoint, const wire::Envelope& envelope);
-  absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope);
+  absl::Status Send(const std::string& peer_endpoint, const EnvelopeView& envelope);
+  absl::Status Reply(const ReturnPath& path, const EnvelopeView& envelope);
   void Disconnect(const std::string& peer_endpoint);
   void Poll(absl::Duration timeout, InboundHandler& handler);
   void Flush();
@@ -102,7 +90,7 @@ class ZmqTransport::Impl {
   // goes alone, right after the batch. RESOURCE_EXHAUSTED if the socket's
   // queue is full (this envelope is refused; the batch stays queued).
   absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
-                       const wire::Envelope& envelope, size_t frame_size, absl::string_view what);
+                       const EnvelopeView& envelope, size_t frame_size, absl::string_view what);
   // Hands `batch` to `socket` as one message and clears it. On
   // RESOURCE_EXHAUSTED (queue full) the batch stays; on any other error it
   // is dropped.
@@ -133,11 +121,6 @@ class ZmqTransport::Impl {
   bool in_poll_ = false;
   zmq::message_t msg_;  // reused receive buffer
   std::string bound_;   // The endpoint Listen bound ("" if none).
-  // Envelopes of the message being delivered are parsed here; reset after
-  // each message, so a batch's envelopes normally fit the first block and
-  // the hot path does no malloc for them.
-  std::unique_ptr<char[]> arena_block_{new char[kArenaBlockBytes]};
-  google::protobuf::Arena arena_{ArenaOptionsFor(arena_block_.get())};
 };
 
 absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoint) {
@@ -204,7 +187,7 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
 }
 
 absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
-                                         FrameBatch& batch, const wire::Envelope& envelope,
+                                         FrameBatch& batch, const EnvelopeView& envelope,
                                          size_t frame_size, absl::string_view what) {
   if (batch.bytes() + frame_size > kMaxBatchBytes) {
     POLIS_RETURN_IF_ERROR(SendBatch(socket, id, batch, what));
@@ -219,7 +202,7 @@ absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::strin
 }
 
 absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
-                                      const wire::Envelope& envelope) {
+                                      const EnvelopeView& envelope) {
   // Size first: an oversized envelope opens no connection.
   POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
   Peer* peer;
@@ -235,7 +218,7 @@ absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
   return absl::OkStatus();
 }
 
-absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const wire::Envelope& envelope) {
+absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeView& envelope) {
   if (router_.handle() == nullptr) {
     return absl::FailedPreconditionError("Reply before Listen: no connection to reply on");
   }
@@ -335,18 +318,16 @@ void ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   const uint8_t* frame;
   size_t size;
   while (split.Next(&frame, &size)) {
-    // Parsed on the arena (reset after this message): no malloc per
-    // field object on this hot path.
-    auto* envelope = google::protobuf::Arena::CreateMessage<wire::Envelope>(&arena_);
-    absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, envelope);
+    // Decoded in place: the view points into msg_, no copy, no malloc.
+    EnvelopeView envelope;
+    absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
-      handler.OnEnvelope(*envelope, from);
+      handler.OnEnvelope(envelope, from);
     } else {
       handler.OnBadInput(s);
     }
   }
   if (!split.status().ok()) handler.OnBadInput(split.status());
-  arena_.Reset();  // The handler's envelopes were valid only during its calls.
 }
 
 void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
@@ -476,10 +457,10 @@ absl::StatusOr<std::string> ZmqTransport::Listen(const std::string& endpoint) {
   return impl_->Listen(endpoint);
 }
 absl::Status ZmqTransport::Send(const std::string& peer_endpoint,
-                                const wire::Envelope& envelope) {
+                                const EnvelopeView& envelope) {
   return impl_->Send(peer_endpoint, envelope);
 }
-absl::Status ZmqTransport::Reply(const ReturnPath& path, const wire::Envelope& envelope) {
+absl::Status ZmqTransport::Reply(const ReturnPath& path, const EnvelopeView& envelope) {
   return impl_->Reply(path, envelope);
 }
 void ZmqTransport::Disconnect(const std::string& peer_endpoint) {

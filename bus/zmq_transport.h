@@ -101,13 +101,13 @@ class ZmqTransport final : public Transport {
   // See Transport. INVALID_ARGUMENT for anything but a concrete
   // tcp://HOST:PORT or ipc://PATH; RESOURCE_EXHAUSTED when oversized or the
   // peer's send queue is full; UNAVAILABLE if the socket cannot be made.
-  absl::Status Send(const std::string& peer_endpoint, const wire::Envelope& envelope) override;
+  absl::Status Send(const std::string& peer_endpoint, const EnvelopeView& envelope) override;
   // See Transport. NOT_FOUND if the connection is gone (or `path` did not
   // come from this transport); FAILED_PRECONDITION before Listen;
   // RESOURCE_EXHAUSTED when oversized or that connection's queue is full.
   // Reply on a connection that has gone meanwhile is not detected here: the
   // batch is dropped when flushed (the caller went with the connection).
-  absl::Status Reply(const ReturnPath& path, const wire::Envelope& envelope) override;
+  absl::Status Reply(const ReturnPath& path, const EnvelopeView& envelope) override;
   // See Transport.
   void Flush() override;
   void Disconnect(const std::string& peer_endpoint) override;

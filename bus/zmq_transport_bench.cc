@@ -47,9 +47,10 @@ Percentiles RunPolis(int n) {
   std::atomic<bool> stop{false};
   struct Echo : InboundHandler {
     ZmqTransport* t;
-    void OnEnvelope(wire::Envelope& e, const ReturnPath& from) override {
-      e.set_kind(wire::KIND_REPLY);
-      (void)t->Reply(from, e);
+    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from) override {
+      EnvelopeView reply = e;
+      reply.kind = wire::KIND_REPLY;
+      (void)t->Reply(from, reply);
     }
     void OnPeerDown(const std::string&, const absl::Status&) override {}
   } echo;

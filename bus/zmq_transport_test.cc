@@ -137,8 +137,8 @@ TEST(ZmqTransportTest, ReplyOverReturnPathReachesChannel) {
   auto got = (*ch)->Recv(absl::Now() + absl::Seconds(10));
   ASSERT_THAT(got, IsOk());
   ASSERT_TRUE(got->has_value());
-  EXPECT_EQ((*got)->payload(), "reply");
-  EXPECT_EQ((*got)->ref(), 7u);
+  EXPECT_EQ((*got)->payload, "reply");
+  EXPECT_EQ((*got)->ref, 7u);
 }
 
 TEST(ZmqTransportTest, ReplyToASendArrivesOnTheSendersDealer) {
@@ -175,7 +175,7 @@ TEST(ZmqTransportTest, ReplyOnAGoneConnectionIsDroppedAndOthersStillArrive) {
   auto got = (*live)->Recv(absl::Now() + absl::Seconds(10));
   ASSERT_THAT(got, IsOk());
   ASSERT_TRUE(got->has_value());
-  EXPECT_EQ((*got)->ref(), 5u);
+  EXPECT_EQ((*got)->ref, 5u);
 }
 
 TEST(ZmqTransportTest, ABurstTravelsAsOneBatchedMessage) {
@@ -196,9 +196,9 @@ TEST(ZmqTransportTest, ABurstTravelsAsOneBatchedMessage) {
   size_t size;
   int n = 0;
   while (split.Next(&frame, &size)) {
-    wire::Envelope e;
+    EnvelopeView e;
     ASSERT_THAT(DecodeFrame(frame, size, kDefaultMaxMessageBytes, &e), IsOk());
-    EXPECT_EQ(e.ref(), uint64_t(n));
+    EXPECT_EQ(e.ref, uint64_t(n));
     ++n;
   }
   EXPECT_THAT(split.status(), IsOk());
@@ -261,9 +261,9 @@ TEST(ZmqTransportTest, AFullQueueRefusesNewEnvelopesAndLosesNoAcceptedOne) {
     const uint8_t* frame;
     size_t size;
     while (split.Next(&frame, &size)) {
-      wire::Envelope e;
+      EnvelopeView e;
       ASSERT_THAT(DecodeFrame(frame, size, kDefaultMaxMessageBytes, &e), IsOk());
-      ASSERT_EQ(e.ref(), next);
+      ASSERT_EQ(e.ref, next);
       ++next;
     }
   }
@@ -273,9 +273,9 @@ TEST(ZmqTransportTest, AFullQueueRefusesNewEnvelopesAndLosesNoAcceptedOne) {
   b->Flush();
   ASSERT_TRUE(raw.recv(id, zmq::recv_flags::none));
   ASSERT_TRUE(raw.recv(body, zmq::recv_flags::none));
-  wire::Envelope e;
+  EnvelopeView e;
   ASSERT_THAT(DecodeFrame(body.data(), body.size(), kDefaultMaxMessageBytes, &e), IsOk());
-  EXPECT_EQ(e.ref(), accepted);
+  EXPECT_EQ(e.ref, accepted);
 }
 
 TEST(ZmqTransportTest, OversizedIsRefusedAtTheSender) {

@@ -24,8 +24,8 @@ struct RecordingHandler : InboundHandler {
   std::vector<std::pair<std::string, absl::Status>> downs;
   std::vector<absl::Status> bad;
 
-  void OnEnvelope(wire::Envelope& envelope, const ReturnPath& from) override {
-    envelopes.emplace_back(envelope, from);
+  void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from) override {
+    envelopes.emplace_back(ToProto(envelope), from);
   }
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {
     downs.emplace_back(endpoint, why);

@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "bus/frame_codec.h"
 #include "bus/status_macros.h"
 
 namespace polis::bus::internal {
@@ -36,43 +35,38 @@ ZmqChannel::~ZmqChannel() {
   monitor_.reset();  // stops the monitor while dealer_ is still open
 }
 
-absl::Status ZmqChannel::Send(const wire::Envelope& envelope) {
+absl::Status ZmqChannel::Send(const EnvelopeView& envelope) {
   if (monitor_->down()) return monitor_->ReadEvents(absl::Now());
   POLIS_ASSIGN_OR_RETURN(zmq::message_t msg, EncodeMessage(envelope, max_bytes_));
   return SendNoWait(dealer_, msg, zmq::send_flags::none, endpoint_);
 }
 
-void ZmqChannel::Unpack(zmq::message_t& msg) {
-  if (msg.more()) {
-    while (msg.more() && dealer_.recv(msg, zmq::recv_flags::dontwait)) {
+bool ZmqChannel::ReceiveMessage(zmq::recv_flags flags) {
+  if (!dealer_.recv(current_, flags)) return false;
+  if (current_.more()) {
+    while (current_.more() && dealer_.recv(current_, zmq::recv_flags::dontwait)) {
     }  // Drop the rest of a multipart message: polis messages are single.
-    return;
+    split_ = FrameSplitter(nullptr, 0);
+    return true;
   }
-  FrameSplitter split(msg.data(), msg.size());
-  const uint8_t* frame;
-  size_t size;
-  while (split.Next(&frame, &size)) {
-    wire::Envelope envelope;
-    if (DecodeFrame(frame, size, max_bytes_, &envelope).ok()) {
-      inbox_.push_back(std::move(envelope));
-    }
-  }
-}
-
-bool ZmqChannel::TakeFromInbox(wire::Envelope* out) {
-  if (inbox_.empty()) return false;
-  *out = std::move(inbox_.front());
-  inbox_.pop_front();
+  split_ = FrameSplitter(current_.data(), current_.size());
   return true;
 }
 
-absl::StatusOr<bool> ZmqChannel::TryRead(wire::Envelope* out) {
-  if (TakeFromInbox(out)) return true;
-  zmq::message_t msg;
+bool ZmqChannel::NextInMessage(EnvelopeView* out) {
+  const uint8_t* frame;
+  size_t size;
+  while (split_.Next(&frame, &size)) {
+    if (DecodeFrame(frame, size, max_bytes_, out).ok()) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<bool> ZmqChannel::TryRead(EnvelopeView* out) {
+  if (NextInMessage(out)) return true;
   try {
-    while (dealer_.recv(msg, zmq::recv_flags::dontwait)) {
-      Unpack(msg);
-      if (TakeFromInbox(out)) return true;
+    while (ReceiveMessage(zmq::recv_flags::dontwait)) {
+      if (NextInMessage(out)) return true;
     }
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint_));
@@ -80,7 +74,7 @@ absl::StatusOr<bool> ZmqChannel::TryRead(wire::Envelope* out) {
   return false;
 }
 
-absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadline) {
+absl::StatusOr<std::optional<EnvelopeView>> ZmqChannel::Recv(absl::Time deadline) {
   // The reply normally arrives on dealer_, so block in zmq_recv on it alone,
   // as a raw ZeroMQ client would: one wait per reply, no zmq_poll over
   // several sockets (which costs ~10 syscalls per round trip here). The
@@ -88,9 +82,8 @@ absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadli
   // shutdown) and connection-monitor events — are checked between slices of
   // at most kWakeSlice, so they are seen within that time.
   constexpr absl::Duration kWakeSlice = absl::Milliseconds(10);
-  wire::Envelope envelope;
-  zmq::message_t msg;
-  if (TakeFromInbox(&envelope)) return envelope;
+  EnvelopeView envelope;
+  if (NextInMessage(&envelope)) return envelope;
   for (bool first = true;; first = false) {
     if (woken_.exchange(false)) return std::nullopt;
     const absl::Time now = absl::Now();
@@ -115,9 +108,8 @@ absl::StatusOr<std::optional<wire::Envelope>> ZmqChannel::Recv(absl::Time deadli
         dealer_.set(zmq::sockopt::rcvtimeo, timeout_ms);
         rcvtimeo_ms_ = timeout_ms;
       }
-      if (!dealer_.recv(msg, zmq::recv_flags::none)) continue;  // Slice over.
-      Unpack(msg);
-      if (TakeFromInbox(&envelope)) return envelope;
+      if (!ReceiveMessage(zmq::recv_flags::none)) continue;  // Slice over.
+      if (NextInMessage(&envelope)) return envelope;
     } catch (const zmq::error_t& e) {
       if (e.num() == EINTR) continue;
       return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint_));

@@ -16,7 +16,6 @@
 #define POLIS_BUS_INTERNAL_ZMQ_CHANNEL_H_
 
 #include <atomic>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bus/internal/connection_monitor.h"
+#include "bus/frame_codec.h"
 #include "bus/internal/zmq_util.h"
 #include "bus/transport.h"
 #include "bus/zmq_transport.h"
@@ -43,22 +43,26 @@ class ZmqChannel final : public Channel {
 
   // RESOURCE_EXHAUSTED if oversized or the queue is full; UNAVAILABLE once
   // the connection is known lost.
-  absl::Status Send(const wire::Envelope& envelope) override;
-  // Envelope, or nullopt on Wake/deadline. UNAVAILABLE once the connection
-  // is lost and nothing that arrived before is left.
-  absl::StatusOr<std::optional<wire::Envelope>> Recv(absl::Time deadline) override;
+  absl::Status Send(const EnvelopeView& envelope) override;
+  // Envelope (pointing into the last message received, valid until the next
+  // Recv), or nullopt on Wake/deadline. UNAVAILABLE once the connection is
+  // lost and nothing that arrived before is left.
+  absl::StatusOr<std::optional<EnvelopeView>> Recv(absl::Time deadline) override;
   // Sets a flag that a blocked Recv sees within kWakeSlice (see Recv).
   void Wake() override { woken_.store(true); }
 
  private:
   ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes, std::string endpoint);
-  // One non-blocking read; true and `*out` filled if a good envelope came.
-  absl::StatusOr<bool> TryRead(wire::Envelope* out);
-  // Decodes the frames of `msg` (one, or a batch) into inbox_, dropping
-  // bad ones and multipart messages (drained from dealer_).
-  void Unpack(zmq::message_t& msg);
-  // Moves the oldest envelope of inbox_ to `*out`; false if inbox_ is empty.
-  bool TakeFromInbox(wire::Envelope* out);
+  // Non-blocking: the next good envelope of current_, else of messages
+  // ready on dealer_; false if there is none.
+  absl::StatusOr<bool> TryRead(EnvelopeView* out);
+  // Receives the next message into current_ (false if none came) and points
+  // split_ at its frames; a multipart message is drained and yields none.
+  // Only when split_ is used up: views into current_ die here.
+  bool ReceiveMessage(zmq::recv_flags flags);
+  // Decodes the next good frame of current_ into `*out` (bad ones are
+  // dropped); false when current_ has none left.
+  bool NextInMessage(EnvelopeView* out);
 
   // Order matters: the context outlives the socket, the socket the monitor.
   std::shared_ptr<zmq::context_t> context_;
@@ -69,8 +73,10 @@ class ZmqChannel final : public Channel {
   std::unique_ptr<WakeFd> wake_;
   std::atomic<bool> woken_{false};
   int rcvtimeo_ms_ = -2;  // ZMQ_RCVTIMEO currently set on dealer_.
-  // Envelopes of a batch not yet returned by Recv, oldest first.
-  std::deque<wire::Envelope> inbox_;
+  // The last message received (one frame or a batch) and the walk through
+  // its frames; the views Recv returns point into it.
+  zmq::message_t current_;
+  FrameSplitter split_{nullptr, 0};
 };
 
 }  // namespace polis::bus::internal

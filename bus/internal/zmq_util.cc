@@ -37,7 +37,7 @@ absl::Status ZmqErrorToStatus(int err, absl::string_view what) {
   }
 }
 
-absl::StatusOr<zmq::message_t> EncodeMessage(const wire::Envelope& envelope,
+absl::StatusOr<zmq::message_t> EncodeMessage(const EnvelopeView& envelope,
                                              int64_t max_envelope_bytes) {
   POLIS_ASSIGN_OR_RETURN(size_t size, FrameSize(envelope, max_envelope_bytes));
   zmq::message_t msg(size);

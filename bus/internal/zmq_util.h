@@ -21,7 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bus/zmq_transport.h"
-#include "polis/envelope.pb.h"
+#include "bus/envelope.h"
 
 namespace polis::bus::internal {
 
@@ -30,7 +30,7 @@ absl::Status ZmqErrorToStatus(int err, absl::string_view what);
 
 // Serializes `envelope` straight into a new message (one allocation).
 // RESOURCE_EXHAUSTED if it is over `max_envelope_bytes`.
-absl::StatusOr<zmq::message_t> EncodeMessage(const wire::Envelope& envelope,
+absl::StatusOr<zmq::message_t> EncodeMessage(const EnvelopeView& envelope,
                                              int64_t max_envelope_bytes);
 
 // Sends `msg` without blocking. RESOURCE_EXHAUSTED if the queue is full,

@@ -63,76 +63,69 @@ TraceId NewTraceId() {
   return id;
 }
 
-void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env) {
-  env->set_version(1);
-  env->set_kind(l.kind);
-  env->set_type(l.message.type());
-  env->set_payload(l.message.bytes());
-  wire::Address* s = env->mutable_sender();
-  s->set_node(l.sender.node);
-  s->set_pid(l.sender.id);
-  wire::Address* r = env->mutable_recipient();
-  r->set_node(to_node);
+bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
+  bus::EnvelopeView v;
+  v.version = 1;
+  v.kind = l.kind;
+  v.type = l.message.type();
+  v.payload = l.message.bytes();
+  v.sender = {.node = l.sender.node, .pid = l.sender.id, .present = true};
+  v.recipient = {.node = to_node, .present = true};
   if (!l.to_name.empty()) {
-    r->set_name(l.to_name);
+    v.recipient.name = l.to_name;
   } else {
-    r->set_pid(l.to_pid);
+    v.recipient.pid = l.to_pid;
   }
-  if (!l.trace.trace_id.empty()) {
-    env->set_trace_id(l.trace.trace_id.view().data(), l.trace.trace_id.view().size());
-  }
-  env->set_span_id(l.trace.span_id);
-  env->set_parent_span_id(l.trace.parent_span_id);
-  if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM || l.kind == wire::KIND_REPLY) {
-    env->set_ref(l.from.ref);
-    wire::Address* rt = env->mutable_reply_to();
-    rt->set_node(l.from.node);
-    rt->set_pid(l.from.pid);
+  if (!l.trace.trace_id.empty()) v.trace_id = l.trace.trace_id.view();
+  v.span_id = l.trace.span_id;
+  v.parent_span_id = l.trace.parent_span_id;
+  if (l.kind == wire::KIND_REPLY) {
+    v.ref = l.from.ref;
+  } else if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
+    v.ref = l.from.ref;
+    v.reply_to = {.node = l.from.node, .pid = l.from.pid, .present = true};
     if (l.from.deadline < absl::InfiniteFuture()) {
       int64_t us = absl::ToInt64Microseconds(l.from.deadline - absl::Now());
-      env->set_timeout_us(us > 0 ? us : 1);
+      v.timeout_us = us > 0 ? us : 1;
     }
   }
   if (!l.status.ok()) {
-    env->set_status_code(static_cast<int32_t>(l.status.code()));
-    env->set_status_message(std::string(l.status.message()));
+    v.status_code = static_cast<int32_t>(l.status.code());
+    const absl::string_view m = l.status.message();
+    v.status_message = std::string_view(m.data(), m.size());
   }
+  return v;
 }
 
-wire::Envelope& ReusedEnvelope() {
-  thread_local wire::Envelope env;
-  env.Clear();
-  return env;
-}
-
-LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path) {
-  // Strings are moved out of `env` (it is discarded after this): a heap
-  // buffer changes hands instead of being copied.
+LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
   auto l = std::make_unique<Letter>();
-  l->kind = env.kind();
-  l->message = Message(env.type(), std::move(*env.mutable_payload()));
-  if (env.has_sender()) {
-    l->sender.node = std::move(*env.mutable_sender()->mutable_node());
-    l->sender.id = env.sender().pid();
-  }
-  if (env.has_recipient()) {
-    l->to_name = std::move(*env.mutable_recipient()->mutable_name());
-    l->to_pid = env.recipient().pid();
-  }
-  if (env.has_reply_to()) {
-    l->from.node = std::move(*env.mutable_reply_to()->mutable_node());
-    l->from.pid = env.reply_to().pid();
-  }
-  l->from.ref = env.ref();
+  l->kind = env.kind;
+  l->message = Message(env.type, std::string(env.payload));
+  l->sender.node = env.sender.node;
+  l->sender.id = env.sender.pid;
+  l->to_name = env.recipient.name;
+  l->to_pid = env.recipient.pid;
+  l->from.node = env.reply_to.node;
+  l->from.pid = env.reply_to.pid;
+  l->from.ref = env.ref;
   if (!path.empty()) l->from.return_path = path.token;
-  if (env.timeout_us() > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us());
-  l->trace.trace_id = TraceId::FromBytes(env.trace_id());
-  l->trace.span_id = env.span_id();
-  l->trace.parent_span_id = env.parent_span_id();
-  if (env.status_code() != 0) {
-    l->status = absl::Status(static_cast<absl::StatusCode>(env.status_code()), env.status_message());
+  if (env.timeout_us > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us);
+  l->trace.trace_id = TraceId::FromBytes(env.trace_id);
+  l->trace.span_id = env.span_id;
+  l->trace.parent_span_id = env.parent_span_id;
+  if (env.status_code != 0) {
+    l->status = absl::Status(static_cast<absl::StatusCode>(env.status_code),
+                             absl::string_view(env.status_message.data(), env.status_message.size()));
   }
   return l;
+}
+
+absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env) {
+  if (env.status_code != 0) {
+    return absl::Status(static_cast<absl::StatusCode>(env.status_code),
+                        absl::string_view(env.status_message.data(), env.status_message.size()));
+  }
+  return Message(env.type, std::string(env.payload));
 }
 
 }  // namespace polis::internal

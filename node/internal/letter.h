@@ -1,8 +1,9 @@
 // node/internal/letter.h — one message inside a node (a mailbox entry).
 //
 // A Letter is the in-memory form of a wire::Envelope: local sends build a
-// Letter directly (no serialization of the envelope); remote sends convert
-// it with ToEnvelope/FromEnvelope at the transport boundary.
+// Letter directly (no serialization of the envelope); remote sends hand the
+// transport a view of it (ViewOf, encoded straight into the outgoing batch)
+// and make one from the view of a received frame (FromView).
 //
 // Thread-safety: a Letter is owned by one thread at a time (the sender until
 // it is pushed into a mailbox, then the receiving process).
@@ -16,7 +17,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bus/envelope.h"
 #include "bus/transport.h"
 #include "node/message.h"
 #include "polis/envelope.pb.h"
@@ -47,14 +50,15 @@ struct Letter : MailboxLink {
 
 using LetterPtr = std::unique_ptr<Letter>;
 
-// Converts for the wire. `local_node` fills empty node names.
-void ToEnvelope(const Letter& l, const std::string& to_node, wire::Envelope* env);
-// A cleared Envelope owned by the calling thread, for one that is built and
-// serialized before the thread builds the next: its strings and
-// sub-messages keep their memory, so building costs no malloc.
-wire::Envelope& ReusedEnvelope();
-// From the wire; `path` is the connection it arrived on.
-LetterPtr FromEnvelope(wire::Envelope&& env, const bus::ReturnPath& path);
+// The envelope for `l`, bound for node `to_node`: its strings point into `l`
+// (and `to_node`), so it is valid while both are alive and unchanged. A
+// call's timeout is measured from now.
+bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node);
+// From the wire (copies what it keeps); `path` is the connection it arrived
+// on.
+LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path);
+// What a KIND_REPLY envelope answers: its status if not OK, else its payload.
+absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env);
 
 // A fresh random 64-bit id (span ids), never 0.
 uint64_t RandomId();

@@ -53,8 +53,6 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
     if (auto h = weak.lock()) h->Wake();
   });
   calls_.Add(slot);
-  wire::Envelope env;
-  ToEnvelope(*letter, node, &env);
   absl::MutexLock use(&holder->use);
   bus::Channel* ch;
   {
@@ -65,12 +63,12 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
     calls_.Take(ref);
     return absl::UnavailableError("node is shutting down");
   }
-  if (absl::Status s = ch->Send(env); !s.ok()) {
+  if (absl::Status s = ch->Send(ViewOf(*letter, node)); !s.ok()) {
     calls_.Take(ref);
     return s;
   }
   while (!slot->done()) {
-    absl::StatusOr<std::optional<wire::Envelope>> in = ch->Recv(deadline);
+    absl::StatusOr<std::optional<bus::EnvelopeView>> in = ch->Recv(deadline);
     if (!in.ok()) {
       if (auto s = calls_.Take(ref)) {
         s->Complete(absl::Status(in.status().code(),
@@ -78,16 +76,8 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
       }
       break;
     }
-    if (in->has_value() && (*in)->kind() == wire::KIND_REPLY) {
-      wire::Envelope& r = **in;
-      if (auto s = calls_.Take(r.ref())) {
-        if (r.status_code() != 0) {
-          s->Complete(absl::Status(static_cast<absl::StatusCode>(r.status_code()),
-                                   r.status_message()));
-        } else {
-          s->Complete(Message(std::move(*r.mutable_type()), std::move(*r.mutable_payload())));
-        }
-      }
+    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) {
+      if (auto s = calls_.Take((*in)->ref)) s->Complete(ReplyOf(**in));
     }
     if (!slot->done() && absl::Now() >= deadline && calls_.Take(ref)) {
       return absl::DeadlineExceededError(

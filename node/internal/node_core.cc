@@ -410,7 +410,7 @@ absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Proce
                      options_.max_message_bytes, " bytes"));
   }
   if (!to_node.empty()) {
-    SendRemote(to_node, *letter, caller);
+    SendRemote(to_node, std::move(letter), caller);
     return absl::OkStatus();
   }
   std::shared_ptr<Process> p =
@@ -433,7 +433,7 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
     // A remote name this thread sent to before, unchanged since: no locks.
     if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
         e != nullptr && !e->node.empty()) {
-      SendRemote(e->node, *letter, caller);
+      SendRemote(e->node, std::move(letter), caller);
       return absl::OkStatus();
     }
     if (std::shared_ptr<Process> p = FindLocalByName(target.name())) {
@@ -452,38 +452,34 @@ absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& targ
   return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
 }
 
-void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process* caller) {
+void NodeCore::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
   std::optional<std::string> endpoint;
   if (const std::string* cached = RouteCache::EndpointOf(route_versions(), node)) {
     endpoint = *cached;
   } else {
     endpoint = directory_.EndpointOf(node);
   }
+  const bool is_call = letter->kind == wire::KIND_CALL;
   if (!endpoint) {
-    if (letter.kind == wire::KIND_CALL) {
-      FailCall(letter.from, absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
+    if (is_call) {
+      FailCall(letter->from, absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
     }
     return;
   }
   if (OnIoThread()) {
-    // Serialized into the transport's batch at once.
-    wire::Envelope& env = ReusedEnvelope();
-    ToEnvelope(letter, node, &env);
-    absl::Status s = transport_->Send(*endpoint, env);
-    if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
+    // Encoded into the transport's batch at once, straight from the letter.
+    absl::Status s = transport_->Send(*endpoint, ViewOf(*letter, node));
+    if (!s.ok() && is_call) FailCall(letter->from, s);
     return;
   }
-  auto env = std::make_shared<wire::Envelope>();
-  ToEnvelope(letter, node, env.get());
   if (scheduler_->CurrentWorker() >= 0) {
     // A process on another worker: hand to the I/O thread, and pin the
     // process there so its later remote sends leave in order after this one.
     if (caller != nullptr) caller->pinned().store(true);
-    From from = letter.from;
-    bool is_call = letter.kind == wire::KIND_CALL;
-    PostIo([this, ep = *endpoint, env, from, is_call] {
-      absl::Status s = transport_->Send(ep, *env);
-      if (!s.ok() && is_call) FailCall(from, s);
+    std::shared_ptr<const Letter> l(std::move(letter));
+    PostIo([this, ep = *endpoint, node, l, is_call] {
+      absl::Status s = transport_->Send(ep, ViewOf(*l, node));
+      if (!s.ok() && is_call) FailCall(l->from, s);
     });
     return;
   }
@@ -493,9 +489,10 @@ void NodeCore::SendRemote(const std::string& node, const Letter& letter, Process
   if (h.ok()) {
     absl::MutexLock use(&(*h)->use);
     absl::MutexLock life(&(*h)->life);
-    s = (*h)->channel ? (*h)->channel->Send(*env) : absl::UnavailableError("channel closed");
+    s = (*h)->channel ? (*h)->channel->Send(ViewOf(*letter, node))
+                      : absl::UnavailableError("channel closed");
   }
-  if (!s.ok() && letter.kind == wire::KIND_CALL) FailCall(letter.from, s);
+  if (!s.ok() && is_call) FailCall(letter->from, s);
 }
 
 void NodeCore::FailCall(const From& from, const absl::Status& status) {
@@ -517,46 +514,38 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     }
     return;
   }
-  auto fill = [&](wire::Envelope* env) {
-    env->set_version(1);
-    env->set_kind(wire::KIND_REPLY);
-    env->set_ref(from.ref);
-    env->mutable_sender()->set_node(name_);
-    env->mutable_recipient()->set_node(from.node);
-    env->mutable_recipient()->set_pid(from.pid);
-    if (!trace.trace_id.empty()) {
-      env->set_trace_id(trace.trace_id.view().data(), trace.trace_id.view().size());
-    }
-    env->set_parent_span_id(trace.span_id);
-    env->set_span_id(RandomId());
-    if (status.ok()) {
-      env->set_type(reply.type());
-      env->set_payload(reply.bytes());
-    } else {
-      env->set_status_code(static_cast<int32_t>(status.code()));
-      env->set_status_message(std::string(status.message()));
-    }
-  };
-  auto send = [this](const From& from, const wire::Envelope& env) {
-    absl::Status s;
-    if (!from.return_path.empty()) {
-      s = transport_->Reply(bus::ReturnPath{from.return_path}, env);
-    } else if (auto ep = directory_.EndpointOf(from.node)) {
-      s = transport_->Send(*ep, env);
-    } else {
-      s = absl::UnavailableError(absl::StrCat("node \"", from.node, "\" is gone"));
-    }
-    if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << from.node << " dropped: " << s;
-  };
+  auto l = std::make_unique<Letter>();
+  l->kind = wire::KIND_REPLY;
+  if (status.ok()) {
+    l->message = reply;
+  } else {
+    l->status = status;
+  }
+  l->sender = Pid{name_, 0};
+  l->to_pid = from.pid;
+  l->from = from;
+  l->trace.trace_id = trace.trace_id;
+  l->trace.parent_span_id = trace.span_id;
+  l->trace.span_id = RandomId();
   if (OnIoThread()) {
-    wire::Envelope& env = ReusedEnvelope();
-    fill(&env);
-    send(from, env);
+    TransmitReply(*l);
     return;
   }
-  auto env = std::make_shared<wire::Envelope>();
-  fill(env.get());
-  PostIo([send, from, env] { send(from, *env); });
+  std::shared_ptr<const Letter> shared(std::move(l));
+  PostIo([this, shared] { TransmitReply(*shared); });
+}
+
+void NodeCore::TransmitReply(const Letter& l) {
+  const From& to = l.from;
+  absl::Status s;
+  if (!to.return_path.empty()) {
+    s = transport_->Reply(bus::ReturnPath{to.return_path}, ViewOf(l, to.node));
+  } else if (auto ep = directory_.EndpointOf(to.node)) {
+    s = transport_->Send(*ep, ViewOf(l, to.node));
+  } else {
+    s = absl::UnavailableError(absl::StrCat("node \"", to.node, "\" is gone"));
+  }
+  if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << to.node << " dropped: " << s;
 }
 
 void NodeCore::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,

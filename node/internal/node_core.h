@@ -132,7 +132,7 @@ class NodeCore : public bus::InboundHandler {
   void WakeIo();
 
   // bus::InboundHandler (I/O thread).
-  void OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from) override;
+  void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from) override;
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override;
   void OnBadInput(const absl::Status& why) override;
 
@@ -145,12 +145,18 @@ class NodeCore : public bus::InboundHandler {
 
  private:
   void SendHello(const std::string& endpoint, const bus::ReturnPath* reply_path);
-  void HandleSystem(wire::Envelope& env, const bus::ReturnPath& from);
+  void HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from);
   void BroadcastNames(std::vector<std::string> added, std::vector<std::string> removed);
   void NodeDown(const std::string& node, const absl::Status& why);
   void DeliverInbound(LetterPtr letter);
-  void SendRemote(const std::string& node, const Letter& letter, Process* caller);
+  // Sends `letter` to `node`: encoded into the transport's batch at once on
+  // the I/O thread, posted to it from a worker, over the thread's own
+  // channel from a plain thread.
+  void SendRemote(const std::string& node, LetterPtr letter, Process* caller);
+  // I/O thread: sends reply letter `l` on the connection its call came in
+  // on, or else to the caller's node.
+  void TransmitReply(const Letter& l);
   // What a RouteCache entry made now is valid for.
   RouteCache::Versions route_versions() const;
   // Call with registry_mu_ held, after changing names_.

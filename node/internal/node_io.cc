@@ -67,18 +67,12 @@ void NodeCore::OnBadInput(const absl::Status& why) {
   POLIS_LOG(WARNING) << "polis: node " << name_ << " dropped bad input: " << why;
 }
 
-void NodeCore::OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from) {
-  switch (envelope.kind()) {
+void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from) {
+  switch (envelope.kind) {
     case wire::KIND_REPLY: {
-      std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref());
+      std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref);
       if (!slot) return;  // Late (after the deadline) or duplicate: dropped.
-      if (envelope.status_code() != 0) {
-        slot->Complete(absl::Status(static_cast<absl::StatusCode>(envelope.status_code()),
-                                    envelope.status_message()));
-      } else {
-        slot->Complete(Message(std::move(*envelope.mutable_type()),
-                               std::move(*envelope.mutable_payload())));
-      }
+      slot->Complete(ReplyOf(envelope));
       return;
     }
     case wire::KIND_SYSTEM:
@@ -87,11 +81,11 @@ void NodeCore::OnEnvelope(wire::Envelope& envelope, const bus::ReturnPath& from)
     case wire::KIND_CALL:
     case wire::KIND_CAST:
     case wire::KIND_INFO:
-      DeliverInbound(FromEnvelope(std::move(envelope), from));
+      DeliverInbound(FromView(envelope, from));
       return;
     default:
       OnBadInput(absl::InvalidArgumentError(
-          absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind()))));
+          absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind))));
   }
 }
 
@@ -106,18 +100,21 @@ void NodeCore::DeliverInbound(LetterPtr letter) {
   if (!s.ok()) SendReply(from, s, Message(), trace);
 }
 
-void NodeCore::HandleSystem(wire::Envelope& env, const bus::ReturnPath& from) {
-  const std::string& type = env.type();
+void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from) {
+  const std::string_view type = env.type;
+  auto parse = [&env](google::protobuf::Message& m) {
+    return m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()));
+  };
   if (type == wire::Hello::descriptor()->full_name()) {
     wire::Hello hello;
-    if (!hello.ParseFromString(env.payload())) {
+    if (!parse(hello)) {
       OnBadInput(absl::DataLossError("Hello does not parse"));
       return;
     }
     HandleHello(hello, from);
   } else if (type == wire::NamesChanged::descriptor()->full_name()) {
     wire::NamesChanged nc;
-    if (!nc.ParseFromString(env.payload())) {
+    if (!parse(nc)) {
       OnBadInput(absl::DataLossError("NamesChanged does not parse"));
       return;
     }
@@ -125,18 +122,19 @@ void NodeCore::HandleSystem(wire::Envelope& env, const bus::ReturnPath& from) {
     directory_.RemoveNames(nc.node(), {nc.removed().begin(), nc.removed().end()});
   } else if (type == wire::Goodbye::descriptor()->full_name()) {
     wire::Goodbye bye;
-    if (!bye.ParseFromString(env.payload())) {
+    if (!parse(bye)) {
       OnBadInput(absl::DataLossError("Goodbye does not parse"));
       return;
     }
     NodeDown(bye.node(), absl::UnavailableError(absl::StrCat("node \"", bye.node(),
                                                              "\" shut down")));
   } else if (type == wire::DescribeRequest::descriptor()->full_name()) {
-    LetterPtr l = FromEnvelope(std::move(env), from);
+    LetterPtr l = FromView(env, from);
     absl::StatusOr<wire::ServerDescription> d = Describe(l->to_name, absl::ZeroDuration());
     SendReply(l->from, d.status(), d.ok() ? Message::From(*d) : Message(), l->trace);
   } else {
-    OnBadInput(absl::InvalidArgumentError(absl::StrCat("unknown system message \"", type, "\"")));
+    OnBadInput(absl::InvalidArgumentError(
+        absl::StrCat("unknown system message \"", std::string(type), "\"")));
   }
 }
 
