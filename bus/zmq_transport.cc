@@ -29,9 +29,6 @@ using internal::ZmqErrorToStatus;
 
 namespace {
 
-// Envelopes read from one socket per Poll before moving on (fairness).
-constexpr int kMaxReadsPerSocket = 4096;
-
 // One outgoing connection (I/O thread only). Member order = destruction
 // order in reverse: the monitor is stopped before the DEALER closes.
 struct Peer {
@@ -82,7 +79,8 @@ class ZmqTransport::Impl {
   // `*deliver` is false if it was multipart (drained, reported as bad input:
   // a polis message is a single frame).
   bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, bool* deliver);
-  void Deliver(InboundHandler& handler, ReturnPath from);
+  // Hands every good frame of msg_ to `handler`; returns how many.
+  int Deliver(InboundHandler& handler, ReturnPath from);
   void CheckPeers(absl::Time now, InboundHandler& handler);
   // Queues the frame for `envelope` (`frame_size` bytes) in `batch`, bound
   // for `socket` (after routing id `id` if non-null). Hands the batch to
@@ -313,7 +311,8 @@ bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handle
   return true;
 }
 
-void ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
+int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
+  int delivered = 0;
   FrameSplitter split(msg_.data(), msg_.size());
   const uint8_t* frame;
   size_t size;
@@ -323,29 +322,32 @@ void ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
     absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
       handler.OnEnvelope(envelope, from);
+      ++delivered;
     } else {
       handler.OnBadInput(s);
     }
   }
   if (!split.status().ok()) handler.OnBadInput(split.status());
+  return delivered;
 }
 
 void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   zmq::message_t id;
   bool deliver;
-  for (int i = 0; i < kMaxReadsPerSocket; ++i) {
+  for (int n = 0; n < kMaxEnvelopesPerPoll;) {
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
     if (!ReadFrame(router_, handler, &deliver)) return;
-    if (deliver) Deliver(handler, ReturnPath{id.to_string()});
+    // A message counts at least one, good frames or not.
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}) : 0);
   }
 }
 
 void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
   bool deliver;
-  for (int i = 0; i < kMaxReadsPerSocket && !peer.closed; ++i) {
+  for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
     if (!ReadFrame(peer.dealer, handler, &deliver)) return;
-    if (deliver) Deliver(handler, ReturnPath{});
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}) : 0);
   }
 }
 

@@ -82,6 +82,13 @@ struct ZmqTransportOptions {
   int max_sockets = 8192;
 };
 
+// The most envelopes one Poll delivers from one socket (it finishes the
+// message that crosses the limit, so up to one batch more): the next socket
+// gets its turn, and the node runs what arrived before it reads more, so a
+// fast sender meets back-pressure from libzmq's queues instead of a backlog
+// growing in mailboxes.
+inline constexpr int kMaxEnvelopesPerPoll = 1024;
+
 class ZmqTransport final : public Transport {
  public:
   // Makes a transport (its own zmq context; no socket yet). INVALID_ARGUMENT

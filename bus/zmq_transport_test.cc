@@ -178,6 +178,31 @@ TEST(ZmqTransportTest, ReplyOnAGoneConnectionIsDroppedAndOthersStillArrive) {
   EXPECT_EQ((*got)->ref, 5u);
 }
 
+TEST(ZmqTransportTest, OnePollDeliversABoundedShareOfABurstAndNothingIsLost) {
+  ConnectedPair p;
+  Connect(p);
+  // 20,000 small envelopes (about 40 batches) queue up at `a` faster than
+  // it polls; each Poll may hand over at most kMaxEnvelopesPerPoll plus the
+  // rest of the batch that crosses it.
+  constexpr int kCount = 20000;
+  for (int i = 0; i < kCount; ++i) ASSERT_THAT(p.b->Send(p.ep, MakeEnvelope(i, "")), IsOk());
+  p.b->Flush();
+  const size_t frame = FrameSize(MakeEnvelope(kCount, ""), kDefaultMaxMessageBytes).value();
+  const size_t bound = kMaxEnvelopesPerPoll + kMaxBatchBytes / frame;
+  size_t most = 0;
+  p.ha.envelopes.clear();
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (p.ha.envelopes.size() < kCount && absl::Now() < deadline) {
+    const size_t before = p.ha.envelopes.size();
+    p.a->Poll(absl::Milliseconds(100), p.ha);
+    most = std::max(most, p.ha.envelopes.size() - before);
+  }
+  ASSERT_EQ(p.ha.envelopes.size(), size_t{kCount});
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(p.ha.envelopes[i].first.ref(), uint64_t(i));
+  EXPECT_LE(most, bound);
+  EXPECT_GT(most, 0u);
+}
+
 TEST(ZmqTransportTest, ABurstTravelsAsOneBatchedMessage) {
   auto a = Make();
   zmq::context_t ctx;
