@@ -77,7 +77,9 @@ absl::Status ExternalCall(Node& node, bool json) {
 
 absl::Status LocalCast(Node& node, bool json) {
   LoopResult result(1);
-  absl::StatusOr<Pid> loop = node.Spawn(std::make_unique<CastLoop>("sink", &result));
+  absl::StatusOr<Pid> loop =
+      node.Spawn(std::make_unique<CastLoop>("sink", &result, /*windows_in_flight=*/1),
+                 {.name = kCastLoopName});
   if (!loop.ok()) return loop.status();
   if (absl::Status s = node.Cast(*loop, Count(kCasts)); !s.ok()) return s;
   result.done.Wait();

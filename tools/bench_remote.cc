@@ -109,14 +109,15 @@ absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
   return absl::OkStatus();
 }
 
-// Spawns `callers` loop servers built by `make`, starts them all with
-// Count(n), waits; returns the wall time in seconds.
+// Spawns `callers` loop servers built by `make` (named `name` if given: one
+// caller only), starts them all with Count(n), waits; returns the wall time
+// in seconds.
 template <typename MakeLoop>
 absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int callers, int64_t n,
-                                MakeLoop make) {
+                                MakeLoop make, const std::string& name = "") {
   std::vector<Pid> pids;
   for (int i = 0; i < callers; ++i) {
-    absl::StatusOr<Pid> pid = node.Spawn(make(i));
+    absl::StatusOr<Pid> pid = node.Spawn(make(i), {.name = name});
     if (!pid.ok()) return pid.status();
     pids.push_back(*pid);
   }
@@ -137,14 +138,32 @@ absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int callers, int
   return seconds;
 }
 
+// CPU both processes (this one and the peer) use, in nanoseconds so far.
+int64_t BothCpuNanos(const Setup& s) { return CpuNanos(getpid()) + CpuNanos(s.peer->pid()); }
+
+// Measures the CPU both processes use while `run` runs, per `ops`
+// operations, in microseconds, into `*out`.
+template <typename Run>
+auto CpuPerOp(const Setup& s, int64_t ops, std::vector<double>* out, Run run) {
+  const int64_t before = BothCpuNanos(s);
+  auto result = run();
+  out->push_back((BothCpuNanos(s) - before) / 1e3 / ops);
+  return result;
+}
+
 absl::Status RemoteCast(Setup& s, bool json) {
-  std::vector<double> polis_rate, zmq_rate;
+  std::vector<double> polis_rate, zmq_rate, polis_cpu, zmq_cpu;
   for (int round = 0; round < kRounds; ++round) {
-    absl::StatusOr<double> zmq = s.zmq->OneWayPerSecond(kCastsPerRound);
+    absl::StatusOr<double> zmq = CpuPerOp(s, kCastsPerRound, &zmq_cpu, [&] {
+      return s.zmq->OneWayPerSecond(kCastsPerRound);
+    });
     if (!zmq.ok()) return zmq.status();
     LoopResult result(1);
-    absl::StatusOr<double> seconds = RunLoops(*s.node, result, 1, kCastsPerRound, [&](int) {
-      return std::make_unique<CastLoop>("sink", &result);
+    absl::StatusOr<double> seconds = CpuPerOp(s, kCastsPerRound, &polis_cpu, [&] {
+      return RunLoops(
+          *s.node, result, 1, kCastsPerRound,
+          [&](int) { return std::make_unique<CastLoop>("sink", &result, /*windows_in_flight=*/2); },
+          kCastLoopName);
     });
     if (!seconds.ok()) return seconds.status();
     if (result.confirmed != kCastsPerRound) {
@@ -158,21 +177,26 @@ absl::Status RemoteCast(Setup& s, bool json) {
       .Add("polis_msgs_per_s", Median(polis_rate))
       .Add("zmq_msgs_per_s", Median(zmq_rate))
       .Add("ratio", Median(polis_rate) / Median(zmq_rate))
+      .Add("polis_cpu_us_per_msg", Median(polis_cpu))
+      .Add("zmq_cpu_us_per_msg", Median(zmq_cpu))
       .Print(json);
   return absl::OkStatus();
 }
 
 absl::Status RemoteCallPipelined(Setup& s, bool json) {
   constexpr int kTotal = kInFlight * kPipelinedCallsPerCaller;
-  std::vector<double> polis_rate, zmq_rate;
+  std::vector<double> polis_rate, zmq_rate, polis_cpu, zmq_cpu;
   for (int round = 0; round < kRounds; ++round) {
-    absl::StatusOr<double> zmq = s.zmq->PipelinedPerSecond(kTotal, kInFlight);
+    absl::StatusOr<double> zmq = CpuPerOp(s, kTotal, &zmq_cpu, [&] {
+      return s.zmq->PipelinedPerSecond(kTotal, kInFlight);
+    });
     if (!zmq.ok()) return zmq.status();
     LoopResult result(kInFlight);
     result.latencies_us.resize(kInFlight);
-    absl::StatusOr<double> seconds =
-        RunLoops(*s.node, result, kInFlight, kPipelinedCallsPerCaller,
-                 [&](int i) { return std::make_unique<CallLoop>("pong", &result, i); });
+    absl::StatusOr<double> seconds = CpuPerOp(s, kTotal, &polis_cpu, [&] {
+      return RunLoops(*s.node, result, kInFlight, kPipelinedCallsPerCaller,
+                      [&](int i) { return std::make_unique<CallLoop>("pong", &result, i); });
+    });
     if (!seconds.ok()) return seconds.status();
     zmq_rate.push_back(*zmq);
     polis_rate.push_back(kTotal / *seconds);
@@ -182,6 +206,8 @@ absl::Status RemoteCallPipelined(Setup& s, bool json) {
       .Add("polis_calls_per_s", Median(polis_rate))
       .Add("zmq_req_per_s", Median(zmq_rate))
       .Add("ratio", Median(polis_rate) / Median(zmq_rate))
+      .Add("polis_cpu_us_per_call", Median(polis_cpu))
+      .Add("zmq_cpu_us_per_req", Median(zmq_cpu))
       .Print(json);
   return absl::OkStatus();
 }

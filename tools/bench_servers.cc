@@ -12,8 +12,7 @@
 namespace polis::tools {
 namespace {
 
-// Casts between two confirmations, so that a fast sender never floods the
-// receiver's mailbox.
+// CastLoop's window: casts per mark.
 constexpr int64_t kCastWindow = 10000;
 constexpr absl::Duration kBenchCallTimeout = absl::Seconds(10);
 
@@ -40,7 +39,13 @@ Task<absl::StatusOr<GenServer::Reply>> Sink::HandleCall(const Message& request, 
   co_return Count(count_);
 }
 
-Task<absl::Status> Sink::HandleCast(const Message&) {
+Task<absl::Status> Sink::HandleCast(const Message& message) {
+  if (message.Is<google::protobuf::UInt64Value>()) {
+    absl::StatusOr<google::protobuf::UInt64Value> mark =
+        message.As<google::protobuf::UInt64Value>();
+    if (mark.ok()) co_return Cast(kCastLoopName, *mark);
+    co_return mark.status();
+  }
   ++count_;
   co_return absl::OkStatus();
 }
@@ -68,9 +73,13 @@ Task<absl::Status> CallLoop::HandleCast(const Message& message) {
   co_return absl::OkStatus();
 }
 
-CastLoop::CastLoop(std::string target, LoopResult* result)
-    : target_(std::move(target)), result_(result) {
-  AcceptCast<google::protobuf::Int64Value>();
+CastLoop::CastLoop(std::string target, LoopResult* result, uint64_t windows_in_flight)
+    : target_(std::move(target)),
+      result_(result),
+      windows_in_flight_(windows_in_flight),
+      payload_(BenchPayload()) {
+  AcceptCast<google::protobuf::Int64Value>();   // start: how many casts
+  AcceptCast<google::protobuf::UInt64Value>();  // a window's ack
 }
 
 Task<absl::StatusOr<int64_t>> CastLoop::SinkCount() {
@@ -81,30 +90,58 @@ Task<absl::StatusOr<int64_t>> CastLoop::SinkCount() {
   co_return count->value();
 }
 
-Task<absl::Status> CastLoop::HandleCast(const Message& message) {
-  absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
-  const google::protobuf::BytesValue payload = BenchPayload();
-  absl::StatusOr<int64_t> before = co_await SinkCount();
-  auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<int64_t> after = before;
-  for (int64_t i = 0; before.ok() && n.ok() && i < n->value(); ++i) {
-    if (absl::Status s = Cast(target_, payload); !s.ok()) {
-      after = s;
-      break;
-    }
-    if ((i + 1) % kCastWindow == 0) {
-      after = co_await SinkCount();
-      if (!after.ok()) break;
+bool CastLoop::SendWindow() {
+  const int64_t n = std::min(remaining_, kCastWindow);
+  for (int64_t i = 0; i < n; ++i) {
+    if (absl::Status s = Cast(target_, payload_); !s.ok()) {
+      result_->Fail(s);
+      return false;
     }
   }
-  if (after.ok()) after = co_await SinkCount();
-  result_->elapsed_us = MicrosSince(start);
+  remaining_ -= n;
+  google::protobuf::UInt64Value mark;
+  mark.set_value(++marks_sent_);
+  if (absl::Status s = Cast(target_, mark); !s.ok()) {
+    result_->Fail(s);
+    return false;
+  }
+  return true;
+}
+
+Task<absl::Status> CastLoop::Finish(absl::Status status) {
+  absl::StatusOr<int64_t> after = status.ok() ? absl::StatusOr<int64_t>(0) : status;
+  if (status.ok()) after = co_await SinkCount();
+  result_->elapsed_us = MicrosSince(start_);
   if (after.ok()) {
-    result_->confirmed = *after - *before;
+    result_->confirmed = *after - before_;
   } else {
     result_->Fail(after.status());
   }
   result_->done.DecrementCount();
+  co_return absl::OkStatus();
+}
+
+Task<absl::Status> CastLoop::HandleCast(const Message& message) {
+  if (message.Is<google::protobuf::UInt64Value>()) {  // an ack
+    ++marks_acked_;
+    if (remaining_ > 0) {  // the oldest window is through: open the next
+      if (!SendWindow()) co_return co_await Finish(absl::AbortedError("cast refused"));
+    } else if (marks_acked_ == marks_sent_) {
+      co_return co_await Finish(absl::OkStatus());
+    }
+    co_return absl::OkStatus();
+  }
+  absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
+  if (!n.ok()) co_return co_await Finish(n.status());
+  absl::StatusOr<int64_t> before = co_await SinkCount();
+  if (!before.ok()) co_return co_await Finish(before.status());
+  before_ = *before;
+  remaining_ = n->value();
+  marks_sent_ = marks_acked_ = 0;
+  start_ = std::chrono::steady_clock::now();
+  for (uint64_t w = 0; w < windows_in_flight_ && (remaining_ > 0 || w == 0); ++w) {
+    if (!SendWindow()) co_return co_await Finish(absl::AbortedError("cast refused"));
+  }
   co_return absl::OkStatus();
 }
 

@@ -21,6 +21,7 @@
 #ifndef POLIS_TOOLS_BENCH_SERVERS_H_
 #define POLIS_TOOLS_BENCH_SERVERS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,6 +58,8 @@ struct LoopResult {
   absl::Status error ABSL_GUARDED_BY(mu);  // First failure, if any.
 };
 
+// Counts casts; answers a call with the count so far. A UInt64Value cast is
+// a window mark: it is cast back to the name kCastLoopName as the ack.
 class Sink : public GenServer {
  public:
   Sink();
@@ -79,16 +82,39 @@ class CallLoop : public GenServer {
   int slot_;
 };
 
+// The name a CastLoop must be spawned under (the sink acks marks to it).
+inline constexpr char kCastLoopName[] = "bench-cast-loop";
+
+// Casts Count(n) payloads to the sink, with flow control like a sliding
+// window: casts go out in windows of 10,000, each closed by a mark the sink
+// acks; a new window opens when the oldest of `windows_in_flight` is acked.
+// Two keep a remote sink busy while the sender makes the next window; on one
+// node, one (sender and sink then take turns instead of contending for the
+// sink's mailbox on both workers). The sink's count is read by a call
+// before the first cast and after the last ack (the figure: casts it
+// confirmed, and the time between). Must be spawned as kCastLoopName.
 class CastLoop : public GenServer {
  public:
-  CastLoop(std::string target, LoopResult* result);
+  CastLoop(std::string target, LoopResult* result, uint64_t windows_in_flight);
   Task<absl::Status> HandleCast(const Message& message) override;
 
  private:
   Task<absl::StatusOr<int64_t>> SinkCount();
+  // Casts the next window and its mark. False (and the failure recorded)
+  // if a cast was refused.
+  bool SendWindow();
+  // Reads the final count and reports.
+  Task<absl::Status> Finish(absl::Status status);
 
   std::string target_;
   LoopResult* result_;
+  const uint64_t windows_in_flight_;
+  google::protobuf::BytesValue payload_;
+  int64_t remaining_ = 0;   // casts not sent yet
+  uint64_t marks_sent_ = 0;
+  uint64_t marks_acked_ = 0;
+  int64_t before_ = 0;
+  std::chrono::steady_clock::time_point start_;
 };
 
 class Idle : public GenServer {};

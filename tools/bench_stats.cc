@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -27,6 +28,18 @@ int64_t ResidentBytes() {
   int64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);
+}
+
+int64_t CpuNanos(int pid) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream schedstat(task.path() / "schedstat");
+    int64_t on_cpu = 0;
+    if (schedstat >> on_cpu) total += on_cpu;
+  }
+  return total;
 }
 
 BenchLine::BenchLine(std::string bench) : bench_(std::move(bench)) {}

@@ -10,6 +10,7 @@
 #define POLIS_TOOLS_BENCH_STATS_H_
 
 #include <chrono>
+#include <initializer_list>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -30,6 +31,10 @@ inline double MicrosSince(std::chrono::steady_clock::time_point start) {
 
 // Resident set size of this process, in bytes (/proc/self/statm).
 int64_t ResidentBytes();
+
+// CPU time all live threads of process `pid` have used, in nanoseconds (sum
+// of /proc/PID/task/*/schedstat); 0 if unreadable.
+int64_t CpuNanos(int pid);
 
 // One result line.
 class BenchLine {

@@ -34,6 +34,7 @@ class ChildProcess {
   ~ChildProcess();  // Stops the child and reaps it.
 
   const std::string& first_line() const { return first_line_; }
+  pid_t pid() const { return pid_; }
 
  private:
   ChildProcess() = default;

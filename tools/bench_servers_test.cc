@@ -1,0 +1,61 @@
+// tools/bench_servers_test.cc — the benchmark's servers count what they
+// claim: a CastLoop's casts are all confirmed by the sink through its
+// sliding window (including a count that is not a multiple of the window),
+// and a CallLoop records one latency per call to an echo server.
+#include "tools/bench_servers.h"
+
+#include <memory>
+#include <utility>
+
+#include "examples/echo.h"
+#include "gtest/gtest.h"
+#include "node/node.h"
+#include "tests/status_matchers.h"
+
+namespace polis::tools {
+namespace {
+
+using ::polis::testing::IsOk;
+
+std::unique_ptr<Node> NodeWithSink() {
+  auto node = Node::Create({.name = "bench-test", .scheduler_threads = 2});
+  EXPECT_THAT(node, IsOk());
+  EXPECT_THAT((*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}), IsOk());
+  return std::move(*node);
+}
+
+TEST(BenchServersTest, CastLoopGetsEveryCastConfirmedThroughItsWindows) {
+  std::unique_ptr<Node> node = NodeWithSink();
+  for (auto [n, windows] : {std::pair<int64_t, uint64_t>{1, 2}, {25'001, 1}, {25'001, 2}}) {
+    LoopResult result(1);
+    absl::StatusOr<Pid> loop = node->Spawn(std::make_unique<CastLoop>("sink", &result, windows),
+                                           {.name = kCastLoopName});
+    ASSERT_THAT(loop, IsOk());
+    ASSERT_THAT(node->Cast(*loop, Count(n)), IsOk());
+    result.done.Wait();
+    ASSERT_THAT(node->Stop(*loop), IsOk());
+    absl::MutexLock lock(&result.mu);
+    EXPECT_THAT(result.error, IsOk());
+    EXPECT_EQ(result.confirmed, n);
+    EXPECT_GT(result.elapsed_us, 0);
+  }
+  node->Shutdown();
+}
+
+TEST(BenchServersTest, CallLoopRecordsOneLatencyPerCall) {
+  std::unique_ptr<Node> node = NodeWithSink();
+  ASSERT_THAT(node->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}), IsOk());
+  LoopResult result(1);
+  result.latencies_us.resize(1);
+  absl::StatusOr<Pid> loop = node->Spawn(std::make_unique<CallLoop>("pong", &result, 0));
+  ASSERT_THAT(loop, IsOk());
+  ASSERT_THAT(node->Cast(*loop, Count(500)), IsOk());
+  result.done.Wait();
+  absl::MutexLock lock(&result.mu);
+  EXPECT_THAT(result.error, IsOk());
+  EXPECT_EQ(result.latencies_us[0].size(), 500u);
+  node->Shutdown();
+}
+
+}  // namespace
+}  // namespace polis::tools
