@@ -301,6 +301,38 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at `p` (< end), or 0 if the
+// bytes there are not one. The allowed range of the second byte rules out
+// overlong forms, surrogates and code points over U+10FFFF.
+int SequenceLength(const uint8_t* p, const uint8_t* end) {
+  const uint8_t b = *p;
+  if (b < 0x80) return 1;
+  int len;
+  uint8_t lo = 0x80, hi = 0xBF;
+  if (b >= 0xC2 && b <= 0xDF) {
+    len = 2;
+  } else if (b >= 0xE0 && b <= 0xEF) {
+    len = 3;
+    if (b == 0xE0) lo = 0xA0;
+    if (b == 0xED) hi = 0x9F;
+  } else if (b >= 0xF0 && b <= 0xF4) {
+    len = 4;
+    if (b == 0xF0) lo = 0x90;
+    if (b == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (end - p < len || p[1] < lo || p[1] > hi) return 0;
+  for (int i = 2; i < len; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  }
+  return len;
+}
+
+}  // namespace
+
 bool IsValidUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const uint8_t*>(s.data());
   const uint8_t* end = p + s.size();
@@ -314,35 +346,29 @@ bool IsValidUtf8(std::string_view s) {
         continue;
       }
     }
-    const uint8_t b = *p;
-    if (b < 0x80) {
-      ++p;
-      continue;
-    }
-    // Lead byte -> sequence length and the allowed range of the second
-    // byte (which rules out overlong forms, surrogates and > U+10FFFF).
-    int len;
-    uint8_t lo = 0x80, hi = 0xBF;
-    if (b >= 0xC2 && b <= 0xDF) {
-      len = 2;
-    } else if (b >= 0xE0 && b <= 0xEF) {
-      len = 3;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-    } else if (b >= 0xF0 && b <= 0xF4) {
-      len = 4;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (end - p < len || p[1] < lo || p[1] > hi) return false;
-    for (int i = 2; i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-    }
+    const int len = SequenceLength(p, end);
+    if (len == 0) return false;
     p += len;
   }
   return true;
+}
+
+std::string ToValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const uint8_t* end = p + s.size();
+  while (p < end) {
+    const int len = SequenceLength(p, end);
+    if (len == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      ++p;
+    } else {
+      out.append(reinterpret_cast<const char*>(p), len);
+      p += len;
+    }
+  }
+  return out;
 }
 
 }  // namespace polis::bus

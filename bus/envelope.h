@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -95,6 +96,12 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v);
 
 // Whether `s` is well-formed UTF-8 (what proto3 requires of a string field).
 bool IsValidUtf8(std::string_view s);
+
+// `s` with every byte that does not start a well-formed UTF-8 sequence
+// replaced by U+FFFD: text that must cross the wire in a string field
+// (e.g. an error message built from raw bytes) without making the whole
+// envelope unparsable.
+std::string ToValidUtf8(std::string_view s);
 
 }  // namespace polis::bus
 

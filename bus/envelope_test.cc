@@ -1288,6 +1288,25 @@ TEST(IsValidUtf8Test, AcceptsWellFormedSequences) {
   }
 }
 
+TEST(ToValidUtf8Test, KeepsWellFormedTextAndReplacesEachBadByte) {
+  EXPECT_EQ(ToValidUtf8(""), "");
+  EXPECT_EQ(ToValidUtf8("plain \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80"),
+            "plain \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80");
+  EXPECT_EQ(ToValidUtf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(ToValidUtf8("\xC0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong NUL
+  EXPECT_EQ(ToValidUtf8("\xED\xA0\x80"),
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // a surrogate
+  EXPECT_EQ(ToValidUtf8("cut \xE2\x82"), "cut \xEF\xBF\xBD\xEF\xBF\xBD");
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk(rng() % 24, '\0');
+    for (char& c : junk) c = static_cast<char>(rng());
+    const std::string fixed = ToValidUtf8(junk);
+    EXPECT_TRUE(IsValidUtf8(fixed));
+    if (IsValidUtf8(junk)) EXPECT_EQ(fixed, junk);
+  }
+}
+
 TEST(IsValidUtf8Test, RefusesMalformedSequences) {
   for (std::string_view s : {
            "\x80"sv,                  // stray continuation bytes

@@ -33,7 +33,9 @@ using ::polis::testing::Str;
 
 // Records every cast/info value in arrival order; call Int64Value n:
 // replies with the number of values seen; call StringValue "defer": never
-// replies; call StringValue "forward:<name>": calls <name> from the handler.
+// replies; call StringValue "forward:<name>": calls <name> from the handler;
+// call StringValue "fail-bytes": fails with INTERNAL and a message that is
+// not UTF-8.
 class Recorder : public GenServer {
  public:
   Recorder() {
@@ -50,6 +52,7 @@ class Recorder : public GenServer {
         ++deferred_;
         co_return Reply::Deferred();
       }
+      if (cmd == "fail-bytes") co_return Reply::Error(absl::InternalError("bad \xFF\xC0 bytes"));
       if (cmd.rfind("forward:", 0) == 0) {
         absl::StatusOr<Int64Value> r = co_await Call<Int64Value>(cmd.substr(8), Int(0));
         if (!r.ok()) co_return Reply::Error(r.status());
@@ -143,6 +146,17 @@ TEST_P(ClusterTest, CallsAServerOnAnotherNodeByName) {
   auto r = nodes_[1]->Call<Int64Value>("rec", Int(1));
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->value(), 0);
+}
+
+TEST_P(ClusterTest, AnErrorMessageThatIsNotUtf8ReachesTheRemoteCaller) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "rec"}), IsOk());
+  AwaitName(*nodes_[1], "rec");
+  // The wire's status_message is a proto3 string: raw bytes would make the
+  // reply unparsable, and the caller would wait out its deadline.
+  EXPECT_THAT(nodes_[1]->Call<Int64Value>("rec", Str("fail-bytes"), absl::Seconds(20)),
+              StatusIs(absl::StatusCode::kInternal,
+                       HasSubstr("bad \xEF\xBF\xBD\xEF\xBF\xBD bytes")));
 }
 
 TEST_P(ClusterTest, NameThatExistsNowhereIsNotFoundAtOnce) {

@@ -518,8 +518,14 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
   l->kind = wire::KIND_REPLY;
   if (status.ok()) {
     l->message = reply;
-  } else {
+  } else if (const absl::string_view m = status.message();
+             bus::IsValidUtf8(std::string_view(m.data(), m.size()))) {
     l->status = status;
+  } else {
+    // The wire's status_message is a proto3 string: a message of raw bytes
+    // would make the whole reply unparsable and the caller wait it out.
+    l->status = absl::Status(status.code(),
+                             bus::ToValidUtf8(std::string_view(m.data(), m.size())));
   }
   l->sender = Pid{name_, 0};
   l->to_pid = from.pid;
