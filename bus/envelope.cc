@@ -48,6 +48,12 @@ size_t Fixed64Field(uint64_t v) { return v == 0 ? 0 : 9; }
 // int32 and enum values are sign-extended to 64 bits on the wire.
 uint64_t Int32Wire(int32_t v) { return static_cast<uint64_t>(static_cast<int64_t>(v)); }
 
+size_t PayloadField(const EnvelopeView& v) {
+  if (v.payload_message == nullptr) return StringField(v.payload);
+  const size_t n = v.payload_message->ByteSizeLong();  // caches the size
+  return n == 0 ? 0 : LenField(n);
+}
+
 size_t AddressBody(const AddressView& a) {
   return StringField(a.node) + StringField(a.name) + VarintField(a.pid) +
          VarintField(a.incarnation);
@@ -196,6 +202,27 @@ bool DecodeAddress(std::string_view body, AddressView* a) {
   return true;
 }
 
+// `*v = EnvelopeView()`, field by field: the struct copy compiles to
+// `rep stos` + `rep movs`, whose start-up cost was a quarter of decoding.
+void Reset(EnvelopeView* v) {
+  static_assert(sizeof(EnvelopeView) == 288, "a field was added: reset it here too");
+  v->version = 0;
+  v->kind = wire::KIND_UNSPECIFIED;
+  v->type = {};
+  v->sender = AddressView();
+  v->recipient = AddressView();
+  v->payload = {};
+  v->payload_message = nullptr;
+  v->trace_id = {};
+  v->span_id = 0;
+  v->parent_span_id = 0;
+  v->ref = 0;
+  v->reply_to = AddressView();
+  v->timeout_us = 0;
+  v->status_code = 0;
+  v->status_message = {};
+}
+
 }  // namespace
 
 EnvelopeView::EnvelopeView(const wire::Envelope& e)
@@ -231,7 +258,11 @@ wire::Envelope ToProto(const EnvelopeView& v) {
   };
   if (v.sender.present) address(v.sender, e.mutable_sender());
   if (v.recipient.present) address(v.recipient, e.mutable_recipient());
-  e.set_payload(std::string(v.payload));
+  if (v.payload_message != nullptr) {
+    e.set_payload(v.payload_message->SerializeAsString());
+  } else {
+    e.set_payload(std::string(v.payload));
+  }
   e.set_trace_id(std::string(v.trace_id));
   e.set_span_id(v.span_id);
   e.set_parent_span_id(v.parent_span_id);
@@ -245,7 +276,7 @@ wire::Envelope ToProto(const EnvelopeView& v) {
 
 size_t EncodedSize(const EnvelopeView& v) {
   return VarintField(v.version) + VarintField(Int32Wire(v.kind)) + StringField(v.type) +
-         AddressField(v.sender) + AddressField(v.recipient) + StringField(v.payload) +
+         AddressField(v.sender) + AddressField(v.recipient) + PayloadField(v) +
          StringField(v.trace_id) + Fixed64Field(v.span_id) + Fixed64Field(v.parent_span_id) +
          VarintField(v.ref) + AddressField(v.reply_to) +
          VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
@@ -258,7 +289,13 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
   p = PutStringField(3, v.type, p);
   p = PutAddressField(4, v.sender, p);
   p = PutAddressField(5, v.recipient, p);
-  p = PutStringField(6, v.payload, p);
+  if (v.payload_message == nullptr) {
+    p = PutStringField(6, v.payload, p);
+  } else if (const size_t n = v.payload_message->GetCachedSize(); n != 0) {
+    *p++ = Tag(6, kLen);
+    p = PutVarint(n, p);
+    p = v.payload_message->SerializeWithCachedSizesToArray(p);
+  }
   p = PutStringField(7, v.trace_id, p);
   p = PutFixed64Field(8, v.span_id, p);
   p = PutFixed64Field(9, v.parent_span_id, p);
@@ -270,7 +307,7 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
 }
 
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
-  *v = EnvelopeView();
+  Reset(v);
   const auto* begin = static_cast<const uint8_t*>(data);
   Reader r(begin, begin + size);
   while (!r.done()) {
@@ -306,7 +343,7 @@ namespace {
 // The length of the well-formed UTF-8 sequence at `p` (< end), or 0 if the
 // bytes there are not one. The allowed range of the second byte rules out
 // overlong forms, surrogates and code points over U+10FFFF.
-int SequenceLength(const uint8_t* p, const uint8_t* end) {
+inline int SequenceLength(const uint8_t* p, const uint8_t* end) {
   const uint8_t b = *p;
   if (b < 0x80) return 1;
   int len;
@@ -345,6 +382,10 @@ bool IsValidUtf8(std::string_view s) {
         p += 8;
         continue;
       }
+    }
+    if (*p < 0x80) {  // the common tail: short ASCII runs
+      ++p;
+      continue;
     }
     const int len = SequenceLength(p, end);
     if (len == 0) return false;

@@ -38,6 +38,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "google/protobuf/message_lite.h"
 #include "polis/envelope.pb.h"
 
 namespace polis::bus {
@@ -62,6 +63,11 @@ struct EnvelopeView {
   AddressView sender;
   AddressView recipient;
   std::string_view payload;
+  // Encoding only: when set, the payload is this message, serialized
+  // straight into the output (and `payload` is ignored), so a sender needs
+  // no buffer of its own for it. It must not change between EncodedSize and
+  // EncodeEnvelope (its cached size is used). Never set by decoding.
+  const google::protobuf::MessageLite* payload_message = nullptr;
   std::string_view trace_id;
   uint64_t span_id = 0;
   uint64_t parent_span_id = 0;
@@ -80,12 +86,14 @@ struct EnvelopeView {
 // The libprotobuf form of `v` (copies every field), for tests and tools.
 wire::Envelope ToProto(const EnvelopeView& v);
 
-// The number of bytes EncodeEnvelope writes for `v`.
+// The number of bytes EncodeEnvelope writes for `v` (computes and caches
+// the size of `v.payload_message`, if set).
 size_t EncodedSize(const EnvelopeView& v);
 
 // Writes the protobuf encoding of `v` (fields in field-number order, zero
 // values omitted, as libprotobuf does) to `out`, which has room for
-// EncodedSize(v) bytes. Returns the end of what was written. Never fails.
+// EncodedSize(v) bytes, the value EncodedSize just returned for `v`.
+// Returns the end of what was written. Never fails.
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* out);
 
 // Decodes the `size` bytes at `data` into `*v`, whose strings then point

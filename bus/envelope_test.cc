@@ -672,6 +672,30 @@ TEST(EnvelopeEncodeTest, AHandBuiltViewEncodesLikeItsProto) {
   EXPECT_EQ(buf, e.SerializeAsString());
 }
 
+TEST(EnvelopeEncodeTest, APayloadMessageEncodesLikeItsSerializedBytes) {
+  for (const wire::Envelope& inner : RandomEnvelopes()) {
+    // Any message serves as a payload; a random Envelope is a varied one
+    // (including empty, which encodes to no payload field at all).
+    EnvelopeView by_bytes;
+    by_bytes.kind = wire::KIND_CAST;
+    by_bytes.recipient = {.name = "sink", .present = true};
+    const std::string bytes = inner.SerializeAsString();
+    by_bytes.payload = bytes;
+    EnvelopeView by_message = by_bytes;
+    by_message.payload = "ignored when payload_message is set";
+    by_message.payload_message = &inner;
+    const size_t size = EncodedSize(by_message);
+    ASSERT_EQ(size, EncodedSize(by_bytes));
+    std::string buf(size, '\0');
+    ASSERT_EQ(EncodeEnvelope(by_message, reinterpret_cast<uint8_t*>(buf.data())),
+              reinterpret_cast<uint8_t*>(buf.data()) + size);
+    std::string want(size, '\0');
+    EncodeEnvelope(by_bytes, reinterpret_cast<uint8_t*>(want.data()));
+    ASSERT_EQ(buf, want);
+    EXPECT_EQ(ToProto(by_message).payload(), bytes);
+  }
+}
+
 TEST(EnvelopeEncodeTest, AbsentAddressEncodesToNothingWhateverItsFields) {
   EnvelopeView v;
   v.sender = {.node = "n", .name = "x", .pid = 7, .incarnation = 1, .present = false};

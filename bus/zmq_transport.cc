@@ -316,9 +316,10 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   FrameSplitter split(msg_.data(), msg_.size());
   const uint8_t* frame;
   size_t size;
+  // Decoded in place: the view points into msg_, no copy, no malloc (and
+  // one view for the whole batch: DecodeFrame resets it).
+  EnvelopeView envelope;
   while (split.Next(&frame, &size)) {
-    // Decoded in place: the view points into msg_, no copy, no malloc.
-    EnvelopeView envelope;
     absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
       handler.OnEnvelope(envelope, from);
