@@ -3,6 +3,7 @@
 // deadlines, node failure. The same suite runs on every transport.
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -98,6 +99,57 @@ class Recorder : public GenServer {
   int64_t deferred_ = 0;
 };
 
+// The trace contexts a TraceProbe saw, shared with the test.
+struct SeenTraces {
+  absl::Mutex mu;
+  std::vector<TraceContext> traces ABSL_GUARDED_BY(mu);
+  void Add(const TraceContext& t) {
+    absl::MutexLock lock(&mu);
+    traces.push_back(t);
+  }
+};
+
+// Records the trace context of every cast and call it handles.
+class TraceProbe : public GenServer {
+ public:
+  explicit TraceProbe(std::shared_ptr<SeenTraces> seen) : seen_(std::move(seen)) {
+    AcceptCall<Int64Value, Int64Value>();
+    AcceptCast<Int64Value>();
+  }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+    seen_->Add(context().trace());
+    co_return Int(0);
+  }
+  Task<absl::Status> HandleCast(const Message&) override {
+    seen_->Add(context().trace());
+    co_return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<SeenTraces> seen_;
+};
+
+// On a call: records its own trace context, casts twice and calls once to
+// "probe" (wherever it is), then replies.
+class TraceRelay : public GenServer {
+ public:
+  explicit TraceRelay(std::shared_ptr<SeenTraces> seen) : seen_(std::move(seen)) {
+    AcceptCall<Int64Value, Int64Value>();
+  }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message&, const From&) override {
+    seen_->Add(context().trace());
+    for (int i = 0; i < 2; ++i) {
+      if (absl::Status s = Cast("probe", Int(i)); !s.ok()) co_return Reply::Error(s);
+    }
+    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>("probe", Int(0));
+    if (!r.ok()) co_return Reply::Error(r.status());
+    co_return *r;
+  }
+
+ private:
+  std::shared_ptr<SeenTraces> seen_;
+};
+
 class ClusterTest : public ::testing::TestWithParam<std::string> {
  protected:
   std::string Endpoint(const std::string& node) {
@@ -157,6 +209,45 @@ TEST_P(ClusterTest, AnErrorMessageThatIsNotUtf8ReachesTheRemoteCaller) {
   EXPECT_THAT(nodes_[1]->Call<Int64Value>("rec", Str("fail-bytes"), absl::Seconds(20)),
               StatusIs(absl::StatusCode::kInternal,
                        HasSubstr("bad \xEF\xBF\xBD\xEF\xBF\xBD bytes")));
+}
+
+TEST_P(ClusterTest, RemoteCastsAndCallsFromAHandlerCarryItsTrace) {
+  StartThree();
+  auto relay_seen = std::make_shared<SeenTraces>();
+  auto probe_seen = std::make_shared<SeenTraces>();
+  ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<TraceRelay>(relay_seen), {.name = "relay"}),
+              IsOk());
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<TraceProbe>(probe_seen), {.name = "probe"}),
+              IsOk());
+  AwaitName(*nodes_[0], "probe");
+  AwaitName(*nodes_[1], "relay");
+  // Twice: the second time the relay's node has the probe's route cached.
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_THAT(nodes_[1]->Call<Int64Value>("relay", Int(round)), IsOk());
+  }
+  absl::MutexLock relay_lock(&relay_seen->mu);
+  absl::MutexLock probe_lock(&probe_seen->mu);
+  // The call is answered after the casts were sent, and casts from one
+  // sender arrive in order before its call: all six are in.
+  ASSERT_EQ(relay_seen->traces.size(), 2u);
+  ASSERT_EQ(probe_seen->traces.size(), 6u);
+  std::vector<uint64_t> spans;
+  for (int round = 0; round < 2; ++round) {
+    const TraceContext& relay = relay_seen->traces[round];
+    EXPECT_FALSE(relay.trace_id.empty());
+    EXPECT_NE(relay.span_id, 0u);
+    spans.push_back(relay.span_id);
+    for (int i = 0; i < 3; ++i) {
+      const TraceContext& probe = probe_seen->traces[3 * round + i];
+      EXPECT_EQ(probe.trace_id, relay.trace_id) << "round " << round << " message " << i;
+      EXPECT_EQ(probe.parent_span_id, relay.span_id) << "round " << round << " message " << i;
+      spans.push_back(probe.span_id);
+    }
+  }
+  EXPECT_NE(relay_seen->traces[0].trace_id, relay_seen->traces[1].trace_id);
+  std::sort(spans.begin(), spans.end());
+  EXPECT_EQ(std::adjacent_find(spans.begin(), spans.end()), spans.end()) << "a span id repeats";
+  EXPECT_EQ(std::count(spans.begin(), spans.end(), 0u), 0);
 }
 
 TEST_P(ClusterTest, NameThatExistsNowhereIsNotFoundAtOnce) {

@@ -409,10 +409,7 @@ absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Proce
         absl::StrCat("message of ", letter->message.bytes().size(), " bytes is over the limit of ",
                      options_.max_message_bytes, " bytes"));
   }
-  if (!to_node.empty()) {
-    SendRemote(to_node, std::move(letter), caller);
-    return absl::OkStatus();
-  }
+  if (!to_node.empty()) return SendRemote(to_node, std::move(letter), caller);
   std::shared_ptr<Process> p =
       letter->to_name.empty() ? FindLocal(letter->to_pid) : FindLocalByName(letter->to_name);
   if (!p) {
@@ -433,8 +430,7 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
     // A remote name this thread sent to before, unchanged since: no locks.
     if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
         e != nullptr && !e->node.empty()) {
-      SendRemote(e->node, std::move(letter), caller);
-      return absl::OkStatus();
+      return SendRemote(e->node, std::move(letter), caller);
     }
     if (std::shared_ptr<Process> p = FindLocalByName(target.name())) {
       p->Deliver(std::move(letter));
@@ -447,41 +443,47 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
 
 absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& target,
                            const google::protobuf::Message& message) {
+  if (target.is_name() && OnIoThread()) {
+    // A remote name this thread sent to before, unchanged since.
+    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
+        e != nullptr && !e->node.empty()) {
+      return TellRemote(kind, sender, target.name(), *e, message);
+    }
+  }
   const Pid from = sender ? sender->pid() : Pid{name_, 0};
   const TraceContext* parent = sender ? &sender->current_trace() : nullptr;
   return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
 }
 
-void NodeCore::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
-  std::optional<std::string> endpoint;
-  if (const std::string* cached = RouteCache::EndpointOf(route_versions(), node)) {
-    endpoint = *cached;
-  } else {
-    endpoint = directory_.EndpointOf(node);
-  }
+absl::Status NodeCore::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
   const bool is_call = letter->kind == wire::KIND_CALL;
-  if (!endpoint) {
-    if (is_call) {
-      FailCall(letter->from, absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
-    }
-    return;
+  auto failed = [&](absl::Status s) {
+    if (is_call) FailCall(letter->from, s);
+    return s;
+  };
+  std::optional<std::string> looked_up;
+  const std::string* endpoint = RouteCache::EndpointOf(route_versions(), node);
+  if (endpoint == nullptr) {
+    looked_up = directory_.EndpointOf(node);
+    if (!looked_up) return failed(absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
+    endpoint = &*looked_up;
   }
   if (OnIoThread()) {
     // Encoded into the transport's batch at once, straight from the letter.
     absl::Status s = transport_->Send(*endpoint, ViewOf(*letter, node));
-    if (!s.ok() && is_call) FailCall(letter->from, s);
-    return;
+    return s.ok() ? s : failed(std::move(s));
   }
   if (scheduler_->CurrentWorker() >= 0) {
     // A process on another worker: hand to the I/O thread, and pin the
     // process there so its later remote sends leave in order after this one.
+    // (What the transport then says reaches a caller only for a call.)
     if (caller != nullptr) caller->pinned().store(true);
     std::shared_ptr<const Letter> l(std::move(letter));
     PostIo([this, ep = *endpoint, node, l, is_call] {
       absl::Status s = transport_->Send(ep, ViewOf(*l, node));
       if (!s.ok() && is_call) FailCall(l->from, s);
     });
-    return;
+    return absl::OkStatus();
   }
   // A plain thread (or the timer thread): its own channel.
   absl::StatusOr<std::shared_ptr<ChannelHolder>> h = channels_->Acquire(*endpoint);
@@ -492,7 +494,40 @@ void NodeCore::SendRemote(const std::string& node, LetterPtr letter, Process* ca
     s = (*h)->channel ? (*h)->channel->Send(ViewOf(*letter, node))
                       : absl::UnavailableError("channel closed");
   }
-  if (!s.ok() && is_call) FailCall(letter->from, s);
+  return s.ok() ? s : failed(std::move(s));
+}
+
+absl::Status NodeCore::TellRemote(wire::Kind kind, Process* sender, const std::string& name,
+                                  const RouteCache::Entry& route,
+                                  const google::protobuf::Message& message) {
+  // Same checks and envelope as MakeLetter + Route + ViewOf, without the
+  // Letter and the payload buffer: the payload is serialized straight into
+  // the connection's batch.
+  const size_t bytes = message.ByteSizeLong();
+  if (static_cast<int64_t>(bytes) > options_.max_message_bytes) {
+    return absl::ResourceExhaustedError(absl::StrCat("message of ", bytes,
+                                                     " bytes is over the limit of ",
+                                                     options_.max_message_bytes, " bytes"));
+  }
+  bus::EnvelopeView v;
+  v.version = 1;
+  v.kind = kind;
+  v.type = message.GetDescriptor()->full_name();
+  v.payload_message = &message;
+  v.sender = {.node = sender != nullptr ? sender->pid().node : name_,
+              .pid = sender != nullptr ? sender->pid().id : 0,
+              .present = true};
+  v.recipient = {.node = route.node, .name = name, .present = true};
+  TraceId trace_id;
+  if (sender != nullptr && !sender->current_trace().trace_id.empty()) {
+    trace_id = sender->current_trace().trace_id;
+    v.parent_span_id = sender->current_trace().span_id;
+  } else {
+    trace_id = NewTraceId();
+  }
+  v.trace_id = trace_id.view();
+  v.span_id = RandomId();
+  return transport_->Send(route.endpoint, v);
 }
 
 void NodeCore::FailCall(const From& from, const absl::Status& status) {

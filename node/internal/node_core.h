@@ -152,8 +152,16 @@ class NodeCore : public bus::InboundHandler {
   void DeliverInbound(LetterPtr letter);
   // Sends `letter` to `node`: encoded into the transport's batch at once on
   // the I/O thread, posted to it from a worker, over the thread's own
-  // channel from a plain thread.
-  void SendRemote(const std::string& node, LetterPtr letter, Process* caller);
+  // channel from a plain thread. UNAVAILABLE if `node` is not connected;
+  // else what the transport says (RESOURCE_EXHAUSTED: queue full), except
+  // for a posted send, which is OK here (a call learns its fate through its
+  // slot: FailCall). A failed call's slot is completed with the error too.
+  absl::Status SendRemote(const std::string& node, LetterPtr letter, Process* caller);
+  // Tell's fast path on the I/O thread for a name `route` says is remote:
+  // `message` is encoded straight into the connection's batch.
+  absl::Status TellRemote(wire::Kind kind, Process* sender, const std::string& name,
+                          const RouteCache::Entry& route,
+                          const google::protobuf::Message& message);
   // I/O thread: sends reply letter `l` on the connection its call came in
   // on, or else to the caller's node.
   void TransmitReply(const Letter& l);
