@@ -572,6 +572,11 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     TransmitReply(*l);
     return;
   }
+  if (scheduler_->CurrentWorker() >= 0) {
+    // A server replying from another worker: pinned to the I/O thread like
+    // any remote sender, so its next replies leave without a hand-off.
+    if (Process* p = Scheduler::CurrentProcess()) p->pinned().store(true);
+  }
   std::shared_ptr<const Letter> shared(std::move(l));
   PostIo([this, shared] { TransmitReply(*shared); });
 }
