@@ -251,6 +251,19 @@ TEST_F(GenServerTest, RegistryNamesAreUniqueAndReleased) {
   EXPECT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "a"}), IsOk());
 }
 
+TEST_F(GenServerTest, NamesThatAreNotUtf8AreRefused) {
+  // Names cross the wire in proto3 string fields.
+  EXPECT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "bad\xFF"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("UTF-8")));
+  auto anon = node_->Spawn(std::make_unique<Acc>());
+  ASSERT_THAT(anon, IsOk());
+  EXPECT_THAT(node_->Register("bad\xC0\x80", *anon),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("UTF-8")));
+  EXPECT_THAT(node_->Register("caf\xC3\xA9", *anon), IsOk());  // UTF-8 is fine
+  EXPECT_THAT(Node::Create({.name = "node\xFF"}),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("UTF-8")));
+}
+
 TEST_F(GenServerTest, SendAfterDeliversAndCancelTimerCancels) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
   auto keep = node_->SendAfter(absl::Milliseconds(10), "acc", Str("later"));

@@ -43,6 +43,13 @@ std::vector<NodeCore*>& AllNodes() {
   return *nodes;
 }
 
+// Names travel in proto3 string fields (bus/WIRE.md): a name that is not
+// UTF-8 would make every envelope carrying it unparsable at the receiver.
+absl::Status CheckUtf8Name(absl::string_view what, const std::string& name) {
+  if (bus::IsValidUtf8(name)) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
+}
+
 }  // namespace
 
 // For gdb: `call polis_dump_all_nodes()` prints every process.
@@ -88,6 +95,7 @@ absl::Status NodeCore::Start() {
   if (options_.max_message_bytes <= 0) {
     return absl::InvalidArgumentError("max_message_bytes must be positive");
   }
+  POLIS_RETURN_IF_ERROR(CheckUtf8Name("node name", name_));
   if (options_.transport) {
     transport_ = std::move(options_.transport);
   } else {
@@ -189,6 +197,7 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
     std::unique_ptr<Behaviour> behaviour, const SpawnOptions& options,
     std::shared_ptr<CallSlot> init_slot, Process* monitor_by, uint64_t* monitor_ref) {
   if (!behaviour) return absl::InvalidArgumentError("Spawn: null behaviour");
+  POLIS_RETURN_IF_ERROR(CheckUtf8Name("Spawn: server name", options.name));
   std::shared_ptr<Process> p;
   {
     absl::MutexLock lock(&registry_mu_);
@@ -265,6 +274,7 @@ void NodeCore::ForgetProcess(const Process& p) {
 
 absl::Status NodeCore::Register(const std::string& name, const Pid& pid) {
   if (name.empty()) return absl::InvalidArgumentError("Register: empty name");
+  POLIS_RETURN_IF_ERROR(CheckUtf8Name("Register: name", name));
   if (pid.node != name_) return absl::InvalidArgumentError("Register: not a local process");
   std::shared_ptr<Process> p;
   {
