@@ -28,6 +28,13 @@ LetterPool& Pool() {
   return pool;
 }
 
+// The status an envelope carries (OK when status_code is 0).
+absl::Status StatusOf(const bus::EnvelopeView& env) {
+  if (env.status_code == 0) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(env.status_code),
+                      absl::string_view(env.status_message.data(), env.status_message.size()));
+}
+
 }  // namespace
 
 void* Letter::operator new(std::size_t size) {
@@ -61,6 +68,18 @@ TraceId NewTraceId() {
   std::memcpy(id.bytes.data(), &a, 8);
   std::memcpy(id.bytes.data() + 8, &b, 8);
   return id;
+}
+
+TraceContext ChildTrace(const TraceContext* parent) {
+  TraceContext t;
+  if (parent != nullptr && !parent->trace_id.empty()) {
+    t.trace_id = parent->trace_id;
+    t.parent_span_id = parent->span_id;
+  } else {
+    t.trace_id = NewTraceId();
+  }
+  t.span_id = RandomId();
+  return t;
 }
 
 bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
@@ -113,18 +132,12 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;
-  if (env.status_code != 0) {
-    l->status = absl::Status(static_cast<absl::StatusCode>(env.status_code),
-                             absl::string_view(env.status_message.data(), env.status_message.size()));
-  }
+  l->status = StatusOf(env);
   return l;
 }
 
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env) {
-  if (env.status_code != 0) {
-    return absl::Status(static_cast<absl::StatusCode>(env.status_code),
-                        absl::string_view(env.status_message.data(), env.status_message.size()));
-  }
+  if (env.status_code != 0) return StatusOf(env);
   return Message(env.type, std::string(env.payload));
 }
 

@@ -403,22 +403,19 @@ LetterPtr NodeCore::MakeLetter(wire::Kind kind, const Pid& sender, const Target&
   } else {
     l->to_pid = target.pid().id;
   }
-  if (parent != nullptr && !parent->trace_id.empty()) {
-    l->trace.trace_id = parent->trace_id;
-    l->trace.parent_span_id = parent->span_id;
-  } else {
-    l->trace.trace_id = NewTraceId();
-  }
-  l->trace.span_id = RandomId();
+  l->trace = ChildTrace(parent);
   return l;
 }
 
+absl::Status NodeCore::CheckMessageSize(size_t bytes) const {
+  if (static_cast<int64_t>(bytes) <= options_.max_message_bytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat("message of ", bytes,
+                                                   " bytes is over the limit of ",
+                                                   options_.max_message_bytes, " bytes"));
+}
+
 absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Process* caller) {
-  if (static_cast<int64_t>(letter->message.bytes().size()) > options_.max_message_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("message of ", letter->message.bytes().size(), " bytes is over the limit of ",
-                     options_.max_message_bytes, " bytes"));
-  }
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
   if (!to_node.empty()) return SendRemote(to_node, std::move(letter), caller);
   std::shared_ptr<Process> p =
       letter->to_name.empty() ? FindLocal(letter->to_pid) : FindLocalByName(letter->to_name);
@@ -433,9 +430,7 @@ absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Proce
 }
 
 absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* caller) {
-  if (static_cast<int64_t>(letter->message.bytes().size()) > options_.max_message_bytes) {
-    return Route(std::move(letter), "", caller);  // Route reports the size error.
-  }
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
   if (target.is_name()) {
     // A remote name this thread sent to before, unchanged since: no locks.
     if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
@@ -513,12 +508,7 @@ absl::Status NodeCore::TellRemote(wire::Kind kind, Process* sender, const std::s
   // Same checks and envelope as MakeLetter + Route + ViewOf, without the
   // Letter and the payload buffer: the payload is serialized straight into
   // the connection's batch.
-  const size_t bytes = message.ByteSizeLong();
-  if (static_cast<int64_t>(bytes) > options_.max_message_bytes) {
-    return absl::ResourceExhaustedError(absl::StrCat("message of ", bytes,
-                                                     " bytes is over the limit of ",
-                                                     options_.max_message_bytes, " bytes"));
-  }
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(message.ByteSizeLong()));
   bus::EnvelopeView v;
   v.version = 1;
   v.kind = kind;
@@ -528,15 +518,10 @@ absl::Status NodeCore::TellRemote(wire::Kind kind, Process* sender, const std::s
               .pid = sender != nullptr ? sender->pid().id : 0,
               .present = true};
   v.recipient = {.node = route.node, .name = name, .present = true};
-  TraceId trace_id;
-  if (sender != nullptr && !sender->current_trace().trace_id.empty()) {
-    trace_id = sender->current_trace().trace_id;
-    v.parent_span_id = sender->current_trace().span_id;
-  } else {
-    trace_id = NewTraceId();
-  }
-  v.trace_id = trace_id.view();
-  v.span_id = RandomId();
+  const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
+  v.trace_id = trace.trace_id.view();
+  v.span_id = trace.span_id;
+  v.parent_span_id = trace.parent_span_id;
   return transport_->Send(route.endpoint, v);
 }
 

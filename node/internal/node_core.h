@@ -165,6 +165,8 @@ class NodeCore : public bus::InboundHandler {
   // I/O thread: sends reply letter `l` on the connection its call came in
   // on, or else to the caller's node.
   void TransmitReply(const Letter& l);
+  // RESOURCE_EXHAUSTED if a payload of `bytes` is over max_message_bytes.
+  absl::Status CheckMessageSize(size_t bytes) const;
   // What a RouteCache entry made now is valid for.
   RouteCache::Versions route_versions() const;
   // Call with registry_mu_ held, after changing names_.
