@@ -109,14 +109,16 @@ bool CastLoop::SendWindow() {
 }
 
 Task<absl::Status> CastLoop::Finish(absl::Status status) {
-  absl::StatusOr<int64_t> after = status.ok() ? absl::StatusOr<int64_t>(0) : status;
-  if (status.ok()) after = co_await SinkCount();
-  result_->elapsed_us = MicrosSince(start_);
-  if (after.ok()) {
-    result_->confirmed = *after - before_;
-  } else {
-    result_->Fail(after.status());
+  if (status.ok()) {
+    absl::StatusOr<int64_t> after = co_await SinkCount();
+    if (after.ok()) {
+      result_->confirmed = *after - before_;
+    } else {
+      status = after.status();
+    }
   }
+  result_->elapsed_us = MicrosSince(start_);
+  if (!status.ok()) result_->Fail(status);
   result_->done.DecrementCount();
   co_return absl::OkStatus();
 }
