@@ -370,8 +370,11 @@ TEST_F(GenServerTest, CallCycleEndsInDeadlineExceeded) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Caller>("a", &ok, &failed, absl::Milliseconds(200)),
                            {.name = "b"}),
               IsOk());
+  // a's call to b times out (b is blocked calling a); the message names
+  // what timed out.
   EXPECT_THAT(node_->Call<Int64Value>("a", Int(1), absl::Seconds(5)),
-              StatusIs(absl::StatusCode::kDeadlineExceeded));
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("call to \"b\" timed out after 200ms")));
   // The node is not hung: both servers answer afterwards.
   ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(), {.name = "c"}), IsOk());
   EXPECT_THAT(node_->Call<Int64Value>("c", Int(1)), IsOk());

@@ -47,6 +47,13 @@ const std::string* InternType(std::string_view type) {
   return last = interned;
 }
 
+const std::string* EmptyType() {
+  // Every default Message (e.g. in each Letter) would otherwise evict a
+  // thread's last-type entry in InternType.
+  static const std::string* const empty = InternType("");
+  return empty;
+}
+
 Message Message::From(const google::protobuf::Message& m) {
   // Descriptor -> interned name, per thread and direct-mapped: a sender
   // in a loop pays neither a string hash nor a lock for the type. The name

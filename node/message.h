@@ -74,11 +74,13 @@ class Target {
 // single name "polis.TooManyTypes" (which no server accepts), so a peer
 // cannot grow the table without bound. Thread-safe.
 const std::string* InternType(std::string_view type);
+// InternType(""), looked up once.
+const std::string* EmptyType();
 
 // A payload as received: type name + bytes.
 class Message {
  public:
-  Message() : type_(InternType("")) {}
+  Message() : type_(EmptyType()) {}
   Message(std::string_view type, std::string bytes)
       : type_(InternType(type)), bytes_(std::move(bytes)) {}
 

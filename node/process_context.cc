@@ -14,15 +14,6 @@ namespace {
 using internal::CallSlot;
 using internal::Process;
 
-// Wakes `p` (schedules it) when a slot it waits on completes.
-std::function<void()> WakerFor(Process* p) {
-  return [weak = std::weak_ptr<Process>(p->shared_from_this())] {
-    if (auto sp = weak.lock()) {
-      if (sp->TryClaim()) sp->core()->scheduler().Schedule(std::move(sp));
-    }
-  };
-}
-
 }  // namespace
 
 // --- SlotAwaiter ---
@@ -35,7 +26,7 @@ bool SlotAwaiter::await_suspend(std::coroutine_handle<> h) {
 }
 
 void SlotAwaiter::NewSlot(uint64_t ref) {
-  slot_ = std::make_shared<CallSlot>(ref, "", WakerFor(self_));
+  slot_ = CallSlot::ForProcess(ref, self_);
 }
 
 }  // namespace internal
@@ -62,7 +53,10 @@ bool CallAwaiter::await_ready() {
 }
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
-  if (slot_->timer() != 0) self_->core()->timers().Cancel(slot_->timer());
+  if (slot_->expired()) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "call to ", target_.ToString(), " timed out after ", absl::FormatDuration(timeout_)));
+  }
   return slot_->Take();
 }
 

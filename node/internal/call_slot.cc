@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+#include "node/internal/timer_queue.h"
+
 namespace polis::internal {
 namespace {
 
@@ -15,23 +19,35 @@ inline void CpuRelax() {
 
 }  // namespace
 
-bool CallSlot::Complete(absl::StatusOr<Message> result) {
-  std::function<void()> wake;
-  {
-    absl::MutexLock lock(&mu_);
-    if (done_) return false;
-    done_ = true;
-    result_ = std::move(result);
-    wake = std::move(wake_);
-  }
-  done_hint_.store(true, std::memory_order_release);
-  if (wake) wake();
-  return true;
+// --- CallSlot ---
+
+std::shared_ptr<CallSlot> CallSlot::ForProcess(uint64_t ref, Process* process) {
+  auto slot = std::make_shared<CallSlot>(ref, std::string(), nullptr);
+  slot->process_ = process->weak_from_this();
+  return slot;
 }
 
-bool CallSlot::done() const {
-  absl::MutexLock lock(&mu_);
-  return done_;
+bool CallSlot::Complete(absl::StatusOr<Message> result) {
+  uint8_t pending = kPending;
+  if (!state_.compare_exchange_strong(pending, kStoring, std::memory_order_acquire,
+                                      std::memory_order_relaxed)) {
+    return false;
+  }
+  result_ = std::move(result);
+  // Taken before kDone: from then on the waiter may Take and go.
+  std::function<void()> wake = std::move(wake_);
+  std::weak_ptr<Process> process = std::move(process_);
+  // seq_cst, paired with WaitUntil: either it sees kDone before it sleeps,
+  // or this sees its flag and passes the mutex, which re-checks its wait.
+  state_.store(kDone, std::memory_order_seq_cst);
+  if (thread_waiting_.load(std::memory_order_seq_cst)) {
+    absl::MutexLock pass(&mu_);
+  }
+  if (wake) wake();
+  if (std::shared_ptr<Process> p = process.lock(); p && p->TryClaim()) {
+    p->core()->scheduler().Schedule(std::move(p));
+  }
+  return true;
 }
 
 bool CallSlot::WaitUntil(absl::Time deadline) {
@@ -39,49 +55,55 @@ bool CallSlot::WaitUntil(absl::Time deadline) {
   // before sleeping, since waking a sleeping thread costs tens of
   // microseconds on small VMs (see shared/BASELINES.md).
   const absl::Time spin_until = std::min(deadline, absl::Now() + kSpin);
-  while (!done_hint_.load(std::memory_order_acquire) && absl::Now() < spin_until) {
-    CpuRelax();
+  while (!done() && absl::Now() < spin_until) CpuRelax();
+  if (done()) return true;
+  thread_waiting_.store(true, std::memory_order_seq_cst);
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithDeadline(
+      absl::Condition(
+          +[](CallSlot* s) { return s->state_.load(std::memory_order_seq_cst) == kDone; }, this),
+      deadline);
+  return done();
+}
+
+absl::StatusOr<Message> CallSlot::Take() { return std::move(result_); }
+
+// --- CallTable ---
+
+void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
+  bool arm = false;
+  {
+    absl::MutexLock lock(&mu_);
+    CallSlot* s = slot.get();
+    slots_.emplace(s->ref(), std::move(slot));
+    if (deadline < absl::InfiniteFuture()) {
+      s->deadline_ = deadline;
+      HeapPush(s);
+      // Usually an armed timer fires before: calls made later with the same
+      // timeout have later deadlines.
+      if (deadline < armed_) {
+        armed_ = deadline;
+        arm = true;
+      }
+    }
   }
-  absl::MutexLock lock(&mu_);
-  mu_.AwaitWithDeadline(absl::Condition(&done_), deadline);
-  return done_;
-}
-
-absl::StatusOr<Message> CallSlot::Take() {
-  absl::MutexLock lock(&mu_);
-  return std::move(result_);
-}
-
-uint64_t CallTable::NextRef() {
-  absl::MutexLock lock(&mu_);
-  return next_ref_++;
-}
-
-void CallTable::Add(std::shared_ptr<CallSlot> slot) {
-  absl::MutexLock lock(&mu_);
-  uint64_t ref = slot->ref();
-  slots_.emplace(ref, std::move(slot));
+  if (arm) Arm(deadline);
 }
 
 std::shared_ptr<CallSlot> CallTable::Take(uint64_t ref) {
   absl::MutexLock lock(&mu_);
   auto it = slots_.find(ref);
   if (it == slots_.end()) return nullptr;
-  std::shared_ptr<CallSlot> s = std::move(it->second);
-  slots_.erase(it);
-  return s;
+  return Remove(it);
 }
 
 std::vector<std::shared_ptr<CallSlot>> CallTable::TakeForNode(const std::string& node) {
   std::vector<std::shared_ptr<CallSlot>> out;
   absl::MutexLock lock(&mu_);
   for (auto it = slots_.begin(); it != slots_.end();) {
-    if (it->second->target_node() == node) {
-      out.push_back(std::move(it->second));
-      slots_.erase(it++);
-    } else {
-      ++it;
-    }
+    auto next = std::next(it);
+    if (it->second->target_node() == node) out.push_back(Remove(it));
+    it = next;
   }
   return out;
 }
@@ -89,9 +111,106 @@ std::vector<std::shared_ptr<CallSlot>> CallTable::TakeForNode(const std::string&
 std::vector<std::shared_ptr<CallSlot>> CallTable::TakeAll() {
   std::vector<std::shared_ptr<CallSlot>> out;
   absl::MutexLock lock(&mu_);
-  for (auto& [ref, s] : slots_) out.push_back(std::move(s));
+  for (auto& [ref, s] : slots_) {
+    s->deadline_ = absl::InfiniteFuture();
+    out.push_back(std::move(s));
+  }
   slots_.clear();
+  heap_.clear();
   return out;
+}
+
+size_t CallTable::size() const {
+  absl::MutexLock lock(&mu_);
+  return slots_.size();
+}
+
+size_t CallTable::deadlines() const {
+  absl::MutexLock lock(&mu_);
+  return heap_.size();
+}
+
+std::shared_ptr<CallSlot> CallTable::Remove(
+    absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it) {
+  std::shared_ptr<CallSlot> s = std::move(it->second);
+  slots_.erase(it);
+  if (s->deadline_ < absl::InfiniteFuture()) {
+    HeapErase(s.get());
+    s->deadline_ = absl::InfiniteFuture();
+  }
+  return s;
+}
+
+void CallTable::ExpireDue() {
+  std::vector<std::shared_ptr<CallSlot>> expired;
+  absl::Time next;
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    while (!heap_.empty() && heap_[0]->deadline_ <= now) {
+      expired.push_back(Remove(slots_.find(heap_[0]->ref())));
+    }
+    next = armed_ = heap_.empty() ? absl::InfiniteFuture() : heap_[0]->deadline_;
+  }
+  if (next < absl::InfiniteFuture()) Arm(next);
+  for (auto& s : expired) {
+    s->expired_ = true;  // Before Complete publishes the outcome.
+    s->Complete(absl::DeadlineExceededError("call timed out"));
+  }
+}
+
+void CallTable::Arm(absl::Time at) {
+  // A timer armed for a deadline settled meanwhile just finds nothing due.
+  timers_->Schedule(at, [this] { ExpireDue(); });
+}
+
+// The heap: heap_[0] has the earliest deadline; slot->heap_index_ is its
+// position, so a settled call leaves in O(log n).
+
+void CallTable::Place(size_t i, CallSlot* s) {
+  heap_[i] = s;
+  s->heap_index_ = i;
+}
+
+void CallTable::HeapPush(CallSlot* s) {
+  heap_.push_back(s);
+  s->heap_index_ = heap_.size() - 1;
+  SiftUp(s->heap_index_);
+}
+
+void CallTable::HeapErase(CallSlot* s) {
+  const size_t i = s->heap_index_;
+  CallSlot* last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;  // It was the last.
+  Place(i, last);
+  SiftUp(i);
+  SiftDown(last->heap_index_);
+}
+
+void CallTable::SiftUp(size_t i) {
+  CallSlot* s = heap_[i];
+  while (i > 0) {
+    const size_t parent = (i - 1) / 2;
+    if (!(s->deadline_ < heap_[parent]->deadline_)) break;
+    Place(i, heap_[parent]);
+    i = parent;
+  }
+  Place(i, s);
+}
+
+void CallTable::SiftDown(size_t i) {
+  CallSlot* s = heap_[i];
+  const size_t n = heap_.size();
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && heap_[child + 1]->deadline_ < heap_[child]->deadline_) ++child;
+    if (!(heap_[child]->deadline_ < s->deadline_)) break;
+    Place(i, heap_[child]);
+    i = child;
+  }
+  Place(i, s);
 }
 
 }  // namespace polis::internal

@@ -3,12 +3,27 @@
 // Every call waiting for a reply (from a plain thread or a suspended
 // process) has a CallSlot, registered in the node's CallTable under the
 // call's reference. Whoever settles the call first — the reply, the
-// deadline timer, a peer-down notice, the callee's death — takes the slot out
-// of the table and completes it; later outcomes find nothing and are
-// dropped. That is how a reply after the deadline is never delivered to a
-// later call.
+// deadline, a peer-down notice, the callee's death — takes the slot out of
+// the table and completes it; later outcomes find nothing and are dropped.
+// That is how a reply after the deadline is never delivered to a later call.
 //
-// Thread-safety: all methods are thread-safe.
+// A call's deadline costs no timer of its own: the table keeps the slots
+// with a deadline in a heap and arms one TimerQueue entry, for the earliest.
+// Settling a call removes it from the heap, so the heap holds exactly the
+// calls still waiting, however many calls a second pass through.
+//
+// Completing a slot takes no lock: the outcome is published with an atomic
+// state, then the waiter is woken (its process scheduled, its `wake` run,
+// or a thread blocked in WaitUntil signalled).
+//
+// Thread-safety: all methods are thread-safe, except that Take and the
+// setters are for the slot's one waiter (see each).
+//
+// Example (a process waiting on a remote call):
+//   auto slot = CallSlot::ForProcess(calls.NextRef(), process);
+//   calls.Add(slot, absl::Now() + absl::Seconds(5));
+//   ... reply arrives on the I/O thread:
+//   if (auto s = calls.Take(ref)) s->Complete(reply);  // schedules `process`
 #ifndef POLIS_NODE_INTERNAL_CALL_SLOT_H_
 #define POLIS_NODE_INTERNAL_CALL_SLOT_H_
 
@@ -28,55 +43,98 @@
 
 namespace polis::internal {
 
+class Process;
+class TimerQueue;
+
 class CallSlot {
  public:
-  // `wake` runs once, on the completing thread, after the result is stored.
+  // `wake` runs once, on the completing thread, after the outcome is stored.
+  // Without it the waiter is a thread in WaitUntil or one polling done().
   explicit CallSlot(uint64_t ref, std::string target_node, std::function<void()> wake)
       : ref_(ref), target_node_(std::move(target_node)), wake_(std::move(wake)) {}
+  // A slot whose completion schedules `process` (if it still exists).
+  static std::shared_ptr<CallSlot> ForProcess(uint64_t ref, Process* process);
 
   uint64_t ref() const { return ref_; }
   // The node the call went to ("" = local). Set before the slot is shared.
   const std::string& target_node() const { return target_node_; }
   void set_target_node(std::string node) { target_node_ = std::move(node); }
-  // The deadline timer, cancelled by the waiter once it resumes.
-  uint64_t timer() const { return timer_; }
-  void set_timer(uint64_t id) { timer_ = id; }
 
   // Stores the outcome and wakes the waiter. Returns false (and drops
   // `result`) if the slot was already complete.
   bool Complete(absl::StatusOr<Message> result);
-  bool done() const;
+  bool done() const { return state_.load(std::memory_order_acquire) == kDone; }
+  // True if the outcome is the table's DEADLINE_EXCEEDED (see CallTable::Add).
+  bool expired() const { return expired_; }
   // Waits (plain threads only) until complete or `deadline`; true if done.
   bool WaitUntil(absl::Time deadline);
-  // The outcome; only after done().
+  // The outcome; only after done(), by the waiter, once.
   absl::StatusOr<Message> Take();
 
  private:
+  friend class CallTable;
+  enum State : uint8_t { kPending, kStoring, kDone };
+
   const uint64_t ref_;
   std::string target_node_;
-  uint64_t timer_ = 0;
   std::function<void()> wake_;
-  mutable absl::Mutex mu_;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<bool> done_hint_{false};  // Set after done_, for spinning waiters.
-  absl::StatusOr<Message> result_ ABSL_GUARDED_BY(mu_);
+  std::weak_ptr<Process> process_;
+  std::atomic<uint8_t> state_{kPending};
+  // A thread is (about to be) blocked in WaitUntil: Complete passes mu_.
+  std::atomic<bool> thread_waiting_{false};
+  bool expired_ = false;            // Written before state_ becomes kDone.
+  absl::StatusOr<Message> result_;  // Likewise.
+  absl::Mutex mu_;                  // Only for WaitUntil's sleep.
+
+  // Owned by the CallTable, under its mutex.
+  absl::Time deadline_ = absl::InfiniteFuture();
+  size_t heap_index_ = 0;
 };
 
 class CallTable {
  public:
+  // Deadlines are kept with `timers`, which must be stopped before the
+  // table is destroyed (its timer callbacks point at the table).
+  explicit CallTable(TimerQueue* timers) : timers_(timers) {}
+
   // A fresh, never reused, non-zero reference.
-  uint64_t NextRef();
-  void Add(std::shared_ptr<CallSlot> slot);
+  uint64_t NextRef() { return next_ref_.fetch_add(1, std::memory_order_relaxed); }
+  // Registers `slot`. At a finite `deadline`, if still registered, it is
+  // taken out and completed with DEADLINE_EXCEEDED (expired() is then true;
+  // the waiter words the message, it knows what it called).
+  void Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
   // Removes and returns the slot for `ref`, or nullptr if already settled.
   std::shared_ptr<CallSlot> Take(uint64_t ref);
   // Removes and returns every slot waiting on `node`.
   std::vector<std::shared_ptr<CallSlot>> TakeForNode(const std::string& node);
   std::vector<std::shared_ptr<CallSlot>> TakeAll();
+  // Slots registered / of those, with a deadline (for tests).
+  size_t size() const;
+  size_t deadlines() const;
 
  private:
-  absl::Mutex mu_;
-  uint64_t next_ref_ ABSL_GUARDED_BY(mu_) = 1;
+  // The timer callback: expires what is due, then arms for the next.
+  void ExpireDue();
+  // Heap of deadlines (earliest first); each slot knows its index.
+  void HeapPush(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void HeapErase(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SiftUp(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SiftDown(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Place(size_t i, CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the map entry `it` points to (and its deadline).
+  std::shared_ptr<CallSlot> Remove(
+      absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Arms a timer for ExpireDue at `at`.
+  void Arm(absl::Time at);
+
+  TimerQueue* const timers_;
+  std::atomic<uint64_t> next_ref_{1};
+  mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<CallSlot*> heap_ ABSL_GUARDED_BY(mu_);
+  // When the earliest armed timer fires (InfiniteFuture: none armed).
+  absl::Time armed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
 
 }  // namespace polis::internal

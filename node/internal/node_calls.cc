@@ -102,13 +102,7 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
       MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
   letter->from = From{name_, caller->pid().id, ref, "", deadline};
   slot->set_target_node(*node);  // So a peer-down fails it at once.
-  calls_.Add(slot);
-  slot->set_timer(timers_.Schedule(deadline, [this, ref, target, timeout] {
-    if (auto s = calls_.Take(ref)) {
-      s->Complete(absl::DeadlineExceededError(absl::StrCat(
-          "call to ", target.ToString(), " timed out after ", absl::FormatDuration(timeout))));
-    }
-  }));
+  calls_.Add(slot, deadline);
   absl::Status s = Route(std::move(letter), *node, caller);
   if (!s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(s);

@@ -183,7 +183,7 @@ class NodeCore : public bus::InboundHandler {
   std::string endpoint_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;
-  CallTable calls_;
+  CallTable calls_{&timers_};  // Shutdown stops timers_ before either goes.
   Directory directory_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<ChannelPool> channels_;

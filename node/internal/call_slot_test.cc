@@ -1,0 +1,173 @@
+// node/internal/call_slot_test.cc — CallSlot completion and the CallTable's
+// deadlines: order, removal of settled calls, expiry of exactly the rest.
+#include "node/internal/call_slot.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "node/internal/timer_queue.h"
+
+namespace polis::internal {
+namespace {
+
+// Records the order in which slots complete.
+class Log {
+ public:
+  std::function<void()> Waker(uint64_t ref) {
+    return [this, ref] {
+      absl::MutexLock lock(&mu_);
+      order_.push_back(ref);
+    };
+  }
+  // Waits until `n` slots completed (or 30 s passed: the test then fails).
+  std::vector<uint64_t> WaitFor(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, n] {
+      mu_.AssertHeld();
+      return order_.size() >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&enough), absl::Seconds(30));
+    return order_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<uint64_t> order_ ABSL_GUARDED_BY(mu_);
+};
+
+class CallTableTest : public testing::Test {
+ protected:
+  ~CallTableTest() override { timers_.Stop(); }  // Before the table goes.
+
+  std::shared_ptr<CallSlot> NewSlot(std::string node = "") {
+    const uint64_t ref = table_.NextRef();
+    return std::make_shared<CallSlot>(ref, std::move(node), log_.Waker(ref));
+  }
+
+  TimerQueue timers_;
+  CallTable table_{&timers_};
+  Log log_;
+};
+
+TEST_F(CallTableTest, DeadlinesExpireInOrderWhateverTheOrderAdded) {
+  const absl::Time now = absl::Now();
+  auto late = NewSlot(), early = NewSlot(), middle = NewSlot(), far = NewSlot();
+  // The earliest comes second: Add must arm a timer earlier than the first.
+  table_.Add(late, now + absl::Milliseconds(60));
+  table_.Add(early, now + absl::Milliseconds(20));
+  table_.Add(middle, now + absl::Milliseconds(40));
+  table_.Add(far, now + absl::Hours(1));
+  EXPECT_EQ(log_.WaitFor(3),
+            (std::vector<uint64_t>{early->ref(), middle->ref(), late->ref()}));
+  EXPECT_GE(absl::Now(), now + absl::Milliseconds(60));
+  for (auto& s : {early, middle, late}) {
+    ASSERT_TRUE(s->done());
+    EXPECT_TRUE(s->expired());
+    EXPECT_EQ(s->Take().status().code(), absl::StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_FALSE(far->done());
+  EXPECT_EQ(table_.size(), 1u);
+  EXPECT_EQ(table_.deadlines(), 1u);
+  EXPECT_EQ(table_.Take(early->ref()), nullptr);  // Gone with its expiry.
+}
+
+TEST_F(CallTableTest, ASettledCallNeverExpiresAndLeavesTheHeap) {
+  const absl::Time now = absl::Now();
+  auto answered = NewSlot(), marker = NewSlot();
+  table_.Add(answered, now + absl::Milliseconds(10));
+  table_.Add(marker, now + absl::Milliseconds(30));
+  std::shared_ptr<CallSlot> taken = table_.Take(answered->ref());
+  ASSERT_EQ(taken, answered);
+  EXPECT_EQ(table_.deadlines(), 1u);
+  ASSERT_TRUE(taken->Complete(Message("t", "reply")));
+  EXPECT_FALSE(taken->Complete(absl::InternalError("second outcome")));  // Dropped.
+  EXPECT_EQ(log_.WaitFor(2), (std::vector<uint64_t>{answered->ref(), marker->ref()}));
+  EXPECT_FALSE(answered->expired());
+  absl::StatusOr<Message> r = answered->Take();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->bytes(), "reply");
+  EXPECT_TRUE(marker->expired());
+  EXPECT_EQ(table_.deadlines(), 0u);
+}
+
+// Random adds (deadlines within 40 ms, in random order) and random settles:
+// exactly the unsettled calls expire, in deadline order, and the heap ends
+// empty. A heap index kept wrong by any sift shows up as a wrong order, a
+// missed expiry or a leftover entry.
+TEST_F(CallTableTest, RandomSettlesLeaveExactlyTheRestToExpireInOrder) {
+  std::mt19937 rng(7);
+  const absl::Time base = absl::Now() + absl::Milliseconds(20);
+  std::vector<std::shared_ptr<CallSlot>> live;
+  std::vector<std::pair<absl::Time, uint64_t>> expected;
+  for (int i = 0; i < 2000; ++i) {
+    auto s = NewSlot();
+    const absl::Time deadline = base + absl::Microseconds(rng() % 40000);
+    table_.Add(s, deadline);
+    live.push_back(s);
+    expected.emplace_back(deadline, s->ref());
+    if (rng() % 3 == 0) {  // Settle a random live call.
+      size_t k = rng() % live.size();
+      std::shared_ptr<CallSlot> t = table_.Take(live[k]->ref());
+      ASSERT_NE(t, nullptr);
+      expected.erase(std::find_if(expected.begin(), expected.end(),
+                                  [&](auto& e) { return e.second == t->ref(); }));
+      live.erase(live.begin() + k);
+    }
+  }
+  ASSERT_EQ(table_.deadlines(), live.size());
+  std::vector<uint64_t> order = log_.WaitFor(live.size());
+  ASSERT_EQ(order.size(), live.size());
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](auto& a, auto& b) { return a.first < b.first; });
+  // Equal deadlines may expire in either order; compare the deadlines.
+  absl::flat_hash_map<uint64_t, absl::Time> deadline_of;
+  for (auto& [d, ref] : expected) deadline_of[ref] = d;
+  for (size_t i = 0; i < order.size(); ++i) {
+    ASSERT_TRUE(deadline_of.contains(order[i])) << "settled call " << order[i] << " expired";
+    EXPECT_EQ(deadline_of[order[i]], expected[i].first) << "at " << i;
+  }
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(table_.deadlines(), 0u);
+}
+
+TEST_F(CallTableTest, TakeForNodeAndTakeAllEmptyTheHeap) {
+  const absl::Time later = absl::Now() + absl::Hours(1);
+  for (int i = 0; i < 10; ++i) table_.Add(NewSlot(i % 2 ? "a" : "b"), later + absl::Seconds(i));
+  table_.Add(NewSlot("a"));  // No deadline.
+  EXPECT_EQ(table_.TakeForNode("a").size(), 6u);
+  EXPECT_EQ(table_.size(), 5u);
+  EXPECT_EQ(table_.deadlines(), 5u);
+  EXPECT_EQ(table_.TakeAll().size(), 5u);
+  EXPECT_EQ(table_.deadlines(), 0u);
+}
+
+TEST(CallSlotTest, AThreadInWaitUntilWakesOnCompleteFromAnotherThread) {
+  for (int i = 0; i < 200; ++i) {
+    auto slot = std::make_shared<CallSlot>(1, "", nullptr);
+    std::thread completer([slot, i] {
+      // Complete at varied points: before, during and after the waiter's
+      // 50 us spin (the outcome must not depend on which).
+      const absl::Time at = absl::Now() + absl::Microseconds(i % 4 * 40);
+      while (absl::Now() < at) {
+      }
+      slot->Complete(Message("t", "x"));
+    });
+    ASSERT_TRUE(slot->WaitUntil(absl::Now() + absl::Seconds(30))) << "lost wake-up at " << i;
+    EXPECT_EQ(slot->Take()->bytes(), "x");
+    completer.join();
+  }
+}
+
+TEST(CallSlotTest, WaitUntilReturnsFalseAtTheDeadline) {
+  CallSlot slot(1, "", nullptr);
+  EXPECT_FALSE(slot.WaitUntil(absl::Now() + absl::Milliseconds(5)));
+  EXPECT_FALSE(slot.done());
+}
+
+}  // namespace
+}  // namespace polis::internal
