@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "bus/clock.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/connection_monitor.h"
 #include "bus/internal/endpoint.h"
@@ -154,7 +155,7 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
     internal::ApplyDealerOptions(peer->dealer, options_);
     POLIS_ASSIGN_OR_RETURN(peer->monitor,
                            ConnectionMonitor::Attach(*context_, peer->dealer, endpoint,
-                                                     absl::Now() + options_.connect_timeout));
+                                                     bus::Now() + options_.connect_timeout));
     peer->dealer.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("cannot connect to ", endpoint));
@@ -381,7 +382,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
     handler.OnBadInput(ZmqErrorToStatus(e.num(), "send"));
   }
   if (items_dirty_) RebuildPollItems();
-  absl::Time now = absl::Now();
+  absl::Time now = bus::Now();
   absl::Time until = now + timeout;
   for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
   if (blocked || pollout_set_) {
@@ -410,7 +411,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
         monitor_event |= (items_[first_peer + 2 * i + 1].revents & ZMQ_POLLIN) != 0;
       }
     }
-    now = absl::Now();
+    now = bus::Now();
     bool deadline_due = false;
     for (Peer* peer : item_peers_) deadline_due |= !peer->closed && peer->monitor->deadline() <= now;
     if (monitor_event || deadline_due) CheckPeers(now, handler);

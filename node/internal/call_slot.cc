@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bus/clock.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"
 #include "node/internal/timer_queue.h"
@@ -54,8 +55,8 @@ bool CallSlot::WaitUntil(absl::Time deadline) {
   // A local reply usually comes within a few microseconds: spin briefly
   // before sleeping, since waking a sleeping thread costs tens of
   // microseconds on small VMs (see shared/BASELINES.md).
-  const absl::Time spin_until = std::min(deadline, absl::Now() + kSpin);
-  while (!done() && absl::Now() < spin_until) CpuRelax();
+  const absl::Time spin_until = std::min(deadline, bus::Now() + kSpin);
+  while (!done() && bus::Now() < spin_until) CpuRelax();
   if (done()) return true;
   thread_waiting_.store(true, std::memory_order_seq_cst);
   absl::MutexLock lock(&mu_);
@@ -146,7 +147,7 @@ void CallTable::ExpireDue() {
   absl::Time next;
   {
     absl::MutexLock lock(&mu_);
-    const absl::Time now = absl::Now();
+    const absl::Time now = bus::Now();
     while (!heap_.empty() && heap_[0]->deadline_ <= now) {
       expired.push_back(Remove(slots_.find(heap_[0]->ref())));
     }

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
-#include "absl/time/clock.h"
+#include "bus/clock.h"
 
 namespace polis::internal {
 namespace {
@@ -104,7 +104,7 @@ bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
     v.ref = l.from.ref;
     v.reply_to = {.node = l.from.node, .pid = l.from.pid, .present = true};
     if (l.from.deadline < absl::InfiniteFuture()) {
-      int64_t us = absl::ToInt64Microseconds(l.from.deadline - absl::Now());
+      int64_t us = absl::ToInt64Microseconds(l.from.deadline - bus::Now());
       v.timeout_us = us > 0 ? us : 1;
     }
   }
@@ -128,7 +128,7 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
   l->from.pid = env.reply_to.pid;
   l->from.ref = env.ref;
   if (!path.empty()) l->from.return_path = path.token;
-  if (env.timeout_us > 0) l->from.deadline = absl::Now() + absl::Microseconds(env.timeout_us);
+  if (env.timeout_us > 0) l->from.deadline = bus::Now() + absl::Microseconds(env.timeout_us);
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;

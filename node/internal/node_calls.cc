@@ -2,6 +2,7 @@
 // remote over the thread's own channel), calls from processes (completed
 // through their CallSlot), SendAfter and CancelTimer.
 #include "absl/strings/str_cat.h"
+#include "bus/clock.h"
 #include "bus/log.h"
 #include "bus/status_macros.h"
 #include "node/internal/channels.h"
@@ -22,7 +23,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
         absl::StrCat("request of ", request.bytes().size(), " bytes is over the limit of ",
                      options_.max_message_bytes, " bytes"));
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = bus::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
   LetterPtr letter = MakeLetter(kind, Pid{name_, 0}, target, std::move(request), nullptr);
@@ -79,7 +80,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
     if (in->has_value() && (*in)->kind == wire::KIND_REPLY) {
       if (auto s = calls_.Take((*in)->ref)) s->Complete(ReplyOf(**in));
     }
-    if (!slot->done() && absl::Now() >= deadline && calls_.Take(ref)) {
+    if (!slot->done() && bus::Now() >= deadline && calls_.Take(ref)) {
       return absl::DeadlineExceededError(
           absl::StrCat("call to ", target.ToString(), " timed out after ",
                        absl::FormatDuration(timeout)));
@@ -96,7 +97,7 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
     slot->Complete(node.status());
     return;
   }
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = bus::Now() + timeout;
   const uint64_t ref = slot->ref();
   LetterPtr letter =
       MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
@@ -131,7 +132,7 @@ absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target&
               nullptr);
     if (!s.ok()) POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
   };
-  *id = timers_.Schedule(absl::Now() + delay, std::move(fire));
+  *id = timers_.Schedule(bus::Now() + delay, std::move(fire));
   if (owner) owner->AddTimer(*id);
   return TimerRef{*id};
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "bus/clock.h"
 #include "bus/log.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -178,7 +179,7 @@ void NodeCore::Shutdown() {
     transport_->Flush();
     bye->Complete(Message());
   });
-  bye->WaitUntil(absl::Now() + absl::Seconds(2));
+  bye->WaitUntil(bus::Now() + absl::Seconds(2));
   // 4. Stop threads and close connections.
   scheduler_->Stop();
   timers_.Stop();
@@ -348,7 +349,7 @@ absl::Status NodeCore::StopProcess(const Target& target, absl::Status reason,
   }
   if (!p) return absl::NotFoundError(absl::StrCat("no local process ", target.ToString()));
   std::weak_ptr<Process> weak = p;
-  timers_.Schedule(absl::Now() + timeout, [weak, done] {
+  timers_.Schedule(bus::Now() + timeout, [weak, done] {
     if (done->done()) return;
     if (auto sp = weak.lock()) sp->Kill();
     done->Complete(absl::DeadlineExceededError("process did not stop in time and was killed"));

@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include "bus/clock.h"
 #include "bus/log.h"
 #include "absl/strings/str_cat.h"
 #include "node/internal/node_core.h"
@@ -128,7 +129,7 @@ bool Process::StartNextLetter() {
   letter_.reset(raw);
   Letter& l = *letter_;
   if (l.kind == wire::KIND_CALL && l.from.deadline < absl::InfiniteFuture() &&
-      l.from.deadline <= absl::Now()) {
+      l.from.deadline <= bus::Now()) {
     letter_.reset();  // The caller has given up; at-most-once means: drop.
     return true;
   }

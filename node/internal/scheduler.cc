@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "bus/clock.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"
 
@@ -173,9 +174,9 @@ bool Scheduler::SpinForWork(int index) {
   // leave a message from the network waiting until the spin ends.
   if (index == 0) return false;
   constexpr absl::Duration kSpin = absl::Microseconds(50);
-  const absl::Time until = absl::Now() + kSpin;
+  const absl::Time until = bus::Now() + kSpin;
   Worker& me = *workers_[index];
-  while (absl::Now() < until) {
+  while (bus::Now() < until) {
     if (me.queued.load(std::memory_order_acquire) > 0 || stopping_.load()) return true;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();

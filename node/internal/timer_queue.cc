@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "bus/clock.h"
+
 namespace polis::internal {
 
 TimerQueue::TimerQueue() : thread_([this] { Loop(); }) {}
@@ -56,7 +58,7 @@ void TimerQueue::Loop() {
   pthread_setname_np(pthread_self(), "polis-timers");
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    absl::Time now = absl::Now();
+    absl::Time now = bus::Now();
     std::vector<std::function<void()>> due;
     while (!by_time_.empty() && by_time_.begin()->first <= now) {
       uint64_t id = by_time_.begin()->second;
