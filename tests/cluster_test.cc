@@ -99,10 +99,12 @@ class Recorder : public GenServer {
   int64_t deferred_ = 0;
 };
 
-// The trace contexts a TraceProbe saw, shared with the test.
+// The trace contexts a TraceProbe saw (and, for calls, how long their
+// callers would still wait), shared with the test.
 struct SeenTraces {
   absl::Mutex mu;
   std::vector<TraceContext> traces ABSL_GUARDED_BY(mu);
+  std::vector<absl::Duration> call_time_left ABSL_GUARDED_BY(mu);
   void Add(const TraceContext& t) {
     absl::MutexLock lock(&mu);
     traces.push_back(t);
@@ -116,8 +118,10 @@ class TraceProbe : public GenServer {
     AcceptCall<Int64Value, Int64Value>();
     AcceptCast<Int64Value>();
   }
-  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From& from) override {
     seen_->Add(context().trace());
+    absl::MutexLock lock(&seen_->mu);
+    seen_->call_time_left.push_back(from.deadline - absl::Now());
     co_return Int(0);
   }
   Task<absl::Status> HandleCast(const Message&) override {
@@ -130,7 +134,7 @@ class TraceProbe : public GenServer {
 };
 
 // On a call: records its own trace context, casts twice and calls once to
-// "probe" (wherever it is), then replies.
+// "probe" (wherever it is, with a 7 s timeout), then replies.
 class TraceRelay : public GenServer {
  public:
   explicit TraceRelay(std::shared_ptr<SeenTraces> seen) : seen_(std::move(seen)) {
@@ -141,7 +145,7 @@ class TraceRelay : public GenServer {
     for (int i = 0; i < 2; ++i) {
       if (absl::Status s = Cast("probe", Int(i)); !s.ok()) co_return Reply::Error(s);
     }
-    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>("probe", Int(0));
+    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>("probe", Int(0), absl::Seconds(7));
     if (!r.ok()) co_return Reply::Error(r.status());
     co_return *r;
   }
@@ -211,6 +215,7 @@ TEST_P(ClusterTest, AnErrorMessageThatIsNotUtf8ReachesTheRemoteCaller) {
                        HasSubstr("bad \xEF\xBF\xBD\xEF\xBF\xBD bytes")));
 }
 
+// (And a call's deadline travels with it.)
 TEST_P(ClusterTest, RemoteCastsAndCallsFromAHandlerCarryItsTrace) {
   StartThree();
   auto relay_seen = std::make_shared<SeenTraces>();
@@ -245,6 +250,13 @@ TEST_P(ClusterTest, RemoteCastsAndCallsFromAHandlerCarryItsTrace) {
     }
   }
   EXPECT_NE(relay_seen->traces[0].trace_id, relay_seen->traces[1].trace_id);
+  // The probe knows when each caller gives up: in under 7 s (the relay's
+  // timeout), and not long under (a missing deadline would be infinite).
+  ASSERT_EQ(probe_seen->call_time_left.size(), 2u);
+  for (absl::Duration left : probe_seen->call_time_left) {
+    EXPECT_LE(left, absl::Seconds(7));
+    EXPECT_GT(left, absl::Seconds(2));
+  }
   std::sort(spans.begin(), spans.end());
   EXPECT_EQ(std::adjacent_find(spans.begin(), spans.end()), spans.end()) << "a span id repeats";
   EXPECT_EQ(std::count(spans.begin(), spans.end(), 0u), 0);

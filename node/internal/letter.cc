@@ -82,25 +82,25 @@ TraceContext ChildTrace(const TraceContext* parent) {
   return t;
 }
 
-bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
+bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
+                             std::string_view name, const TraceContext& trace) {
   bus::EnvelopeView v;
   v.version = 1;
-  v.kind = l.kind;
+  v.kind = kind;
+  v.sender = {.node = sender.node, .pid = sender.id, .present = true};
+  v.recipient = {.node = to_node, .name = name, .present = true};
+  if (!trace.trace_id.empty()) v.trace_id = trace.trace_id.view();
+  v.span_id = trace.span_id;
+  v.parent_span_id = trace.parent_span_id;
+  return v;
+}
+
+bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
+  bus::EnvelopeView v = RemoteView(l.kind, l.sender, to_node, l.to_name, l.trace);
   v.type = l.message.type();
   v.payload = l.message.bytes();
-  v.sender = {.node = l.sender.node, .pid = l.sender.id, .present = true};
-  v.recipient = {.node = to_node, .present = true};
-  if (!l.to_name.empty()) {
-    v.recipient.name = l.to_name;
-  } else {
-    v.recipient.pid = l.to_pid;
-  }
-  if (!l.trace.trace_id.empty()) v.trace_id = l.trace.trace_id.view();
-  v.span_id = l.trace.span_id;
-  v.parent_span_id = l.trace.parent_span_id;
-  if (l.kind == wire::KIND_REPLY) {
-    v.ref = l.from.ref;
-  } else if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
+  if (l.to_name.empty()) v.recipient.pid = l.to_pid;
+  if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
     v.ref = l.from.ref;
     v.reply_to = {.node = l.from.node, .pid = l.from.pid, .present = true};
     if (l.from.deadline < absl::InfiniteFuture()) {

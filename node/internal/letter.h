@@ -50,6 +50,12 @@ struct Letter : MailboxLink {
 
 using LetterPtr = std::unique_ptr<Letter>;
 
+// An envelope of `kind` from `sender` to server `name` on node `to_node`,
+// carrying `trace`: the fields every remote send sets. Strings point into
+// the arguments.
+bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
+                             std::string_view name, const TraceContext& trace);
+
 // The envelope for `l`, bound for node `to_node`: its strings point into `l`
 // (and `to_node`), so it is valid while both are alive and unchanged. A
 // call's timeout is measured from now.

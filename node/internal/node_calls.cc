@@ -92,12 +92,20 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
 void NodeCore::CallFromProcess(Process* caller, const Target& target, Message request,
                                absl::Duration timeout, std::shared_ptr<CallSlot> slot,
                                wire::Kind kind) {
+  const absl::Time deadline = bus::Now() + timeout;
+  if (target.is_name() && OnIoThread()) {
+    // A remote name this thread sent to before, unchanged since.
+    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
+        e != nullptr && !e->node.empty()) {
+      CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind);
+      return;
+    }
+  }
   absl::StatusOr<std::string> node = Resolve(target);
   if (!node.ok()) {
     slot->Complete(node.status());
     return;
   }
-  const absl::Time deadline = bus::Now() + timeout;
   const uint64_t ref = slot->ref();
   LetterPtr letter =
       MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
@@ -107,6 +115,29 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
   absl::Status s = Route(std::move(letter), *node, caller);
   if (!s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(s);
+  }
+}
+
+void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
+                          const std::string& name, const Message& request, absl::Duration timeout,
+                          absl::Time deadline, std::shared_ptr<CallSlot> slot, wire::Kind kind) {
+  if (absl::Status s = CheckMessageSize(request.bytes().size()); !s.ok()) {
+    slot->Complete(std::move(s));
+    return;
+  }
+  // The envelope ViewOf would make of MakeLetter's letter.
+  const TraceContext trace = ChildTrace(&caller->current_trace());
+  bus::EnvelopeView v = RemoteView(kind, caller->pid(), route.node, name, trace);
+  v.type = request.type();
+  v.payload = request.bytes();
+  v.ref = slot->ref();
+  v.reply_to = {.node = name_, .pid = caller->pid().id, .present = true};
+  if (deadline < absl::InfiniteFuture()) v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(timeout));
+  const uint64_t ref = slot->ref();
+  slot->set_target_node(route.node);  // So a peer-down fails it at once.
+  calls_.Add(std::move(slot), deadline);
+  if (absl::Status s = transport_->Send(route.endpoint, v); !s.ok()) {
+    if (auto taken = calls_.Take(ref)) taken->Complete(std::move(s));
   }
 }
 

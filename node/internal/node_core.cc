@@ -75,6 +75,7 @@ NodeCore::NodeCore(Node* facade, NodeOptions options)
       options_(std::move(options)),
       name_(options_.name.empty() ? absl::StrCat("node-", RandomId() % 1000000)
                                   : options_.name),
+      node_pid_{name_, 0},
       incarnation_(RandomId()),
       instance_(next_instance.fetch_add(1) + 1) {
   // Debian's Abseil is built with Mutex deadlock detection on, which costs
@@ -510,19 +511,11 @@ absl::Status NodeCore::TellRemote(wire::Kind kind, Process* sender, const std::s
   // Letter and the payload buffer: the payload is serialized straight into
   // the connection's batch.
   POLIS_RETURN_IF_ERROR(CheckMessageSize(message.ByteSizeLong()));
-  bus::EnvelopeView v;
-  v.version = 1;
-  v.kind = kind;
+  const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
+  bus::EnvelopeView v =
+      RemoteView(kind, sender != nullptr ? sender->pid() : node_pid_, route.node, name, trace);
   v.type = message.GetDescriptor()->full_name();
   v.payload_message = &message;
-  v.sender = {.node = sender != nullptr ? sender->pid().node : name_,
-              .pid = sender != nullptr ? sender->pid().id : 0,
-              .present = true};
-  v.recipient = {.node = route.node, .name = name, .present = true};
-  const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
-  v.trace_id = trace.trace_id.view();
-  v.span_id = trace.span_id;
-  v.parent_span_id = trace.parent_span_id;
   return transport_->Send(route.endpoint, v);
 }
 
@@ -545,27 +538,21 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     }
     return;
   }
-  auto l = std::make_unique<Letter>();
-  l->kind = wire::KIND_REPLY;
-  if (status.ok()) {
-    l->message = reply;
-  } else if (const absl::string_view m = status.message();
-             bus::IsValidUtf8(std::string_view(m.data(), m.size()))) {
-    l->status = status;
-  } else {
+  const TraceContext child{.trace_id = trace.trace_id,
+                           .span_id = RandomId(),
+                           .parent_span_id = trace.span_id};
+  absl::Status wire_status;  // OK for a reply with a message.
+  if (const absl::string_view m = status.message();
+      !status.ok() && !bus::IsValidUtf8(std::string_view(m.data(), m.size()))) {
     // The wire's status_message is a proto3 string: a message of raw bytes
     // would make the whole reply unparsable and the caller wait it out.
-    l->status = absl::Status(status.code(),
-                             bus::ToValidUtf8(std::string_view(m.data(), m.size())));
+    wire_status = absl::Status(status.code(),
+                               bus::ToValidUtf8(std::string_view(m.data(), m.size())));
+  } else {
+    wire_status = status;
   }
-  l->sender = Pid{name_, 0};
-  l->to_pid = from.pid;
-  l->from = from;
-  l->trace.trace_id = trace.trace_id;
-  l->trace.parent_span_id = trace.span_id;
-  l->trace.span_id = RandomId();
   if (OnIoThread()) {
-    TransmitReply(*l);
+    TransmitReply(from, wire_status, reply, child);
     return;
   }
   if (scheduler_->CurrentWorker() >= 0) {
@@ -573,17 +560,35 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     // any remote sender, so its next replies leave without a hand-off.
     if (Process* p = Scheduler::CurrentProcess()) p->pinned().store(true);
   }
-  std::shared_ptr<const Letter> shared(std::move(l));
-  PostIo([this, shared] { TransmitReply(*shared); });
+  struct Parts {
+    From to;
+    absl::Status status;
+    Message reply;
+    TraceContext trace;
+  };
+  auto parts = std::make_shared<const Parts>(
+      Parts{from, std::move(wire_status), status.ok() ? reply : Message(), child});
+  PostIo([this, parts] { TransmitReply(parts->to, parts->status, parts->reply, parts->trace); });
 }
 
-void NodeCore::TransmitReply(const Letter& l) {
-  const From& to = l.from;
+void NodeCore::TransmitReply(const From& to, const absl::Status& status, const Message& reply,
+                             const TraceContext& trace) {
+  bus::EnvelopeView v = RemoteView(wire::KIND_REPLY, node_pid_, to.node, /*name=*/"", trace);
+  v.recipient.pid = to.pid;
+  v.ref = to.ref;
+  if (status.ok()) {
+    v.type = reply.type();
+    v.payload = reply.bytes();
+  } else {
+    v.status_code = static_cast<int32_t>(status.code());
+    const absl::string_view m = status.message();
+    v.status_message = std::string_view(m.data(), m.size());
+  }
   absl::Status s;
   if (!to.return_path.empty()) {
-    s = transport_->Reply(bus::ReturnPath{to.return_path}, ViewOf(l, to.node));
+    s = transport_->Reply(bus::ReturnPath{to.return_path}, v);
   } else if (auto ep = directory_.EndpointOf(to.node)) {
-    s = transport_->Send(*ep, ViewOf(l, to.node));
+    s = transport_->Send(*ep, v);
   } else {
     s = absl::UnavailableError(absl::StrCat("node \"", to.node, "\" is gone"));
   }

@@ -162,9 +162,15 @@ class NodeCore : public bus::InboundHandler {
   absl::Status TellRemote(wire::Kind kind, Process* sender, const std::string& name,
                           const RouteCache::Entry& route,
                           const google::protobuf::Message& message);
-  // I/O thread: sends reply letter `l` on the connection its call came in
-  // on, or else to the caller's node.
-  void TransmitReply(const Letter& l);
+  // CallFromProcess's fast path on the I/O thread for a server `route` says
+  // is remote: the envelope is encoded straight from `request`.
+  void CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
+                  const Message& request, absl::Duration timeout, absl::Time deadline,
+                  std::shared_ptr<CallSlot> slot, wire::Kind kind);
+  // I/O thread: sends the reply to `to` on the connection its call came in
+  // on, or else to the caller's node. `status` is already valid UTF-8.
+  void TransmitReply(const From& to, const absl::Status& status, const Message& reply,
+                     const TraceContext& trace);
   // RESOURCE_EXHAUSTED if a payload of `bytes` is over max_message_bytes.
   absl::Status CheckMessageSize(size_t bytes) const;
   // What a RouteCache entry made now is valid for.
@@ -176,6 +182,7 @@ class NodeCore : public bus::InboundHandler {
   Node* const facade_;
   NodeOptions options_;
   const std::string name_;
+  const Pid node_pid_;  // {name_, 0}: the sender of what plain threads send.
   const uint64_t incarnation_;
   const uint64_t instance_;  // RouteCache::Versions::node
   // Bumped by every change to names_ (RouteCache validity).
