@@ -192,7 +192,6 @@ absl::Status RemoteCallPipelined(Setup& s, bool json) {
     });
     if (!zmq.ok()) return zmq.status();
     LoopResult result(kInFlight);
-    result.latencies_us.resize(kInFlight);
     absl::StatusOr<double> seconds = CpuPerOp(s, kTotal, &polis_cpu, [&] {
       return RunLoops(*s.node, result, kInFlight, kPipelinedCallsPerCaller,
                       [&](int i) { return std::make_unique<CallLoop>("pong", &result, i); });

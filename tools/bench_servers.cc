@@ -58,16 +58,18 @@ CallLoop::CallLoop(std::string target, LoopResult* result, int slot)
 Task<absl::Status> CallLoop::HandleCast(const Message& message) {
   absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
   const google::protobuf::BytesValue payload = BenchPayload();
-  std::vector<double>& latencies = result_->latencies_us[slot_];
-  latencies.reserve(n.ok() ? n->value() : 0);
+  std::vector<double>* latencies =
+      result_->latencies_us.empty() ? nullptr : &result_->latencies_us[slot_];
+  if (latencies != nullptr) latencies->reserve(n.ok() ? n->value() : 0);
   for (int64_t i = 0; n.ok() && i < n->value(); ++i) {
-    auto start = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point start;
+    if (latencies != nullptr) start = std::chrono::steady_clock::now();
     absl::StatusOr<Message> reply = co_await context().CallRaw(target_, payload, kBenchCallTimeout);
     if (!reply.ok()) {
       result_->Fail(reply.status());
       break;
     }
-    latencies.push_back(MicrosSince(start));
+    if (latencies != nullptr) latencies->push_back(MicrosSince(start));
   }
   result_->done.DecrementCount();
   co_return absl::OkStatus();

@@ -45,7 +45,9 @@ google::protobuf::Int64Value Count(int64_t n);
 struct LoopResult {
   explicit LoopResult(int servers) : done(servers) {}
   absl::BlockingCounter done;
-  std::vector<std::vector<double>> latencies_us;  // One vector per CallLoop.
+  // One vector per CallLoop; leave empty to time nothing (throughput runs:
+  // the clock reads would be the caller's cost, not polis's).
+  std::vector<std::vector<double>> latencies_us;
   int64_t confirmed = 0;  // CastLoop: casts the sink confirmed.
   double elapsed_us = 0;  // CastLoop: from the first cast to the confirmation.
 
@@ -72,7 +74,7 @@ class Sink : public GenServer {
 
 class CallLoop : public GenServer {
  public:
-  // `slot` indexes result->latencies_us (sized by the caller).
+  // `slot` indexes result->latencies_us (sized by the caller, or empty).
   CallLoop(std::string target, LoopResult* result, int slot);
   Task<absl::Status> HandleCast(const Message& message) override;
 

@@ -57,5 +57,23 @@ TEST(BenchServersTest, CallLoopRecordsOneLatencyPerCall) {
   node->Shutdown();
 }
 
+// Throughput runs leave latencies_us empty: the loops still finish (a failed
+// call would be recorded) and time nothing.
+TEST(BenchServersTest, CallLoopWithoutLatenciesStillFinishesAndReports) {
+  std::unique_ptr<Node> node = NodeWithSink();
+  ASSERT_THAT(node->Spawn(std::make_unique<examples::Echo>(), {.name = "pong"}), IsOk());
+  LoopResult result(2);
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<Pid> loop = node->Spawn(std::make_unique<CallLoop>("pong", &result, i));
+    ASSERT_THAT(loop, IsOk());
+    ASSERT_THAT(node->Cast(*loop, Count(300)), IsOk());
+  }
+  result.done.Wait();
+  absl::MutexLock lock(&result.mu);
+  EXPECT_THAT(result.error, IsOk());
+  EXPECT_TRUE(result.latencies_us.empty());
+  node->Shutdown();
+}
+
 }  // namespace
 }  // namespace polis::tools
