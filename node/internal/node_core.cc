@@ -416,17 +416,18 @@ absl::Status NodeCore::CheckMessageSize(size_t bytes) const {
                                                    options_.max_message_bytes, " bytes"));
 }
 
+absl::StatusOr<std::shared_ptr<Process>> NodeCore::LocalRecipient(const Letter& l) const {
+  std::shared_ptr<Process> p = l.to_name.empty() ? FindLocal(l.to_pid) : FindLocalByName(l.to_name);
+  if (p) return p;
+  return absl::NotFoundError(
+      l.to_name.empty() ? absl::StrCat("no process <", name_, ".", l.to_pid, ">")
+                        : absl::StrCat("no server named \"", l.to_name, "\" in the cluster"));
+}
+
 absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Process* caller) {
   POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
   if (!to_node.empty()) return SendRemote(to_node, std::move(letter), caller);
-  std::shared_ptr<Process> p =
-      letter->to_name.empty() ? FindLocal(letter->to_pid) : FindLocalByName(letter->to_name);
-  if (!p) {
-    return absl::NotFoundError(
-        letter->to_name.empty()
-            ? absl::StrCat("no process <", name_, ".", letter->to_pid, ">")
-            : absl::StrCat("no server named \"", letter->to_name, "\" in the cluster"));
-  }
+  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<Process> p, LocalRecipient(*letter));
   p->Deliver(std::move(letter));
   return absl::OkStatus();
 }

@@ -150,6 +150,8 @@ class NodeCore : public bus::InboundHandler {
   void BroadcastNames(std::vector<std::string> added, std::vector<std::string> removed);
   void NodeDown(const std::string& node, const absl::Status& why);
   void DeliverInbound(LetterPtr letter);
+  // The local process `l` is addressed to; NOT_FOUND if there is none.
+  absl::StatusOr<std::shared_ptr<Process>> LocalRecipient(const Letter& l) const;
   // Sends `letter` to `node`: encoded into the transport's batch at once on
   // the I/O thread, posted to it from a worker, over the thread's own
   // channel from a plain thread. UNAVAILABLE if `node` is not connected;

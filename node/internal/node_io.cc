@@ -90,14 +90,14 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
 }
 
 void NodeCore::DeliverInbound(LetterPtr letter) {
-  if (letter->kind != wire::KIND_CALL) {
-    (void)Route(std::move(letter), "", nullptr);  // No one to tell of a miss.
+  absl::Status size = CheckMessageSize(letter->message.bytes().size());
+  absl::StatusOr<std::shared_ptr<Process>> p = size.ok() ? LocalRecipient(*letter) : size;
+  if (p.ok()) {
+    (*p)->Deliver(std::move(letter));
     return;
   }
-  From from = letter->from;
-  TraceContext trace = letter->trace;
-  absl::Status s = Route(std::move(letter), "", nullptr);
-  if (!s.ok()) SendReply(from, s, Message(), trace);
+  // A caller is told of the miss; a cast or info has no one to tell.
+  if (letter->kind == wire::KIND_CALL) SendReply(letter->from, p.status(), Message(), letter->trace);
 }
 
 void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from) {

@@ -117,7 +117,11 @@ void Process::RequestSelfStop(absl::Status reason) {
 }
 
 void Process::ReplyTo(const From& from, const absl::Status& status, const Message& reply) {
-  open_calls_.erase(from.ref);
+  if (current_call_open_ && from.ref == incoming_->from.ref && from.node == incoming_->from.node) {
+    current_call_open_ = false;
+  } else if (!open_calls_.empty()) {
+    open_calls_.erase(std::make_pair(from.node, from.ref));
+  }
   core_->SendReply(from, status, reply, trace_);
 }
 
@@ -147,8 +151,8 @@ bool Process::StartNextLetter() {
   in.sender = std::move(l.sender);
   in.trace = l.trace;
   if (l.kind == wire::KIND_CALL) {
-    in.from = l.from;
-    open_calls_.emplace(l.from.ref, l.from);
+    in.from = std::move(l.from);
+    current_call_open_ = true;
   } else {
     in.from.ref = 0;
   }
@@ -230,6 +234,10 @@ void Process::FinishHook() {
     Die(result, /*run_terminate=*/true);
     return;
   }
+  if (current_call_open_) {  // Deferred: answered later, or at death.
+    current_call_open_ = false;
+    open_calls_.emplace(std::make_pair(incoming_->from.node, incoming_->from.ref), incoming_->from);
+  }
   letter_.reset();
   if (self_stop_) Die(self_stop_reason_, /*run_terminate=*/true);
 }
@@ -257,11 +265,13 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   if (first) core_->ForgetProcess(*this);
   // The call being handled gets the failure itself; other open calls learn
   // the server stopped.
-  const uint64_t current_ref =
-      letter_ && letter_->kind == wire::KIND_CALL ? letter_->from.ref : 0;
-  for (auto& [ref, from] : open_calls_) {
-    absl::Status s = (ref == current_ref && !reason.ok()) ? reason : StoppedError(who, reason);
-    core_->SendReply(from, s, Message(), trace_);
+  if (current_call_open_) {
+    current_call_open_ = false;
+    core_->SendReply(incoming_->from, reason.ok() ? StoppedError(who, reason) : reason, Message(),
+                     trace_);
+  }
+  for (auto& [key, from] : open_calls_) {
+    core_->SendReply(from, StoppedError(who, reason), Message(), trace_);
   }
   open_calls_.clear();
   letter_.reset();

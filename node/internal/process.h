@@ -138,7 +138,12 @@ class Process : public std::enable_shared_from_this<Process> {
   std::unique_ptr<Incoming> incoming_;
   std::coroutine_handle<> resume_at_;
   std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
-  absl::flat_hash_map<uint64_t, From> open_calls_;  // Received, not replied.
+  // The call being handled (incoming_->from) is not answered yet. Only
+  // when its hook ends without answering does it join open_calls_, so a
+  // call answered at once costs no map entry.
+  bool current_call_open_ = false;
+  // Calls received and not answered (deferred), by caller node and ref.
+  absl::flat_hash_map<std::pair<std::string, uint64_t>, From> open_calls_;
   absl::flat_hash_map<uint64_t, Pid> my_monitors_;
   TraceContext trace_;
   bool self_stop_ = false;
