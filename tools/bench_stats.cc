@@ -23,6 +23,14 @@ double Percentile(std::vector<double>& samples, double q) {
 
 double Median(std::vector<double> values) { return Percentile(values, 0.5); }
 
+double MedianRatio(const std::vector<double>& a, const std::vector<double>& b) {
+  std::vector<double> ratios;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (b[i] != 0) ratios.push_back(a[i] / b[i]);
+  }
+  return Median(std::move(ratios));
+}
+
 int64_t ResidentBytes() {
   std::ifstream statm("/proc/self/statm");
   int64_t size = 0, resident = 0;

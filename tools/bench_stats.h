@@ -22,6 +22,11 @@ namespace polis::tools {
 double Percentile(std::vector<double>& samples, double q);
 // Median of a few values (copied); 0 if empty.
 double Median(std::vector<double> values);
+// Median of the round-by-round ratios a[i] / b[i] (sizes must match; 0 if
+// empty). Each round's two figures were measured back to back, so a noisy
+// moment of the host moves both; the median of their ratios is steadier
+// than the ratio of the two medians.
+double MedianRatio(const std::vector<double>& a, const std::vector<double>& b);
 
 // Microseconds since `start` on the steady clock.
 inline double MicrosSince(std::chrono::steady_clock::time_point start) {
