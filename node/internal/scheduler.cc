@@ -15,6 +15,14 @@ namespace {
 // Letters a process may handle before it yields its worker to others.
 constexpr int kBudget = 64;
 
+// A busy worker 0 does its I/O round (flush what was sent, read what came)
+// every kIoEvery process runs, or every kIoCheck runs once kIoInterval has
+// passed since the last. Rounds cost libzmq syscalls and split batches, so
+// short runs share one; long runs still let I/O in every kIoInterval or so.
+constexpr unsigned kIoEvery = 64;
+constexpr unsigned kIoCheck = 8;
+constexpr absl::Duration kIoInterval = absl::Microseconds(100);
+
 thread_local const Scheduler* tls_scheduler = nullptr;
 thread_local int tls_worker = -1;
 thread_local Process* tls_process = nullptr;
@@ -192,8 +200,16 @@ void Scheduler::Loop(int index) {
   pthread_setname_np(pthread_self(), thread_name.c_str());
   Worker& me = *workers_[index];
   unsigned tick = 0;
+  absl::Time last_io = bus::Now();
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (index == 0 && (++tick & 15) == 0) core_->IoRound(absl::ZeroDuration());
+    if (index == 0 && ++tick % kIoCheck == 0) {
+      const absl::Time now = bus::Now();
+      if (tick % kIoEvery == 0 || now - last_io >= kIoInterval) {
+        core_->IoRound(absl::ZeroDuration());
+        last_io = now;
+        tick = 0;
+      }
+    }
     std::shared_ptr<Process> p = Pop(index);
     if (!p) p = Steal(index);
     if (p) {
@@ -213,6 +229,8 @@ void Scheduler::Loop(int index) {
     parked_count_.fetch_add(1);
     if (index == 0) {
       core_->IoRound(absl::InfiniteDuration());
+      last_io = bus::Now();
+      tick = 0;
     } else {
       absl::MutexLock lock(&me.mu);
       while (me.queue.empty() && !me.poked && !stopping_.load()) me.cv.Wait(&me.mu);
