@@ -148,10 +148,10 @@ void CallTable::ExpireDue() {
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = bus::Now();
-    while (!heap_.empty() && heap_[0]->deadline_ <= now) {
-      expired.push_back(Remove(slots_.find(heap_[0]->ref())));
+    while (!heap_.empty() && heap_[0].when <= now) {
+      expired.push_back(Remove(slots_.find(heap_[0].slot->ref())));
     }
-    next = armed_ = heap_.empty() ? absl::InfiniteFuture() : heap_[0]->deadline_;
+    next = armed_ = heap_.empty() ? absl::InfiniteFuture() : heap_[0].when;
   }
   if (next < absl::InfiniteFuture()) Arm(next);
   for (auto& s : expired) {
@@ -168,50 +168,50 @@ void CallTable::Arm(absl::Time at) {
 // The heap: heap_[0] has the earliest deadline; slot->heap_index_ is its
 // position, so a settled call leaves in O(log n).
 
-void CallTable::Place(size_t i, CallSlot* s) {
-  heap_[i] = s;
-  s->heap_index_ = i;
+void CallTable::Place(size_t i, HeapEntry e) {
+  heap_[i] = e;
+  e.slot->heap_index_ = i;
 }
 
 void CallTable::HeapPush(CallSlot* s) {
-  heap_.push_back(s);
+  heap_.push_back(HeapEntry{s->deadline_, s});
   s->heap_index_ = heap_.size() - 1;
   SiftUp(s->heap_index_);
 }
 
 void CallTable::HeapErase(CallSlot* s) {
   const size_t i = s->heap_index_;
-  CallSlot* last = heap_.back();
+  const HeapEntry last = heap_.back();
   heap_.pop_back();
   if (i == heap_.size()) return;  // It was the last.
   Place(i, last);
   SiftUp(i);
-  SiftDown(last->heap_index_);
+  SiftDown(last.slot->heap_index_);
 }
 
 void CallTable::SiftUp(size_t i) {
-  CallSlot* s = heap_[i];
+  const HeapEntry e = heap_[i];
   while (i > 0) {
     const size_t parent = (i - 1) / 2;
-    if (!(s->deadline_ < heap_[parent]->deadline_)) break;
+    if (!(e.when < heap_[parent].when)) break;
     Place(i, heap_[parent]);
     i = parent;
   }
-  Place(i, s);
+  Place(i, e);
 }
 
 void CallTable::SiftDown(size_t i) {
-  CallSlot* s = heap_[i];
+  const HeapEntry e = heap_[i];
   const size_t n = heap_.size();
   for (;;) {
     size_t child = 2 * i + 1;
     if (child >= n) break;
-    if (child + 1 < n && heap_[child + 1]->deadline_ < heap_[child]->deadline_) ++child;
-    if (!(heap_[child]->deadline_ < s->deadline_)) break;
+    if (child + 1 < n && heap_[child + 1].when < heap_[child].when) ++child;
+    if (!(heap_[child].when < e.when)) break;
     Place(i, heap_[child]);
     i = child;
   }
-  Place(i, s);
+  Place(i, e);
 }
 
 }  // namespace polis::internal

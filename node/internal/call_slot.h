@@ -120,7 +120,11 @@ class CallTable {
   void HeapErase(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SiftUp(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SiftDown(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Place(size_t i, CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct HeapEntry {
+    absl::Time when;  // == slot->deadline_, kept here so sifting reads no slot
+    CallSlot* slot;
+  };
+  void Place(size_t i, HeapEntry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the map entry `it` points to (and its deadline).
   std::shared_ptr<CallSlot> Remove(
       absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it)
@@ -132,7 +136,7 @@ class CallTable {
   std::atomic<uint64_t> next_ref_{1};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>> slots_ ABSL_GUARDED_BY(mu_);
-  std::vector<CallSlot*> heap_ ABSL_GUARDED_BY(mu_);
+  std::vector<HeapEntry> heap_ ABSL_GUARDED_BY(mu_);
   // When the earliest armed timer fires (InfiniteFuture: none armed).
   absl::Time armed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
