@@ -132,7 +132,9 @@ void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
   v.payload = request.bytes();
   v.ref = slot->ref();
   v.reply_to = {.node = name_, .pid = caller->pid().id, .present = true};
-  if (deadline < absl::InfiniteFuture()) v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(timeout));
+  if (deadline < absl::InfiniteFuture()) {
+    v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(timeout));
+  }
   const uint64_t ref = slot->ref();
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
   calls_.Add(std::move(slot), deadline);

@@ -97,7 +97,9 @@ void NodeCore::DeliverInbound(LetterPtr letter) {
     return;
   }
   // A caller is told of the miss; a cast or info has no one to tell.
-  if (letter->kind == wire::KIND_CALL) SendReply(letter->from, p.status(), Message(), letter->trace);
+  if (letter->kind == wire::KIND_CALL) {
+    SendReply(letter->from, p.status(), Message(), letter->trace);
+  }
 }
 
 void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from) {
