@@ -76,7 +76,9 @@ void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
   {
     absl::MutexLock lock(&mu_);
     CallSlot* s = slot.get();
-    slots_.emplace(s->ref(), std::move(slot));
+    // Refs come from NextRef, so never twice; the heap must only ever hold
+    // slots the map holds.
+    if (!slots_.emplace(s->ref(), std::move(slot)).second) return;
     if (deadline < absl::InfiniteFuture()) {
       s->deadline_ = deadline;
       HeapPush(s);
