@@ -108,11 +108,6 @@ bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
       v.timeout_us = us > 0 ? us : 1;
     }
   }
-  if (!l.status.ok()) {
-    v.status_code = static_cast<int32_t>(l.status.code());
-    const absl::string_view m = l.status.message();
-    v.status_message = std::string_view(m.data(), m.size());
-  }
   return v;
 }
 
@@ -132,7 +127,6 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;
-  l->status = StatusOf(env);
   return l;
 }
 

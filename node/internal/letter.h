@@ -3,7 +3,9 @@
 // A Letter is the in-memory form of a wire::Envelope: local sends build a
 // Letter directly (no serialization of the envelope); remote sends hand the
 // transport a view of it (ViewOf, encoded straight into the outgoing batch)
-// and make one from the view of a received frame (FromView).
+// and make one from the view of a received frame (FromView). Replies are
+// never Letters: they complete a CallSlot, or are encoded from their parts
+// (NodeCore::SendReply).
 //
 // Thread-safety: a Letter is owned by one thread at a time (the sender until
 // it is pushed into a mailbox, then the receiving process).
@@ -44,7 +46,6 @@ struct Letter : MailboxLink {
   std::string to_name;         // Recipient by name, or
   uint64_t to_pid = 0;         // by pid (local).
   From from;                   // For calls: who to reply to.
-  absl::Status status;         // For replies.
   TraceContext trace;
 };
 

@@ -1,9 +1,10 @@
-// node/internal/timer_queue.h — the node's timers (SendAfter, call deadlines).
+// node/internal/timer_queue.h — the node's timers (SendAfter, stop timeouts,
+// and the one entry the call table arms for its earliest call deadline).
 //
 // One thread ("polis-timers") sleeps until the earliest deadline, but never
 // longer than kMaxSleep, and runs the due callbacks. Schedule wakes it only
-// for a timer due before its planned wake-up; a timer further out (every
-// call's deadline, usually seconds away) costs no wake-up, and Cancel never
+// for a timer due before its planned wake-up; a timer further out (a call
+// deadline, usually seconds away) costs no wake-up, and Cancel never
 // wakes it. Callbacks must be quick and must not block: they push a letter
 // or complete a call slot, which wakes the scheduler.
 //
