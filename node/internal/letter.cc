@@ -1,5 +1,6 @@
 #include "node/internal/letter.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -95,18 +96,24 @@ bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_vie
   return v;
 }
 
+void SetCallFields(bus::EnvelopeView& v, uint64_t ref, std::string_view reply_node,
+                   uint64_t reply_pid, absl::Duration time_left) {
+  v.ref = ref;
+  v.reply_to = {.node = reply_node, .pid = reply_pid, .present = true};
+  if (time_left < absl::InfiniteDuration()) {
+    v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(time_left));
+  }
+}
+
 bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
   bus::EnvelopeView v = RemoteView(l.kind, l.sender, to_node, l.to_name, l.trace);
   v.type = l.message.type();
   v.payload = l.message.bytes();
   if (l.to_name.empty()) v.recipient.pid = l.to_pid;
   if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
-    v.ref = l.from.ref;
-    v.reply_to = {.node = l.from.node, .pid = l.from.pid, .present = true};
-    if (l.from.deadline < absl::InfiniteFuture()) {
-      int64_t us = absl::ToInt64Microseconds(l.from.deadline - bus::Now());
-      v.timeout_us = us > 0 ? us : 1;
-    }
+    SetCallFields(v, l.from.ref, l.from.node, l.from.pid,
+                  l.from.deadline < absl::InfiniteFuture() ? l.from.deadline - bus::Now()
+                                                           : absl::InfiniteDuration());
   }
   return v;
 }

@@ -57,6 +57,11 @@ using LetterPtr = std::unique_ptr<Letter>;
 bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
                              std::string_view name, const TraceContext& trace);
 
+// Makes `v` a request awaiting a reply: `ref` to process `reply_pid` on node
+// `reply_node`, whose caller gives up after `time_left` (infinite: never).
+void SetCallFields(bus::EnvelopeView& v, uint64_t ref, std::string_view reply_node,
+                   uint64_t reply_pid, absl::Duration time_left);
+
 // The envelope for `l`, bound for node `to_node`: its strings point into `l`
 // (and `to_node`), so it is valid while both are alive and unchanged. A
 // call's timeout is measured from now.

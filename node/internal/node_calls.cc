@@ -130,12 +130,9 @@ void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
   bus::EnvelopeView v = RemoteView(kind, caller->pid(), route.node, name, trace);
   v.type = request.type();
   v.payload = request.bytes();
-  v.ref = slot->ref();
-  v.reply_to = {.node = name_, .pid = caller->pid().id, .present = true};
-  if (deadline < absl::InfiniteFuture()) {
-    v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(timeout));
-  }
   const uint64_t ref = slot->ref();
+  SetCallFields(v, ref, name_, caller->pid().id,
+                deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
   calls_.Add(std::move(slot), deadline);
   if (absl::Status s = transport_->Send(route.endpoint, v); !s.ok()) {
