@@ -5,18 +5,13 @@
 #include "bus/clock.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"
+#include "node/internal/spin.h"
 #include "node/internal/timer_queue.h"
 
 namespace polis::internal {
 namespace {
 
 constexpr absl::Duration kSpin = absl::Microseconds(50);
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 
 }  // namespace
 
@@ -55,9 +50,7 @@ bool CallSlot::WaitUntil(absl::Time deadline) {
   // A local reply usually comes within a few microseconds: spin briefly
   // before sleeping, since waking a sleeping thread costs tens of
   // microseconds on small VMs (see shared/BASELINES.md).
-  const absl::Time spin_until = std::min(deadline, bus::Now() + kSpin);
-  while (!done() && bus::Now() < spin_until) CpuRelax();
-  if (done()) return true;
+  if (SpinUntil(std::min(deadline, bus::Now() + kSpin), [this] { return done(); })) return true;
   thread_waiting_.store(true, std::memory_order_seq_cst);
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithDeadline(

@@ -8,6 +8,7 @@
 #include "bus/clock.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"
+#include "node/internal/spin.h"
 
 namespace polis::internal {
 namespace {
@@ -182,15 +183,10 @@ bool Scheduler::SpinForWork(int index) {
   // leave a message from the network waiting until the spin ends.
   if (index == 0) return false;
   constexpr absl::Duration kSpin = absl::Microseconds(50);
-  const absl::Time until = bus::Now() + kSpin;
   Worker& me = *workers_[index];
-  while (bus::Now() < until) {
-    if (me.queued.load(std::memory_order_acquire) > 0 || stopping_.load()) return true;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  return false;
+  return SpinUntil(bus::Now() + kSpin, [&] {
+    return me.queued.load(std::memory_order_acquire) > 0 || stopping_.load();
+  });
 }
 
 void Scheduler::Loop(int index) {
