@@ -134,6 +134,7 @@ void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
   SetCallFields(v, ref, name_, caller->pid().id,
                 deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
+  PinToIo(caller);
   calls_.Add(std::move(slot), deadline);
   if (absl::Status s = transport_->Send(route.endpoint, v); !s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(std::move(s));

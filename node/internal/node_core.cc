@@ -478,6 +478,7 @@ absl::Status NodeCore::SendRemote(const std::string& node, LetterPtr letter, Pro
   }
   if (OnIoThread()) {
     // Encoded into the transport's batch at once, straight from the letter.
+    PinToIo(caller);
     absl::Status s = transport_->Send(*endpoint, ViewOf(*letter, node));
     return s.ok() ? s : failed(std::move(s));
   }
@@ -485,7 +486,7 @@ absl::Status NodeCore::SendRemote(const std::string& node, LetterPtr letter, Pro
     // A process on another worker: hand to the I/O thread, and pin the
     // process there so its later remote sends leave in order after this one.
     // (What the transport then says reaches a caller only for a call.)
-    if (caller != nullptr) caller->pinned().store(true);
+    PinToIo(caller);
     std::shared_ptr<const Letter> l(std::move(letter));
     PostIo([this, ep = *endpoint, node, l, is_call] {
       absl::Status s = transport_->Send(ep, ViewOf(*l, node));
@@ -512,12 +513,18 @@ absl::Status NodeCore::TellRemote(wire::Kind kind, Process* sender, const std::s
   // Letter and the payload buffer: the payload is serialized straight into
   // the connection's batch.
   POLIS_RETURN_IF_ERROR(CheckMessageSize(message.ByteSizeLong()));
+  PinToIo(sender);
   const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
   bus::EnvelopeView v =
       RemoteView(kind, sender != nullptr ? sender->pid() : node_pid_, route.node, name, trace);
   v.type = message.GetDescriptor()->full_name();
   v.payload_message = &message;
   return transport_->Send(route.endpoint, v);
+}
+
+void NodeCore::PinToIo(Process* p) {
+  // Only a load on the hot path: the flag is set once, never cleared.
+  if (p != nullptr && !p->pinned().load(std::memory_order_relaxed)) p->pinned().store(true);
 }
 
 void NodeCore::FailCall(const From& from, const absl::Status& status) {
@@ -552,14 +559,12 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
   } else {
     wire_status = status;
   }
+  // A server replying remotely is pinned to the I/O thread like any remote
+  // sender, so its next replies leave without a hand-off.
+  if (scheduler_->CurrentWorker() >= 0) PinToIo(Scheduler::CurrentProcess());
   if (OnIoThread()) {
     TransmitReply(from, wire_status, reply, child);
     return;
-  }
-  if (scheduler_->CurrentWorker() >= 0) {
-    // A server replying from another worker: pinned to the I/O thread like
-    // any remote sender, so its next replies leave without a hand-off.
-    if (Process* p = Scheduler::CurrentProcess()) p->pinned().store(true);
   }
   struct Parts {
     From to;

@@ -173,6 +173,9 @@ class NodeCore : public bus::InboundHandler {
   // on, or else to the caller's node. `status` is already valid UTF-8.
   void TransmitReply(const From& to, const absl::Status& status, const Message& reply,
                      const TraceContext& trace);
+  // Pins `p` (if any) to the I/O thread, worker 0: a process that sends to
+  // other nodes runs there from now on. Call from a worker only.
+  static void PinToIo(Process* p);
   // RESOURCE_EXHAUSTED if a payload of `bytes` is over max_message_bytes.
   absl::Status CheckMessageSize(size_t bytes) const;
   // What a RouteCache entry made now is valid for.
