@@ -105,6 +105,7 @@ class ZmqTransport::Impl {
   zmq::socket_t router_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> graveyard_;
+  Peer* last_peer_ = nullptr;  // The peer the last Send went to (in peers_).
   // Peers whose `out` batch is not empty (each listed once).
   std::vector<Peer*> unflushed_peers_;
   // Replies not yet handed to the ROUTER, one batch per connection (by
@@ -204,11 +205,16 @@ absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
                                       const EnvelopeView& envelope) {
   // Size first: an oversized envelope opens no connection.
   POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
-  Peer* peer;
-  if (auto it = peers_.find(peer_endpoint); it != peers_.end()) {
-    peer = it->second.get();
-  } else {
-    POLIS_ASSIGN_OR_RETURN(peer, Connect(peer_endpoint));
+  // Most sends go where the last one went: a string compare instead of a
+  // hash lookup.
+  Peer* peer = last_peer_;
+  if (peer == nullptr || peer->endpoint != peer_endpoint) {
+    if (auto it = peers_.find(peer_endpoint); it != peers_.end()) {
+      peer = it->second.get();
+    } else {
+      POLIS_ASSIGN_OR_RETURN(peer, Connect(peer_endpoint));
+    }
+    last_peer_ = peer;
   }
   const bool was_empty = peer->out.empty();
   POLIS_RETURN_IF_ERROR(
@@ -273,6 +279,7 @@ void ZmqTransport::Impl::Retire(Peer* peer) {
   auto it = peers_.find(peer->endpoint);
   if (it == peers_.end() || it->second.get() != peer) return;
   peer->closed = true;
+  if (last_peer_ == peer) last_peer_ = nullptr;
   // Whatever it still had queued is dropped with the connection.
   unflushed_peers_.erase(std::remove(unflushed_peers_.begin(), unflushed_peers_.end(), peer),
                          unflushed_peers_.end());
