@@ -208,7 +208,7 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnBadInput(s);
     return;
   }
-  handler.OnEnvelope(envelope, item.from);
+  handler.OnEnvelope(envelope, item.from, bus::Now());
 }
 
 void InProcTransport::Wake() { box_->Wake(); }

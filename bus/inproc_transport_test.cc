@@ -240,11 +240,11 @@ TEST(InProcTransportTest, HandlerMaySendToItselfDuringPoll) {
   struct Echo : RecordingHandler {
     InProcTransport* t;
     std::string ep;
-    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from) override {
+    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time at) override {
       if (e.ref < 3) {
         ASSERT_THAT(t->Send(ep, MakeEnvelope(e.ref + 1)), IsOk());
       }
-      RecordingHandler::OnEnvelope(e, from);
+      RecordingHandler::OnEnvelope(e, from, at);
     }
   } h;
   h.t = a.get();

@@ -63,10 +63,14 @@ class InboundHandler {
  public:
   virtual ~InboundHandler() = default;
 
-  // A well-formed envelope arrived. `from` names its connection.
-  // `envelope` and the bytes it points into are valid only during the call
-  // (they are the transport's receive buffer): copy what you keep.
-  virtual void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from) = 0;
+  // A well-formed envelope arrived. `from` names its connection;
+  // `received` is when the transport took it in (one clock read per message
+  // read, shared by the envelopes batched in it): the time a relative
+  // timeout counts from. `envelope` and the bytes it points into are valid
+  // only during the call (they are the transport's receive buffer): copy
+  // what you keep.
+  virtual void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from,
+                          absl::Time received) = 0;
 
   // The connection to the peer at `endpoint` is lost (peer process died,
   // host unreachable, handshake refused); `why` says which. Calls waiting on

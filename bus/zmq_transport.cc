@@ -321,6 +321,7 @@ bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handle
 
 int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   int delivered = 0;
+  const absl::Time received = bus::Now();
   FrameSplitter split(msg_.data(), msg_.size());
   const uint8_t* frame;
   size_t size;
@@ -330,7 +331,7 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   while (split.Next(&frame, &size)) {
     absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
-      handler.OnEnvelope(envelope, from);
+      handler.OnEnvelope(envelope, from, received);
       ++delivered;
     } else {
       handler.OnBadInput(s);

@@ -47,7 +47,7 @@ Percentiles RunPolis(int n) {
   std::atomic<bool> stop{false};
   struct Echo : InboundHandler {
     ZmqTransport* t;
-    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from) override {
+    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time) override {
       EnvelopeView reply = e;
       reply.kind = wire::KIND_REPLY;
       (void)t->Reply(from, reply);

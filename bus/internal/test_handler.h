@@ -24,7 +24,7 @@ struct RecordingHandler : InboundHandler {
   std::vector<std::pair<std::string, absl::Status>> downs;
   std::vector<absl::Status> bad;
 
-  void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from) override {
+  void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from, absl::Time) override {
     envelopes.emplace_back(ToProto(envelope), from);
   }
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {

@@ -118,7 +118,8 @@ bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
   return v;
 }
 
-LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
+LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
+                   absl::Time received) {
   auto l = std::make_unique<Letter>();
   l->kind = env.kind;
   l->message = Message(env.type, std::string(env.payload));
@@ -130,7 +131,7 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path) {
   l->from.pid = env.reply_to.pid;
   l->from.ref = env.ref;
   if (!path.empty()) l->from.return_path = path.token;
-  if (env.timeout_us > 0) l->from.deadline = bus::Now() + absl::Microseconds(env.timeout_us);
+  if (env.timeout_us > 0) l->from.deadline = received + absl::Microseconds(env.timeout_us);
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;

@@ -67,8 +67,9 @@ void SetCallFields(bus::EnvelopeView& v, uint64_t ref, std::string_view reply_no
 // call's timeout is measured from now.
 bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node);
 // From the wire (copies what it keeps); `path` is the connection it arrived
-// on.
-LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path);
+// on, `received` when (a call's deadline is its timeout from then).
+LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
+                   absl::Time received);
 // What a KIND_REPLY envelope answers: its status if not OK, else its payload.
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env);
 

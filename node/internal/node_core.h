@@ -132,7 +132,8 @@ class NodeCore : public bus::InboundHandler {
   void WakeIo();
 
   // bus::InboundHandler (I/O thread).
-  void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from) override;
+  void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
+                  absl::Time received) override;
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override;
   void OnBadInput(const absl::Status& why) override;
 

@@ -1,7 +1,8 @@
 // NodeCore, I/O side: what runs on the I/O thread (worker 0) — inbound
 // envelopes, the Hello handshake and membership, name gossip.
-#include "bus/log.h"
 #include "absl/strings/str_cat.h"
+#include "bus/clock.h"
+#include "bus/log.h"
 #include "bus/status_macros.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"
@@ -67,7 +68,8 @@ void NodeCore::OnBadInput(const absl::Status& why) {
   POLIS_LOG(WARNING) << "polis: node " << name_ << " dropped bad input: " << why;
 }
 
-void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from) {
+void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
+                          absl::Time received) {
   switch (envelope.kind) {
     case wire::KIND_REPLY: {
       std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref);
@@ -81,7 +83,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
     case wire::KIND_CALL:
     case wire::KIND_CAST:
     case wire::KIND_INFO:
-      DeliverInbound(FromView(envelope, from));
+      DeliverInbound(FromView(envelope, from, received));
       return;
     default:
       OnBadInput(absl::InvalidArgumentError(
@@ -131,7 +133,7 @@ void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath&
     NodeDown(bye.node(), absl::UnavailableError(absl::StrCat("node \"", bye.node(),
                                                              "\" shut down")));
   } else if (type == wire::DescribeRequest::descriptor()->full_name()) {
-    LetterPtr l = FromView(env, from);
+    LetterPtr l = FromView(env, from, bus::Now());
     absl::StatusOr<wire::ServerDescription> d = Describe(l->to_name, absl::ZeroDuration());
     SendReply(l->from, d.status(), d.ok() ? Message::From(*d) : Message(), l->trace);
   } else {
