@@ -5,6 +5,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -169,6 +170,45 @@ TEST_F(GenServerTest, TimeoutIsDeadlineExceededAndLateReplyIsDropped) {
   auto r = node_->Call<Int64Value>("acc", Int(1));
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->value(), 101);
+}
+
+// Call StringValue "hold": blocks its worker until `release`. Call
+// Int64Value: replies with how many Int64Value calls it has handled.
+class Gate : public GenServer {
+ public:
+  Gate(Journal* j, absl::Notification* release) : j_(j), release_(release) {
+    AcceptCall<StringValue, Int64Value>();
+    AcceptCall<Int64Value, Int64Value>();
+  }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+    if (m.Is<StringValue>()) {
+      j_->Add("holding");
+      release_->WaitForNotification();
+      co_return Int(0);
+    }
+    co_return Int(++counted_);
+  }
+
+ private:
+  Journal* j_;
+  absl::Notification* release_;
+  int64_t counted_ = 0;
+};
+
+TEST_F(GenServerTest, CallWhoseCallerGaveUpIsDroppedUnrun) {
+  absl::Notification release;
+  ASSERT_THAT(node_->Spawn(std::make_unique<Gate>(&j, &release), {.name = "gate"}), IsOk());
+  std::thread holder([&] { EXPECT_THAT(node_->Call<Int64Value>("gate", Str("hold")), IsOk()); });
+  ASSERT_TRUE(j.WaitFor("holding"));
+  // Queued behind "hold": its caller gives up before the server is free.
+  EXPECT_THAT(node_->Call<Int64Value>("gate", Int(1), absl::Milliseconds(20)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  release.Notify();
+  holder.join();
+  // The server never ran the abandoned call: this is the first it counts.
+  auto r = node_->Call<Int64Value>("gate", Int(1));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 1);
 }
 
 TEST_F(GenServerTest, DeferredReplyFromLaterHandler) {
