@@ -54,6 +54,7 @@ void Scheduler::Stop() {
   for (auto& w : workers_) {
     absl::MutexLock lock(&w->mu);
     w->queue.clear();
+    w->local.clear();  // Its thread is joined.
   }
 }
 
@@ -75,7 +76,11 @@ Process* Scheduler::CurrentProcess() { return tls_process; }
 void Scheduler::Schedule(std::shared_ptr<Process> p) {
   int here = CurrentWorker();
   if (p->pinned().load(std::memory_order_relaxed)) {
-    Push(0, std::move(p), /*wake=*/here != 0);
+    if (here == 0) {
+      workers_[0]->local.push_back(std::move(p));
+    } else {
+      Push(0, std::move(p), /*wake=*/true);
+    }
     return;
   }
   if (here >= 0) {
@@ -139,6 +144,14 @@ void Scheduler::WakeAnyParked(int except) {
 
 std::shared_ptr<Process> Scheduler::Pop(int index) {
   Worker& w = *workers_[index];
+  if (!w.local.empty() &&
+      (!w.local_last || w.queued.load(std::memory_order_acquire) == 0)) {
+    w.local_last = true;
+    std::shared_ptr<Process> p = std::move(w.local.back());  // LIFO, as below
+    w.local.pop_back();
+    return p;
+  }
+  w.local_last = false;
   absl::MutexLock lock(&w.mu);
   if (w.queue.empty()) return nullptr;
   // LIFO for the newest (the callee a handler just woke), so a call between

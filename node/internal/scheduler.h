@@ -10,6 +10,10 @@
 // Worker 0 is also the node's I/O thread: between runs it does the node's
 // I/O (NodeCore::IoRound), and it sleeps inside the transport's Poll, so a
 // message from the network wakes it directly and the handler runs on it.
+// A pinned process that worker 0 itself makes runnable (a reply it read, a
+// call between two pinned processes) goes to worker 0's local queue, which
+// only worker 0 touches: no lock. Worker 0 alternates between its two
+// queues when both have work, so neither starves the other.
 //
 // Thread-safety: Schedule from any thread; the rest is internal.
 #ifndef POLIS_NODE_INTERNAL_SCHEDULER_H_
@@ -59,6 +63,9 @@ class Scheduler {
     bool poked ABSL_GUARDED_BY(mu) = false;  // Woken to steal or stop.
     std::atomic<size_t> queued{0};  // queue.size(), readable without mu.
     std::thread thread;
+    // Worker 0 only, touched by its own thread only: see the file comment.
+    std::deque<std::shared_ptr<Process>> local;
+    bool local_last = false;  // The last Pop took from `local`.
   };
 
   void Loop(int index);
