@@ -173,12 +173,18 @@ TEST_F(GenServerTest, TimeoutIsDeadlineExceededAndLateReplyIsDropped) {
 }
 
 // Call StringValue "hold": blocks its worker until `release`. Call
-// Int64Value: replies with how many Int64Value calls it has handled.
+// Int64Value: replies with how many Int64Value calls it has handled. Cast
+// Int64Value: adds one to `*casts`. Cast Empty: records `*casts` in
+// `*seen`, then "looked" in the journal.
 class Gate : public GenServer {
  public:
-  Gate(Journal* j, absl::Notification* release) : j_(j), release_(release) {
+  Gate(Journal* j, absl::Notification* release, std::atomic<int64_t>* casts = nullptr,
+       int64_t* seen = nullptr)
+      : j_(j), release_(release), casts_(casts), seen_(seen) {
     AcceptCall<StringValue, Int64Value>();
     AcceptCall<Int64Value, Int64Value>();
+    AcceptCast<Int64Value>();
+    AcceptCast<Empty>();
   }
   Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
     if (m.Is<StringValue>()) {
@@ -188,10 +194,21 @@ class Gate : public GenServer {
     }
     co_return Int(++counted_);
   }
+  Task<absl::Status> HandleCast(const Message& m) override {
+    if (m.Is<Int64Value>()) {
+      ++*casts_;
+    } else {
+      *seen_ = casts_->load();
+      j_->Add("looked");
+    }
+    co_return absl::OkStatus();
+  }
 
  private:
   Journal* j_;
   absl::Notification* release_;
+  std::atomic<int64_t>* casts_;
+  int64_t* seen_;
   int64_t counted_ = 0;
 };
 
@@ -209,6 +226,30 @@ TEST_F(GenServerTest, CallWhoseCallerGaveUpIsDroppedUnrun) {
   auto r = node_->Call<Int64Value>("gate", Int(1));
   ASSERT_THAT(r, IsOk());
   EXPECT_EQ(r->value(), 1);
+}
+
+TEST(SchedulingTest, BusyServerDoesNotStarveOthersOnItsWorker) {
+  Journal j;
+  absl::Notification release;
+  std::atomic<int64_t> casts{0};
+  int64_t seen = -1;
+  auto node = Node::Create({.name = "one", .scheduler_threads = 1});
+  ASSERT_THAT(node, IsOk());
+  ASSERT_THAT((*node)->Spawn(std::make_unique<Gate>(&j, &release, &casts), {.name = "busy"}),
+              IsOk());
+  ASSERT_THAT((*node)->Spawn(std::make_unique<Gate>(&j, nullptr, &casts, &seen),
+                             {.name = "other"}),
+              IsOk());
+  std::thread holder([&] { EXPECT_THAT((*node)->Call<Int64Value>("busy", Str("hold")), IsOk()); });
+  ASSERT_TRUE(j.WaitFor("holding"));  // The one worker is held by "busy".
+  constexpr int kCasts = 10000;
+  for (int i = 0; i < kCasts; ++i) ASSERT_THAT((*node)->Cast("busy", Int(1)), IsOk());
+  ASSERT_THAT((*node)->Cast("other", Empty()), IsOk());  // Queued behind "busy".
+  release.Notify();
+  holder.join();
+  ASSERT_TRUE(j.WaitFor("looked"));
+  // "other" ran after "busy" used a budget or two, not after all its mail.
+  EXPECT_LT(seen, kCasts / 2);
 }
 
 TEST_F(GenServerTest, DeferredReplyFromLaterHandler) {

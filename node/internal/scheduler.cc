@@ -73,13 +73,18 @@ int Scheduler::CurrentWorker() const { return tls_scheduler == this ? tls_worker
 
 Process* Scheduler::CurrentProcess() { return tls_process; }
 
-void Scheduler::Schedule(std::shared_ptr<Process> p) {
+void Scheduler::Schedule(std::shared_ptr<Process> p) { Enqueue(std::move(p), /*behind=*/false); }
+
+void Scheduler::Enqueue(std::shared_ptr<Process> p, bool behind) {
+  // Pop takes the back of a queue: the front is behind everything.
   int here = CurrentWorker();
   if (p->pinned().load(std::memory_order_relaxed)) {
-    if (here == 0) {
-      workers_[0]->local.push_back(std::move(p));
-    } else {
+    if (here != 0) {
       Push(0, std::move(p), /*wake=*/true);
+    } else if (behind) {
+      workers_[0]->local.push_front(std::move(p));
+    } else {
+      workers_[0]->local.push_back(std::move(p));
     }
     return;
   }
@@ -89,7 +94,11 @@ void Scheduler::Schedule(std::shared_ptr<Process> p) {
     {
       Worker& w = *workers_[here];
       absl::MutexLock lock(&w.mu);
-      w.queue.push_back(std::move(p));
+      if (behind) {
+        w.queue.push_front(std::move(p));
+      } else {
+        w.queue.push_back(std::move(p));
+      }
       w.queued.store(w.queue.size(), std::memory_order_release);
       surplus = w.queue.size() > 1;
     }
@@ -188,7 +197,7 @@ void Scheduler::RunOne(int index, std::shared_ptr<Process> p) {
   tls_process = p.get();
   p->Run(kBudget);
   tls_process = nullptr;
-  if (p->Release()) Schedule(std::move(p));
+  if (p->Release()) Enqueue(std::move(p), /*behind=*/true);
 }
 
 bool Scheduler::SpinForWork(int index) {

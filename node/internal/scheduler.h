@@ -15,6 +15,11 @@
 // only worker 0 touches: no lock. Worker 0 alternates between its two
 // queues when both have work, so neither starves the other.
 //
+// A queue is taken newest first (the callee a handler just woke runs next),
+// but a process still runnable after its run (budget used, or mail came
+// meanwhile) goes behind everything queued: a busy process shares its
+// worker with the others instead of running again at once.
+//
 // Thread-safety: Schedule from any thread; the rest is internal.
 #ifndef POLIS_NODE_INTERNAL_SCHEDULER_H_
 #define POLIS_NODE_INTERNAL_SCHEDULER_H_
@@ -72,6 +77,9 @@ class Scheduler {
   std::shared_ptr<Process> Pop(int index);
   std::shared_ptr<Process> Steal(int thief);
   void Push(int index, std::shared_ptr<Process> p, bool wake);
+  // Schedule, from the calling worker; `behind`: behind the work queued
+  // there (for a process still runnable after its run), not next.
+  void Enqueue(std::shared_ptr<Process> p, bool behind);
   void Wake(int index);
   void WakeAnyParked(int except);
   void RunOne(int index, std::shared_ptr<Process> p);
