@@ -111,6 +111,8 @@ class ZmqTransport::Impl {
   // Replies not yet handed to the ROUTER, one batch per connection (by
   // routing id); `spare_batches_` keeps the buffers of flushed ones.
   absl::flat_hash_map<std::string, FrameBatch> reply_batches_;
+  // The entry the last Reply went to; reset whenever entries may move.
+  std::pair<const std::string, FrameBatch>* last_reply_ = nullptr;
   std::vector<FrameBatch> spare_batches_;
   bool replies_blocked_ = false;  // a reply batch met a full queue
   bool pollout_set_ = false;      // some poll item asks for ZMQ_POLLOUT
@@ -229,12 +231,18 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
   }
   if (path.empty()) return absl::NotFoundError("Reply on an empty ReturnPath");
   POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
-  auto [it, added] = reply_batches_.try_emplace(path.token);
-  if (added && !spare_batches_.empty()) {
-    it->second = std::move(spare_batches_.back());
-    spare_batches_.pop_back();
+  // Replies come in runs to one connection: a string compare instead of a
+  // hash lookup.
+  if (last_reply_ == nullptr || last_reply_->first != path.token) {
+    auto [it, added] = reply_batches_.try_emplace(path.token);
+    if (added && !spare_batches_.empty()) {
+      it->second = std::move(spare_batches_.back());
+      spare_batches_.pop_back();
+    }
+    last_reply_ = &*it;
   }
-  return Enqueue(router_, &it->first, it->second, envelope, frame_size, "reply");
+  return Enqueue(router_, &last_reply_->first, last_reply_->second, envelope, frame_size,
+                 "reply");
 }
 
 bool ZmqTransport::Impl::FlushAll() {
@@ -250,6 +258,7 @@ bool ZmqTransport::Impl::FlushAll() {
   }
   unflushed_peers_.resize(kept);
   replies_blocked_ = false;
+  last_reply_ = nullptr;  // Erasing below may move the entries.
   for (auto it = reply_batches_.begin(); it != reply_batches_.end();) {
     absl::Status s = SendBatch(router_, &it->first, it->second, "reply");
     if (!s.ok() && s.code() != absl::StatusCode::kResourceExhausted) {
