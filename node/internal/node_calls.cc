@@ -93,10 +93,8 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
                                absl::Duration timeout, std::shared_ptr<CallSlot> slot,
                                wire::Kind kind) {
   const absl::Time deadline = bus::Now() + timeout;
-  if (target.is_name() && OnIoThread()) {
-    // A remote name this thread sent to before, unchanged since.
-    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
-        e != nullptr && !e->node.empty()) {
+  if (OnIoThread()) {
+    if (const RouteCache::Entry* e = CachedRemote(target)) {
       CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind);
       return;
     }

@@ -387,6 +387,12 @@ absl::StatusOr<std::string> NodeCore::Resolve(const Target& target) const {
       absl::StrCat("no server named \"", target.name(), "\" in the cluster"));
 }
 
+const RouteCache::Entry* NodeCore::CachedRemote(const Target& target) const {
+  if (!target.is_name()) return nullptr;
+  const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
+  return e != nullptr && !e->node.empty() ? e : nullptr;
+}
+
 RouteCache::Versions NodeCore::route_versions() const {
   return {instance_, names_version_.load(std::memory_order_acquire), directory_.version()};
 }
@@ -434,12 +440,10 @@ absl::Status NodeCore::Route(LetterPtr letter, const std::string& to_node, Proce
 
 absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* caller) {
   POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
+  if (const RouteCache::Entry* e = CachedRemote(target)) {  // No locks.
+    return SendRemote(e->node, std::move(letter), caller);
+  }
   if (target.is_name()) {
-    // A remote name this thread sent to before, unchanged since: no locks.
-    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
-        e != nullptr && !e->node.empty()) {
-      return SendRemote(e->node, std::move(letter), caller);
-    }
     if (std::shared_ptr<Process> p = FindLocalByName(target.name())) {
       p->Deliver(std::move(letter));
       return absl::OkStatus();
@@ -451,10 +455,8 @@ absl::Status NodeCore::RouteTo(const Target& target, LetterPtr letter, Process* 
 
 absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& target,
                            const google::protobuf::Message& message) {
-  if (target.is_name() && OnIoThread()) {
-    // A remote name this thread sent to before, unchanged since.
-    if (const RouteCache::Entry* e = RouteCache::Find(route_versions(), target.name());
-        e != nullptr && !e->node.empty()) {
+  if (OnIoThread()) {
+    if (const RouteCache::Entry* e = CachedRemote(target)) {
       return TellRemote(kind, sender, target.name(), *e, message);
     }
   }

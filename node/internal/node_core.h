@@ -179,6 +179,9 @@ class NodeCore : public bus::InboundHandler {
   static void PinToIo(Process* p);
   // RESOURCE_EXHAUSTED if a payload of `bytes` is over max_message_bytes.
   absl::Status CheckMessageSize(size_t bytes) const;
+  // The calling thread's route memo entry for `target` if it is a name the
+  // thread resolved to another node before, unchanged since; else nullptr.
+  const RouteCache::Entry* CachedRemote(const Target& target) const;
   // What a RouteCache entry made now is valid for.
   RouteCache::Versions route_versions() const;
   // Call with registry_mu_ held, after changing names_.
