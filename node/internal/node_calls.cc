@@ -26,7 +26,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
   const absl::Time deadline = bus::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
-  LetterPtr letter = MakeLetter(kind, Pid{name_, 0}, target, std::move(request), nullptr);
+  LetterPtr letter = MakeLetter(kind, node_pid_, target, std::move(request), nullptr);
   letter->from = From{name_, 0, ref, "", deadline};
 
   if (node.empty()) {
@@ -145,7 +145,7 @@ absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target&
     return absl::ResourceExhaustedError("message over the size limit");
   }
   if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
-  Pid sender = owner ? owner->pid() : Pid{name_, 0};
+  Pid sender = owner ? owner->pid() : node_pid_;
   std::weak_ptr<Process> weak_owner;
   if (owner) weak_owner = owner->shared_from_this();
   auto id = std::make_shared<uint64_t>(0);

@@ -460,7 +460,7 @@ absl::Status NodeCore::Tell(wire::Kind kind, Process* sender, const Target& targ
       return TellRemote(kind, sender, target.name(), *e, message);
     }
   }
-  const Pid from = sender ? sender->pid() : Pid{name_, 0};
+  const Pid from = sender ? sender->pid() : node_pid_;
   const TraceContext* parent = sender ? &sender->current_trace() : nullptr;
   return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
 }
