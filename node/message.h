@@ -91,6 +91,8 @@ class Message {
   const std::string& type() const { return *type_; }
   const std::string& bytes() const { return bytes_; }
   std::string& mutable_bytes() { return bytes_; }
+  // Makes the type "" (as a default Message); the bytes are left as they are.
+  void ClearType() { type_ = EmptyType(); }
 
   template <typename M>
   bool Is() const {

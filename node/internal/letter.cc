@@ -15,12 +15,14 @@ absl::BitGen& Gen() {
   return gen;
 }
 
-// Free list of Letter-sized blocks, per thread, bounded.
+// Free list of cleared letters, per thread, bounded. Most letters are
+// finished on the thread that handles them, which is often the one that made
+// them (a worker reading the wire runs the processes it pins).
 struct LetterPool {
   static constexpr size_t kMax = 4096;
-  std::vector<void*> free;
+  std::vector<Letter*> free;
   ~LetterPool() {
-    for (void* p : free) ::operator delete(p);
+    for (Letter* l : free) delete l;
   }
 };
 
@@ -36,25 +38,49 @@ absl::Status StatusOf(const bus::EnvelopeView& env) {
                       absl::string_view(env.status_message.data(), env.status_message.size()));
 }
 
-}  // namespace
-
-void* Letter::operator new(std::size_t size) {
-  LetterPool& pool = Pool();
-  if (size == sizeof(Letter) && !pool.free.empty()) {
-    void* p = pool.free.back();
-    pool.free.pop_back();
-    return p;
+// Empties `s`; frees its buffer if it is over the kept capacity.
+void ClearKeeping(std::string& s) {
+  if (s.capacity() > Letter::kKeptCapacity) {
+    std::string().swap(s);
+  } else {
+    s.clear();
   }
-  return ::operator new(size);
 }
 
-void Letter::operator delete(void* p, std::size_t size) noexcept {
+}  // namespace
+
+void Letter::Clear() {
+  kind = wire::KIND_UNSPECIFIED;
+  ClearKeeping(message.mutable_bytes());
+  message.ClearType();
+  ClearKeeping(sender.node);
+  sender.id = 0;
+  ClearKeeping(to_name);
+  to_pid = 0;
+  ClearKeeping(from.node);
+  from.pid = 0;
+  from.ref = 0;
+  ClearKeeping(from.return_path);
+  from.deadline = absl::InfiniteFuture();
+  trace = TraceContext();
+}
+
+void LetterRecycler::operator()(Letter* l) const noexcept {
   LetterPool& pool = Pool();
-  if (size == sizeof(Letter) && pool.free.size() < LetterPool::kMax) {
-    pool.free.push_back(p);
+  if (pool.free.size() < LetterPool::kMax) {
+    l->Clear();
+    pool.free.push_back(l);
     return;
   }
-  ::operator delete(p);
+  delete l;
+}
+
+LetterPtr NewLetter() {
+  LetterPool& pool = Pool();
+  if (pool.free.empty()) return LetterPtr(new Letter);
+  Letter* l = pool.free.back();
+  pool.free.pop_back();
+  return LetterPtr(l);
 }
 
 uint64_t RandomId() {
@@ -120,9 +146,12 @@ bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
 
 LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
                    absl::Time received) {
-  auto l = std::make_unique<Letter>();
+  LetterPtr l = NewLetter();
   l->kind = env.kind;
-  l->message = Message(env.type, std::string(env.payload));
+  // Into the recycled letter's buffers: no malloc for small messages.
+  std::string bytes = std::move(l->message.mutable_bytes());
+  bytes.assign(env.payload);
+  l->message = Message(env.type, std::move(bytes));
   l->sender.node = env.sender.node;
   l->sender.id = env.sender.pid;
   l->to_name = env.recipient.name;

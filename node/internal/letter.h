@@ -35,11 +35,6 @@ struct MailboxLink {
 };
 
 struct Letter : MailboxLink {
-  // Letters come from a per-thread free list (most are freed on the thread
-  // that handles them, which is often the one that made them).
-  static void* operator new(std::size_t size);
-  static void operator delete(void* p, std::size_t size) noexcept;
-
   wire::Kind kind = wire::KIND_UNSPECIFIED;
   Message message;             // Payload type + bytes.
   Pid sender;                  // Sending process; id 0 = plain thread.
@@ -47,9 +42,24 @@ struct Letter : MailboxLink {
   uint64_t to_pid = 0;         // by pid (local).
   From from;                   // For calls: who to reply to.
   TraceContext trace;
+
+  // Empties every field, keeping the strings' buffers (up to
+  // kKeptCapacity bytes each) for the next letter built in this one.
+  void Clear();
+  static constexpr size_t kKeptCapacity = 512;
 };
 
-using LetterPtr = std::unique_ptr<Letter>;
+// Hands a finished letter back to this thread's free list (bounded; past it,
+// deletes). Letters are recycled whole, buffers included: a letter decoded
+// from the wire reuses the payload buffer of one handled before, so a steady
+// stream of small messages costs no malloc per message.
+struct LetterRecycler {
+  void operator()(Letter* l) const noexcept;
+};
+using LetterPtr = std::unique_ptr<Letter, LetterRecycler>;
+
+// An empty letter, from this thread's free list if it has one.
+LetterPtr NewLetter();
 
 // An envelope of `kind` from `sender` to server `name` on node `to_node`,
 // carrying `trace`: the fields every remote send sets. Strings point into

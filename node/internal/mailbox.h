@@ -17,7 +17,7 @@ class Mailbox {
  public:
   Mailbox() : head_(&stub_), tail_(&stub_) {}
   ~Mailbox() {
-    while (Letter* l = Pop()) delete l;
+    while (Letter* l = Pop()) LetterRecycler()(l);
   }
   Mailbox(const Mailbox&) = delete;
   Mailbox& operator=(const Mailbox&) = delete;

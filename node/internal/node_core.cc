@@ -401,7 +401,7 @@ void NodeCore::NamesChanged() { names_version_.fetch_add(1, std::memory_order_ac
 
 LetterPtr NodeCore::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
                                Message message, const TraceContext* parent) const {
-  auto l = std::make_unique<Letter>();
+  LetterPtr l = NewLetter();
   l->kind = kind;
   l->message = std::move(message);
   l->sender = sender;

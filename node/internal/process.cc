@@ -146,12 +146,14 @@ bool Process::StartNextLetter() {
   }
   if (!incoming_) incoming_ = std::make_unique<Incoming>();
   Incoming& in = *incoming_;
+  // Swapped, not moved: the letter takes the previous message's buffers back
+  // to the free list, for the next letter to fill without a malloc.
   in.kind = l.kind;
-  in.message = std::move(l.message);
-  in.sender = std::move(l.sender);
+  std::swap(in.message, l.message);
+  std::swap(in.sender, l.sender);
   in.trace = l.trace;
   if (l.kind == wire::KIND_CALL) {
-    in.from = std::move(l.from);
+    std::swap(in.from, l.from);
     current_call_open_ = true;
   } else {
     in.from.ref = 0;

@@ -132,7 +132,7 @@ class Process : public std::enable_shared_from_this<Process> {
   Phase phase_ = Phase::kStarting;
   std::string name_cache_;
   Task<absl::Status> hook_;
-  std::unique_ptr<Letter> letter_;      // Letter being handled.
+  LetterPtr letter_;                    // Letter being handled.
   // Its handler view: allocated on the first message, then reused, so an
   // idle process does not carry it (100,000 idle servers must stay small).
   std::unique_ptr<Incoming> incoming_;
