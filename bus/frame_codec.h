@@ -87,6 +87,10 @@ class FrameBatch {
   const char* data() const { return buffer_.data(); }
   // Empties the batch, keeping its memory for the next one.
   void Clear() { buffer_.clear(); }
+  // Exchanges the batch's bytes with `other`'s (to hand them off without a
+  // copy). Exchanging again restores the batch; giving it an empty string
+  // leaves an empty batch.
+  void SwapBytes(std::string& other) { buffer_.swap(other); }
 
  private:
   std::string buffer_;

@@ -15,6 +15,7 @@
 #include "bus/frame_codec.h"
 #include "bus/internal/connection_monitor.h"
 #include "bus/internal/endpoint.h"
+#include "bus/internal/send_buffers.h"
 #include "bus/internal/zmq_channel.h"
 #include "bus/internal/zmq_util.h"
 #include "bus/log.h"
@@ -179,10 +180,12 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
     if (s.code() == absl::StatusCode::kNotFound) s = absl::NotFoundError("connection is gone");
   }
   if (s.ok()) {
-    // One copy into the message: cheap next to the per-message costs it
-    // saves, and the batch keeps its buffer for the next round.
-    zmq::message_t msg(batch.data(), batch.bytes());
+    std::string* lent = nullptr;
+    zmq::message_t msg = internal::MessageOf(batch, &lent);
     s = internal::SendNoWait(socket, msg, zmq::send_flags::none, what);
+    if (s.code() == absl::StatusCode::kResourceExhausted && lent != nullptr) {
+      internal::Restore(*lent, batch);
+    }
   }
   if (s.code() != absl::StatusCode::kResourceExhausted) batch.Clear();
   return s;
