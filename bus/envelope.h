@@ -77,7 +77,25 @@ struct EnvelopeView {
   int32_t status_code = 0;
   std::string_view status_message;
 
-  EnvelopeView() = default;
+  // Field by field on purpose: a defaulted constructor clears all 288
+  // bytes with one `rep stos`, whose start-up cost was a tenth of a busy
+  // sender's time (see also Reset in envelope.cc).
+  EnvelopeView()
+      : version(0),
+        kind(wire::KIND_UNSPECIFIED),
+        type(),
+        sender(),
+        recipient(),
+        payload(),
+        payload_message(nullptr),
+        trace_id(),
+        span_id(0),
+        parent_span_id(0),
+        ref(0),
+        reply_to(),
+        timeout_us(0),
+        status_code(0),
+        status_message() {}
   // A view of `e` (valid while `e` is alive and unchanged). Implicit, like
   // string_view from string: every bus API taking a view takes an Envelope.
   EnvelopeView(const wire::Envelope& e);  // NOLINT(google-explicit-constructor)

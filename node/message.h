@@ -143,10 +143,9 @@ struct TimerRef {
 struct TraceId {
   std::array<uint8_t, 16> bytes{};
   bool empty() const {
-    for (uint8_t b : bytes) {
-      if (b != 0) return false;
-    }
-    return true;
+    uint64_t half[2];
+    std::memcpy(half, bytes.data(), sizeof(half));
+    return (half[0] | half[1]) == 0;
   }
   std::string_view view() const {
     return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
