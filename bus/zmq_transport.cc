@@ -311,7 +311,7 @@ void ZmqTransport::Impl::RebuildPollItems() {
   if (router_.handle() != nullptr) items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
   for (auto& [endpoint, peer] : peers_) {
     items_.push_back({peer->dealer.handle(), 0, ZMQ_POLLIN, 0});
-    items_.push_back({peer->monitor->events_socket().handle(), 0, ZMQ_POLLIN, 0});
+    items_.push_back({nullptr, peer->monitor->events_fd(), ZMQ_POLLIN, 0});
     item_peers_.push_back(peer.get());
   }
   items_dirty_ = false;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "bus/clock.h"
 #include "bus/internal/zmq_util.h"
 
 namespace polis::bus::internal {
@@ -31,8 +32,12 @@ absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
     zmq::socket_t events(context, zmq::socket_type::pair);
     events.set(zmq::sockopt::linger, 0);
     events.connect(address);
-    return std::unique_ptr<ConnectionMonitor>(new ConnectionMonitor(
+    std::unique_ptr<ConnectionMonitor> monitor(new ConnectionMonitor(
         socket, std::move(events), std::move(endpoint), connect_deadline));
+    // A read that finds nothing arms events_fd(): libzmq signals the fd
+    // only for a reader that found its queue empty.
+    (void)monitor->ReadEvents(bus::Now());
+    return monitor;
   } catch (const zmq::error_t& e) {
     zmq_socket_monitor(socket.handle(), nullptr, 0);
     return ZmqErrorToStatus(e.num(), "monitor socket");
@@ -41,7 +46,10 @@ absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
 
 ConnectionMonitor::ConnectionMonitor(zmq::socket_t& socket, zmq::socket_t events,
                                      std::string endpoint, absl::Time deadline)
-    : socket_(socket), events_(std::move(events)), endpoint_(std::move(endpoint)),
+    : socket_(socket),
+      events_(std::move(events)),
+      events_fd_(events_.get(zmq::sockopt::fd)),
+      endpoint_(std::move(endpoint)),
       deadline_(deadline) {}
 
 ConnectionMonitor::~ConnectionMonitor() {

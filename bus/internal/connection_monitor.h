@@ -13,7 +13,7 @@
 // Example:
 //   POLIS_ASSIGN_OR_RETURN(auto mon, ConnectionMonitor::Attach(ctx, dealer, ep, deadline));
 //   dealer.connect(ep);
-//   ... poll mon->events_socket() ...
+//   ... poll mon->events_fd() for POLLIN, as a plain fd ...
 //   absl::Status s = mon->ReadEvents(absl::Now());   // UNAVAILABLE once down
 #ifndef POLIS_BUS_INTERNAL_CONNECTION_MONITOR_H_
 #define POLIS_BUS_INTERNAL_CONNECTION_MONITOR_H_
@@ -43,8 +43,13 @@ class ConnectionMonitor {
   ConnectionMonitor(const ConnectionMonitor&) = delete;
   ConnectionMonitor& operator=(const ConnectionMonitor&) = delete;
 
-  // The socket to poll for ZMQ_POLLIN; then call ReadEvents.
-  zmq::socket_t& events_socket() { return events_; }
+  // A file descriptor to poll (as a plain fd, for POLLIN): it becomes
+  // readable when events may have arrived since ReadEvents last drained the
+  // socket. It is libzmq's ZMQ_FD, edge-triggered: Attach arms it, and
+  // ReadEvents, called after every wake-up, arms it again. Polled
+  // this way, an idle monitor costs the poller nothing; as a zmq poll item
+  // it cost a getpid and a poll(2) of libzmq's own on every pass.
+  int events_fd() const { return events_fd_; }
 
   // Reads every pending event and checks the deadline against `now`.
   // OK while the connection is up or still being made; UNAVAILABLE (with
@@ -63,6 +68,7 @@ class ConnectionMonitor {
 
   zmq::socket_t& socket_;
   zmq::socket_t events_;
+  const int events_fd_;
   const std::string endpoint_;
   const absl::Time deadline_;
   bool up_ = false;
