@@ -216,6 +216,15 @@ class NodeCore : public bus::InboundHandler {
   std::atomic<bool> io_pending_{false};
   std::vector<std::function<void()>> io_running_;  // I/O thread only.
   absl::flat_hash_set<std::string> hello_sent_;     // I/O thread only.
+  // The local server the last inbound letter went to, by name (I/O thread
+  // only; cleared after each poll): the envelopes of a batch mostly go to
+  // one server, and this spares each the lookup and its reference counting.
+  struct InboundMemo {
+    RouteCache::Versions versions;
+    std::string name;
+    std::shared_ptr<Process> process;
+  };
+  InboundMemo inbound_;
 
   absl::Mutex join_mu_;
   bool joined_ ABSL_GUARDED_BY(join_mu_) = false;

@@ -62,6 +62,7 @@ void NodeCore::IoRound(absl::Duration block) {
   const bool ran = io_pending_.load();
   RunPostedIo();
   transport_->Poll(ran ? absl::ZeroDuration() : block, *this);
+  inbound_.process.reset();  // A server that ends meanwhile is not kept.
 }
 
 void NodeCore::OnBadInput(const absl::Status& why) {
@@ -93,8 +94,19 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
 
 void NodeCore::DeliverInbound(LetterPtr letter) {
   absl::Status size = CheckMessageSize(letter->message.bytes().size());
+  if (size.ok() && inbound_.process && letter->to_name == inbound_.name &&
+      inbound_.versions == route_versions()) {
+    inbound_.process->Deliver(std::move(letter));
+    return;
+  }
+  const RouteCache::Versions versions = route_versions();  // before the lookup
   absl::StatusOr<std::shared_ptr<Process>> p = size.ok() ? LocalRecipient(*letter) : size;
   if (p.ok()) {
+    if (!letter->to_name.empty()) {
+      inbound_.versions = versions;
+      inbound_.name = letter->to_name;
+      inbound_.process = *p;
+    }
     (*p)->Deliver(std::move(letter));
     return;
   }
