@@ -96,7 +96,12 @@ class Message {
 
   template <typename M>
   bool Is() const {
-    return *type_ == M::descriptor()->full_name();
+    // M's interned name, looked up once: then a pointer compare. A name
+    // the full intern table could not take shares the overflow name, which
+    // must match nothing here (`exact` is false for it).
+    static const std::string* const interned = InternType(M::descriptor()->full_name());
+    static const bool exact = *interned == M::descriptor()->full_name();
+    return type_ == interned && exact;
   }
 
   // Parses the payload as M. INVALID_ARGUMENT if the payload is of another

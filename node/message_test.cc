@@ -1,0 +1,41 @@
+// node/message_test.cc — Message type checks by interned name, including
+// once the intern table is full (the overflow name matches no type).
+#include "node/message.h"
+
+#include <string>
+
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+
+namespace polis {
+namespace {
+
+using google::protobuf::Int64Value;
+using google::protobuf::StringValue;
+using google::protobuf::UInt32Value;
+
+TEST(MessageTest, IsMatchesExactlyTheMessagesType) {
+  Int64Value v;
+  v.set_value(5);
+  const Message m = Message::From(v);
+  EXPECT_TRUE(m.Is<Int64Value>());
+  EXPECT_FALSE(m.Is<StringValue>());
+  EXPECT_TRUE(Message("google.protobuf.StringValue", "").Is<StringValue>());
+  EXPECT_FALSE(Message().Is<Int64Value>());
+}
+
+// Declared last, so it runs last (gtest keeps declaration order unless
+// shuffled): it fills the process-wide intern table for good.
+TEST(MessageTest, OnceTheTableIsFullTheOverflowNameMatchesNoType) {
+  for (int i = 0; i < 70'000; ++i) InternType("test.Filler" + std::to_string(i));
+  const Message over("test.NeverSeenBefore", "");
+  EXPECT_EQ(over.type(), "polis.TooManyTypes");
+  // UInt32Value is first looked up now, when it too maps to the overflow
+  // name: a message of any unknown type must still not pass as one.
+  EXPECT_FALSE(over.Is<UInt32Value>());
+  // Types interned before the table filled still work.
+  EXPECT_TRUE(Message("google.protobuf.Int64Value", "").Is<Int64Value>());
+}
+
+}  // namespace
+}  // namespace polis
