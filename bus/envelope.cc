@@ -5,6 +5,8 @@
 #include "bus/envelope.h"
 
 #include <cstring>
+#include <new>
+#include <type_traits>
 
 namespace polis::bus {
 namespace {
@@ -202,25 +204,12 @@ bool DecodeAddress(std::string_view body, AddressView* a) {
   return true;
 }
 
-// `*v = EnvelopeView()`, field by field: the struct copy compiles to
-// `rep stos` + `rep movs`, whose start-up cost was a quarter of decoding.
+// `*v = EnvelopeView()` without the struct copy, which compiles to `rep
+// movs` (its start-up cost was a quarter of decoding): the view is trivially
+// destructible, so a fresh one is built in place, field by field.
 void Reset(EnvelopeView* v) {
-  static_assert(sizeof(EnvelopeView) == 288, "a field was added: reset it here too");
-  v->version = 0;
-  v->kind = wire::KIND_UNSPECIFIED;
-  v->type = {};
-  v->sender = AddressView();
-  v->recipient = AddressView();
-  v->payload = {};
-  v->payload_message = nullptr;
-  v->trace_id = {};
-  v->span_id = 0;
-  v->parent_span_id = 0;
-  v->ref = 0;
-  v->reply_to = AddressView();
-  v->timeout_us = 0;
-  v->status_code = 0;
-  v->status_message = {};
+  static_assert(std::is_trivially_destructible_v<EnvelopeView>);
+  new (v) EnvelopeView();
 }
 
 }  // namespace

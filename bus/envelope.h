@@ -79,7 +79,7 @@ struct EnvelopeView {
 
   // Field by field on purpose: a defaulted constructor clears all 288
   // bytes with one `rep stos`, whose start-up cost was a tenth of a busy
-  // sender's time (see also Reset in envelope.cc).
+  // sender's time (the decoder's Reset builds views with it too).
   EnvelopeView()
       : version(0),
         kind(wire::KIND_UNSPECIFIED),
