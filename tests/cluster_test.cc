@@ -441,6 +441,8 @@ TEST_P(ClusterTest, OversizedMessageIsRefusedAtTheSender) {
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT((*n)->Cast("rec", Str(std::string(4096, 'x'))),
               StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT((*n)->SendAfter(absl::Milliseconds(1), "rec", Str(std::string(4096, 'x'))),
+              StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_THAT((*n)->Call<Int64Value>("rec", Int(1)), IsOk());
 }
 

@@ -18,11 +18,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
         "a blocking Call from inside a handler would block a scheduler thread; use "
         "co_await Call<Reply>(...) in the handler");
   }
-  if (static_cast<int64_t>(request.bytes().size()) > options_.max_message_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("request of ", request.bytes().size(), " bytes is over the limit of ",
-                     options_.max_message_bytes, " bytes"));
-  }
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(request.bytes().size()));
   const absl::Time deadline = bus::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
@@ -141,9 +137,7 @@ void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
 
 absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target& target,
                                              Message message, Process* owner) {
-  if (static_cast<int64_t>(message.bytes().size()) > options_.max_message_bytes) {
-    return absl::ResourceExhaustedError("message over the size limit");
-  }
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(message.bytes().size()));
   if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
   Pid sender = owner ? owner->pid() : node_pid_;
   std::weak_ptr<Process> weak_owner;
