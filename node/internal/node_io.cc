@@ -94,12 +94,12 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
 
 void NodeCore::DeliverInbound(LetterPtr letter) {
   absl::Status size = CheckMessageSize(letter->message.bytes().size());
+  const RouteCache::Versions versions = route_versions();  // before any lookup
   if (size.ok() && inbound_.process && letter->to_name == inbound_.name &&
-      inbound_.versions == route_versions()) {
+      inbound_.versions == versions) {
     inbound_.process->Deliver(std::move(letter));
     return;
   }
-  const RouteCache::Versions versions = route_versions();  // before the lookup
   absl::StatusOr<std::shared_ptr<Process>> p = size.ok() ? LocalRecipient(*letter) : size;
   if (p.ok()) {
     if (!letter->to_name.empty()) {
