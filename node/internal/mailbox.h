@@ -1,9 +1,15 @@
 // node/internal/mailbox.h — a process's mailbox: multi-producer,
 // single-consumer, FIFO, lock-free (Vyukov's intrusive MPSC queue).
 //
-// Thread-safety: Push from any thread; Pop/Empty only from the thread
-// running the owning process. Pop may return nullptr while a concurrent Push
-// is half-done; the pusher then schedules the process, so nothing is lost.
+// Thread-safety: Push from any thread; Pop, HasLetters and ReleaseClaim only
+// from the consumer (the thread running the owning process). Pop may return
+// nullptr while a concurrent Push is half-done; ReleaseClaim then tells the
+// consumer to run again, so nothing is lost.
+//
+// The consumer is chosen by a claim flag (Process::TryClaim): a pusher
+// pushes, then sets the flag, and runs or schedules the consumer if the flag
+// was clear. The consumer gives up its turn with ReleaseClaim, which says
+// whether a letter may have come whose pusher found the flag still set.
 #ifndef POLIS_NODE_INTERNAL_MAILBOX_H_
 #define POLIS_NODE_INTERNAL_MAILBOX_H_
 
@@ -28,7 +34,27 @@ class Mailbox {
   // Consumer only. Oldest letter, or nullptr.
   Letter* Pop() { return static_cast<Letter*>(PopLink()); }
 
+  // Consumer only: true if a letter is queued or a Push has begun.
+  bool HasLetters() const { return Linked() || head_.load() != &stub_; }
+
+  // Consumer only: ends the consumer's turn by clearing `claim`, the flag a
+  // pusher sets after its Push. Returns true if a letter may be queued whose
+  // pusher found `claim` still set, so no one else will run the consumer:
+  // the caller must then try to claim again. False means every letter
+  // pushed before `claim` was cleared has been popped.
+  bool ReleaseClaim(std::atomic<bool>& claim) const {
+    const bool linked = Linked();  // Read while this thread is the consumer.
+    // seq_cst, paired with TakeHead's exchange: a pusher that found the flag
+    // set took the head before this store, so the load below sees its
+    // letter or a later one -- unless Pop re-pushed the stub after it, and
+    // then `linked` saw the letter.
+    claim.store(false);
+    return linked || head_.load() != &stub_;
+  }
+
  private:
+  friend class MailboxTestPeer;
+
   MailboxLink* PopLink() {
     MailboxLink* tail = tail_;
     MailboxLink* next = tail->next.load(std::memory_order_acquire);
@@ -52,19 +78,25 @@ class Mailbox {
     return nullptr;
   }
 
-  void PushRaw(MailboxLink* l) {
+  // A push is two steps: taking the head (from then on the letter counts
+  // as queued), then linking it behind the previous one.
+  void PushRaw(MailboxLink* l) { LinkBehind(TakeHead(l), l); }
+  MailboxLink* TakeHead(MailboxLink* l) {
     l->next.store(nullptr, std::memory_order_relaxed);
-    MailboxLink* prev = head_.exchange(l);  // seq_cst: pairs with Process::Release.
+    return head_.exchange(l);  // seq_cst: pairs with ReleaseClaim.
+  }
+  static void LinkBehind(MailboxLink* prev, MailboxLink* l) {
     prev->next.store(l, std::memory_order_release);
   }
 
- public:
-  // Any thread: false only if the mailbox was empty at some moment during
-  // the call (a Push in progress counts as a letter). Reads only head_, so
-  // it is safe while another thread consumes.
-  bool MaybeNonEmpty() const { return head_.load() != &stub_; }
+  // Consumer only: a letter is linked at the consumer's end. head_ alone
+  // cannot tell: when Pop re-pushes the stub behind its last letter while a
+  // Push is half done, the stub lands behind the new letter, and head_ is
+  // the stub while both letters are still queued.
+  bool Linked() const {
+    return tail_ != &stub_ || stub_.next.load(std::memory_order_acquire) != nullptr;
+  }
 
- private:
   std::atomic<MailboxLink*> head_;
   MailboxLink* tail_;
   MailboxLink stub_;

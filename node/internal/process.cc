@@ -325,7 +325,7 @@ std::string Process::DebugString() const {
                       " scheduled=", scheduled_.load(), " dead=", dead_.load(),
                       " phase=", static_cast<int>(phase_), " hook=", hook_.valid(),
                       " waiting=", waiting_ ? (waiting_->done() ? "done" : "pending") : "none",
-                      " mail=", mailbox_.MaybeNonEmpty(), " stop=", stop_requested_.load(),
+                      " mail=", mailbox_.HasLetters(), " stop=", stop_requested_.load(),
                       " pinned=", pinned_.load(), " last_worker=", last_worker_.load());
 }
 
@@ -334,16 +334,16 @@ bool Process::Release() {
   std::shared_ptr<CallSlot> waiting = waiting_;
   const bool starting = phase_ == Phase::kStarting && !hook_.valid();
   const bool dead = phase_ == Phase::kDead;
-  scheduled_.store(false);
+  const bool mail = mailbox_.ReleaseClaim(scheduled_);
   bool work;
   if (dead) {
-    work = mailbox_.MaybeNonEmpty();
+    work = mail;
   } else if (stop_requested_.load() || dead_.load()) {
     work = true;
   } else if (waiting) {
     work = waiting->done();
   } else {
-    work = starting || mailbox_.MaybeNonEmpty();
+    work = starting || mail;
   }
   return work && TryClaim();
 }
