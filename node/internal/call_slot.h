@@ -63,7 +63,9 @@ class CallSlot {
   // Stores the outcome and wakes the waiter. Returns false (and drops
   // `result`) if the slot was already complete.
   bool Complete(absl::StatusOr<Message> result);
-  bool done() const { return state_.load(std::memory_order_acquire) == kDone; }
+  // seq_cst (a plain load on x86): Process::Release reads it right after
+  // clearing its claim, and Complete sets it right before taking the claim.
+  bool done() const { return state_.load(std::memory_order_seq_cst) == kDone; }
   // True if the outcome is the table's DEADLINE_EXCEEDED (see CallTable::Add).
   bool expired() const { return expired_; }
   // Waits (plain threads only) until complete or `deadline`; true if done.
