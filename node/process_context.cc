@@ -53,10 +53,7 @@ bool CallAwaiter::await_ready() {
 }
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
-  if (slot_->expired()) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "call to ", target_.ToString(), " timed out after ", absl::FormatDuration(timeout_)));
-  }
+  if (slot_->expired()) return internal::CallTimedOut(target_, timeout_);
   return slot_->Take();
 }
 

@@ -11,6 +11,12 @@
 
 namespace polis::internal {
 
+absl::Status CallTimedOut(const Target& target, absl::Duration timeout) {
+  return absl::DeadlineExceededError(absl::StrCat("call to ", target.ToString(),
+                                                  " timed out after ",
+                                                  absl::FormatDuration(timeout)));
+}
+
 absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message request,
                                                  absl::Duration timeout, wire::Kind kind) {
   if (scheduler_->CurrentWorker() >= 0) {
@@ -34,9 +40,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
       return s;
     }
     if (!slot->WaitUntil(deadline) && calls_.Take(ref)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("call to ", target.ToString(), " timed out after ",
-                       absl::FormatDuration(timeout)));
+      return CallTimedOut(target, timeout);
     }
     slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
     return slot->Take();
@@ -77,9 +81,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
       if (auto s = calls_.Take((*in)->ref)) s->Complete(ReplyOf(**in));
     }
     if (!slot->done() && bus::Now() >= deadline && calls_.Take(ref)) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("call to ", target.ToString(), " timed out after ",
-                       absl::FormatDuration(timeout)));
+      return CallTimedOut(target, timeout);
     }
   }
   return slot->Take();

@@ -39,6 +39,10 @@ namespace polis::internal {
 class Process;
 class ChannelPool;
 
+// The DEADLINE_EXCEEDED a call to `target` gets when its `timeout` passes,
+// from a plain thread or a handler alike.
+absl::Status CallTimedOut(const Target& target, absl::Duration timeout);
+
 class NodeCore : public bus::InboundHandler {
  public:
   NodeCore(Node* facade, NodeOptions options);
