@@ -150,7 +150,8 @@ class NodeCore : public bus::InboundHandler {
 
  private:
   void SendHello(const std::string& endpoint, const bus::ReturnPath* reply_path);
-  void HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from);
+  void HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                    absl::Time received);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from);
   void BroadcastNames(std::vector<std::string> added, std::vector<std::string> removed);
   void NodeDown(const std::string& node, const absl::Status& why);

@@ -1,7 +1,6 @@
 // NodeCore, I/O side: what runs on the I/O thread (worker 0) — inbound
 // envelopes, the Hello handshake and membership, name gossip.
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
 #include "bus/log.h"
 #include "bus/status_macros.h"
 #include "node/internal/node_core.h"
@@ -79,7 +78,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       return;
     }
     case wire::KIND_SYSTEM:
-      HandleSystem(envelope, from);
+      HandleSystem(envelope, from, received);
       return;
     case wire::KIND_CALL:
     case wire::KIND_CAST:
@@ -116,7 +115,8 @@ void NodeCore::DeliverInbound(LetterPtr letter) {
   }
 }
 
-void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from) {
+void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                            absl::Time received) {
   const std::string_view type = env.type;
   auto parse = [&env](google::protobuf::Message& m) {
     return m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()));
@@ -145,7 +145,7 @@ void NodeCore::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath&
     NodeDown(bye.node(), absl::UnavailableError(absl::StrCat("node \"", bye.node(),
                                                              "\" shut down")));
   } else if (type == wire::DescribeRequest::descriptor()->full_name()) {
-    LetterPtr l = FromView(env, from, bus::Now());
+    LetterPtr l = FromView(env, from, received);
     absl::StatusOr<wire::ServerDescription> d = Describe(l->to_name, absl::ZeroDuration());
     SendReply(l->from, d.status(), d.ok() ? Message::From(*d) : Message(), l->trace);
   } else {
