@@ -41,6 +41,7 @@ class Behaviour;
 namespace internal {
 class Process;
 class CallSlot;
+class NodeCore;
 }  // namespace internal
 
 struct SpawnOptions {
@@ -75,15 +76,19 @@ class SlotAwaiter {
 }  // namespace internal
 
 // co_await-able result of a call made from inside a handler.
+// It owns everything the call needs (the request is serialized when the
+// call is made), so it may be kept and awaited later.
 class CallAwaiter : public internal::SlotAwaiter {
  public:
-  CallAwaiter(internal::Process* self, Target target, Message request, absl::Duration timeout);
   CallAwaiter(CallAwaiter&&) = default;
   ~CallAwaiter();
   bool await_ready();
   absl::StatusOr<Message> await_resume();
 
  private:
+  friend class ProcessContext;
+  CallAwaiter(internal::Process* self, Target target, Message request, absl::Duration timeout);
+
   Target target_;
   Message request_;
   absl::Duration timeout_;
@@ -93,8 +98,6 @@ class CallAwaiter : public internal::SlotAwaiter {
 // when the child's Init has finished.
 class SpawnAwaiter : public internal::SlotAwaiter {
  public:
-  SpawnAwaiter(internal::Process* self, std::unique_ptr<Behaviour> behaviour,
-               SpawnOptions options);
   SpawnAwaiter(SpawnAwaiter&&) = default;
   ~SpawnAwaiter();
   bool await_ready();
@@ -104,6 +107,10 @@ class SpawnAwaiter : public internal::SlotAwaiter {
   uint64_t monitor_ref() const { return monitor_ref_; }
 
  private:
+  friend class ProcessContext;
+  SpawnAwaiter(internal::Process* self, std::unique_ptr<Behaviour> behaviour,
+               SpawnOptions options);
+
   std::unique_ptr<Behaviour> behaviour_;
   SpawnOptions options_;
   absl::Status immediate_;  // Set when the spawn failed before suspending.
@@ -115,13 +122,15 @@ class SpawnAwaiter : public internal::SlotAwaiter {
 // the target has ended (its Terminate ran) or was killed after the timeout.
 class StopAwaiter : public internal::SlotAwaiter {
  public:
-  StopAwaiter(internal::Process* self, Pid target, absl::Status reason, absl::Duration timeout);
   StopAwaiter(StopAwaiter&&) = default;
   ~StopAwaiter();
   bool await_ready();
   absl::Status await_resume();
 
  private:
+  friend class ProcessContext;
+  StopAwaiter(internal::Process* self, Pid target, absl::Status reason, absl::Duration timeout);
+
   Pid target_;
   absl::Status reason_;
   absl::Duration timeout_;
@@ -130,7 +139,8 @@ class StopAwaiter : public internal::SlotAwaiter {
 
 class ProcessContext {
  public:
-  explicit ProcessContext(internal::Process* p) : p_(p) {}
+  ProcessContext(const ProcessContext&) = delete;
+  ProcessContext& operator=(const ProcessContext&) = delete;
 
   const Pid& self() const;
   // Registered name, or "" for an anonymous process.
@@ -187,7 +197,15 @@ class ProcessContext {
   void Stop(absl::Status reason = absl::OkStatus());
 
  private:
-  internal::Process* p_;
+  friend class internal::Process;
+  friend class CallAwaiter;
+  friend class SpawnAwaiter;
+  friend class StopAwaiter;
+  ProcessContext(internal::Process* p, internal::NodeCore* core) : p_(p), core_(core) {}
+  internal::NodeCore& core() const { return *core_; }
+
+  internal::Process* const p_;
+  internal::NodeCore* const core_;  // The node's parts, for the API above.
 };
 
 class Behaviour {

@@ -27,11 +27,11 @@ const std::string& Node::name() const { return core_->name(); }
 const std::string& Node::endpoint() const { return core_->endpoint(); }
 uint64_t Node::incarnation() const { return core_->incarnation(); }
 
-absl::Status Node::Join(absl::Duration timeout) { return core_->Join(timeout); }
-std::vector<std::string> Node::Peers() const { return core_->Peers(); }
+absl::Status Node::Join(absl::Duration timeout) { return core_->membership().Join(timeout); }
+std::vector<std::string> Node::Peers() const { return core_->membership().Peers(); }
 
 absl::StatusOr<Pid> Node::Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options) {
-  if (core_->scheduler().CurrentWorker() >= 0) {
+  if (core_->OnWorker()) {
     return absl::FailedPreconditionError(
         "Node::Spawn would block a scheduler thread; inside a handler use "
         "co_await context().Spawn(...)");
@@ -49,7 +49,7 @@ absl::StatusOr<Pid> Node::Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptio
 }
 
 absl::Status Node::Stop(const Target& target, absl::Status reason, absl::Duration timeout) {
-  if (core_->scheduler().CurrentWorker() >= 0) {
+  if (core_->OnWorker()) {
     return absl::FailedPreconditionError(
         "Node::Stop would block a scheduler thread; inside a handler use "
         "co_await context().StopProcess(...)");
@@ -62,32 +62,34 @@ absl::Status Node::Stop(const Target& target, absl::Status reason, absl::Duratio
 }
 
 absl::Status Node::Register(const std::string& name, const Pid& pid) {
-  return core_->Register(name, pid);
+  return core_->registry().Register(name, pid);
 }
-absl::Status Node::Unregister(const std::string& name) { return core_->Unregister(name); }
+absl::Status Node::Unregister(const std::string& name) {
+  return core_->registry().Unregister(name);
+}
 absl::StatusOr<Pid> Node::WhereIs(const std::string& name) const { return core_->WhereIs(name); }
-std::vector<std::string> Node::RegisteredNames() const { return core_->RegisteredNames(); }
+std::vector<std::string> Node::RegisteredNames() const { return core_->registry().Names(); }
 
 absl::StatusOr<Message> Node::CallRaw(const Target& target,
                                       const google::protobuf::Message& request,
                                       absl::Duration timeout) {
-  return core_->CallFromThread(target, Message::From(request), timeout, wire::KIND_CALL);
+  return core_->router().CallFromThread(target, Message::From(request), timeout, wire::KIND_CALL);
 }
 
 absl::Status Node::Cast(const Target& target, const google::protobuf::Message& message) {
-  return core_->Tell(wire::KIND_CAST, nullptr, target, message);
+  return core_->router().Tell(wire::KIND_CAST, nullptr, target, message);
 }
 
 absl::Status Node::Send(const Target& target, const google::protobuf::Message& message) {
-  return core_->Tell(wire::KIND_INFO, nullptr, target, message);
+  return core_->router().Tell(wire::KIND_INFO, nullptr, target, message);
 }
 
 absl::StatusOr<TimerRef> Node::SendAfter(absl::Duration delay, const Target& target,
                                          const google::protobuf::Message& message) {
-  return core_->SendAfter(delay, target, Message::From(message), nullptr);
+  return core_->router().SendAfter(delay, target, Message::From(message), nullptr);
 }
 
-bool Node::CancelTimer(TimerRef timer) { return core_->CancelTimer(timer, nullptr); }
+bool Node::CancelTimer(TimerRef timer) { return core_->router().CancelTimer(timer, nullptr); }
 
 absl::StatusOr<wire::ServerDescription> Node::Describe(const std::string& name,
                                                        absl::Duration timeout) {

@@ -161,9 +161,6 @@ class Node {
   absl::StatusOr<wire::ServerDescription> Describe(const std::string& name,
                                                    absl::Duration timeout = kDefaultCallTimeout);
 
-  // For the runtime's own use.
-  internal::NodeCore& core() { return *core_; }
-
  private:
   explicit Node(std::unique_ptr<internal::NodeCore> core);
   std::unique_ptr<internal::NodeCore> core_;

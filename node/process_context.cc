@@ -42,13 +42,14 @@ CallAwaiter::CallAwaiter(Process* self, Target target, Message request, absl::Du
 CallAwaiter::~CallAwaiter() {
   // Abandoned before the outcome (the process died while waiting): forget
   // the call so a late reply is dropped.
-  if (slot_ && !slot_->done()) self_->core()->calls().Take(slot_->ref());
+  if (slot_ && !slot_->done()) self_->host()->AbandonCall(slot_->ref());
 }
 
 bool CallAwaiter::await_ready() {
-  internal::NodeCore* core = self_->core();
-  NewSlot(core->calls().NextRef());
-  core->CallFromProcess(self_, target_, std::move(request_), timeout_, slot_, wire::KIND_CALL);
+  internal::NodeCore& core = self_->context().core();
+  NewSlot(core.calls().NextRef());
+  core.router().CallFromProcess(self_, target_, std::move(request_), timeout_, slot_,
+                                wire::KIND_CALL);
   return slot_->done();
 }
 
@@ -67,7 +68,7 @@ SpawnAwaiter::~SpawnAwaiter() = default;
 
 bool SpawnAwaiter::await_ready() {
   NewSlot(0);
-  auto p = self_->core()->CreateProcess(std::move(behaviour_), options_, slot_,
+  auto p = self_->context().core().CreateProcess(std::move(behaviour_), options_, slot_,
                                         options_.monitor ? self_ : nullptr, &monitor_ref_);
   if (!p.ok()) {
     immediate_ = p.status();
@@ -100,7 +101,7 @@ bool StopAwaiter::await_ready() {
     immediate_ = absl::InvalidArgumentError("a process cannot await its own stop; use Stop()");
     return true;
   }
-  absl::Status s = self_->core()->StopProcess(target_, reason_, timeout_, slot_);
+  absl::Status s = self_->context().core().StopProcess(target_, reason_, timeout_, slot_);
   if (!s.ok()) {
     immediate_ = s;
     return true;
@@ -117,7 +118,7 @@ absl::Status StopAwaiter::await_resume() {
 
 const Pid& ProcessContext::self() const { return p_->pid(); }
 const std::string& ProcessContext::name() const { return p_->name_ref(); }
-Node& ProcessContext::node() const { return p_->core()->facade(); }
+Node& ProcessContext::node() const { return core_->facade(); }
 const TraceContext& ProcessContext::trace() const { return p_->current_trace(); }
 
 CallAwaiter ProcessContext::CallRaw(Target target, const google::protobuf::Message& request,
@@ -126,38 +127,37 @@ CallAwaiter ProcessContext::CallRaw(Target target, const google::protobuf::Messa
 }
 
 absl::Status ProcessContext::Cast(Target target, const google::protobuf::Message& message) {
-  return p_->core()->Tell(wire::KIND_CAST, p_, target, message);
+  return core_->router().Tell(wire::KIND_CAST, p_, target, message);
 }
 
 absl::Status ProcessContext::Send(Target target, const google::protobuf::Message& message) {
-  return p_->core()->Tell(wire::KIND_INFO, p_, target, message);
+  return core_->router().Tell(wire::KIND_INFO, p_, target, message);
 }
 
 absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay,
                                                    const google::protobuf::Message& message) {
-  return p_->core()->SendAfter(delay, Target(p_->pid()), Message::From(message), p_);
+  return core_->router().SendAfter(delay, Target(p_->pid()), Message::From(message), p_);
 }
 
 absl::StatusOr<TimerRef> ProcessContext::SendAfter(absl::Duration delay, Target target,
                                                    const google::protobuf::Message& message) {
-  return p_->core()->SendAfter(delay, target, Message::From(message), p_);
+  return core_->router().SendAfter(delay, target, Message::From(message), p_);
 }
 
-bool ProcessContext::CancelTimer(TimerRef timer) { return p_->core()->CancelTimer(timer, p_); }
+bool ProcessContext::CancelTimer(TimerRef timer) { return core_->router().CancelTimer(timer, p_); }
 
 void ProcessContext::ReplyRaw(const From& from, const absl::Status& status, const Message& reply) {
   p_->ReplyTo(from, status, reply);
 }
 
 uint64_t ProcessContext::Monitor(const Pid& target) {
-  internal::NodeCore* core = p_->core();
-  uint64_t ref = core->calls().NextRef();
+  uint64_t ref = core_->calls().NextRef();
   std::shared_ptr<Process> t =
-      target.node == core->name() ? core->FindLocal(target.id) : nullptr;
+      target.node == core_->name() ? core_->registry().Find(target.id) : nullptr;
   if (t && t->AddMonitor(p_->pid(), ref)) {
     p_->track_monitor(ref, target);
   } else {
-    core->NotifyDown(p_->pid(), ref, target, "",
+    core_->NotifyDown(p_->pid(), ref, target, "",
                      absl::NotFoundError(absl::StrCat("no process ", target.ToString())));
   }
   return ref;
@@ -166,7 +166,7 @@ uint64_t ProcessContext::Monitor(const Pid& target) {
 void ProcessContext::Demonitor(uint64_t monitor_ref) {
   std::optional<Pid> target = p_->untrack_monitor(monitor_ref);
   if (!target) return;
-  if (auto t = p_->core()->FindLocal(target->id)) t->RemoveMonitor(monitor_ref);
+  core_->RemoveMonitor(*target, monitor_ref);
 }
 
 SpawnAwaiter ProcessContext::Spawn(std::unique_ptr<Behaviour> behaviour, SpawnOptions options) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "bus/clock.h"
-#include "node/internal/node_core.h"
 #include "node/internal/process.h"
 #include "node/internal/spin.h"
 #include "node/internal/timer_queue.h"
@@ -41,7 +40,7 @@ bool CallSlot::Complete(absl::StatusOr<Message> result) {
   }
   if (wake) wake();
   if (std::shared_ptr<Process> p = process.lock(); p && p->TryClaim()) {
-    p->core()->scheduler().Schedule(std::move(p));
+    p->host()->Schedule(std::move(p));
   }
   return true;
 }

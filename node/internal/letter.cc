@@ -109,41 +109,6 @@ TraceContext ChildTrace(const TraceContext* parent) {
   return t;
 }
 
-bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
-                             std::string_view name, const TraceContext& trace) {
-  bus::EnvelopeView v;
-  v.version = 1;
-  v.kind = kind;
-  v.sender = {.node = sender.node, .pid = sender.id, .present = true};
-  v.recipient = {.node = to_node, .name = name, .present = true};
-  if (!trace.trace_id.empty()) v.trace_id = trace.trace_id.view();
-  v.span_id = trace.span_id;
-  v.parent_span_id = trace.parent_span_id;
-  return v;
-}
-
-void SetCallFields(bus::EnvelopeView& v, uint64_t ref, std::string_view reply_node,
-                   uint64_t reply_pid, absl::Duration time_left) {
-  v.ref = ref;
-  v.reply_to = {.node = reply_node, .pid = reply_pid, .present = true};
-  if (time_left < absl::InfiniteDuration()) {
-    v.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(time_left));
-  }
-}
-
-bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node) {
-  bus::EnvelopeView v = RemoteView(l.kind, l.sender, to_node, l.to_name, l.trace);
-  v.type = l.message.type();
-  v.payload = l.message.bytes();
-  if (l.to_name.empty()) v.recipient.pid = l.to_pid;
-  if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
-    SetCallFields(v, l.from.ref, l.from.node, l.from.pid,
-                  l.from.deadline < absl::InfiniteFuture() ? l.from.deadline - bus::Now()
-                                                           : absl::InfiniteDuration());
-  }
-  return v;
-}
-
 LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
                    absl::Time received) {
   LetterPtr l = NewLetter();

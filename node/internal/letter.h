@@ -2,10 +2,10 @@
 //
 // A Letter is the in-memory form of a wire::Envelope: local sends build a
 // Letter directly (no serialization of the envelope); remote sends hand the
-// transport a view of it (ViewOf, encoded straight into the outgoing batch)
-// and make one from the view of a received frame (FromView). Replies are
-// never Letters: they complete a CallSlot, or are encoded from their parts
-// (NodeCore::SendReply).
+// transport a view of it (OutgoingEnvelope::Of, encoded straight into the
+// outgoing batch) and make one from the view of a received frame
+// (FromView). Replies are never Letters: they complete a CallSlot, or are
+// encoded from their parts (Router::SendReply).
 //
 // Thread-safety: a Letter is owned by one thread at a time (the sender until
 // it is pushed into a mailbox, then the receiving process).
@@ -61,21 +61,6 @@ using LetterPtr = std::unique_ptr<Letter, LetterRecycler>;
 // An empty letter, from this thread's free list if it has one.
 LetterPtr NewLetter();
 
-// An envelope of `kind` from `sender` to server `name` on node `to_node`,
-// carrying `trace`: the fields every remote send sets. Strings point into
-// the arguments.
-bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
-                             std::string_view name, const TraceContext& trace);
-
-// Makes `v` a request awaiting a reply: `ref` to process `reply_pid` on node
-// `reply_node`, whose caller gives up after `time_left` (infinite: never).
-void SetCallFields(bus::EnvelopeView& v, uint64_t ref, std::string_view reply_node,
-                   uint64_t reply_pid, absl::Duration time_left);
-
-// The envelope for `l`, bound for node `to_node`: its strings point into `l`
-// (and `to_node`), so it is valid while both are alive and unchanged. A
-// call's timeout is measured from now.
-bus::EnvelopeView ViewOf(const Letter& l, const std::string& to_node);
 // From the wire (copies what it keeps); `path` is the connection it arrived
 // on, `received` when (a call's deadline is its timeout from then).
 LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,

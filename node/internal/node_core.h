@@ -1,35 +1,49 @@
-// node/internal/node_core.h — everything a Node is, behind the facade.
+// node/internal/node_core.h — the node's wiring: owns the parts of the
+// runtime, connects them, and starts and stops them.
 //
-//   * processes and the local registry (names_), under registry_mu_;
-//   * the scheduler (workers; worker 0 is also the I/O thread);
-//   * the call table and the timer thread;
-//   * the cluster view (Directory) and the transport, owned by the I/O
-//     thread: only it calls Transport::{Send,Reply,Poll}. Other threads post
-//     work to it with PostIo();
-//   * per-thread Channels for plain threads calling remote servers.
+// The parts, each with its own header and thread contract:
+//   * Registry (registry.h): the processes and the names registered here;
+//   * Router (router.h): every path of a message — local delivery, remote
+//     sends, calls and replies, timers, inbound delivery;
+//   * Membership (membership.h): Hello / NamesChanged / Goodbye, the
+//     cluster Directory, peers up and down;
+//   * Scheduler (scheduler.h): the workers; worker 0 is also the I/O
+//     thread, which alone uses the transport (IoThread, io_thread.h);
+//   * CallTable and TimerQueue (call_slot.h, timer_queue.h); ChannelPool
+//     (channels.h) for plain threads calling remote servers.
+// A message flows one way through them: sender → Router → (local) mailbox →
+// Scheduler → Process, or (remote) Router → transport → peer's NodeCore
+// (InboundHandler) → Router::DeliverInbound → mailbox. Processes reach the
+// node only through the ProcessHost interface NodeCore implements; the
+// scheduler reaches it only as an IoDriver.
 //
-// Thread-safety: public methods are thread-safe unless marked "I/O thread".
+// Thread-safety: public methods are thread-safe unless marked otherwise.
+// Only this file and node/ (the public layer) include node_core.h.
+//
+// Example (what Node::Create does):
+//   auto core = std::make_unique<NodeCore>(facade, std::move(options));
+//   absl::Status s = core->Start();
+//   core->router().Tell(wire::KIND_CAST, nullptr, Target("counter"), request);
 #ifndef POLIS_NODE_INTERNAL_NODE_CORE_H_
 #define POLIS_NODE_INTERNAL_NODE_CORE_H_
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "bus/transport.h"
 #include "node/internal/call_slot.h"
+#include "node/internal/channels.h"
 #include "node/internal/directory.h"
-#include "node/internal/route_cache.h"
-#include "node/internal/letter.h"
+#include "node/internal/io_thread.h"
+#include "node/internal/local_node.h"
+#include "node/internal/membership.h"
+#include "node/internal/process_host.h"
+#include "node/internal/registry.h"
+#include "node/internal/router.h"
 #include "node/internal/scheduler.h"
 #include "node/internal/timer_queue.h"
 #include "node/node.h"
@@ -37,202 +51,110 @@
 namespace polis::internal {
 
 class Process;
-class ChannelPool;
 
-// The DEADLINE_EXCEEDED a call to `target` gets when its `timeout` passes,
-// from a plain thread or a handler alike.
-absl::Status CallTimedOut(const Target& target, absl::Duration timeout);
-
-class NodeCore : public bus::InboundHandler {
+class NodeCore : public ProcessHost, public IoDriver, public bus::InboundHandler {
  public:
   NodeCore(Node* facade, NodeOptions options);
   ~NodeCore() override;
 
+  // Validates the options, binds the endpoint, builds the parts and starts
+  // the workers and the handshake with the seeds. INVALID_ARGUMENT for bad
+  // options, UNAVAILABLE if the endpoint cannot be bound.
   absl::Status Start();
+  // Stops every process (newest first, Terminate runs), fails the calls
+  // still waiting, says Goodbye, stops the threads. Idempotent; refused
+  // (logged) from inside a handler.
   void Shutdown();
 
   Node& facade() { return *facade_; }
-  const std::string& name() const { return name_; }
-  const std::string& endpoint() const { return endpoint_; }
-  uint64_t incarnation() const { return incarnation_; }
-  int64_t max_message_bytes() const { return options_.max_message_bytes; }
-  TimerQueue& timers() { return timers_; }
+  const LocalNode& self() const { return self_; }
+  const std::string& name() const { return self_.name; }
+  const std::string& endpoint() const { return self_.endpoint; }
+  uint64_t incarnation() const { return self_.incarnation; }
+
+  // The parts (valid after a successful Start).
+  Registry& registry() { return *registry_; }
+  Router& router() { return *router_; }
+  Membership& membership() { return *membership_; }
   CallTable& calls() { return calls_; }
-  Scheduler& scheduler() { return *scheduler_; }
-  Directory& directory() { return directory_; }
+  const Scheduler& scheduler() const { return *scheduler_; }
 
   // --- Processes ---
-  // With `monitor_by` (the spawning process, runner thread), a monitor from
-  // it is in place before the child can run; its reference is stored in
-  // `*monitor_ref`.
+  // Makes a process for `behaviour` and schedules it (its Init runs first;
+  // `init_slot` completes when Init ended). With `monitor_by` (the spawning
+  // process, on its runner thread) a monitor from it is in place before the
+  // child can run; its reference goes to `*monitor_ref`. Errors: as
+  // Registry::Create; INVALID_ARGUMENT for a null behaviour.
   absl::StatusOr<std::shared_ptr<Process>> CreateProcess(std::unique_ptr<Behaviour> behaviour,
                                                          const SpawnOptions& options,
                                                          std::shared_ptr<CallSlot> init_slot,
                                                          Process* monitor_by = nullptr,
                                                          uint64_t* monitor_ref = nullptr);
-  std::shared_ptr<Process> FindLocal(uint64_t pid) const;
-  std::shared_ptr<Process> FindLocalByName(const std::string& name) const;
-  // Called by a dying process: forget it and its name.
-  void ForgetProcess(const Process& p);
-  absl::Status Register(const std::string& name, const Pid& pid);
-  absl::Status Unregister(const std::string& name);
-  absl::StatusOr<Pid> WhereIs(const std::string& name) const;
-  std::vector<std::string> RegisteredNames() const;
-  size_t process_count() const;
-  // Asks a local process to stop; `done` completes when it ended or was
-  // killed after `timeout`.
+  // Asks a local process to stop; `done` completes when it ended, or with
+  // DEADLINE_EXCEEDED when it was killed after `timeout`. NOT_FOUND.
   absl::Status StopProcess(const Target& target, absl::Status reason, absl::Duration timeout,
                            std::shared_ptr<CallSlot> done);
-
-  // --- Messages ---
-  // Fills defaults (sender node, trace) and delivers `letter` to its
-  // recipient, local or remote. NOT_FOUND for an unknown name or dead local
-  // pid; RESOURCE_EXHAUSTED if over the size limit. `caller` is the sending
-  // process if any (used to keep its remote sends ordered).
-  absl::Status Route(LetterPtr letter, const std::string& to_node, Process* caller);
-  // Delivers a cast/info `letter` to `target` wherever it is, with one
-  // registry lookup on the local fast path. Errors as Route.
-  absl::Status RouteTo(const Target& target, LetterPtr letter, Process* caller);
-  // Cast (KIND_CAST) or Send (KIND_INFO) `message` to `target`, from `sender`
-  // (a process, or the node itself for a plain thread). Errors as Route.
-  absl::Status Tell(wire::Kind kind, Process* sender, const Target& target,
-                    const google::protobuf::Message& message);
-  // Resolves a target to the node that hosts it ("" = here).
-  absl::StatusOr<std::string> Resolve(const Target& target) const;
-  // Sends a reply for `from`.
-  void SendReply(const From& from, const absl::Status& status, const Message& reply,
-                 const TraceContext& trace);
-  // Builds a letter from a sender and payload.
-  LetterPtr MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
-                       Message message, const TraceContext* parent) const;
-  // A blocking call from a plain thread.
-  absl::StatusOr<Message> CallFromThread(const Target& target, Message request,
-                                         absl::Duration timeout, wire::Kind kind);
-  // Starts a call from a process: registers `slot`, sends. The slot
-  // completes with the reply or an error (also on failure to send).
-  void CallFromProcess(Process* caller, const Target& target, Message request,
-                       absl::Duration timeout, std::shared_ptr<CallSlot> slot, wire::Kind kind);
-  absl::StatusOr<TimerRef> SendAfter(absl::Duration delay, const Target& target,
-                                     Message message, Process* owner);
-  bool CancelTimer(TimerRef timer, Process* owner);
-  // Tells `watcher` that `process` ended.
-  void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
-                  const absl::Status& reason);
+  // The process registered as `name`, here or on a known peer. NOT_FOUND.
+  absl::StatusOr<Pid> WhereIs(const std::string& name) const;
+  // The description of server `name`: local, or asked of its node within
+  // `timeout` (zero: local only).
   absl::StatusOr<wire::ServerDescription> Describe(const std::string& name,
                                                    absl::Duration timeout);
+  // Whether the calling thread is one of this node's workers.
+  bool OnWorker() const { return scheduler_ && scheduler_->CurrentWorker() >= 0; }
 
-  // --- I/O thread ---
-  // Runs `fn` on the I/O thread (soon, in order). From the I/O thread
-  // itself it runs at once.
-  void PostIo(std::function<void()> fn);
-  bool OnIoThread() const;
-  // One round of I/O work: posted tasks, then transport input. Called by
-  // worker 0; `block` says how long it may wait for input.
-  void IoRound(absl::Duration block);
-  // Runs the posted I/O tasks only (cheap when there are none). Worker 0
-  // calls it before every process run, so that a pinned process's earlier
-  // remote sends leave before its later ones.
-  void RunPostedIo();
-  void WakeIo();
+  // ProcessHost.
+  void Schedule(std::shared_ptr<Process> p) override { scheduler_->Schedule(std::move(p)); }
+  void Forget(const Process& p) override;
+  void Reply(const From& to, const absl::Status& status, const Message& reply,
+             const TraceContext& trace) override {
+    router_->SendReply(to, status, reply, trace);
+  }
+  void AbandonCall(uint64_t ref) override { calls_.Take(ref); }
+  void CancelTimer(uint64_t id) override { timers_.Cancel(id); }
+  void RemoveMonitor(const Pid& target, uint64_t ref) override;
+  void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
+                  const absl::Status& reason) override {
+    router_->NotifyDown(watcher, ref, process, name, reason);
+  }
 
-  // bus::InboundHandler (I/O thread).
+  // IoDriver (worker 0).
+  void IoRound(absl::Duration block) override;
+  void RunPostedIo() override { io_->RunPosted(); }
+  void WakeIo() override {
+    if (transport_) transport_->Wake();
+  }
+
+  // bus::InboundHandler (I/O thread): replies to the Router's calls,
+  // system messages to Membership (Describe here), the rest to the Router.
   void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
                   absl::Time received) override;
-  void OnPeerDown(const std::string& endpoint, const absl::Status& why) override;
+  void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {
+    membership_->OnPeerDown(endpoint, why);
+  }
   void OnBadInput(const absl::Status& why) override;
 
   // Prints every process's scheduling state to stderr (debugging).
   void DebugDump();
 
-  // Membership.
-  absl::Status Join(absl::Duration timeout);
-  std::vector<std::string> Peers() const { return directory_.ConnectedNodes(); }
-
  private:
-  void SendHello(const std::string& endpoint, const bus::ReturnPath* reply_path);
-  void HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
-                    absl::Time received);
-  void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from);
-  void BroadcastNames(std::vector<std::string> added, std::vector<std::string> removed);
-  void NodeDown(const std::string& node, const absl::Status& why);
-  void DeliverInbound(LetterPtr letter);
-  // The local process `l` is addressed to; NOT_FOUND if there is none.
-  absl::StatusOr<std::shared_ptr<Process>> LocalRecipient(const Letter& l) const;
-  // Sends `letter` to `node`: encoded into the transport's batch at once on
-  // the I/O thread, posted to it from a worker, over the thread's own
-  // channel from a plain thread. UNAVAILABLE if `node` is not connected;
-  // else what the transport says (RESOURCE_EXHAUSTED: queue full), except
-  // for a posted send, which is OK here (a call learns its fate through its
-  // slot: FailCall). A failed call's slot is completed with the error too.
-  absl::Status SendRemote(const std::string& node, LetterPtr letter, Process* caller);
-  // Tell's fast path on the I/O thread for a name `route` says is remote:
-  // `message` is encoded straight into the connection's batch.
-  absl::Status TellRemote(wire::Kind kind, Process* sender, const std::string& name,
-                          const RouteCache::Entry& route,
-                          const google::protobuf::Message& message);
-  // CallFromProcess's fast path on the I/O thread for a server `route` says
-  // is remote: the envelope is encoded straight from `request`.
-  void CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
-                  const Message& request, absl::Duration timeout, absl::Time deadline,
-                  std::shared_ptr<CallSlot> slot, wire::Kind kind);
-  // I/O thread: sends the reply to `to` on the connection its call came in
-  // on, or else to the caller's node. `status` is already valid UTF-8.
-  void TransmitReply(const From& to, const absl::Status& status, const Message& reply,
-                     const TraceContext& trace);
-  // Pins `p` (if any) to the I/O thread, worker 0: a process that sends to
-  // other nodes runs there from now on. Call from a worker only.
-  static void PinToIo(Process* p);
-  // RESOURCE_EXHAUSTED if a payload of `bytes` is over max_message_bytes.
-  absl::Status CheckMessageSize(size_t bytes) const;
-  // The calling thread's route memo entry for `target` if it is a name the
-  // thread resolved to another node before, unchanged since; else nullptr.
-  const RouteCache::Entry* CachedRemote(const Target& target) const;
-  // What a RouteCache entry made now is valid for.
-  RouteCache::Versions route_versions() const;
-  // Call with registry_mu_ held, after changing names_.
-  void NamesChanged();
-  void FailCall(const From& from, const absl::Status& status);
+  void HandleDescribe(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                      absl::Time received);
 
   Node* const facade_;
   NodeOptions options_;
-  const std::string name_;
-  const Pid node_pid_;  // {name_, 0}: the sender of what plain threads send.
-  const uint64_t incarnation_;
-  const uint64_t instance_;  // RouteCache::Versions::node
-  // Bumped by every change to names_ (RouteCache validity).
-  std::atomic<uint64_t> names_version_{1};
-  std::string endpoint_;
+  LocalNode self_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;
   CallTable calls_{&timers_};  // Shutdown stops timers_ before either goes.
   Directory directory_;
+  // Built by Start, in this order (each uses the ones before).
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<IoThread> io_;
   std::unique_ptr<ChannelPool> channels_;
-
-  mutable absl::Mutex registry_mu_;
-  uint64_t next_pid_ ABSL_GUARDED_BY(registry_mu_) = 1;
-  absl::flat_hash_map<uint64_t, std::shared_ptr<Process>> processes_
-      ABSL_GUARDED_BY(registry_mu_);
-  absl::flat_hash_map<std::string, uint64_t> names_ ABSL_GUARDED_BY(registry_mu_);
-  bool shutting_down_ ABSL_GUARDED_BY(registry_mu_) = false;
-
-  absl::Mutex io_mu_;
-  std::vector<std::function<void()>> io_tasks_ ABSL_GUARDED_BY(io_mu_);
-  std::atomic<bool> io_pending_{false};
-  std::vector<std::function<void()>> io_running_;  // I/O thread only.
-  absl::flat_hash_set<std::string> hello_sent_;     // I/O thread only.
-  // The local server the last inbound letter went to, by name (I/O thread
-  // only; cleared after each poll): the envelopes of a batch mostly go to
-  // one server, and this spares each the lookup and its reference counting.
-  struct InboundMemo {
-    RouteCache::Versions versions;
-    std::string name;
-    std::shared_ptr<Process> process;
-  };
-  InboundMemo inbound_;
-
-  absl::Mutex join_mu_;
-  bool joined_ ABSL_GUARDED_BY(join_mu_) = false;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<Router> router_;
+  std::unique_ptr<Membership> membership_;
   bool stopped_ = false;
 };
 

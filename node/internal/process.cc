@@ -5,7 +5,6 @@
 #include "bus/clock.h"
 #include "bus/log.h"
 #include "absl/strings/str_cat.h"
-#include "node/internal/node_core.h"
 
 namespace polis::internal {
 namespace {
@@ -17,13 +16,13 @@ absl::Status StoppedError(const std::string& who, const absl::Status& reason) {
 
 }  // namespace
 
-Process::Process(NodeCore* core, Pid pid, std::string name, std::string kind,
+Process::Process(ProcessHost* host, NodeCore* core, Pid pid, std::string name, std::string kind,
                  std::unique_ptr<Behaviour> behaviour)
-    : core_(core),
+    : host_(host),
       pid_(std::move(pid)),
       kind_(std::move(kind)),
       behaviour_(std::move(behaviour)),
-      ctx_(this),
+      ctx_(this, core),
       name_cache_(name),
       name_(std::move(name)) {}
 
@@ -41,7 +40,7 @@ void Process::set_name(std::string name) {
 
 void Process::Deliver(LetterPtr letter) {
   mailbox_.Push(std::move(letter));
-  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+  if (TryClaim()) host_->Schedule(shared_from_this());
 }
 
 void Process::RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done) {
@@ -57,17 +56,17 @@ void Process::RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done) {
     if (!stop_requested_.load()) stop_reason_ = std::move(reason);
     stop_requested_.store(true);
   }
-  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+  if (TryClaim()) host_->Schedule(shared_from_this());
 }
 
 void Process::Kill() {
   if (dead_.exchange(true)) return;
   absl::Status reason = absl::AbortedError(absl::StrCat("server ", pid_.ToString(), " killed"));
-  core_->ForgetProcess(*this);
+  host_->Forget(*this);
   Bury(reason, reason);
   // The runner (if the process is stuck in a hook) cleans up the rest when
   // the hook returns; otherwise run now to drain the mailbox.
-  if (TryClaim()) core_->scheduler().Schedule(shared_from_this());
+  if (TryClaim()) host_->Schedule(shared_from_this());
 }
 
 bool Process::AddMonitor(const Pid& watcher, uint64_t ref) {
@@ -122,7 +121,7 @@ void Process::ReplyTo(const From& from, const absl::Status& status, const Messag
   } else if (!open_calls_.empty()) {
     open_calls_.erase(std::make_pair(from.node, from.ref));
   }
-  core_->SendReply(from, status, reply, trace_);
+  host_->Reply(from, status, reply, trace_);
 }
 
 void Process::Resume(std::coroutine_handle<> h) { h.resume(); }
@@ -166,7 +165,7 @@ bool Process::StartNextLetter() {
 
 void Process::RefuseLetter(Letter& l, absl::Status why) {
   if (l.kind == wire::KIND_CALL) {
-    core_->SendReply(l.from, why, Message(), l.trace);
+    host_->Reply(l.from, why, Message(), l.trace);
   } else {
     POLIS_LOG(DEBUG) << "polis: dropped " << wire::Kind_Name(l.kind) << ": " << why;
   }
@@ -249,7 +248,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   phase_ = Phase::kDead;
   // Abandon a suspended hook: its call is forgotten, its frames destroyed.
   if (waiting_) {
-    core_->calls().Take(waiting_->ref());
+    host_->AbandonCall(waiting_->ref());
     waiting_.reset();
   }
   resume_at_ = {};
@@ -264,16 +263,16 @@ void Process::Die(absl::Status reason, bool run_terminate) {
       POLIS_LOG(WARNING) << "polis: Terminate of " << who << " threw";
     }
   }
-  if (first) core_->ForgetProcess(*this);
+  if (first) host_->Forget(*this);
   // The call being handled gets the failure itself; other open calls learn
   // the server stopped.
   if (current_call_open_) {
     current_call_open_ = false;
-    core_->SendReply(incoming_->from, reason.ok() ? StoppedError(who, reason) : reason, Message(),
+    host_->Reply(incoming_->from, reason.ok() ? StoppedError(who, reason) : reason, Message(),
                      trace_);
   }
   for (auto& [key, from] : open_calls_) {
-    core_->SendReply(from, StoppedError(who, reason), Message(), trace_);
+    host_->Reply(from, StoppedError(who, reason), Message(), trace_);
   }
   open_calls_.clear();
   letter_.reset();
@@ -289,7 +288,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   }
   if (!first) return;  // Kill() already did the rest.
   for (auto& [ref, target] : my_monitors_) {
-    if (auto p = core_->FindLocal(target.id)) p->RemoveMonitor(ref);
+    host_->RemoveMonitor(target, ref);
   }
   my_monitors_.clear();
   Bury(reason, absl::OkStatus());
@@ -309,8 +308,8 @@ void Process::Bury(const absl::Status& reason, const absl::Status& waiter_result
     name = name_;
     ended_ = true;
   }
-  for (uint64_t t : timers) core_->timers().Cancel(t);
-  for (auto& [w, ref] : watchers) core_->NotifyDown(w, ref, pid_, name, reason);
+  for (uint64_t t : timers) host_->CancelTimer(t);
+  for (auto& [w, ref] : watchers) host_->NotifyDown(w, ref, pid_, name, reason);
   for (auto& s : waiters) {
     if (waiter_result.ok()) {
       s->Complete(Message());

@@ -9,6 +9,11 @@
 // once: Die() releases the name, answers open calls with an error, cancels
 // its timers and tells its monitors.
 //
+// A process reaches its node only through a ProcessHost (process_host.h):
+// it is scheduled, forgotten, and answers calls through it. Its
+// ProcessContext (the hooks' handle on the node) is the one part that sees
+// the whole node, for the API it offers handlers.
+//
 // Thread-safety: the scheduler guarantees at most one thread runs a process
 // at a time (the `scheduled` flag); fields marked "runner" are touched only
 // by that thread. Fields under `mu` may be touched by any thread.
@@ -32,6 +37,7 @@
 #include "node/internal/call_slot.h"
 #include "node/internal/letter.h"
 #include "node/internal/mailbox.h"
+#include "node/internal/process_host.h"
 #include "node/message.h"
 #include "node/task.h"
 
@@ -41,11 +47,13 @@ class NodeCore;
 
 class Process : public std::enable_shared_from_this<Process> {
  public:
-  Process(NodeCore* core, Pid pid, std::string name, std::string kind,
+  // `core` is what the process's ProcessContext offers its hooks (null in
+  // unit tests whose behaviours do not use it).
+  Process(ProcessHost* host, NodeCore* core, Pid pid, std::string name, std::string kind,
           std::unique_ptr<Behaviour> behaviour);
   ~Process();
 
-  NodeCore* core() const { return core_; }
+  ProcessHost* host() const { return host_; }
   const Pid& pid() const { return pid_; }
   // Registered name ("" if none). Thread-safe.
   std::string name() const;
@@ -116,7 +124,7 @@ class Process : public std::enable_shared_from_this<Process> {
   void Bury(const absl::Status& reason, const absl::Status& waiter_result);
   void RefuseLetter(Letter& l, absl::Status why);
 
-  NodeCore* const core_;
+  ProcessHost* const host_;
   const Pid pid_;
   const std::string kind_;
   std::unique_ptr<Behaviour> behaviour_;

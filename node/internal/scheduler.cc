@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "bus/clock.h"
-#include "node/internal/node_core.h"
 #include "node/internal/process.h"
 #include "node/internal/spin.h"
 
@@ -30,7 +29,7 @@ thread_local Process* tls_process = nullptr;
 
 }  // namespace
 
-Scheduler::Scheduler(NodeCore* core, int threads) : core_(core) {
+Scheduler::Scheduler(IoDriver* io, int threads) : io_(io) {
   if (threads < 1) threads = 1;
   for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
 }
@@ -128,7 +127,7 @@ void Scheduler::Push(int index, std::shared_ptr<Process> p, bool wake) {
 }
 
 void Scheduler::Wake(int index) {
-  if (index == 0) core_->WakeIo();
+  if (index == 0 && io_ != nullptr) io_->WakeIo();
   Worker& w = *workers_[index];
   absl::MutexLock lock(&w.mu);
   w.poked = true;
@@ -211,19 +210,42 @@ bool Scheduler::SpinForWork(int index) {
   });
 }
 
-void Scheduler::Loop(int index) {
+void Scheduler::EnterWorker(int index) {
   tls_scheduler = this;
   tls_worker = index;
+}
+
+void Scheduler::LeaveWorker() {
+  tls_scheduler = nullptr;
+  tls_worker = -1;
+}
+
+bool Scheduler::Step(int index) {
+  EnterWorker(index);
+  if (index == 0 && io_ != nullptr) io_->IoRound(absl::ZeroDuration());
+  std::shared_ptr<Process> p = Pop(index);
+  if (!p) p = Steal(index);
+  const bool ran = p != nullptr;
+  if (p) {
+    if (index == 0 && io_ != nullptr) io_->RunPostedIo();
+    RunOne(index, std::move(p));
+  }
+  LeaveWorker();
+  return ran;
+}
+
+void Scheduler::Loop(int index) {
+  EnterWorker(index);
   std::string thread_name = absl::StrCat("polis-w", index);
   pthread_setname_np(pthread_self(), thread_name.c_str());
   Worker& me = *workers_[index];
   unsigned tick = 0;
   absl::Time last_io = bus::Now();
   while (!stopping_.load(std::memory_order_acquire)) {
-    if (index == 0 && ++tick % kIoCheck == 0) {
+    if (index == 0 && io_ != nullptr && ++tick % kIoCheck == 0) {
       const absl::Time now = bus::Now();
       if (tick % kIoEvery == 0 || now - last_io >= kIoInterval) {
-        core_->IoRound(absl::ZeroDuration());
+        io_->IoRound(absl::ZeroDuration());
         last_io = now;
         tick = 0;
       }
@@ -231,7 +253,7 @@ void Scheduler::Loop(int index) {
     std::shared_ptr<Process> p = Pop(index);
     if (!p) p = Steal(index);
     if (p) {
-      if (index == 0) core_->RunPostedIo();  // Keep remote sends ordered.
+      if (index == 0 && io_ != nullptr) io_->RunPostedIo();  // Keep remote sends ordered.
       RunOne(index, std::move(p));
       continue;
     }
@@ -245,8 +267,8 @@ void Scheduler::Loop(int index) {
       me.parked = true;
     }
     parked_count_.fetch_add(1);
-    if (index == 0) {
-      core_->IoRound(absl::InfiniteDuration());
+    if (index == 0 && io_ != nullptr) {
+      io_->IoRound(absl::InfiniteDuration());
       last_io = bus::Now();
       tick = 0;
     } else {
@@ -258,8 +280,7 @@ void Scheduler::Loop(int index) {
     me.parked = false;
     me.poked = false;
   }
-  tls_scheduler = nullptr;
-  tls_worker = -1;
+  LeaveWorker();
 }
 
 }  // namespace polis::internal

@@ -8,7 +8,7 @@
 // remote messages leave through one socket, in order.
 //
 // Worker 0 is also the node's I/O thread: between runs it does the node's
-// I/O (NodeCore::IoRound), and it sleeps inside the transport's Poll, so a
+// I/O (IoDriver::IoRound), and it sleeps inside the transport's Poll, so a
 // message from the network wakes it directly and the handler runs on it.
 // A pinned process that worker 0 itself makes runnable (a reply it read, a
 // call between two pinned processes) goes to worker 0's local queue, which
@@ -20,7 +20,22 @@
 // meanwhile) goes behind everything queued: a busy process shares its
 // worker with the others instead of running again at once.
 //
-// Thread-safety: Schedule from any thread; the rest is internal.
+// The scheduler knows the node only as an IoDriver (the I/O thread's work)
+// and processes only through their run claim, Run and Release.
+//
+// Deterministic use (tests): a scheduler that is never Start()ed runs
+// nothing by itself; Step(i) does one pass of worker i's loop on the calling
+// thread (I/O round, pop or steal, run), which makes every ordering decision
+// observable step by step.
+//
+// Thread-safety: Schedule from any thread; Step only on a scheduler that was
+// not started, from one thread at a time; the rest is internal.
+//
+// Example (a test driving two workers by hand):
+//   Scheduler s(/*io=*/nullptr, /*threads=*/2);   // not started
+//   s.Schedule(p);            // from a plain thread: to p's last worker
+//   while (s.Step(0) || s.Step(1)) {}
+
 #ifndef POLIS_NODE_INTERNAL_SCHEDULER_H_
 #define POLIS_NODE_INTERNAL_SCHEDULER_H_
 
@@ -33,15 +48,31 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace polis::internal {
 
-class NodeCore;
 class Process;
+
+// What worker 0 does for the node besides running processes.
+class IoDriver {
+ public:
+  virtual ~IoDriver() = default;
+  // One round of I/O: posted tasks, then transport input, waiting up to
+  // `block` for it. Worker 0 only.
+  virtual void IoRound(absl::Duration block) = 0;
+  // The posted I/O tasks only (cheap when there are none). Worker 0 runs it
+  // before every process run, so that a pinned process's earlier remote
+  // sends leave before its later ones.
+  virtual void RunPostedIo() = 0;
+  // Makes a blocking IoRound return. Any thread.
+  virtual void WakeIo() = 0;
+};
 
 class Scheduler {
  public:
-  Scheduler(NodeCore* core, int threads);
+  // `io` may be null (no I/O: worker 0 sleeps like the others).
+  Scheduler(IoDriver* io, int threads);
   ~Scheduler();  // Stops.
 
   void Start();
@@ -50,6 +81,11 @@ class Scheduler {
 
   // Queues a process whose run claim the caller holds (Process::TryClaim).
   void Schedule(std::shared_ptr<Process> p);
+
+  // Tests, on a scheduler that was not started: one pass of worker
+  // `index`'s loop on the calling thread, which poses as that worker while
+  // it runs. Returns false if there was nothing to run (it never sleeps).
+  bool Step(int index);
 
   int size() const { return static_cast<int>(workers_.size()); }
   // Queue lengths and parked flags, for debugging.
@@ -86,7 +122,11 @@ class Scheduler {
   // Spins briefly for work before the worker sleeps; true if work came.
   bool SpinForWork(int index);
 
-  NodeCore* const core_;
+  // Sets and clears the calling thread's identity as worker `index`.
+  void EnterWorker(int index);
+  void LeaveWorker();
+
+  IoDriver* const io_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> parked_count_{0};

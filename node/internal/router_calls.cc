@@ -1,13 +1,13 @@
-// NodeCore, calls and timers: blocking calls from plain threads (local, or
+// Router, calls and timers: blocking calls from plain threads (local, or
 // remote over the thread's own channel), calls from processes (completed
 // through their CallSlot), SendAfter and CancelTimer.
 #include "absl/strings/str_cat.h"
 #include "bus/clock.h"
 #include "bus/log.h"
 #include "bus/status_macros.h"
-#include "node/internal/channels.h"
-#include "node/internal/node_core.h"
+#include "node/internal/outgoing.h"
 #include "node/internal/process.h"
+#include "node/internal/router.h"
 
 namespace polis::internal {
 
@@ -17,9 +17,9 @@ absl::Status CallTimedOut(const Target& target, absl::Duration timeout) {
                                                   absl::FormatDuration(timeout)));
 }
 
-absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message request,
-                                                 absl::Duration timeout, wire::Kind kind) {
-  if (scheduler_->CurrentWorker() >= 0) {
+absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message request,
+                                               absl::Duration timeout, wire::Kind kind) {
+  if (scheduler_.CurrentWorker() >= 0) {
     return absl::FailedPreconditionError(
         "a blocking Call from inside a handler would block a scheduler thread; use "
         "co_await Call<Reply>(...) in the handler");
@@ -28,27 +28,29 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
   const absl::Time deadline = bus::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
-  LetterPtr letter = MakeLetter(kind, node_pid_, target, std::move(request), nullptr);
-  letter->from = From{name_, 0, ref, "", deadline};
+  LetterPtr letter = MakeLetter(kind, self_.pid, target, std::move(request), nullptr);
+  letter->from = From{self_.name, 0, ref, "", deadline};
+  if (!node.empty()) return CallOverChannel(target, node, std::move(letter), timeout);
 
-  if (node.empty()) {
-    auto slot = std::make_shared<CallSlot>(ref, "", nullptr);
-    calls_.Add(slot);
-    absl::Status s = Route(std::move(letter), "", nullptr);
-    if (!s.ok()) {
-      calls_.Take(ref);
-      return s;
-    }
-    if (!slot->WaitUntil(deadline) && calls_.Take(ref)) {
-      return CallTimedOut(target, timeout);
-    }
-    slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
-    return slot->Take();
+  auto slot = std::make_shared<CallSlot>(ref, "", nullptr);
+  calls_.Add(slot);
+  absl::Status s = Route(std::move(letter), "", nullptr);
+  if (!s.ok()) {
+    calls_.Take(ref);
+    return s;
   }
+  if (!slot->WaitUntil(deadline) && calls_.Take(ref)) return CallTimedOut(target, timeout);
+  slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
+  return slot->Take();
+}
 
+absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std::string& node,
+                                                LetterPtr letter, absl::Duration timeout) {
+  const uint64_t ref = letter->from.ref;
+  const absl::Time deadline = letter->from.deadline;
   std::optional<std::string> endpoint = directory_.EndpointOf(node);
   if (!endpoint) return absl::UnavailableError(absl::StrCat("node \"", node, "\" is down"));
-  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<ChannelHolder> holder, channels_->Acquire(*endpoint));
+  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<ChannelHolder> holder, channels_.Acquire(*endpoint));
   std::weak_ptr<ChannelHolder> weak = holder;
   auto slot = std::make_shared<CallSlot>(ref, node, [weak] {
     if (auto h = weak.lock()) h->Wake();
@@ -64,7 +66,7 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
     calls_.Take(ref);
     return absl::UnavailableError("node is shutting down");
   }
-  if (absl::Status s = ch->Send(ViewOf(*letter, node)); !s.ok()) {
+  if (absl::Status s = ch->Send(OutgoingEnvelope::Of(*letter, node).view()); !s.ok()) {
     calls_.Take(ref);
     return s;
   }
@@ -72,14 +74,13 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
     absl::StatusOr<std::optional<bus::EnvelopeView>> in = ch->Recv(deadline);
     if (!in.ok()) {
       if (auto s = calls_.Take(ref)) {
-        s->Complete(absl::Status(in.status().code(),
-                                 absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
+        s->Complete(absl::Status(
+            in.status().code(),
+            absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
       }
       break;
     }
-    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) {
-      if (auto s = calls_.Take((*in)->ref)) s->Complete(ReplyOf(**in));
-    }
+    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in);
     if (!slot->done() && bus::Now() >= deadline && calls_.Take(ref)) {
       return CallTimedOut(target, timeout);
     }
@@ -87,11 +88,11 @@ absl::StatusOr<Message> NodeCore::CallFromThread(const Target& target, Message r
   return slot->Take();
 }
 
-void NodeCore::CallFromProcess(Process* caller, const Target& target, Message request,
-                               absl::Duration timeout, std::shared_ptr<CallSlot> slot,
-                               wire::Kind kind) {
+void Router::CallFromProcess(Process* caller, const Target& target, Message request,
+                             absl::Duration timeout, std::shared_ptr<CallSlot> slot,
+                             wire::Kind kind) {
   const absl::Time deadline = bus::Now() + timeout;
-  if (OnIoThread()) {
+  if (io_.OnIoThread()) {
     if (const RouteCache::Entry* e = CachedRemote(target)) {
       CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind);
       return;
@@ -105,7 +106,7 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
   const uint64_t ref = slot->ref();
   LetterPtr letter =
       MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
-  letter->from = From{name_, caller->pid().id, ref, "", deadline};
+  letter->from = From{self_.name, caller->pid().id, ref, "", deadline};
   slot->set_target_node(*node);  // So a peer-down fails it at once.
   calls_.Add(slot, deadline);
   absl::Status s = Route(std::move(letter), *node, caller);
@@ -114,34 +115,33 @@ void NodeCore::CallFromProcess(Process* caller, const Target& target, Message re
   }
 }
 
-void NodeCore::CallRemote(Process* caller, const RouteCache::Entry& route,
-                          const std::string& name, const Message& request, absl::Duration timeout,
-                          absl::Time deadline, std::shared_ptr<CallSlot> slot, wire::Kind kind) {
+void Router::CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
+                        const Message& request, absl::Duration timeout, absl::Time deadline,
+                        std::shared_ptr<CallSlot> slot, wire::Kind kind) {
   if (absl::Status s = CheckMessageSize(request.bytes().size()); !s.ok()) {
     slot->Complete(std::move(s));
     return;
   }
-  // The envelope ViewOf would make of MakeLetter's letter.
+  // The letter's envelope without the Letter.
   const TraceContext trace = ChildTrace(&caller->current_trace());
-  bus::EnvelopeView v = RemoteView(kind, caller->pid(), route.node, name, trace);
-  v.type = request.type();
-  v.payload = request.bytes();
   const uint64_t ref = slot->ref();
-  SetCallFields(v, ref, name_, caller->pid().id,
-                deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
+  OutgoingEnvelope out(kind, caller->pid(), route.node, trace);
+  out.To(name).Carrying(request).ExpectingReply(
+      ref, self_.name, caller->pid().id,
+      deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
   PinToIo(caller);
   calls_.Add(std::move(slot), deadline);
-  if (absl::Status s = transport_->Send(route.endpoint, v); !s.ok()) {
+  if (absl::Status s = io_.transport().Send(route.endpoint, out.view()); !s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(std::move(s));
   }
 }
 
-absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target& target,
-                                             Message message, Process* owner) {
+absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& target,
+                                           Message message, Process* owner) {
   POLIS_RETURN_IF_ERROR(CheckMessageSize(message.bytes().size()));
   if (delay < absl::ZeroDuration()) delay = absl::ZeroDuration();
-  Pid sender = owner ? owner->pid() : node_pid_;
+  Pid sender = owner ? owner->pid() : self_.pid;
   std::weak_ptr<Process> weak_owner;
   if (owner) weak_owner = owner->shared_from_this();
   auto id = std::make_shared<uint64_t>(0);
@@ -149,20 +149,23 @@ absl::StatusOr<TimerRef> NodeCore::SendAfter(absl::Duration delay, const Target&
     if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
     absl::StatusOr<std::string> node = Resolve(target);
     if (!node.ok()) {
-      POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << node.status();
+      POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString()
+                       << " dropped: " << node.status();
       return;
     }
     absl::Status s =
         Route(MakeLetter(wire::KIND_INFO, sender, target, std::move(message), nullptr), *node,
               nullptr);
-    if (!s.ok()) POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
+    if (!s.ok()) {
+      POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
+    }
   };
   *id = timers_.Schedule(bus::Now() + delay, std::move(fire));
   if (owner) owner->AddTimer(*id);
   return TimerRef{*id};
 }
 
-bool NodeCore::CancelTimer(TimerRef timer, Process* owner) {
+bool Router::CancelTimer(TimerRef timer, Process* owner) {
   if (!timer.valid()) return false;
   if (owner != nullptr && !owner->RemoveTimer(timer.id)) return false;
   return timers_.Cancel(timer.id);

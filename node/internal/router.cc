@@ -1,0 +1,294 @@
+// Router: casts, sends and replies, local and remote, and inbound delivery.
+// Calls and timers are in router_calls.cc.
+#include "node/internal/router.h"
+
+#include "absl/strings/str_cat.h"
+#include "bus/clock.h"
+#include "bus/log.h"
+#include "bus/status_macros.h"
+#include "node/internal/outgoing.h"
+#include "node/internal/process.h"
+
+namespace polis::internal {
+
+Router::Router(const Parts& parts)
+    : self_(*parts.self),
+      max_message_bytes_(parts.max_message_bytes),
+      registry_(*parts.registry),
+      directory_(*parts.directory),
+      calls_(*parts.calls),
+      timers_(*parts.timers),
+      io_(*parts.io),
+      channels_(*parts.channels),
+      scheduler_(*parts.scheduler) {}
+
+absl::StatusOr<std::string> Router::Resolve(const Target& target) const {
+  if (!target.is_name()) {
+    const Pid& pid = target.pid();
+    if (pid.node.empty() || pid.node == self_.name) return std::string();
+    if (!directory_.Known(pid.node)) {
+      return absl::UnavailableError(absl::StrCat("node \"", pid.node, "\" is not connected"));
+    }
+    return pid.node;
+  }
+  // Versions first: a change after this point makes what is stored stale.
+  const RouteCache::Versions now = registry_.versions();
+  // A cached entry's node is "" for a local server, as below.
+  if (const RouteCache::Entry* e = RouteCache::Find(now, target.name())) return e->node;
+  if (registry_.HasName(target.name())) return std::string();
+  std::string node, endpoint;
+  if (directory_.Lookup(target.name(), &node, &endpoint)) {
+    if (!endpoint.empty()) RouteCache::StoreRemote(now, target.name(), node, endpoint);
+    return node;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no server named \"", target.name(), "\" in the cluster"));
+}
+
+const RouteCache::Entry* Router::CachedRemote(const Target& target) const {
+  if (!target.is_name()) return nullptr;
+  const RouteCache::Entry* e = RouteCache::Find(registry_.versions(), target.name());
+  return e != nullptr && !e->node.empty() ? e : nullptr;
+}
+
+LetterPtr Router::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
+                             Message message, const TraceContext* parent) const {
+  LetterPtr l = NewLetter();
+  l->kind = kind;
+  l->message = std::move(message);
+  l->sender = sender;
+  if (l->sender.node.empty()) l->sender.node = self_.name;
+  if (target.is_name()) {
+    l->to_name = target.name();
+  } else {
+    l->to_pid = target.pid().id;
+  }
+  l->trace = ChildTrace(parent);
+  return l;
+}
+
+absl::Status Router::CheckMessageSize(size_t bytes) const {
+  if (static_cast<int64_t>(bytes) <= max_message_bytes_) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "message of ", bytes, " bytes is over the limit of ", max_message_bytes_, " bytes"));
+}
+
+absl::StatusOr<std::shared_ptr<Process>> Router::LocalRecipient(const Letter& l) const {
+  std::shared_ptr<Process> p =
+      l.to_name.empty() ? registry_.Find(l.to_pid) : registry_.FindByName(l.to_name);
+  if (p) return p;
+  return absl::NotFoundError(
+      l.to_name.empty() ? absl::StrCat("no process <", self_.name, ".", l.to_pid, ">")
+                        : absl::StrCat("no server named \"", l.to_name, "\" in the cluster"));
+}
+
+absl::Status Router::Route(LetterPtr letter, const std::string& to_node, Process* caller) {
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
+  if (!to_node.empty()) return SendRemote(to_node, std::move(letter), caller);
+  POLIS_ASSIGN_OR_RETURN(std::shared_ptr<Process> p, LocalRecipient(*letter));
+  p->Deliver(std::move(letter));
+  return absl::OkStatus();
+}
+
+absl::Status Router::RouteTo(const Target& target, LetterPtr letter, Process* caller) {
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
+  if (const RouteCache::Entry* e = CachedRemote(target)) {  // No locks.
+    return SendRemote(e->node, std::move(letter), caller);
+  }
+  if (target.is_name()) {
+    if (std::shared_ptr<Process> p = registry_.FindByName(target.name())) {
+      p->Deliver(std::move(letter));
+      return absl::OkStatus();
+    }
+  }
+  POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
+  return Route(std::move(letter), node, caller);
+}
+
+absl::Status Router::Tell(wire::Kind kind, Process* sender, const Target& target,
+                          const google::protobuf::Message& message) {
+  if (io_.OnIoThread()) {
+    if (const RouteCache::Entry* e = CachedRemote(target)) {
+      return TellRemote(kind, sender, target.name(), *e, message);
+    }
+  }
+  const Pid& from = sender ? sender->pid() : self_.pid;
+  const TraceContext* parent = sender ? &sender->current_trace() : nullptr;
+  return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
+}
+
+absl::Status Router::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
+  const bool is_call = letter->kind == wire::KIND_CALL;
+  auto failed = [&](absl::Status s) {
+    if (is_call) FailCall(letter->from, s);
+    return s;
+  };
+  std::optional<std::string> looked_up;
+  const std::string* endpoint = RouteCache::EndpointOf(registry_.versions(), node);
+  if (endpoint == nullptr) {
+    looked_up = directory_.EndpointOf(node);
+    if (!looked_up) {
+      return failed(absl::UnavailableError(absl::StrCat("node \"", node, "\" is down")));
+    }
+    endpoint = &*looked_up;
+  }
+  if (io_.OnIoThread()) {
+    // Encoded into the transport's batch at once, straight from the letter.
+    PinToIo(caller);
+    absl::Status s = io_.transport().Send(*endpoint, OutgoingEnvelope::Of(*letter, node).view());
+    return s.ok() ? s : failed(std::move(s));
+  }
+  if (scheduler_.CurrentWorker() >= 0) {
+    // A process on another worker: hand to the I/O thread, and pin the
+    // process there so its later remote sends leave in order after this one.
+    // (What the transport then says reaches a caller only for a call.)
+    PinToIo(caller);
+    std::shared_ptr<const Letter> l(std::move(letter));
+    io_.Post([this, ep = *endpoint, node, l, is_call] {
+      absl::Status s = io_.transport().Send(ep, OutgoingEnvelope::Of(*l, node).view());
+      if (!s.ok() && is_call) FailCall(l->from, s);
+    });
+    return absl::OkStatus();
+  }
+  // A plain thread (or the timer thread): its own channel.
+  absl::StatusOr<std::shared_ptr<ChannelHolder>> h = channels_.Acquire(*endpoint);
+  absl::Status s = h.status();
+  if (h.ok()) {
+    absl::MutexLock use(&(*h)->use);
+    absl::MutexLock life(&(*h)->life);
+    s = (*h)->channel ? (*h)->channel->Send(OutgoingEnvelope::Of(*letter, node).view())
+                      : absl::UnavailableError("channel closed");
+  }
+  return s.ok() ? s : failed(std::move(s));
+}
+
+absl::Status Router::TellRemote(wire::Kind kind, Process* sender, const std::string& name,
+                                const RouteCache::Entry& route,
+                                const google::protobuf::Message& message) {
+  // The letter's envelope without the Letter and its payload buffer: the
+  // payload is serialized straight into the connection's batch.
+  POLIS_RETURN_IF_ERROR(CheckMessageSize(message.ByteSizeLong()));
+  PinToIo(sender);
+  const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
+  OutgoingEnvelope out(kind, sender != nullptr ? sender->pid() : self_.pid, route.node, trace);
+  out.To(name).Carrying(message);
+  return io_.transport().Send(route.endpoint, out.view());
+}
+
+void Router::PinToIo(Process* p) {
+  // Only a load on the hot path: the flag is set once, never cleared.
+  if (p != nullptr && !p->pinned().load(std::memory_order_relaxed)) p->pinned().store(true);
+}
+
+void Router::FailCall(const From& from, const absl::Status& status) {
+  if (from.node == self_.name) {
+    if (auto slot = calls_.Take(from.ref)) slot->Complete(status);
+  }
+}
+
+void Router::SendReply(const From& from, const absl::Status& status, const Message& reply,
+                       const TraceContext& trace) {
+  if (!from.valid()) return;
+  if (from.node == self_.name || from.node.empty()) {
+    if (auto slot = calls_.Take(from.ref)) {
+      if (status.ok()) {
+        slot->Complete(reply);
+      } else {
+        slot->Complete(status);
+      }
+    }
+    return;
+  }
+  // Not ChildTrace: a reply to an untraced call stays untraced.
+  const TraceContext child{.trace_id = trace.trace_id,
+                           .span_id = RandomId(),
+                           .parent_span_id = trace.span_id};
+  absl::Status wire_status;  // OK for a reply with a message.
+  if (const absl::string_view m = status.message();
+      !status.ok() && !bus::IsValidUtf8(std::string_view(m.data(), m.size()))) {
+    // The wire's status_message is a proto3 string: a message of raw bytes
+    // would make the whole reply unparsable and the caller wait it out.
+    wire_status =
+        absl::Status(status.code(), bus::ToValidUtf8(std::string_view(m.data(), m.size())));
+  } else {
+    wire_status = status;
+  }
+  // A server replying remotely is pinned to the I/O thread like any remote
+  // sender, so its next replies leave without a hand-off.
+  if (scheduler_.CurrentWorker() >= 0) PinToIo(Scheduler::CurrentProcess());
+  if (io_.OnIoThread()) {
+    TransmitReply(from, wire_status, reply, child);
+    return;
+  }
+  struct Parts {
+    From to;
+    absl::Status status;
+    Message reply;
+    TraceContext trace;
+  };
+  auto parts = std::make_shared<const Parts>(
+      Parts{from, std::move(wire_status), status.ok() ? reply : Message(), child});
+  io_.Post([this, parts] { TransmitReply(parts->to, parts->status, parts->reply, parts->trace); });
+}
+
+void Router::TransmitReply(const From& to, const absl::Status& status, const Message& reply,
+                           const TraceContext& trace) {
+  OutgoingEnvelope out(wire::KIND_REPLY, self_.pid, to.node, trace);
+  out.Answering(to, status, reply);
+  absl::Status s;
+  if (!to.return_path.empty()) {
+    s = io_.transport().Reply(bus::ReturnPath{to.return_path}, out.view());
+  } else if (auto ep = directory_.EndpointOf(to.node)) {
+    s = io_.transport().Send(*ep, out.view());
+  } else {
+    s = absl::UnavailableError(absl::StrCat("node \"", to.node, "\" is gone"));
+  }
+  if (!s.ok()) POLIS_LOG(DEBUG) << "polis: reply to " << to.node << " dropped: " << s;
+}
+
+void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
+                        const std::string& name, const absl::Status& reason) {
+  wire::ProcessDown down;
+  down.mutable_process()->set_node(process.node);
+  down.mutable_process()->set_pid(process.id);
+  down.mutable_process()->set_name(name);
+  down.set_monitor_ref(ref);
+  down.set_status_code(static_cast<int32_t>(reason.code()));
+  down.set_status_message(std::string(reason.message()));
+  absl::Status s = Route(
+      MakeLetter(wire::KIND_INFO, process, Target(watcher), Message::From(down), nullptr), "",
+      nullptr);
+  (void)s;  // The watcher may be gone too.
+}
+
+void Router::DeliverInbound(LetterPtr letter) {
+  absl::Status size = CheckMessageSize(letter->message.bytes().size());
+  const RouteCache::Versions versions = registry_.versions();  // before any lookup
+  if (size.ok() && inbound_.process && letter->to_name == inbound_.name &&
+      inbound_.versions == versions) {
+    inbound_.process->Deliver(std::move(letter));
+    return;
+  }
+  absl::StatusOr<std::shared_ptr<Process>> p = size.ok() ? LocalRecipient(*letter) : size;
+  if (p.ok()) {
+    if (!letter->to_name.empty()) {
+      inbound_.versions = versions;
+      inbound_.name = letter->to_name;
+      inbound_.process = *p;
+    }
+    (*p)->Deliver(std::move(letter));
+    return;
+  }
+  // A caller is told of the miss; a cast or info has no one to tell.
+  if (letter->kind == wire::KIND_CALL) {
+    SendReply(letter->from, p.status(), Message(), letter->trace);
+  }
+}
+
+void Router::DeliverReply(const bus::EnvelopeView& envelope) {
+  std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref);
+  if (!slot) return;  // Late (after the deadline) or duplicate: dropped.
+  slot->Complete(ReplyOf(envelope));
+}
+
+}  // namespace polis::internal
