@@ -88,6 +88,10 @@ class Scheduler {
   bool Step(int index);
 
   int size() const { return static_cast<int>(workers_.size()); }
+  // Processes in worker `index`'s shared queue (racy unless stepped).
+  size_t queued(int index) const {
+    return workers_[index]->queued.load(std::memory_order_acquire);
+  }
   // Queue lengths and parked flags, for debugging.
   std::string DebugString() const;
   // Index of the calling thread if it is a worker of this scheduler, else -1.
