@@ -13,7 +13,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -189,23 +188,6 @@ bool WaitChild(const Child& child, absl::Time deadline, int* wait_status) {
 const std::string& PolisBinary() {
   static const std::string* const path = new std::string(POLIS_BINARY);
   return *path;
-}
-
-// --- ScratchDir ---
-
-absl::StatusOr<std::unique_ptr<ScratchDir>> ScratchDir::Create(
-    const std::string& prefix) {
-  std::string tmpl = absl::StrCat("/tmp/", prefix, "-XXXXXX");
-  if (mkdtemp(tmpl.data()) == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("mkdtemp ", tmpl, ": ", std::strerror(errno)));
-  }
-  return std::unique_ptr<ScratchDir>(new ScratchDir(tmpl));
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
 }
 
 // --- RunProcess ---

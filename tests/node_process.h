@@ -9,14 +9,14 @@
 //
 // RunPolis runs one `polis` command (call, cast, send, node --config=...) to
 // completion and captures its exit code, stdout and stderr; it is killed if
-// it outlives its timeout. ScratchDir is a temporary directory (ipc socket
-// paths, config files) removed with everything in it.
+// it outlives its timeout. ScratchDir (tests/scratch_dir.h) holds ipc
+// sockets and config files.
 //
 // No sleeps: waits are poll() on pipes and pidfds with deadlines.
 //
-// Thread-safety: a NodeProcess or ScratchDir has one owner thread.
-// RunProcess / RunPolis are thread-safe (each run is independent); start a
-// child from a thread that outlives it (the death signal follows the thread).
+// Thread-safety: a NodeProcess has one owner thread. RunProcess / RunPolis
+// are thread-safe (each run is independent); start a child from a thread
+// that outlives it (the death signal follows the thread).
 //
 // Example:
 //   auto dir = ScratchDir::Create();
@@ -38,31 +38,12 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tests/scratch_dir.h"
 
 namespace polis::testing {
 
 // The `polis` binary under test (POLIS_BINARY, set by the build).
 const std::string& PolisBinary();
-
-// A fresh directory under /tmp (short paths: ipc:// paths are limited to
-// ~107 bytes), removed recursively by the destructor.
-class ScratchDir {
- public:
-  // UNAVAILABLE if the directory cannot be created.
-  static absl::StatusOr<std::unique_ptr<ScratchDir>> Create(
-      const std::string& prefix = "polis");
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  // path()/name.
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  explicit ScratchDir(std::string path) : path_(std::move(path)) {}
-  std::string path_;
-};
 
 // How a finished (or killed) child ended, and what it printed.
 struct ProcessResult {
