@@ -7,17 +7,17 @@
 
 #include "absl/time/clock.h"
 #include "bus/frame_codec.h"
-#include "bus/internal/test_handler.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
+#include "tests/transport_helpers.h"
 
 namespace polis::bus {
 namespace {
 
-using internal::MakeEnvelope;
-using internal::PollUntil;
-using internal::RecordingHandler;
 using ::polis::testing::IsOk;
+using ::polis::testing::MakeEnvelope;
+using ::polis::testing::PollUntil;
+using ::polis::testing::RecordingHandler;
 using ::polis::testing::StatusIs;
 
 std::unique_ptr<InProcTransport> Make(int64_t max_bytes = kDefaultMaxMessageBytes) {

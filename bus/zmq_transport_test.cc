@@ -1,7 +1,6 @@
 // bus/zmq_transport_test.cc — ZmqTransport over tcp:// and ipc:// on loopback.
 #include "bus/zmq_transport.h"
 
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,17 +12,19 @@
 
 #include "absl/time/clock.h"
 #include "bus/frame_codec.h"
-#include "bus/internal/test_handler.h"
 #include "gtest/gtest.h"
+#include "tests/scratch_dir.h"
 #include "tests/status_matchers.h"
+#include "tests/transport_helpers.h"
 
 namespace polis::bus {
 namespace {
 
-using internal::MakeEnvelope;
-using internal::PollUntil;
-using internal::RecordingHandler;
 using ::polis::testing::IsOk;
+using ::polis::testing::MakeEnvelope;
+using ::polis::testing::PollUntil;
+using ::polis::testing::RecordingHandler;
+using ::polis::testing::ScratchDir;
 using ::polis::testing::StatusIs;
 
 std::unique_ptr<ZmqTransport> Make(ZmqTransportOptions options = {}) {
@@ -48,7 +49,7 @@ struct ConnectedPair {
 
   // Both transports polled until `done`.
   bool PollUntil(const std::function<bool()>& done) {
-    return internal::PollUntil({{a.get(), &ha}, {b.get(), &hb}}, done);
+    return ::polis::testing::PollUntil({{a.get(), &ha}, {b.get(), &hb}}, done);
   }
 };
 
@@ -57,20 +58,6 @@ void Connect(ConnectedPair& p) {
   ASSERT_THAT(p.b->Send(p.ep, MakeEnvelope(1)), IsOk());
   ASSERT_TRUE(p.PollUntil([&] { return p.ha.envelopes.size() == 1; }));
 }
-
-// A fresh temp dir for ipc:// sockets, removed at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/polis-bus-XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void ExpectDelivery(const std::string& listen_endpoint) {
   auto a = Make();
@@ -88,13 +75,15 @@ void ExpectDelivery(const std::string& listen_endpoint) {
 TEST(ZmqTransportTest, DeliversOverTcp) { ExpectDelivery("tcp://127.0.0.1:*"); }
 
 TEST(ZmqTransportTest, DeliversOverIpc) {
-  TempDir dir;
-  ExpectDelivery("ipc://" + dir.path() + "/node.sock");
+  auto dir = ScratchDir::Create("polis-bus");
+  ASSERT_THAT(dir, IsOk());
+  ExpectDelivery("ipc://" + (*dir)->File("node.sock"));
 }
 
 TEST(ZmqTransportTest, DestroyingTheTransportRemovesItsIpcSocketFile) {
-  TempDir dir;
-  const std::string path = dir.path() + "/gone.sock";
+  auto dir = ScratchDir::Create("polis-bus");
+  ASSERT_THAT(dir, IsOk());
+  const std::string path = (*dir)->File("gone.sock");
   {
     auto t = ZmqTransport::Create({}).value();
     ASSERT_THAT(t->Listen("ipc://" + path), IsOk());

@@ -8,11 +8,13 @@
 
 #include <zmq.hpp>
 
-#include "bus/internal/test_handler.h"
 #include "gtest/gtest.h"
+#include "tests/transport_helpers.h"
 
 namespace polis::bus::internal {
 namespace {
+
+using ::polis::testing::MakeEnvelope;
 
 // Appends an envelope with reference `ref` and `payload` to `batch`.
 void Append(FrameBatch& batch, uint64_t ref, std::string payload) {
