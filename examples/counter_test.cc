@@ -8,29 +8,27 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis::examples {
 namespace {
 
 using ::polis::testing::IsOk;
+using ::polis::testing::LocalNodeTest;
 using ::polis::testing::StatusIs;
+using ::polis::testing::WaitFor;
 using ::testing::HasSubstr;
 
 
-class CounterTest : public ::testing::Test {
+class CounterTest : public LocalNodeTest {
  protected:
-  void SetUp() override {
-    auto node = Node::Create({.name = "t", .scheduler_threads = 2});
-    ASSERT_THAT(node, IsOk());
-    node_ = std::move(*node);
-  }
   int64_t Value(const std::string& name) {
     absl::StatusOr<CounterReply> r = node_->Call<CounterReply>(name, CounterGet());
     EXPECT_THAT(r, IsOk());
     return r.ok() ? r->value() : -1;
   }
-  std::unique_ptr<Node> node_;
 };
 
 TEST_F(CounterTest, AddReturnsTheNewValueAndGetReadsIt) {
@@ -121,9 +119,7 @@ TEST_F(CounterTest, AddLaterWithoutTargetAddsToItself) {
   later.mutable_add_later()->set_n(3);
   ASSERT_THAT(node_->Call<CounterReply>("c", later), IsOk());
   // A delay of 0 queues the info at once; poll until it has been handled.
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (Value("c") != 3 && absl::Now() < deadline) {
-  }
+  WaitFor([&] { return Value("c") == 3; });
   EXPECT_EQ(Value("c"), 3);
 }
 

@@ -9,24 +9,23 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 
 namespace polis::examples {
 namespace {
 
 using ::polis::testing::IsOk;
+using ::polis::testing::LocalNodeTest;
 
-class EchoTest : public ::testing::Test {
+class EchoTest : public LocalNodeTest {
  protected:
   void SetUp() override {
-    auto node = Node::Create({.name = "t", .scheduler_threads = 2});
-    ASSERT_THAT(node, IsOk());
-    node_ = std::move(*node);
+    ASSERT_NO_FATAL_FAILURE(LocalNodeTest::SetUp());
     auto echo = ServerKinds::Create("echo");
     ASSERT_THAT(echo, IsOk());
     ASSERT_THAT(node_->Spawn(std::move(*echo), {.name = "echo", .kind = "echo"}), IsOk());
   }
-  std::unique_ptr<Node> node_;
 };
 
 TEST_F(EchoTest, RepliesWithTheRequestOfAnyType) {

@@ -6,12 +6,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 
 namespace polis::examples {
 namespace {
 
 using ::polis::testing::IsOk;
+using ::polis::testing::LocalNodeTest;
 using ::polis::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -33,16 +35,13 @@ KvRequest Delete(const std::string& k) {
   return r;
 }
 
-class KvTest : public ::testing::Test {
+class KvTest : public LocalNodeTest {
  protected:
   void SetUp() override {
-    auto node = Node::Create({.name = "t", .scheduler_threads = 2});
-    ASSERT_THAT(node, IsOk());
-    node_ = std::move(*node);
+    ASSERT_NO_FATAL_FAILURE(LocalNodeTest::SetUp());
     ASSERT_THAT(node_->Spawn(std::make_unique<Kv>(), {.name = "kv"}), IsOk());
   }
   absl::StatusOr<KvReply> Do(const KvRequest& r) { return node_->Call<KvReply>("kv", r); }
-  std::unique_ptr<Node> node_;
 };
 
 TEST_F(KvTest, PutThenGetReturnsTheValue) {

@@ -8,12 +8,13 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/journal.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
 
@@ -25,31 +26,13 @@ using ::google::protobuf::Int64Value;
 using ::google::protobuf::StringValue;
 using ::polis::testing::IsOk;
 using ::polis::testing::IsOkAndHolds;
+using ::polis::testing::Journal;
+using ::polis::testing::LocalNodeTest;
 using ::polis::testing::StatusIs;
 using ::testing::HasSubstr;
 
 using ::polis::testing::Int;
 using ::polis::testing::Str;
-
-// Shared, thread-safe record of what servers saw.
-struct Journal {
-  absl::Mutex mu;
-  std::vector<std::string> events;
-  void Add(std::string e) {
-    absl::MutexLock l(&mu);
-    events.push_back(std::move(e));
-  }
-  bool Has(const std::string& e) {
-    absl::MutexLock l(&mu);
-    return std::find(events.begin(), events.end(), e) != events.end();
-  }
-  // Waits (bounded) until `e` was recorded.
-  bool WaitFor(const std::string& e, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock l(&mu);
-    auto has = [&] { return std::find(events.begin(), events.end(), e) != events.end(); };
-    return mu.AwaitWithTimeout(absl::Condition(&has), timeout);
-  }
-};
 
 // Call Int64Value n: adds n, replies with the total. Call StringValue:
 // "throw" throws, "fail" returns an error (server fails), "refuse" replies
@@ -114,15 +97,11 @@ class Acc : public GenServer {
   std::vector<From> deferred_;
 };
 
-class GenServerTest : public ::testing::Test {
+// A node `node_` (shut down in TearDown, before `j` goes) and a journal
+// its servers write to.
+class GenServerTest : public LocalNodeTest {
  protected:
-  void SetUp() override {
-    auto n = Node::Create({.name = "t", .scheduler_threads = 2});
-    ASSERT_THAT(n, IsOk());
-    node_ = std::move(*n);
-  }
-  Journal j;  // Declared first: outlives the node, whose servers write to it.
-  std::unique_ptr<Node> node_;
+  Journal j;
 };
 
 TEST_F(GenServerTest, CallReturnsReplyAndStateIsKept) {

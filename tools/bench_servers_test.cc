@@ -10,15 +10,17 @@
 #include "examples/echo.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 
 namespace polis::tools {
 namespace {
 
 using ::polis::testing::IsOk;
+using ::polis::testing::StartNode;
 
 std::unique_ptr<Node> NodeWithSink() {
-  auto node = Node::Create({.name = "bench-test", .scheduler_threads = 2});
+  auto node = StartNode({.name = "bench-test"});
   EXPECT_THAT(node, IsOk());
   EXPECT_THAT((*node)->Spawn(std::make_unique<Sink>(), {.name = "sink"}), IsOk());
   return std::move(*node);
