@@ -6,26 +6,30 @@
 #include <string>
 
 #include "genserver/server_kinds.h"
-#include "genserver/supervisor_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/journal.h"
+#include "tests/node_fixtures.h"
+#include "tests/probe_server.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis {
 namespace {
 
 namespace sv = supervision;
 using ::polis::testing::Ask;
-using ::polis::testing::EventLog;
 using ::polis::testing::IsOk;
 using ::polis::testing::IsOkAndHolds;
+using ::polis::testing::Journal;
+using ::polis::testing::LocalNodeTest;
 using ::polis::testing::ProbeState;
 using ::polis::testing::StatusIs;
 using ::polis::testing::WaitFor;
 
 std::shared_ptr<ProbeState>& KindState() {
   static auto* s = new std::shared_ptr<ProbeState>(
-      std::make_shared<ProbeState>(std::make_shared<EventLog>()));
+      std::make_shared<ProbeState>(std::make_shared<Journal>()));
   return *s;
 }
 
@@ -35,15 +39,9 @@ POLIS_REGISTER_SERVER_KIND("dynamic_supervisor_test_probe",
   return std::make_unique<testing::Probe>("dyn", KindState());
 });
 
-class DynamicSupervisorTest : public ::testing::Test {
+class DynamicSupervisorTest : public LocalNodeTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Node>> node =
-        Node::Create({.name = "dyn-test", .scheduler_threads = 2});
-    ASSERT_THAT(node, IsOk());
-    node_ = *std::move(node);
-  }
-  void TearDown() override { node_->Shutdown(); }
+  DynamicSupervisorTest() : LocalNodeTest("dyn-test") {}
 
   void SpawnSessions(int max_children, sv::Restart restart = sv::PERMANENT) {
     sv::DynamicSupervisorSpec spec;
@@ -68,8 +66,6 @@ class DynamicSupervisorTest : public ::testing::Test {
     absl::StatusOr<sv::SupervisorReply> r = Request(CountChildrenRequest());
     return r.ok() ? r->counts().specs() : -1;
   }
-
-  std::unique_ptr<Node> node_;
 };
 
 TEST_F(DynamicSupervisorTest, StartsEmptyAndStartsChildrenFromTheTemplate) {

@@ -1,7 +1,9 @@
 # genserver/supervisor.cmake — supervision sources and tests, included by
 # genserver/CMakeLists.txt (paths relative to genserver/).
 #   target_sources(polis_genserver PRIVATE ${POLIS_SUPERVISOR_SOURCES})
-#   foreach(t ${POLIS_SUPERVISOR_TESTS}) polis_test(${t} SOURCES ${t}.cc LIBS polis::genserver) endforeach()
+#   foreach(t ${POLIS_SUPERVISOR_TESTS})
+#     polis_test(${t} SOURCES ${t}.cc LIBS polis::genserver polis::testing_genserver)
+#   endforeach()
 # The sources need absl::random_random (backoff jitter).
 set(POLIS_SUPERVISOR_SOURCES
   backoff.cc

@@ -13,19 +13,23 @@
 #include "gmock/gmock.h"
 #include "genserver/server_kinds.h"
 #include "genserver/supervisor_builder.h"
-#include "genserver/supervisor_testing.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/journal.h"
+#include "tests/node_fixtures.h"
+#include "tests/probe_server.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis {
 namespace {
 
 namespace sv = supervision;
 using ::polis::testing::Ask;
-using ::polis::testing::EventLog;
 using ::polis::testing::IsOk;
 using ::polis::testing::IsOkAndHolds;
+using ::polis::testing::Journal;
+using ::polis::testing::LocalNodeTest;
 using ::polis::testing::ProbeFactory;
 using ::polis::testing::ProbeState;
 using ::polis::testing::StatusIs;
@@ -36,7 +40,7 @@ using ::testing::HasSubstr;
 // Records the ProcessDown of one process: "down:<code>:<message>".
 class Watcher : public GenServer {
  public:
-  Watcher(Pid target, std::shared_ptr<EventLog> log) : target_(target), log_(std::move(log)) {
+  Watcher(Pid target, std::shared_ptr<Journal> log) : target_(target), log_(std::move(log)) {
     AcceptInfo<wire::ProcessDown>();
   }
   Task<absl::Status> Init() override {
@@ -51,18 +55,12 @@ class Watcher : public GenServer {
 
  private:
   Pid target_;
-  std::shared_ptr<EventLog> log_;
+  std::shared_ptr<Journal> log_;
 };
 
-class SupervisorTest : public ::testing::Test {
+class SupervisorTest : public LocalNodeTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Node>> node =
-        Node::Create({.name = "sup-test", .scheduler_threads = 2});
-    ASSERT_THAT(node, IsOk());
-    node_ = *std::move(node);
-  }
-  void TearDown() override { node_->Shutdown(); }
+  SupervisorTest() : LocalNodeTest("sup-test") {}
 
   std::shared_ptr<ProbeState> State(const std::string& id) {
     auto& s = states_[id];
@@ -111,8 +109,7 @@ class SupervisorTest : public ::testing::Test {
                 StatusIs(absl::StatusCode::kInternal, HasSubstr("crash requested")));
   }
 
-  std::unique_ptr<Node> node_;
-  std::shared_ptr<EventLog> log_ = std::make_shared<EventLog>();
+  std::shared_ptr<Journal> log_ = std::make_shared<Journal>();
   std::map<std::string, std::shared_ptr<ProbeState>> states_;
 };
 
@@ -214,7 +211,7 @@ TEST_F(SupervisorTest, ExceedingIntensityStopsChildrenAndFailsTheSupervisor) {
     ASSERT_TRUE(WaitInstance("loop", i));
     Crash("loop");
   }
-  ASSERT_TRUE(WaitFor([&] { return !log_->With("down:").empty(); }));
+  ASSERT_TRUE(log_->WaitForCount("down:", 1));
   const std::string down = log_->With("down:")[0];
   EXPECT_THAT(down, HasSubstr(absl::StrCat("down:", static_cast<int>(absl::StatusCode::kAborted))));
   EXPECT_THAT(down, HasSubstr("restart intensity exceeded"));
@@ -258,7 +255,7 @@ TEST_F(SupervisorTest, EscalationPropagatesUpWhenTheParentIsExhaustedToo) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Watcher>(*root, log_)), IsOk());
 
   Crash("x");
-  ASSERT_TRUE(WaitFor([&] { return !log_->With("down:").empty(); }));
+  ASSERT_TRUE(log_->WaitForCount("down:", 1));
   const std::string down = log_->With("down:")[0];
   EXPECT_THAT(down, HasSubstr("'root': restart intensity exceeded"));
   EXPECT_THAT(down, HasSubstr("child 'inner'"));
@@ -345,7 +342,7 @@ TEST_F(SupervisorTest, ChildInitFailingForeverExhaustsIntensity) {
   State("doomed")->init_failures = 1000;
 
   Crash("doomed");
-  ASSERT_TRUE(WaitFor([&] { return !log_->With("down:").empty(); }));
+  ASSERT_TRUE(log_->WaitForCount("down:", 1));
   EXPECT_THAT(log_->With("down:")[0], HasSubstr("init failure requested"));
   EXPECT_EQ(State("doomed")->instances.load(), 4);  // First start + 3 restarts.
 }
@@ -391,7 +388,7 @@ TEST_F(SupervisorTest, StoppingTheSupervisorDirectlyStillStopsItsChildrenInRever
   log_->Clear();
 
   ASSERT_THAT(node_->Stop("sup"), IsOk());
-  ASSERT_TRUE(WaitFor([&] { return log_->With("terminate:").size() == 2; }));
+  ASSERT_TRUE(log_->WaitForCount("terminate:", 2));
   EXPECT_THAT(log_->Events(), ElementsAre("terminate:b", "terminate:a"));
   EXPECT_TRUE(WaitFor([&] { return !node_->WhereIs("a").ok() && !node_->WhereIs("b").ok(); }));
 }
@@ -456,7 +453,7 @@ TEST_F(SupervisorTest, TerminateChildAndRestartChildAnswerTheCaller) {
 
 std::shared_ptr<ProbeState>& KindState() {
   static auto* s = new std::shared_ptr<ProbeState>(
-      std::make_shared<ProbeState>(std::make_shared<EventLog>()));
+      std::make_shared<ProbeState>(std::make_shared<Journal>()));
   return *s;
 }
 

@@ -1,25 +1,24 @@
-// genserver/supervisor_testing.h — small servers and helpers shared by the
-// supervisor tests (test-only; not part of the library).
+// tests/probe_server.h — Probe, a small GenServer for supervision tests.
 //
 // Probe is a GenServer driven by google.protobuf.StringValue calls:
 //   "get" -> its counter, "incr" -> ++counter, "instance" -> which start of
 //   the child this is (1, 2, ...), "crash" -> fails the server (INTERNAL
 //   "crash requested"), "stop" -> stops it normally.
-// Every Init and Terminate is recorded in a shared, thread-safe EventLog as
-// "init:<id>" / "terminate:<id>", and ProbeState can make the next Inits
-// fail or Terminate throw.
+// Every Init and Terminate is recorded in a shared Journal (tests/journal.h)
+// as "init:<id>" / "terminate:<id>", and ProbeState can make the next Inits
+// fail or Terminate throw. Ask sends a Probe a command.
 //
-// Thread-safety: EventLog and ProbeState are thread-safe; Probe runs on its
-// own process.
+// For genserver/ and higher tests (target polis::testing_genserver).
+//
+// Thread-safety: ProbeState is thread-safe; Probe runs on its own process.
 //
 // Example:
-//   auto st = std::make_shared<ProbeState>(log);
+//   auto st = std::make_shared<ProbeState>(journal);
 //   builder.Add("a", ProbeFactory("a", st), {.name = "a"});
 //   EXPECT_TRUE(WaitFor([&] { return Ask(node, "a", "instance") == 2; }));
-#ifndef POLIS_GENSERVER_SUPERVISOR_TESTING_H_
-#define POLIS_GENSERVER_SUPERVISOR_TESTING_H_
+#ifndef POLIS_TESTS_PROBE_SERVER_H_
+#define POLIS_TESTS_PROBE_SERVER_H_
 
-#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -34,41 +33,14 @@
 #include "genserver/supervisor_child.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "node/node.h"
+#include "tests/journal.h"
 
 namespace polis::testing {
 
-class EventLog {
- public:
-  void Add(std::string event) {
-    absl::MutexLock l(&mu_);
-    events_.push_back(std::move(event));
-  }
-  std::vector<std::string> Events() const {
-    absl::MutexLock l(&mu_);
-    return events_;
-  }
-  // Events starting with `prefix`, in order.
-  std::vector<std::string> With(const std::string& prefix) const {
-    std::vector<std::string> out;
-    for (const std::string& e : Events()) {
-      if (e.rfind(prefix, 0) == 0) out.push_back(e);
-    }
-    return out;
-  }
-  void Clear() {
-    absl::MutexLock l(&mu_);
-    events_.clear();
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  std::vector<std::string> events_ ABSL_GUARDED_BY(mu_);
-};
-
 // State shared by every instance of one child.
 struct ProbeState {
-  explicit ProbeState(std::shared_ptr<EventLog> l) : log(std::move(l)) {}
-  std::shared_ptr<EventLog> log;
+  explicit ProbeState(std::shared_ptr<Journal> l) : log(std::move(l)) {}
+  std::shared_ptr<Journal> log;
   std::atomic<int> instances{0};      // Inits so far (failed ones too).
   std::atomic<int> init_failures{0};  // This many next Inits fail.
   std::atomic<bool> throw_in_terminate{false};
@@ -164,17 +136,6 @@ inline absl::StatusOr<int64_t> Ask(Node& node, const Target& target, const std::
   return r->value();
 }
 
-// Polls `pred` until true or `timeout`; the final answer of `pred`.
-template <typename Pred>
-bool WaitFor(Pred pred, absl::Duration timeout = absl::Seconds(10)) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (pred()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return pred();
-}
-
 }  // namespace polis::testing
 
-#endif  // POLIS_GENSERVER_SUPERVISOR_TESTING_H_
+#endif  // POLIS_TESTS_PROBE_SERVER_H_
