@@ -1,23 +1,22 @@
 // Several nodes in one process, over each transport (inproc, tcp, ipc):
 // call/cast/send/send_after by name across nodes, ordering, NOT_FOUND,
 // deadlines, node failure. The same suite runs on every transport.
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "genserver/genserver.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
+#include "tests/wait.h"
 
 namespace polis {
 namespace {
@@ -27,6 +26,8 @@ using ::google::protobuf::Int64Value;
 using ::google::protobuf::StringValue;
 using ::polis::testing::IsOk;
 using ::polis::testing::StatusIs;
+using ::polis::testing::TestNodes;
+using ::polis::testing::WaitFor;
 using ::testing::HasSubstr;
 
 using ::polis::testing::Int;
@@ -156,43 +157,21 @@ class TraceRelay : public GenServer {
 
 class ClusterTest : public ::testing::TestWithParam<std::string> {
  protected:
-  std::string Endpoint(const std::string& node) {
-    const std::string& kind = GetParam();
-    if (kind == "inproc") return absl::StrCat("inproc://cluster-", node, "-", getpid(), "-*");
-    if (kind == "tcp") return "tcp://127.0.0.1:*";
-    return absl::StrCat("ipc:///tmp/polis-test-", getpid(), "-", node, "-", counter_++);
-  }
-
   Node& Start(const std::string& name, std::vector<std::string> seeds = {}) {
-    NodeOptions o;
-    o.name = name;
-    o.scheduler_threads = 2;
-    o.listen = Endpoint(name);
-    o.seeds = std::move(seeds);
-    auto n = Node::Create(std::move(o));
+    absl::StatusOr<Node*> n = nodes_.Start(name, std::move(seeds));
     EXPECT_THAT(n, IsOk());
-    nodes_.push_back(std::move(*n));
-    return *nodes_.back();
+    return **n;
   }
 
   // Waits until `node` can resolve `name` (gossip is asynchronous).
   void AwaitName(Node& node, const std::string& name) {
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (!node.WhereIs(name).ok() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
-    ASSERT_THAT(node.WhereIs(name), IsOk()) << name << " never became visible";
+    ASSERT_THAT(testing::AwaitName(node, name), IsOk());
   }
 
   // Three connected nodes a, b, c (b and c joined through a only).
-  void StartThree() {
-    Node& a = Start("a");
-    Node& b = Start("b", {a.endpoint()});
-    Node& c = Start("c", {a.endpoint()});
-    ASSERT_THAT(b.Join(absl::Seconds(10)), IsOk());
-    ASSERT_THAT(c.Join(absl::Seconds(10)), IsOk());
-  }
+  void StartThree() { ASSERT_THAT(nodes_.StartMesh({"a", "b", "c"}), IsOk()); }
 
-  std::vector<std::unique_ptr<Node>> nodes_;
-  int counter_ = 0;
+  TestNodes nodes_{GetParam()};  // Over the transport this suite runs on.
 };
 
 TEST_P(ClusterTest, CallsAServerOnAnotherNodeByName) {
@@ -284,9 +263,7 @@ TEST_P(ClusterTest, CastsFromOneSenderArriveInOrderAcrossNodes) {
   ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "sender"}), IsOk());
   AwaitName(*nodes_[2], "rec");
   ASSERT_THAT(nodes_[2]->Call<Int64Value>("sender", Str("cast:rec")), IsOk());
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (nodes_[2]->Call<Int64Value>("rec", Int(0))->value() < 2100 && absl::Now() < deadline) {
-  }
+  WaitFor([&] { return nodes_[2]->Call<Int64Value>("rec", Int(0))->value() >= 2100; });
   EXPECT_EQ(nodes_[2]->Call<Int64Value>("rec", Int(0))->value(), 2100);
   nodes_[0]->Shutdown();
   EXPECT_FALSE(out_of_order->load());
@@ -307,24 +284,24 @@ TEST_P(ClusterTest, ANameThatMovesIsFollowedBySendersThatUsedIt) {
     EXPECT_THAT(b.Cast("rec", Int(1)), IsOk()) << where;
     EXPECT_THAT(b.Call<Int64Value>("sender", Str("cast:rec")), IsOk()) << where;
     int64_t seen = 0;
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (seen < 101 && absl::Now() < deadline) {
+    absl::Status call;
+    WaitFor([&] {
       absl::StatusOr<Int64Value> r = b.Call<Int64Value>("rec", Int(0));
-      ASSERT_THAT(r, IsOk()) << where;
-      seen = r->value();
-    }
+      call = r.status();
+      if (r.ok()) seen = r->value();
+      return !r.ok() || seen >= 101;
+    });
+    ASSERT_THAT(call, IsOk()) << where;
     EXPECT_EQ(seen, 101) << where;
     EXPECT_EQ(b.WhereIs("rec")->node, where);
   };
   auto move_away = [&](Node& from) {
     ASSERT_THAT(from.Stop(Target("rec")), IsOk());
     // Until every node has heard (a new "rec" must not look like a duplicate).
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
     auto known = [&] {
       return a.WhereIs("rec").ok() || b.WhereIs("rec").ok() || c.WhereIs("rec").ok();
     };
-    while (known() && absl::Now() < deadline) {
-    }
+    WaitFor([&] { return !known(); });
     ASSERT_FALSE(known());
   };
   auto rec = [] { return std::make_unique<Recorder>(); };  // its order flag is not read
@@ -376,13 +353,11 @@ TEST_P(ClusterTest, SendAfterToARemoteName) {
   ASSERT_THAT(t2, IsOk());
   EXPECT_TRUE(nodes_[1]->CancelTimer(*t2));
   ASSERT_THAT(nodes_[0]->Call<Int64Value>("timer", Str("after:target")), IsOk());
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
   int64_t seen = 0;
-  while (absl::Now() < deadline) {
+  WaitFor([&] {
     seen = nodes_[2]->Call<Int64Value>("target", Int(0))->value();
-    if (seen >= 2) break;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+    return seen >= 2;
+  });
   EXPECT_EQ(seen, 2);  // 7 and the tick; never 8.
 }
 
@@ -395,18 +370,15 @@ TEST_P(ClusterTest, DeadNodeFailsWaitingCallsAtOnce) {
     status = nodes_[1]->Call<Int64Value>("doomed", Str("defer"), absl::Seconds(30)).status();
   });
   // Wait until the call is inside the server (it counts deferred calls).
-  while (nodes_[2]->Call<Int64Value>("doomed", Int(-1))->value() < 1) {
-  }
+  EXPECT_TRUE(
+      WaitFor([&] { return nodes_[2]->Call<Int64Value>("doomed", Int(-1))->value() >= 1; }));
   absl::Time start = absl::Now();
   nodes_[2]->Shutdown();
   caller.join();
   EXPECT_FALSE(status.ok());
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
   // Its names are gone from the survivors' view.
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (nodes_[1]->WhereIs("doomed").ok() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));
-  }
+  WaitFor([&] { return !nodes_[1]->WhereIs("doomed").ok(); });
   EXPECT_THAT(nodes_[1]->Call<Int64Value>("doomed", Int(0)),
               StatusIs(absl::StatusCode::kNotFound));
 }
@@ -432,7 +404,7 @@ TEST_P(ClusterTest, OversizedMessageIsRefusedAtTheSender) {
   NodeOptions o;
   o.name = "small";
   o.scheduler_threads = 1;
-  o.listen = Endpoint("small");
+  o.listen = nodes_.Endpoint("small");
   o.max_message_bytes = 1024;
   auto n = Node::Create(std::move(o));
   ASSERT_THAT(n, IsOk());
