@@ -18,7 +18,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "examples/counter.h"
@@ -27,8 +26,10 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/node_fixtures.h"
 #include "tests/node_process.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis {
 namespace {
@@ -39,13 +40,19 @@ using ::polis::examples::CounterReply;
 using ::polis::examples::CounterRequest;
 using ::polis::examples::KvReply;
 using ::polis::examples::KvRequest;
+using ::polis::testing::AwaitName;
+using ::polis::testing::FailedWith;
 using ::polis::testing::IsOk;
 using ::polis::testing::NodeProcess;
 using ::polis::testing::NodeProcessOptions;
+using ::polis::testing::Polis;
 using ::polis::testing::ProcessResult;
-using ::polis::testing::RunPolis;
+using ::polis::testing::RetryUntil;
 using ::polis::testing::ScratchDir;
+using ::polis::testing::StartJoinedNode;
 using ::polis::testing::StatusIs;
+using ::polis::testing::TestEndpoint;
+using ::polis::testing::WaitFor;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -118,8 +125,7 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
   // Where node `name` listens: a free loopback port, or a socket file in
   // this test's scratch directory.
   std::string Listen(const std::string& name) {
-    if (GetParam() == "tcp") return "tcp://127.0.0.1:*";
-    return "ipc://" + dir_->File(name + ".sock");
+    return TestEndpoint(GetParam(), name, dir_->path());
   }
 
   void StartNode(const std::string& name, std::vector<std::string> seeds,
@@ -154,17 +160,12 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
   // A client node in this process (hosts nothing), joined through node a,
   // that has learnt every name of the cluster.
   void StartClient() {
-    NodeOptions o;
-    o.name = "test-client";
-    o.client = true;
-    o.scheduler_threads = 2;
-    o.seeds = {proc("a").endpoint()};
-    auto n = Node::Create(std::move(o));
+    auto n =
+        StartJoinedNode({.name = "test-client", .seeds = {proc("a").endpoint()}, .client = true});
     ASSERT_THAT(n, IsOk());
     client_ = std::move(*n);
-    ASSERT_THAT(client_->Join(absl::Seconds(10)), IsOk());
     for (const std::string& name : kClusterNames)
-      ASSERT_NO_FATAL_FAILURE(AwaitName(*client_, name));
+      ASSERT_THAT(AwaitName(*client_, name, kConverge), IsOk());
   }
 
   // Cluster + client.
@@ -173,36 +174,18 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NO_FATAL_FAILURE(StartClient());
   }
 
-  // Waits until `node` resolves `name` (gossip is asynchronous).
-  void AwaitName(Node& node, const std::string& name) {
-    const absl::Time deadline = absl::Now() + kConverge;
-    while (!node.WhereIs(name).ok() && absl::Now() < deadline)
-      absl::SleepFor(absl::Milliseconds(2));
-    ASSERT_THAT(node.WhereIs(name), IsOk())
-        << node.name() << " never learnt of " << name;
-  }
-
   // Calls counter `name` (get) until it reads `want` or `timeout` passes;
   // returns the last value read (-1 if no call succeeded).
-  int64_t AwaitCounter(const std::string& name, int64_t want,
-                       absl::Duration timeout = kConverge) {
-    const absl::Time deadline = absl::Now() + timeout;
+  int64_t AwaitCounter(const std::string& name, int64_t want, absl::Duration timeout = kConverge) {
     int64_t value = -1;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<CounterReply> r = client_->Call<CounterReply>(name, CounterGet());
-      if (r.ok()) value = r->value();
-      if (value == want) break;
-      absl::SleepFor(absl::Milliseconds(2));
-    }
+    WaitFor(
+        [&] {
+          absl::StatusOr<CounterReply> r = client_->Call<CounterReply>(name, CounterGet());
+          if (r.ok()) value = r->value();
+          return value == want;
+        },
+        timeout);
     return value;
-  }
-
-  // Runs `polis args...`; a run that cannot start is a test failure.
-  ProcessResult Polis(const std::vector<std::string>& args,
-                      absl::Duration timeout = absl::Seconds(20)) {
-    absl::StatusOr<ProcessResult> r = RunPolis(args, timeout);
-    EXPECT_THAT(r, IsOk());
-    return r.ok() ? *std::move(r) : ProcessResult();
   }
 
   // As Polis, for a request that must succeed, run again while it fails
@@ -210,13 +193,9 @@ class MultiProcessTest : public ::testing::TestWithParam<std::string> {
   // not have heard of the name yet. NOT_FOUND means nothing was delivered,
   // so a retry never applies a request twice.
   ProcessResult PolisOnceFound(const std::vector<std::string>& args) {
-    const absl::Time deadline = absl::Now() + kConverge;
-    ProcessResult r = Polis(args);
-    while (r.exit_code == 1 && absl::StartsWith(r.err, "NOT_FOUND: ") &&
-           absl::Now() < deadline) {
-      r = Polis(args);
-    }
-    return r;
+    return RetryUntil([&] { return Polis(args); },
+                      [](const ProcessResult& r) { return !FailedWith(r, {"NOT_FOUND"}); },
+                      kConverge);
   }
 
   // A call to `name` with `timeout` from the client node, then the same
@@ -368,19 +347,14 @@ TEST_P(MultiProcessTest, CallToAServerThatDefersItsReplyIsDeadlineExceeded) {
   ASSERT_NO_FATAL_FAILURE(StartCluster());
   // A listening node in this process hosts the server that never answers
   // in time; the callers are the client node and a `polis call` process.
-  NodeOptions o;
-  o.name = "host";
-  o.listen = Listen("host");
-  o.scheduler_threads = 2;
-  o.seeds = {proc("b").endpoint()};
-  auto host = Node::Create(std::move(o));
+  auto host =
+      StartJoinedNode({.name = "host", .listen = Listen("host"), .seeds = {proc("b").endpoint()}});
   ASSERT_THAT(host, IsOk());
   host_ = std::move(*host);
-  ASSERT_THAT(host_->Join(absl::Seconds(10)), IsOk());
   ASSERT_THAT(host_->Spawn(std::make_unique<Sleeper>(), {.name = "sleeper"}),
               IsOk());
   ASSERT_NO_FATAL_FAILURE(StartClient());
-  ASSERT_NO_FATAL_FAILURE(AwaitName(*client_, "sleeper"));
+  ASSERT_THAT(AwaitName(*client_, "sleeper", kConverge), IsOk());
 
   ExpectCallsTimeOut("sleeper", CounterAdd(1), R"({"add": 1})", absl::Milliseconds(300),
                      Seed("c"), /*seed_may_lag=*/true);
@@ -479,10 +453,7 @@ TEST_P(MultiProcessTest, KilledNodeFailsCallsFastAndTheRestKeepsWorking) {
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_EQ(r.out, "{\"value\":\"2\"}\n") << r.Summary();
   // And b's names leave the cluster's view.
-  const absl::Time deadline = absl::Now() + kConverge;
-  while (client_->WhereIs("counter_b").ok() && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-  }
+  WaitFor([&] { return !client_->WhereIs("counter_b").ok(); }, kConverge);
   EXPECT_THAT(client_->Call<CounterReply>("counter_b", CounterGet()),
               StatusIs(absl::StatusCode::kNotFound));
   r = Polis({"call", Seed("a"), "counter_b", R"({"get": {}})"});

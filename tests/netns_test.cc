@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "tests/node_process.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis::testing {
 namespace {
@@ -98,16 +99,15 @@ class NetnsTest : public ::testing::Test {
 
   // Calls until the name has spread (gossip) or `deadline`; the last result.
   ProcessResult CallUntilKnown(const std::string& ns, const std::vector<std::string>& args) {
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
-    for (;;) {
-      absl::StatusOr<ProcessResult> r = PolisIn(ns, args);
-      EXPECT_THAT(r, IsOk());
-      if (!r.ok()) return ProcessResult{};
-      if (r->exit_code == 0 || !absl::StartsWith(r->err, "NOT_FOUND") ||
-          absl::Now() > deadline) {
-        return *r;
-      }
-    }
+    absl::StatusOr<ProcessResult> r =
+        RetryUntil([&] { return PolisIn(ns, args); },
+                   [](const absl::StatusOr<ProcessResult>& r) {
+                     return !r.ok() || r->exit_code == 0 || !absl::StartsWith(r->err, "NOT_FOUND");
+                   },
+                   absl::Seconds(10));
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok()) return ProcessResult{};
+    return *r;
   }
 
   std::string ns_a_, ns_b_, veth_a_, veth_b_, addr_a_, addr_b_;
@@ -163,14 +163,16 @@ TEST_F(NetnsTest, ACutLinkFailsCallsWithUnavailableWellBeforeTheirTimeout) {
   absl::Time start = absl::Now();
   // B's node notices A is gone (heartbeat timeout, 3 s) and forgets its
   // names; a call with a 30 s timeout ends long before that.
-  absl::Time deadline = start + absl::Seconds(20);
-  do {
-    absl::StatusOr<ProcessResult> c = PolisIn(
-        ns_b_, {"call", "--seed=" + b.endpoint(), "--timeout=30s", "counter", R"({"get": {}})"},
-        absl::Seconds(40));
-    ASSERT_THAT(c, IsOk());
-    r = *c;
-  } while (r.exit_code == 0 && absl::Now() < deadline);
+  absl::StatusOr<ProcessResult> c = RetryUntil(
+      [&] {
+        return PolisIn(
+            ns_b_, {"call", "--seed=" + b.endpoint(), "--timeout=30s", "counter", R"({"get": {}})"},
+            absl::Seconds(40));
+      },
+      [](const absl::StatusOr<ProcessResult>& c) { return !c.ok() || c->exit_code != 0; },
+      absl::Seconds(20));
+  ASSERT_THAT(c, IsOk());
+  r = *c;
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err, ::testing::AnyOf(StartsWith("UNAVAILABLE"), StartsWith("NOT_FOUND")));
   EXPECT_LT(absl::Now() - start, absl::Seconds(15));

@@ -15,9 +15,12 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
 
 #ifndef POLIS_BINARY
 #error "POLIS_BINARY must name the polis executable (tests/CMakeLists.txt)"
@@ -236,6 +239,22 @@ absl::StatusOr<ProcessResult> RunPolis(const std::vector<std::string>& args,
   std::vector<std::string> argv = {PolisBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, timeout);
+}
+
+ProcessResult Polis(const std::vector<std::string>& args,
+                    absl::Duration timeout) {
+  absl::StatusOr<ProcessResult> r = RunPolis(args, timeout);
+  EXPECT_THAT(r, IsOk());
+  return r.ok() ? *std::move(r) : ProcessResult();
+}
+
+bool FailedWith(const ProcessResult& r,
+                std::initializer_list<std::string_view> codes) {
+  if (r.exit_code != 1) return false;
+  for (std::string_view code : codes) {
+    if (absl::StartsWith(r.err, std::string(code) + ": ")) return true;
+  }
+  return false;
 }
 
 // --- NodeProcess ---

@@ -9,14 +9,16 @@
 //
 // RunPolis runs one `polis` command (call, cast, send, node --config=...) to
 // completion and captures its exit code, stdout and stderr; it is killed if
-// it outlives its timeout. ScratchDir (tests/scratch_dir.h) holds ipc
-// sockets and config files.
+// it outlives its timeout. Polis is RunPolis for a test body (a run that
+// cannot start is a test failure); FailedWith tells which error a run ended
+// with, to retry one that means "not yet" (tests/wait.h, RetryUntil).
+// ScratchDir (tests/scratch_dir.h) holds ipc sockets and config files.
 //
 // No sleeps: waits are poll() on pipes and pidfds with deadlines.
 //
-// Thread-safety: a NodeProcess has one owner thread. RunProcess / RunPolis
-// are thread-safe (each run is independent); start a child from a thread
-// that outlives it (the death signal follows the thread).
+// Thread-safety: a NodeProcess has one owner thread. RunProcess / RunPolis /
+// Polis are thread-safe (each run is independent); start a child from a
+// thread that outlives it (the death signal follows the thread).
 //
 // Example:
 //   auto dir = ScratchDir::Create();
@@ -31,8 +33,10 @@
 
 #include <sys/types.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -69,6 +73,16 @@ absl::StatusOr<ProcessResult> RunProcess(const std::vector<std::string>& argv,
 absl::StatusOr<ProcessResult> RunPolis(
     const std::vector<std::string>& args,
     absl::Duration timeout = absl::Seconds(20));
+
+// RunPolis inside a test: a run that cannot start is a test failure
+// (EXPECT), returned as a default ProcessResult (exit code -1).
+ProcessResult Polis(const std::vector<std::string>& args,
+                    absl::Duration timeout = absl::Seconds(20));
+
+// Whether `r` is a command that failed (exit code 1) with an error of one
+// of `codes` ("NOT_FOUND", "ABORTED"): its stderr starts with "CODE: ".
+bool FailedWith(const ProcessResult& r,
+                std::initializer_list<std::string_view> codes);
 
 struct NodeProcessOptions {
   std::string name;    // --name

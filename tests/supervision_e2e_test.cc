@@ -20,7 +20,9 @@
 #include "gtest/gtest.h"
 #include "polis/supervisor.pb.h"
 #include "tests/node_process.h"
+#include "tests/scratch_dir.h"
 #include "tests/status_matchers.h"
+#include "tests/wait.h"
 
 namespace polis::testing {
 namespace {
@@ -38,26 +40,16 @@ constexpr char kCrash[] = R"({"crash": {}})";
 constexpr char kGet[] = R"({"get": {}})";
 constexpr char kWhichChildren[] = R"({"which_children": {}})";
 
-// Runs `polis args...`; a run that cannot start is a test failure.
-ProcessResult Polis(const std::vector<std::string>& args) {
-  absl::StatusOr<ProcessResult> r = RunPolis(args);
-  EXPECT_THAT(r, IsOk());
-  return r.ok() ? *std::move(r) : ProcessResult();
-}
-
 // `polis call --seed=EP NAME JSON`, run again (bounded) while it fails with
 // NOT_FOUND or ABORTED: the server is between two instances. Neither means
 // the request was applied, so a retry never applies it twice.
 ProcessResult Call(const NodeProcess& node, const std::string& name, const std::string& json) {
   const std::vector<std::string> args = {"call", "--seed=" + node.endpoint(), name, json};
-  const absl::Time deadline = absl::Now() + kRestartWait;
-  ProcessResult r = Polis(args);
-  while (r.exit_code == 1 &&
-         (absl::StartsWith(r.err, "NOT_FOUND: ") || absl::StartsWith(r.err, "ABORTED: ")) &&
-         absl::Now() < deadline) {
-    r = Polis(args);
-  }
-  return r;
+  return RetryUntil([&] { return Polis(args); },
+                    [](const ProcessResult& r) {
+                      return !FailedWith(r, {"NOT_FOUND", "ABORTED"});
+                    },
+                    kRestartWait);
 }
 
 // Call, repeated (bounded) until the output is `want`: for a server that a
@@ -65,10 +57,9 @@ ProcessResult Call(const NodeProcess& node, const std::string& name, const std::
 // answer for a moment. Only for idempotent requests.
 std::string CallUntil(const NodeProcess& node, const std::string& name, const std::string& json,
                       const std::string& want) {
-  const absl::Time deadline = absl::Now() + kRestartWait;
-  ProcessResult r = Call(node, name, json);
-  while (r.out != want && absl::Now() < deadline) r = Call(node, name, json);
-  return r.out;
+  return RetryUntil([&] { return Call(node, name, json); },
+                    [&](const ProcessResult& r) { return r.out == want; }, kRestartWait)
+      .out;
 }
 
 // Crashes `name` once: the call fails, naming the crash.
@@ -96,12 +87,7 @@ const sv::ChildInfo* Child(const sv::ChildList& list, const std::string& id) {
 
 // Waits (bounded) until the node's stderr contains `text`.
 bool StderrShows(const NodeProcess& node, const std::string& text) {
-  const absl::Time deadline = absl::Now() + kRestartWait;
-  while (!absl::StrContains(node.Stderr(), text)) {
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(absl::Milliseconds(10));  // Polling the log, not a fixed wait.
-  }
-  return true;
+  return WaitFor([&] { return absl::StrContains(node.Stderr(), text); }, kRestartWait);
 }
 
 // Writes a config file into `dir`; returns its path.
