@@ -17,12 +17,15 @@
 // A TypedCallAwaiter belongs to the handler that made it and is awaited once,
 // on that server's process.
 //
-// Example (a deferring handler: answer now, or once a value arrives):
-//   polis::Task<polis::Deferrable<CounterReply>> Await(const CounterRequest& req,
-//                                                     const polis::Caller<CounterReply>& caller) {
-//     if (value_ >= req.add()) co_return Reply(value_);
-//     waiting_.push_back(caller);     // A copy; answered by ReplyTo(caller, ...)
-//     co_return polis::Deferred();    // in a later handler.
+// Example (a deferring handler: answers once the value reaches the
+// request's `add`; registered with OnCall(&Gate::Await), and a cast handler
+// answers the waiting callers with ReplyTo(caller, reply)):
+//   polis::Task<polis::Deferrable<CounterReply>> Gate::Await(
+//       const CounterRequest& request, const polis::Caller<CounterReply>& caller) {
+//     if (request.add() < 0) co_return absl::InvalidArgumentError("negative");  // error now
+//     if (value_ >= request.add()) co_return Value();  // answer now (a CounterReply)
+//     waiting_.push_back({request.add(), caller});     // keep a copy of the caller
+//     co_return polis::Deferred();                     // and answer later
 //   }
 #ifndef POLIS_GENSERVER_TYPED_CALL_H_
 #define POLIS_GENSERVER_TYPED_CALL_H_
