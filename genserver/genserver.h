@@ -100,7 +100,6 @@
 #ifndef POLIS_GENSERVER_GENSERVER_H_
 #define POLIS_GENSERVER_GENSERVER_H_
 
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -284,19 +283,11 @@ class GenServer : public Behaviour {
   struct ErasedMethod {
     alignas(void*) unsigned char bytes[2 * sizeof(void*)];
   };
+  // Erase(&S::M) and back: Unerase<decltype(&S::M)>(erased).
   template <typename M>
-  static ErasedMethod Erase(M method) {
-    static_assert(std::is_member_function_pointer_v<M> && sizeof(M) == sizeof(ErasedMethod));
-    ErasedMethod e;
-    std::memcpy(e.bytes, &method, sizeof(M));
-    return e;
-  }
+  static ErasedMethod Erase(M method);
   template <typename M>
-  static M Unerase(const ErasedMethod& e) {
-    M method;
-    std::memcpy(&method, e.bytes, sizeof(M));
-    return method;
-  }
+  static M Unerase(const ErasedMethod& erased);
   using Invoker = Task<absl::Status> (*)(GenServer&, ErasedMethod, Incoming&);
   struct Handler {
     const std::string* type;  // Interned (InternType): compared by pointer.
@@ -358,59 +349,17 @@ class GenServer : public Behaviour {
                   "handler message types must be generated protobuf messages");
   }
 
+  // The invokers (genserver/internal/typed_invokers.h). Each is the hook's
+  // coroutine around the handler's: it parses the payload into a Req in its
+  // own frame (so the handler's `const Req&` outlasts the handler's task),
+  // runs the method, and answers the caller or logs the error.
   template <typename S, typename Req, typename Rep>
-  static Task<absl::Status> InvokeCall(GenServer& server, ErasedMethod erased, Incoming& in) {
-    // Lives in this frame, so the handler's `const Req&` outlasts its task.
-    Req request;
-    if (!request.ParseFromString(in.message.bytes())) {
-      server.RefuseUnparsable(in);
-      co_return absl::OkStatus();
-    }
-    auto method = Unerase<Task<absl::StatusOr<Rep>> (S::*)(const Req&)>(erased);
-    Task<absl::StatusOr<Rep>> task = (static_cast<S&>(server).*method)(request);
-    absl::StatusOr<Rep> answer = co_await task;
-    if (answer.ok()) {
-      server.AnswerReply(in.from, *answer);
-    } else {
-      server.AnswerError(in.from, answer.status());
-    }
-    co_return absl::OkStatus();
-  }
-
+  static Task<absl::Status> InvokeCall(GenServer& server, ErasedMethod erased, Incoming& in);
   template <typename S, typename Req, typename Rep>
   static Task<absl::Status> InvokeDeferrableCall(GenServer& server, ErasedMethod erased,
-                                                 Incoming& in) {
-    Req request;
-    if (!request.ParseFromString(in.message.bytes())) {
-      server.RefuseUnparsable(in);
-      co_return absl::OkStatus();
-    }
-    const Caller<Rep> caller(in.from);
-    auto method = Unerase<Task<Deferrable<Rep>> (S::*)(const Req&, const Caller<Rep>&)>(erased);
-    Task<Deferrable<Rep>> task = (static_cast<S&>(server).*method)(request, caller);
-    Deferrable<Rep> answer = co_await task;
-    if (answer.deferred()) co_return absl::OkStatus();
-    if (answer.result().ok()) {
-      server.AnswerReply(in.from, *answer.result());
-    } else {
-      server.AnswerError(in.from, answer.result().status());
-    }
-    co_return absl::OkStatus();
-  }
-
+                                                 Incoming& in);
   template <typename S, typename Msg>
-  static Task<absl::Status> InvokeNoReply(GenServer& server, ErasedMethod erased, Incoming& in) {
-    Msg message;
-    if (!message.ParseFromString(in.message.bytes())) {
-      server.RefuseUnparsable(in);
-      co_return absl::OkStatus();
-    }
-    auto method = Unerase<Task<absl::Status> (S::*)(const Msg&)>(erased);
-    Task<absl::Status> task = (static_cast<S&>(server).*method)(message);
-    absl::Status status = co_await task;
-    if (!status.ok()) server.LogHandlerError(in, status);
-    co_return absl::OkStatus();
-  }
+  static Task<absl::Status> InvokeNoReply(GenServer& server, ErasedMethod erased, Incoming& in);
 
   ProcessContext* ctx_ = nullptr;  // Set by OnStart; owned by the process.
   std::string kind_;
@@ -425,5 +374,7 @@ class GenServer : public Behaviour {
 };
 
 }  // namespace polis
+
+#include "genserver/internal/typed_invokers.h"  // IWYU pragma: export
 
 #endif  // POLIS_GENSERVER_GENSERVER_H_
