@@ -80,7 +80,6 @@ Task<absl::Status> GenServer::OnMessage(ProcessContext& ctx, Incoming& in) {
 Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in) {
   switch (in.kind) {
     case wire::KIND_CALL: {
-      const std::string* request_type = &in.message.type();
       absl::StatusOr<Reply> reply = co_await HandleCall(in.message, in.from);
       if (!reply.ok()) co_return reply.status();  // Fails the server.
       if (reply->deferred()) co_return absl::OkStatus();
@@ -88,13 +87,13 @@ Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in)
         ctx.ReplyRaw(in.from, reply->status(), Message());
         co_return absl::OkStatus();
       }
-      absl::Status declared = CheckReplyType(request_type, &reply->message()->type());
-      if (!declared.ok()) {
-        POLIS_LOG(WARNING) << "polis: " << declared.message();
-        ctx.ReplyRaw(in.from, declared, Message());
-        co_return absl::OkStatus();
+      const Message& answer = *reply->message();
+      // HandleCall saw the request as const: its type is still the request's.
+      if (ReplyTypeDeclared(&in.message.type(), &answer.type())) {
+        ctx.ReplyRaw(in.from, absl::OkStatus(), answer);
+      } else {
+        RefuseUndeclaredReply(in, answer);
       }
-      ctx.ReplyRaw(in.from, absl::OkStatus(), *reply->message());
       co_return absl::OkStatus();
     }
     case wire::KIND_CAST:
@@ -104,22 +103,28 @@ Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in)
   }
 }
 
-absl::Status GenServer::CheckReplyType(const std::string* request, const std::string* reply) const {
+bool GenServer::ReplyTypeDeclared(const std::string* request, const std::string* reply) const {
   bool declared = false;
   for (const DeclaredCall& c : call_types_) {
     if (c.request.name != request) continue;
-    if (c.reply.name == reply) return absl::OkStatus();
+    if (c.reply.name == reply) return true;
     declared = true;
   }
-  if (!declared) return absl::OkStatus();  // Taken through AcceptAnyCall: not checked.
-  std::string want;
+  return !declared;  // A request taken through AcceptAnyCall: its reply is not checked.
+}
+
+void GenServer::RefuseUndeclaredReply(const Incoming& in, const Message& reply) {
+  const std::string* request = &in.message.type();
+  std::string declared;
   for (const DeclaredCall& c : call_types_) {
-    if (c.request.name == request)
-      absl::StrAppend(&want, want.empty() ? "" : ", ", "\"", *c.reply.name, "\"");
+    if (c.request.name != request) continue;
+    absl::StrAppend(&declared, declared.empty() ? "" : ", ", "\"", *c.reply.name, "\"");
   }
-  return absl::InternalError(
+  absl::Status error = absl::InternalError(
       absl::StrCat("server ", Label(*ctx_, kind_), " answered a call of type \"", *request,
-                   "\" with a reply of type \"", *reply, "\" (declared: ", want, ")"));
+                   "\" with a reply of type \"", reply.type(), "\" (declared: ", declared, ")"));
+  POLIS_LOG(WARNING) << "polis: " << error.message();
+  ctx_->ReplyRaw(in.from, error, Message());
 }
 
 void GenServer::OnTerminate(ProcessContext& ctx, const absl::Status& reason) {

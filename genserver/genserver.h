@@ -319,9 +319,11 @@ class GenServer : public Behaviour {
 
   // The virtual hooks' path, for messages no typed handler takes.
   Task<absl::Status> DispatchToHooks(ProcessContext& ctx, Incoming& in);
-  // OK if `reply` may answer `request` (both interned), else the INTERNAL
-  // error for the caller.
-  absl::Status CheckReplyType(const std::string* request, const std::string* reply) const;
+  // Whether a reply of type `reply` may answer a call of type `request`
+  // (both interned): declared for it, or the request type is not declared.
+  bool ReplyTypeDeclared(const std::string* request, const std::string* reply) const;
+  // Answers `in`'s caller INTERNAL for an undeclared `reply` type, and logs.
+  void RefuseUndeclaredReply(const Incoming& in, const Message& reply);
 
   void AddHandler(wire::Kind kind, const google::protobuf::Descriptor* type,
                   const google::protobuf::Descriptor* reply, Invoker invoke, ErasedMethod method);
