@@ -185,7 +185,7 @@ bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
 
 void GenServer::AddHandler(wire::Kind kind, const google::protobuf::Descriptor* type,
                            const google::protobuf::Descriptor* reply, Invoker invoke,
-                           ErasedMethod method) {
+                           ErasedMethod method, bool of_this_server) {
   const std::string* name = InternType(type->full_name());
   auto fail = [&](absl::string_view why) {
     if (registration_error_.ok()) {
@@ -195,6 +195,11 @@ void GenServer::AddHandler(wire::Kind kind, const google::protobuf::Descriptor* 
   };
   if (*name != type->full_name()) {  // The intern table is full (see InternType).
     fail("no room to register a handler (too many message types) for");
+    return;
+  }
+  if (!of_this_server) {
+    fail(absl::StrCat("a ", KindName(kind),
+                      " handler that is not a method of this server, for type"));
     return;
   }
   for (const Handler& h : handlers_) {

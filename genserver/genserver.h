@@ -161,35 +161,39 @@ class GenServer : public Behaviour {
  protected:
   // --- Typed handlers (register from the constructor; see the top) ---
   // Each declares its types as the Accept* below do. Registering two
-  // handlers for one type and kind makes the server's start fail
-  // (INVALID_ARGUMENT from Spawn, naming the type).
+  // handlers for one type and kind, or a method of a class this server is
+  // not, makes the server's start fail (INVALID_ARGUMENT from Spawn, naming
+  // the type).
 
   // A call of type Req answered with a Rep or an error.
   template <typename Req, typename Rep, typename S>
   void OnCall(Task<absl::StatusOr<Rep>> (S::*handler)(const Req&)) {
     CheckHandlerTypes<S, Req, Rep>();
     AddHandler(wire::KIND_CALL, Req::descriptor(), Rep::descriptor(), &InvokeCall<S, Req, Rep>,
-               Erase(handler));
+               Erase(handler), dynamic_cast<S*>(this) != nullptr);
   }
   // A call of type Req whose handler may defer its answer.
   template <typename Req, typename Rep, typename S>
   void OnCall(Task<Deferrable<Rep>> (S::*handler)(const Req&, const Caller<Rep>&)) {
     CheckHandlerTypes<S, Req, Rep>();
     AddHandler(wire::KIND_CALL, Req::descriptor(), Rep::descriptor(),
-               &InvokeDeferrableCall<S, Req, Rep>, Erase(handler));
+               &InvokeDeferrableCall<S, Req, Rep>, Erase(handler),
+               dynamic_cast<S*>(this) != nullptr);
   }
   // A cast of type Msg. A returned error is logged; the server keeps running.
   template <typename Msg, typename S>
   void OnCast(Task<absl::Status> (S::*handler)(const Msg&)) {
     CheckHandlerTypes<S, Msg, Msg>();
-    AddHandler(wire::KIND_CAST, Msg::descriptor(), nullptr, &InvokeNoReply<S, Msg>, Erase(handler));
+    AddHandler(wire::KIND_CAST, Msg::descriptor(), nullptr, &InvokeNoReply<S, Msg>, Erase(handler),
+               dynamic_cast<S*>(this) != nullptr);
   }
   // An info message (Send, SendAfter, ProcessDown) of type Msg. A returned
   // error is logged; the server keeps running.
   template <typename Msg, typename S>
   void OnInfo(Task<absl::Status> (S::*handler)(const Msg&)) {
     CheckHandlerTypes<S, Msg, Msg>();
-    AddHandler(wire::KIND_INFO, Msg::descriptor(), nullptr, &InvokeNoReply<S, Msg>, Erase(handler));
+    AddHandler(wire::KIND_INFO, Msg::descriptor(), nullptr, &InvokeNoReply<S, Msg>, Erase(handler),
+               dynamic_cast<S*>(this) != nullptr);
   }
 
   // --- Type declarations for the virtual hooks (call from the constructor) ---
@@ -325,8 +329,10 @@ class GenServer : public Behaviour {
   // Answers `in`'s caller INTERNAL for an undeclared `reply` type, and logs.
   void RefuseUndeclaredReply(const Incoming& in, const Message& reply);
 
+  // `of_this_server`: the method's class is this object's (or a base of it).
   void AddHandler(wire::Kind kind, const google::protobuf::Descriptor* type,
-                  const google::protobuf::Descriptor* reply, Invoker invoke, ErasedMethod method);
+                  const google::protobuf::Descriptor* reply, Invoker invoke, ErasedMethod method,
+                  bool of_this_server);
   void AddCallType(const google::protobuf::Descriptor* req,
                    const google::protobuf::Descriptor* rep);
   // Adds `d` to `v` unless it is there already.

@@ -318,6 +318,23 @@ class TwoHandlers : public GenServer {
   Task<absl::StatusOr<Int64Value>> Second(const Int64Value& n) { co_return n; }
 };
 
+// Registers a method of another server class: refused at start too.
+class Lender : public GenServer {
+ public:
+  Task<absl::StatusOr<Int64Value>> Lend(const Empty&) { co_return Int(1); }
+};
+class Borrower : public GenServer {
+ public:
+  Borrower() { OnCall(&Lender::Lend); }
+};
+
+TEST_F(TypedHandlersTest, AMethodOfAnotherServerClassMakesSpawnFail) {
+  EXPECT_THAT(node_->Spawn(std::make_unique<Borrower>(), {.name = "borrower"}),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("borrower"), HasSubstr("not a method of this server"),
+                             HasSubstr("google.protobuf.Empty"))));
+}
+
 TEST_F(TypedHandlersTest, TwoHandlersForOneTypeMakeSpawnFail) {
   EXPECT_THAT(node_->Spawn(std::make_unique<TwoHandlers>(), {.name = "two"}),
               StatusIs(absl::StatusCode::kInvalidArgument,
