@@ -11,10 +11,22 @@
 namespace polis::examples {
 
 Counter::Counter(int64_t initial) : value_(initial) {
-  AcceptCall<CounterRequest, CounterReply>();
-  AcceptCast<CounterRequest>();
-  AcceptInfo<CounterRequest>();
+  OnCall(&Counter::Answer);  // CounterRequest -> CounterReply
+  OnCast(&Counter::Update);  // CounterRequest
+  OnInfo(&Counter::Update);  // CounterRequest (add_later's timer sends one)
   set_kind("counter");
+}
+
+Task<absl::StatusOr<CounterReply>> Counter::Answer(const CounterRequest& request) {
+  absl::StatusOr<int64_t> value = Apply(request);
+  if (!value.ok()) co_return value.status();  // The caller's answer; the server keeps running.
+  CounterReply reply;
+  reply.set_value(*value);
+  co_return reply;
+}
+
+Task<absl::Status> Counter::Update(const CounterRequest& request) {
+  co_return Apply(request).status();  // An error is logged; the server keeps running.
 }
 
 absl::StatusOr<int64_t> Counter::Apply(const CounterRequest& req) {
@@ -43,30 +55,6 @@ absl::StatusOr<int64_t> Counter::Apply(const CounterRequest& req) {
       break;
   }
   return absl::InvalidArgumentError("CounterRequest: no op set (add, get, crash, add_later)");
-}
-
-Task<absl::StatusOr<GenServer::Reply>> Counter::HandleCall(const Message& request,
-                                                           const From& from) {
-  absl::StatusOr<CounterRequest> req = request.As<CounterRequest>();
-  if (!req.ok()) co_return Reply::Error(req.status());
-  absl::StatusOr<int64_t> value = Apply(*req);
-  if (!value.ok()) co_return Reply::Error(value.status());
-  CounterReply reply;
-  reply.set_value(*value);
-  co_return reply;
-}
-
-Task<absl::Status> Counter::HandleCast(const Message& message) {
-  absl::StatusOr<CounterRequest> req = message.As<CounterRequest>();
-  if (!req.ok()) co_return absl::OkStatus();  // Refused by type before us.
-  // A bad cast (e.g. no op) is dropped; only `crash` fails the server.
-  (void)Apply(*req);
-  co_return absl::OkStatus();
-}
-
-Task<absl::Status> Counter::HandleInfo(const Message& message) {
-  if (!message.Is<CounterRequest>()) co_return absl::OkStatus();
-  co_return co_await HandleCast(message);
 }
 
 namespace {

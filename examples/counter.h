@@ -3,12 +3,15 @@
 // Requests are polis.examples.CounterRequest (examples.proto):
 //   call add n      -> CounterReply{value: new value}
 //   call get        -> CounterReply{value}
-//   call crash      -> the handler throws; the caller gets the error at once,
+//   call crash      -> the handler throws; the caller gets INTERNAL at once,
 //                      Terminate runs and the name is released
 //   call add_later  -> schedules, with SendAfter, an `add` to a counter
 //                      (itself or another, local or remote) after a delay;
 //                      replies the current value
-//   cast / info     -> add and add_later as above, without a reply
+//   call, no op     -> INVALID_ARGUMENT; the server keeps running
+//   cast / info     -> add and add_later as above, without a reply (an
+//                      invalid one is logged and dropped)
+// The three are typed handlers (GenServer::OnCall / OnCast / OnInfo).
 // Registered as server kind "counter"; args (google.protobuf.Struct):
 // {"initial": N} sets the starting value (default 0).
 //
@@ -35,11 +38,11 @@ class Counter : public GenServer {
  public:
   explicit Counter(int64_t initial = 0);
 
-  Task<absl::StatusOr<Reply>> HandleCall(const Message& request, const From& from) override;
-  Task<absl::Status> HandleCast(const Message& message) override;
-  Task<absl::Status> HandleInfo(const Message& message) override;
-
  private:
+  // A call: the new value, or the request's error (the caller's answer).
+  Task<absl::StatusOr<CounterReply>> Answer(const CounterRequest& request);
+  // A cast or info: the same without an answer (an error is logged).
+  Task<absl::Status> Update(const CounterRequest& request);
   // Applies `req` (any op); returns the value to reply with. Throws for crash.
   absl::StatusOr<int64_t> Apply(const CounterRequest& req);
 

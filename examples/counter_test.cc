@@ -90,14 +90,14 @@ TEST_F(CounterTest, EmptyRequestIsInvalidAndTheServerKeepsRunning) {
 // gets to a notification, so the test waits without sleeping.
 class AddWatcher : public GenServer {
  public:
-  explicit AddWatcher(absl::Notification* done) : done_(done) { AcceptInfo<CounterRequest>(); }
-  Task<absl::Status> HandleInfo(const Message& m) override {
-    auto req = m.As<CounterRequest>();
-    if (req.ok() && req->add() == 5) done_->Notify();
+  explicit AddWatcher(absl::Notification* done) : done_(done) { OnInfo(&AddWatcher::Added); }
+
+ private:
+  Task<absl::Status> Added(const CounterRequest& request) {
+    if (request.add() == 5) done_->Notify();
     co_return absl::OkStatus();
   }
 
- private:
   absl::Notification* done_;
 };
 

@@ -3,7 +3,8 @@
 // Calls take polis.examples.KvRequest and reply polis.examples.KvReply:
 //   put {key, value} -> {existed}     get {key} -> {value}, or NOT_FOUND
 //   delete {key}     -> {existed}     list {}   -> {keys (sorted)}
-// A get of a missing key answers NOT_FOUND and the server keeps running.
+// A get of a missing key answers NOT_FOUND and the server keeps running
+// (a typed call handler's returned error is its caller's answer).
 // Registered as server kind "kv"; takes no args.
 //
 // Thread-safety: a GenServer; its map is touched only by its own hooks.
@@ -29,10 +30,10 @@ class Kv : public GenServer {
  public:
   Kv();
 
-  Task<absl::StatusOr<Reply>> HandleCall(const Message& request, const From& from) override;
-
  private:
-  Reply Apply(const KvRequest& req);
+  // The call handler (GenServer::OnCall): KvRequest -> KvReply, or the
+  // error that answers the caller (NOT_FOUND, INVALID_ARGUMENT).
+  Task<absl::StatusOr<KvReply>> Answer(const KvRequest& request);
 
   std::map<std::string, std::string> entries_;  // Sorted, for `list`.
 };

@@ -59,12 +59,16 @@
 // calls (SupervisorRequest), from any thread or process.
 //
 // Example:
-//   SupervisorBuilder tree;  // see supervisor_builder.h
-//   tree.strategy(supervision::ONE_FOR_ONE).intensity(3, absl::Seconds(5))
-//       .backoff(ConstantBackoff(absl::Milliseconds(200)))
-//       .Add("counter", [] { return MakeCounter(); }, {.name = "counter"});
-//   node->Spawn(*tree.Build(), {.name = "sup"});
-//   node->Call<supervision::SupervisorReply>("sup", WhichChildren());
+//   polis::SupervisorBuilder tree;  // see supervisor_builder.h
+//   tree.strategy(polis::supervision::ONE_FOR_ONE)
+//       .intensity(3, absl::Seconds(5))
+//       .backoff(polis::ConstantBackoff(absl::Milliseconds(200)))
+//       .Add("counter", [] { return std::make_unique<Counter>(); }, {.name = "counter"});
+//   absl::StatusOr<std::unique_ptr<polis::Supervisor>> sup = tree.Build();
+//   if (!sup.ok()) return sup.status();
+//   if (auto pid = node->Spawn(std::move(*sup), {.name = "sup"}); !pid.ok()) return pid.status();
+//   absl::StatusOr<polis::supervision::SupervisorReply> children =
+//       node->Call<polis::supervision::SupervisorReply>("sup", polis::WhichChildrenRequest());
 #ifndef POLIS_GENSERVER_SUPERVISOR_H_
 #define POLIS_GENSERVER_SUPERVISOR_H_
 
