@@ -19,6 +19,7 @@
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "tests/journal.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
 
@@ -42,21 +43,7 @@ MATCHER_P(HasValue, v, absl::StrCat("has value ", ::testing::PrintToString(v))) 
   return arg.value() == v;
 }
 
-// What servers saw, shared with the test thread.
-struct Journal {
-  absl::Mutex mu;
-  std::vector<std::string> events;
-  void Add(std::string e) {
-    absl::MutexLock l(&mu);
-    events.push_back(std::move(e));
-  }
-  // Waits (bounded) until `e` was recorded.
-  bool WaitFor(const std::string& e, absl::Duration timeout = absl::Seconds(10)) {
-    absl::MutexLock l(&mu);
-    auto has = [&] { return std::find(events.begin(), events.end(), e) != events.end(); };
-    return mu.AwaitWithTimeout(absl::Condition(&has), timeout);
-  }
-};
+using ::polis::testing::Journal;
 
 // A value that fails the server-side parse of `type_name`: a message whose
 // only field (number 1, length-delimited) holds invalid UTF-8, built from a
