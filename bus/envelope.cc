@@ -8,6 +8,8 @@
 #include <new>
 #include <type_traits>
 
+#include "base/utf8.h"
+
 namespace polis::bus {
 namespace {
 
@@ -181,7 +183,7 @@ class Reader {
 };
 
 bool StringValue(Reader& r, std::string_view* out) {
-  return r.Len(out) && IsValidUtf8(*out);
+  return r.Len(out) && base::IsValidUtf8(*out);
 }
 
 bool DecodeAddress(std::string_view body, AddressView* a) {
@@ -325,80 +327,6 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
     if (!ok) return absl::DataLossError("envelope: not a parsable polis.wire.Envelope");
   }
   return absl::OkStatus();
-}
-
-namespace {
-
-// The length of the well-formed UTF-8 sequence at `p` (< end), or 0 if the
-// bytes there are not one. The allowed range of the second byte rules out
-// overlong forms, surrogates and code points over U+10FFFF.
-inline int SequenceLength(const uint8_t* p, const uint8_t* end) {
-  const uint8_t b = *p;
-  if (b < 0x80) return 1;
-  int len;
-  uint8_t lo = 0x80, hi = 0xBF;
-  if (b >= 0xC2 && b <= 0xDF) {
-    len = 2;
-  } else if (b >= 0xE0 && b <= 0xEF) {
-    len = 3;
-    if (b == 0xE0) lo = 0xA0;
-    if (b == 0xED) hi = 0x9F;
-  } else if (b >= 0xF0 && b <= 0xF4) {
-    len = 4;
-    if (b == 0xF0) lo = 0x90;
-    if (b == 0xF4) hi = 0x8F;
-  } else {
-    return 0;
-  }
-  if (end - p < len || p[1] < lo || p[1] > hi) return 0;
-  for (int i = 2; i < len; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-  }
-  return len;
-}
-
-}  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const uint8_t* end = p + s.size();
-  while (p < end) {
-    // ASCII, eight bytes at a time.
-    if (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if ((w & 0x8080808080808080u) == 0) {
-        p += 8;
-        continue;
-      }
-    }
-    if (*p < 0x80) {  // the common tail: short ASCII runs
-      ++p;
-      continue;
-    }
-    const int len = SequenceLength(p, end);
-    if (len == 0) return false;
-    p += len;
-  }
-  return true;
-}
-
-std::string ToValidUtf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const uint8_t* end = p + s.size();
-  while (p < end) {
-    const int len = SequenceLength(p, end);
-    if (len == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      ++p;
-    } else {
-      out.append(reinterpret_cast<const char*>(p), len);
-      p += len;
-    }
-  }
-  return out;
 }
 
 }  // namespace polis::bus

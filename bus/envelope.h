@@ -120,15 +120,6 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* out);
 // left open, nesting over 100 levels); `*v` is unspecified after an error.
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v);
 
-// Whether `s` is well-formed UTF-8 (what proto3 requires of a string field).
-bool IsValidUtf8(std::string_view s);
-
-// `s` with every byte that does not start a well-formed UTF-8 sequence
-// replaced by U+FFFD: text that must cross the wire in a string field
-// (e.g. an error message built from raw bytes) without making the whole
-// envelope unparsable.
-std::string ToValidUtf8(std::string_view s);
-
 }  // namespace polis::bus
 
 #endif  // POLIS_BUS_ENVELOPE_H_

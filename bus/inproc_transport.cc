@@ -5,10 +5,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/inproc_mailbox.h"
-#include "bus/status_macros.h"
+#include "base/status_macros.h"
 
 namespace polis::bus {
 
@@ -187,7 +187,7 @@ void InProcTransport::Disconnect(const std::string& peer_endpoint) {
 void InProcTransport::Poll(absl::Duration timeout, InboundHandler& handler) {
   // batch_ is swapped out so that a handler may Send to ourselves safely.
   std::unique_ptr<std::deque<InProcItem>> batch = std::move(batch_);
-  box_->Wait(bus::Now() + timeout, batch.get());
+  box_->Wait(base::Now() + timeout, batch.get());
   for (InProcItem& item : *batch) Deliver(item, handler);
   batch->clear();
   batch_ = std::move(batch);
@@ -208,7 +208,7 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnBadInput(s);
     return;
   }
-  handler.OnEnvelope(envelope, item.from, bus::Now());
+  handler.OnEnvelope(envelope, item.from, base::Now());
 }
 
 void InProcTransport::Wake() { box_->Wake(); }

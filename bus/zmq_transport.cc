@@ -11,15 +11,15 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/connection_monitor.h"
 #include "bus/internal/endpoint.h"
 #include "bus/internal/send_buffers.h"
 #include "bus/internal/zmq_channel.h"
 #include "bus/internal/zmq_util.h"
-#include "bus/log.h"
-#include "bus/status_macros.h"
+#include "base/log.h"
+#include "base/status_macros.h"
 
 namespace polis::bus {
 
@@ -159,7 +159,7 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
     internal::ApplyDealerOptions(peer->dealer, options_);
     POLIS_ASSIGN_OR_RETURN(peer->monitor,
                            ConnectionMonitor::Attach(*context_, peer->dealer, endpoint,
-                                                     bus::Now() + options_.connect_timeout));
+                                                     base::Now() + options_.connect_timeout));
     peer->dealer.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("cannot connect to ", endpoint));
@@ -333,7 +333,7 @@ bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handle
 
 int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   int delivered = 0;
-  const absl::Time received = bus::Now();
+  const absl::Time received = base::Now();
   FrameSplitter split(msg_.data(), msg_.size());
   const uint8_t* frame;
   size_t size;
@@ -402,7 +402,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
     handler.OnBadInput(ZmqErrorToStatus(e.num(), "send"));
   }
   if (items_dirty_) RebuildPollItems();
-  absl::Time now = bus::Now();
+  absl::Time now = base::Now();
   absl::Time until = now + timeout;
   for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
   if (blocked || pollout_set_) {
@@ -431,7 +431,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
         monitor_event |= (items_[first_peer + 2 * i + 1].revents & ZMQ_POLLIN) != 0;
       }
     }
-    now = bus::Now();
+    now = base::Now();
     bool deadline_due = false;
     for (Peer* peer : item_peers_) deadline_due |= !peer->closed && peer->monitor->deadline() <= now;
     if (monitor_event || deadline_due) CheckPeers(now, handler);

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "bus/log.h"
+#include "base/log.h"
 #include "google/protobuf/descriptor.pb.h"
 
 namespace polis {

@@ -7,7 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "genserver/supervisor_reaper.h"
 
 namespace polis {
@@ -171,7 +171,7 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   }
   c.pid = *pid;
   c.state = ChildState::kRunning;
-  c.started_at = bus::Now();
+  c.started_at = base::Now();
   c.monitor = spawning.monitor_ref();
   co_return absl::OkStatus();
 }
@@ -211,7 +211,7 @@ Task<void> Supervisor::OnChildEnded(Child& c, absl::Status reason) {
     if (restart == sv::TEMPORARY || options_.dynamic) Forget(c);
     co_return;
   }
-  const absl::Time now = bus::Now();
+  const absl::Time now = base::Now();
   if (!intensity_.Allow(now)) {
     co_await Escalate(c, reason);
     co_return;
@@ -533,13 +533,13 @@ std::string Supervisor::Label() const {
 
 absl::Status Supervisor::ShutdownTree(Node& node, const Target& target,
                                       absl::Duration timeout) {
-  const absl::Time deadline = bus::Now() + timeout;
+  const absl::Time deadline = base::Now() + timeout;
   absl::StatusOr<sv::SupervisorReply> r =
       node.Call<sv::SupervisorReply>(target, StopChildrenRequest(), timeout);
   if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) return r.status();
   // Then stop the now idle supervisor itself (also if it did not answer).
   absl::Status s = node.Stop(target, absl::OkStatus(),
-                             std::max(deadline - bus::Now(), absl::Seconds(1)));
+                             std::max(deadline - base::Now(), absl::Seconds(1)));
   if (s.code() == absl::StatusCode::kNotFound) s = absl::OkStatus();
   return r.ok() ? s : r.status();
 }

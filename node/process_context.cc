@@ -2,7 +2,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "bus/status_macros.h"
+#include "base/status_macros.h"
 #include "node/behaviour.h"
 #include "node/internal/node_core.h"
 #include "node/internal/process.h"

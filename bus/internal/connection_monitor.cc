@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "bus/internal/zmq_util.h"
 
 namespace polis::bus::internal {
@@ -36,7 +36,7 @@ absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
         socket, std::move(events), std::move(endpoint), connect_deadline));
     // A read that finds nothing arms events_fd(): libzmq signals the fd
     // only for a reader that found its queue empty.
-    (void)monitor->ReadEvents(bus::Now());
+    (void)monitor->ReadEvents(base::Now());
     return monitor;
   } catch (const zmq::error_t& e) {
     zmq_socket_monitor(socket.handle(), nullptr, 0);

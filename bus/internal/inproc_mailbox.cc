@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 
 namespace polis::bus::internal {
 namespace {
@@ -65,7 +65,7 @@ void Mailbox::Wait(absl::Time deadline, std::deque<InProcItem>* out) {
   auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !items_.empty() || woken_; };
   // A zero timeout must not sleep (not even an expired futex wait: on
   // these VMs that syscall costs tens of microseconds).
-  if (!ready() && deadline > bus::Now()) mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
+  if (!ready() && deadline > base::Now()) mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
   woken_ = false;
   if (out->empty()) {
     out->swap(items_);

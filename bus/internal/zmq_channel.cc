@@ -4,8 +4,8 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
-#include "bus/status_macros.h"
+#include "base/clock.h"
+#include "base/status_macros.h"
 
 namespace polis::bus::internal {
 
@@ -20,7 +20,7 @@ absl::StatusOr<std::unique_ptr<ZmqChannel>> ZmqChannel::Open(
     ApplyDealerOptions(ch->dealer_, options);
     POLIS_ASSIGN_OR_RETURN(ch->monitor_,
                            ConnectionMonitor::Attach(*ch->context_, ch->dealer_, endpoint,
-                                                     bus::Now() + options.connect_timeout));
+                                                     base::Now() + options.connect_timeout));
     ch->dealer_.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint));
@@ -37,7 +37,7 @@ ZmqChannel::~ZmqChannel() {
 }
 
 absl::Status ZmqChannel::Send(const EnvelopeView& envelope) {
-  if (monitor_->down()) return monitor_->ReadEvents(bus::Now());
+  if (monitor_->down()) return monitor_->ReadEvents(base::Now());
   POLIS_ASSIGN_OR_RETURN(zmq::message_t msg, EncodeMessage(envelope, max_bytes_));
   return SendNoWait(dealer_, msg, zmq::send_flags::none, endpoint_);
 }
@@ -87,7 +87,7 @@ absl::StatusOr<std::optional<EnvelopeView>> ZmqChannel::Recv(absl::Time deadline
   if (NextInMessage(&envelope)) return envelope;
   for (bool first = true;; first = false) {
     if (woken_.exchange(false)) return std::nullopt;
-    const absl::Time now = bus::Now();
+    const absl::Time now = base::Now();
     // Monitor events matter only when no reply came: skip them on the first
     // pass (the common case is a reply within the first slice).
     if (!first || now >= monitor_->deadline()) {

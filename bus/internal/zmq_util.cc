@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bus/frame_codec.h"
-#include "bus/status_macros.h"
+#include "base/status_macros.h"
 
 namespace polis::bus::internal {
 

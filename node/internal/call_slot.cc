@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "node/internal/process.h"
 #include "node/internal/spin.h"
 #include "node/internal/timer_queue.h"
@@ -49,7 +49,7 @@ bool CallSlot::WaitUntil(absl::Time deadline) {
   // A local reply usually comes within a few microseconds: spin briefly
   // before sleeping, since waking a sleeping thread costs tens of
   // microseconds on small VMs (see shared/BASELINES.md).
-  if (SpinUntil(std::min(deadline, bus::Now() + kSpin), [this] { return done(); })) return true;
+  if (SpinUntil(std::min(deadline, base::Now() + kSpin), [this] { return done(); })) return true;
   thread_waiting_.store(true, std::memory_order_seq_cst);
   absl::MutexLock lock(&mu_);
   mu_.AwaitWithDeadline(
@@ -141,7 +141,7 @@ void CallTable::ExpireDue() {
   absl::Time next;
   {
     absl::MutexLock lock(&mu_);
-    const absl::Time now = bus::Now();
+    const absl::Time now = base::Now();
     while (!heap_.empty() && heap_[0].when <= now) {
       expired.push_back(Remove(slots_.find(heap_[0].slot->ref())));
     }

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 
 namespace polis::internal {
 namespace {

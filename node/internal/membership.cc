@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "bus/frame_codec.h"
-#include "bus/log.h"
+#include "base/log.h"
 #include "node/internal/outgoing.h"
 
 namespace polis::internal {

@@ -6,10 +6,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "bus/inproc_transport.h"
-#include "bus/log.h"
-#include "bus/status_macros.h"
+#include "base/log.h"
+#include "base/status_macros.h"
 #include "bus/zmq_transport.h"
 #include "node/internal/process.h"
 
@@ -154,7 +154,7 @@ void NodeCore::Shutdown() {
     membership_->SayGoodbye();
     bye->Complete(Message());
   });
-  bye->WaitUntil(bus::Now() + absl::Seconds(2));
+  bye->WaitUntil(base::Now() + absl::Seconds(2));
   // 4. Stop threads and close connections.
   scheduler_->Stop();
   timers_.Stop();
@@ -197,7 +197,7 @@ absl::Status NodeCore::StopProcess(const Target& target, absl::Status reason,
   }
   if (!p) return absl::NotFoundError(absl::StrCat("no local process ", target.ToString()));
   std::weak_ptr<Process> weak = p;
-  timers_.Schedule(bus::Now() + timeout, [weak, done] {
+  timers_.Schedule(base::Now() + timeout, [weak, done] {
     if (done->done()) return;
     if (auto sp = weak.lock()) sp->Kill();
     done->Complete(absl::DeadlineExceededError("process did not stop in time and was killed"));

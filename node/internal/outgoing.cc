@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "bus/frame_codec.h"
 
 namespace polis::internal {
@@ -38,7 +38,7 @@ OutgoingEnvelope OutgoingEnvelope::Of(const Letter& l, std::string_view to_node)
   out.Carrying(l.message);
   if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
     out.ExpectingReply(l.from.ref, l.from.node, l.from.pid,
-                       l.from.deadline < absl::InfiniteFuture() ? l.from.deadline - bus::Now()
+                       l.from.deadline < absl::InfiniteFuture() ? l.from.deadline - base::Now()
                                                                 : absl::InfiniteDuration());
   }
   return out;

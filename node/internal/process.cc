@@ -2,8 +2,8 @@
 
 #include <exception>
 
-#include "bus/clock.h"
-#include "bus/log.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "absl/strings/str_cat.h"
 
 namespace polis::internal {
@@ -132,7 +132,7 @@ bool Process::StartNextLetter() {
   letter_.reset(raw);
   Letter& l = *letter_;
   if (l.kind == wire::KIND_CALL && l.from.deadline < absl::InfiniteFuture() &&
-      l.from.deadline <= bus::Now()) {
+      l.from.deadline <= base::Now()) {
     letter_.reset();  // The caller has given up; at-most-once means: drop.
     return true;
   }

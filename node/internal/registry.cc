@@ -3,14 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "bus/envelope.h"
-#include "bus/status_macros.h"
+#include "base/utf8.h"
+#include "base/status_macros.h"
 #include "node/internal/process.h"
 
 namespace polis::internal {
 
 absl::Status CheckUtf8Name(absl::string_view what, const std::string& name) {
-  if (bus::IsValidUtf8(name)) return absl::OkStatus();
+  if (base::IsValidUtf8(name)) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
 }
 

@@ -3,9 +3,10 @@
 #include "node/internal/router.h"
 
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
-#include "bus/log.h"
-#include "bus/status_macros.h"
+#include "base/utf8.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/status_macros.h"
 #include "node/internal/outgoing.h"
 #include "node/internal/process.h"
 
@@ -205,11 +206,11 @@ void Router::SendReply(const From& from, const absl::Status& status, const Messa
                            .parent_span_id = trace.span_id};
   absl::Status wire_status;  // OK for a reply with a message.
   if (const absl::string_view m = status.message();
-      !status.ok() && !bus::IsValidUtf8(std::string_view(m.data(), m.size()))) {
+      !status.ok() && !base::IsValidUtf8(std::string_view(m.data(), m.size()))) {
     // The wire's status_message is a proto3 string: a message of raw bytes
     // would make the whole reply unparsable and the caller wait it out.
     wire_status =
-        absl::Status(status.code(), bus::ToValidUtf8(std::string_view(m.data(), m.size())));
+        absl::Status(status.code(), base::ToValidUtf8(std::string_view(m.data(), m.size())));
   } else {
     wire_status = status;
   }

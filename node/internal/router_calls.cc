@@ -2,9 +2,9 @@
 // remote over the thread's own channel), calls from processes (completed
 // through their CallSlot), SendAfter and CancelTimer.
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
-#include "bus/log.h"
-#include "bus/status_macros.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/status_macros.h"
 #include "node/internal/outgoing.h"
 #include "node/internal/process.h"
 #include "node/internal/router.h"
@@ -25,7 +25,7 @@ absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message req
         "co_await Call<Reply>(...) in the handler");
   }
   POLIS_RETURN_IF_ERROR(CheckMessageSize(request.bytes().size()));
-  const absl::Time deadline = bus::Now() + timeout;
+  const absl::Time deadline = base::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
   LetterPtr letter = MakeLetter(kind, self_.pid, target, std::move(request), nullptr);
@@ -81,7 +81,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
       break;
     }
     if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in);
-    if (!slot->done() && bus::Now() >= deadline && calls_.Take(ref)) {
+    if (!slot->done() && base::Now() >= deadline && calls_.Take(ref)) {
       return CallTimedOut(target, timeout);
     }
   }
@@ -91,7 +91,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
 void Router::CallFromProcess(Process* caller, const Target& target, Message request,
                              absl::Duration timeout, std::shared_ptr<CallSlot> slot,
                              wire::Kind kind) {
-  const absl::Time deadline = bus::Now() + timeout;
+  const absl::Time deadline = base::Now() + timeout;
   if (io_.OnIoThread()) {
     if (const RouteCache::Entry* e = CachedRemote(target)) {
       CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind);
@@ -160,7 +160,7 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
       POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
     }
   };
-  *id = timers_.Schedule(bus::Now() + delay, std::move(fire));
+  *id = timers_.Schedule(base::Now() + delay, std::move(fire));
   if (owner) owner->AddTimer(*id);
   return TimerRef{*id};
 }

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 #include "node/internal/process.h"
 #include "node/internal/spin.h"
 
@@ -205,7 +205,7 @@ bool Scheduler::SpinForWork(int index) {
   if (index == 0) return false;
   constexpr absl::Duration kSpin = absl::Microseconds(50);
   Worker& me = *workers_[index];
-  return SpinUntil(bus::Now() + kSpin, [&] {
+  return SpinUntil(base::Now() + kSpin, [&] {
     return me.queued.load(std::memory_order_acquire) > 0 || stopping_.load();
   });
 }
@@ -240,10 +240,10 @@ void Scheduler::Loop(int index) {
   pthread_setname_np(pthread_self(), thread_name.c_str());
   Worker& me = *workers_[index];
   unsigned tick = 0;
-  absl::Time last_io = bus::Now();
+  absl::Time last_io = base::Now();
   while (!stopping_.load(std::memory_order_acquire)) {
     if (index == 0 && io_ != nullptr && ++tick % kIoCheck == 0) {
-      const absl::Time now = bus::Now();
+      const absl::Time now = base::Now();
       if (tick % kIoEvery == 0 || now - last_io >= kIoInterval) {
         io_->IoRound(absl::ZeroDuration());
         last_io = now;
@@ -269,7 +269,7 @@ void Scheduler::Loop(int index) {
     parked_count_.fetch_add(1);
     if (index == 0 && io_ != nullptr) {
       io_->IoRound(absl::InfiniteDuration());
-      last_io = bus::Now();
+      last_io = base::Now();
       tick = 0;
     } else {
       absl::MutexLock lock(&me.mu);

@@ -8,12 +8,12 @@
 // Thread-safety: a free function; `ready` must be safe to call repeatedly.
 //
 // Example:
-//   if (SpinUntil(bus::Now() + absl::Microseconds(50), [&] { return slot.done(); })) ...
+//   if (SpinUntil(base::Now() + absl::Microseconds(50), [&] { return slot.done(); })) ...
 #ifndef POLIS_NODE_INTERNAL_SPIN_H_
 #define POLIS_NODE_INTERNAL_SPIN_H_
 
 #include "absl/time/time.h"
-#include "bus/clock.h"
+#include "base/clock.h"
 
 namespace polis::internal {
 
@@ -23,7 +23,7 @@ template <typename Ready>
 bool SpinUntil(absl::Time until, Ready ready) {
   for (;;) {
     if (ready()) return true;
-    if (bus::Now() >= until) return false;
+    if (base::Now() >= until) return false;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "bus/clock.h"
+#include "base/clock.h"
 
 namespace polis::internal {
 
@@ -58,7 +58,7 @@ void TimerQueue::Loop() {
   pthread_setname_np(pthread_self(), "polis-timers");
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    absl::Time now = bus::Now();
+    absl::Time now = base::Now();
     std::vector<std::function<void()>> due;
     while (!by_time_.empty() && by_time_.begin()->first <= now) {
       uint64_t id = by_time_.begin()->second;

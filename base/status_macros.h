@@ -1,4 +1,4 @@
-// bus/status_macros.h — early-return helpers for absl::Status.
+// base/status_macros.h — early-return helpers for absl::Status.
 //
 // Debian 12's Abseil (20220623) has no RETURN_IF_ERROR / ASSIGN_OR_RETURN.
 // These are the small equivalents every polis layer uses; the names follow
@@ -13,8 +13,8 @@
 //     POLIS_RETURN_IF_ERROR(Check(n));
 //     return absl::OkStatus();
 //   }
-#ifndef POLIS_BUS_STATUS_MACROS_H_
-#define POLIS_BUS_STATUS_MACROS_H_
+#ifndef POLIS_BASE_STATUS_MACROS_H_
+#define POLIS_BASE_STATUS_MACROS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,4 +36,4 @@
   if (!tmp.ok()) return std::move(tmp).status();     \
   lhs = std::move(tmp).value()
 
-#endif  // POLIS_BUS_STATUS_MACROS_H_
+#endif  // POLIS_BASE_STATUS_MACROS_H_

@@ -1,4 +1,4 @@
-// bus/clock.h — the current time, cheaply, for every polis layer.
+// base/clock.h — the current time, cheaply, for every polis layer.
 //
 // polis reads the clock several times per message (deadlines, timeouts,
 // poll waits, spin limits). absl::Now() estimates time from the CPU's cycle
@@ -12,9 +12,9 @@
 // Thread-safety: thread-safe, lock-free.
 //
 // Example:
-//   const absl::Time deadline = bus::Now() + timeout;
-#ifndef POLIS_BUS_CLOCK_H_
-#define POLIS_BUS_CLOCK_H_
+//   const absl::Time deadline = base::Now() + timeout;
+#ifndef POLIS_BASE_CLOCK_H_
+#define POLIS_BASE_CLOCK_H_
 
 #include <time.h>
 
@@ -22,7 +22,7 @@
 
 #include "absl/time/time.h"
 
-namespace polis::bus {
+namespace polis::base {
 
 inline absl::Time Now() {
   timespec ts;
@@ -30,6 +30,6 @@ inline absl::Time Now() {
   return absl::FromUnixNanos(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec);
 }
 
-}  // namespace polis::bus
+}  // namespace polis::base
 
-#endif  // POLIS_BUS_CLOCK_H_
+#endif  // POLIS_BASE_CLOCK_H_

@@ -1,4 +1,4 @@
-// bus/log.h — minimal leveled logging to stderr for every polis layer.
+// base/log.h — minimal leveled logging to stderr for every polis layer.
 //
 // Debian 12's Abseil (20220623) predates absl/log. POLIS_LOG(level) writes
 // one line to stderr if `level` is at or above the threshold, which is read
@@ -9,8 +9,8 @@
 //
 // Example:
 //   POLIS_LOG(WARNING) << "dropped a frame from " << peer << ": " << status;
-#ifndef POLIS_BUS_LOG_H_
-#define POLIS_BUS_LOG_H_
+#ifndef POLIS_BASE_LOG_H_
+#define POLIS_BASE_LOG_H_
 
 #include <sstream>
 
@@ -45,4 +45,4 @@ struct Voidify {
       : ::polis::log::Voidify() &                             \
             ::polis::log::Line(::polis::log::level, __FILE__, __LINE__).stream()
 
-#endif  // POLIS_BUS_LOG_H_
+#endif  // POLIS_BASE_LOG_H_
