@@ -51,6 +51,12 @@
 
 namespace polis::bus {
 
+// The wire version this build speaks: in every frame header (bus/WIRE.md
+// "Frame layout"), in Envelope.version and in Hello.wire_version. Bumped
+// only for a change an old reader would misinterpret; see bus/WIRE.md
+// "Versioning". The one place it is spelled.
+inline constexpr uint8_t kWireVersion = 1;
+
 namespace envelope_internal {
 struct DetailsAccess;
 }  // namespace envelope_internal

@@ -112,7 +112,7 @@ TraceContext ChildTrace(const TraceContext* parent) {
 bus::EnvelopeView RemoteView(wire::Kind kind, const Pid& sender, std::string_view to_node,
                              std::string_view name, const TraceContext& trace) {
   bus::EnvelopeView v;
-  v.version = 1;
+  v.version = bus::kWireVersion;
   v.kind = kind;
   v.sender = {.node = sender.node, .pid = sender.id, .present = true};
   v.recipient = {.node = to_node, .name = name, .present = true};
