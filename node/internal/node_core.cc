@@ -558,6 +558,9 @@ void NodeCore::SendReply(const From& from, const absl::Status& status, const Mes
     // would make the whole reply unparsable and the caller wait it out.
     wire_status = absl::Status(status.code(),
                                bus::ToValidUtf8(std::string_view(m.data(), m.size())));
+    status.ForEachPayload([&wire_status](absl::string_view url, const absl::Cord& value) {
+      wire_status.SetPayload(url, value);  // the details go too
+    });
   } else {
     wire_status = status;
   }
@@ -591,6 +594,7 @@ void NodeCore::TransmitReply(const From& to, const absl::Status& status, const M
     v.status_code = static_cast<int32_t>(status.code());
     const absl::string_view m = status.message();
     v.status_message = std::string_view(m.data(), m.size());
+    v.status_details = bus::StatusDetailsView(status);  // its payloads; `status` outlives v
   }
   absl::Status s;
   if (!to.return_path.empty()) {
