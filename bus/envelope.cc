@@ -6,8 +6,10 @@
 
 #include <cstring>
 #include <new>
+#include <string>
 #include <type_traits>
 
+#include "absl/strings/cord.h"
 #include "base/utf8.h"
 
 namespace polis::bus {
@@ -104,6 +106,7 @@ class Reader {
  public:
   Reader(const uint8_t* p, const uint8_t* end) : p_(p), end_(end) {}
   bool done() const { return p_ == end_; }
+  const uint8_t* pos() const { return p_; }
 
   // A varint of at most `max_bytes` bytes; bits past 64 are dropped.
   bool Varint(uint64_t* v, int max_bytes = 10) {
@@ -206,6 +209,27 @@ bool DecodeAddress(std::string_view body, AddressView* a) {
   return true;
 }
 
+// A google.protobuf.Any (a status detail): type_url = 1 (string), value = 2
+// (bytes); one level below the envelope, like an address.
+bool DecodeAny(std::string_view body, std::string_view* type_url, std::string_view* value) {
+  *type_url = {};
+  *value = {};
+  Reader r(reinterpret_cast<const uint8_t*>(body.data()),
+           reinterpret_cast<const uint8_t*>(body.data()) + body.size());
+  while (!r.done()) {
+    uint32_t tag;
+    if (!r.Tag(&tag) || tag >> 3 == 0) return false;
+    bool ok;
+    switch (tag) {
+      case Tag(1, kLen): ok = StringValue(r, type_url); break;
+      case Tag(2, kLen): ok = r.Len(value); break;
+      default: ok = r.Skip(tag, 1);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // `*v = EnvelopeView()` without the struct copy, which compiles to `rep
 // movs` (its start-up cost was a quarter of decoding): the view is trivially
 // destructible, so a fresh one is built in place, field by field.
@@ -215,6 +239,150 @@ void Reset(EnvelopeView* v) {
 }
 
 }  // namespace
+
+// --- Status details ---
+
+namespace envelope_internal {
+
+// A detail's value: contiguous bytes, or an absl::Cord (a status payload).
+struct DetailValue {
+  std::string_view flat;
+  const absl::Cord* cord = nullptr;
+
+  size_t size() const { return cord != nullptr ? cord->size() : flat.size(); }
+  uint8_t* CopyTo(uint8_t* p) const {
+    if (cord == nullptr) {
+      std::memcpy(p, flat.data(), flat.size());
+      return p + flat.size();
+    }
+    for (absl::string_view chunk : cord->Chunks()) {
+      std::memcpy(p, chunk.data(), chunk.size());
+      p += chunk.size();
+    }
+    return p;
+  }
+};
+
+// What the codec needs of a StatusDetailsView, over every source.
+struct DetailsAccess {
+  // Calls f(type_url, DetailValue) for each detail, in order.
+  template <typename F>
+  static void Visit(const StatusDetailsView& d, F&& f) {
+    switch (d.source_) {
+      case StatusDetailsView::kNone:
+        return;
+      case StatusDetailsView::kStatus:
+        static_cast<const absl::Status*>(d.data_)->ForEachPayload(
+            [&f](absl::string_view url, const absl::Cord& value) {
+              const std::string_view u(url.data(), url.size());
+              if (base::IsValidUtf8(u)) f(u, DetailValue{.cord = &value});
+            });
+        return;
+      case StatusDetailsView::kProto:
+        for (const google::protobuf::Any& a :
+             *static_cast<const google::protobuf::RepeatedPtrField<google::protobuf::Any>*>(
+                 d.data_)) {
+          f(std::string_view(a.type_url()), DetailValue{.flat = a.value()});
+        }
+        return;
+      case StatusDetailsView::kWire: {
+        // Checked by DecodeEnvelope: none of the reads below can fail (the
+        // checks only stop a walk of bytes that changed since).
+        const auto* begin = static_cast<const uint8_t*>(d.data_);
+        Reader r(begin, begin + d.bytes_);
+        while (!r.done()) {
+          uint32_t tag = 0;
+          if (!r.Tag(&tag)) return;
+          if (tag != Tag(wire::Envelope::kStatusDetailsFieldNumber, kLen)) {
+            if (!r.Skip(tag, 0)) return;
+            continue;
+          }
+          std::string_view body, url, value;
+          if (!r.Len(&body) || !DecodeAny(body, &url, &value)) return;
+          f(url, DetailValue{.flat = value});
+        }
+        return;
+      }
+    }
+  }
+
+  static void SetDecoded(StatusDetailsView* d, const uint8_t* first, const uint8_t* end) {
+    if (d->count_ == 0) {
+      d->source_ = StatusDetailsView::kWire;
+      d->data_ = first;
+    }
+    ++d->count_;
+    d->bytes_ = static_cast<size_t>(end - static_cast<const uint8_t*>(d->data_));
+  }
+};
+
+}  // namespace envelope_internal
+
+namespace {
+
+using envelope_internal::DetailsAccess;
+using envelope_internal::DetailValue;
+
+constexpr uint32_t kStatusDetailsField = wire::Envelope::kStatusDetailsFieldNumber;
+
+size_t AnyBody(std::string_view type_url, const DetailValue& value) {
+  const size_t n = value.size();
+  return StringField(type_url) + (n == 0 ? 0 : LenField(n));
+}
+
+size_t DetailsField(const StatusDetailsView& d) {
+  if (d.empty()) return 0;
+  size_t total = 0;
+  DetailsAccess::Visit(d, [&total](std::string_view url, const DetailValue& value) {
+    total += LenField(AnyBody(url, value));
+  });
+  return total;
+}
+
+uint8_t* PutDetailsField(const StatusDetailsView& d, uint8_t* p) {
+  if (d.empty()) return p;
+  DetailsAccess::Visit(d, [&p](std::string_view url, const DetailValue& value) {
+    *p++ = Tag(kStatusDetailsField, kLen);
+    p = PutVarint(AnyBody(url, value), p);
+    p = PutStringField(1, url, p);
+    if (const size_t n = value.size(); n != 0) {
+      *p++ = Tag(2, kLen);
+      p = PutVarint(n, p);
+      p = value.CopyTo(p);
+    }
+  });
+  return p;
+}
+
+}  // namespace
+
+StatusDetailsView::StatusDetailsView(const absl::Status& status) : StatusDetailsView() {
+  source_ = kStatus;
+  data_ = &status;
+  uint32_t n = 0;
+  DetailsAccess::Visit(*this, [&n](std::string_view, const DetailValue&) { ++n; });
+  count_ = n;
+}
+
+StatusDetailsView::StatusDetailsView(
+    const google::protobuf::RepeatedPtrField<google::protobuf::Any>& details)
+    : source_(kProto),
+      count_(static_cast<uint32_t>(details.size())),
+      data_(&details),
+      bytes_(0) {}
+
+void StatusDetailsView::ForEach(
+    absl::FunctionRef<void(std::string_view type_url, std::string_view value)> f) const {
+  DetailsAccess::Visit(*this, [&f](std::string_view url, const DetailValue& value) {
+    if (value.cord == nullptr) {
+      f(url, value.flat);
+    } else if (auto flat = value.cord->TryFlat()) {
+      f(url, std::string_view(flat->data(), flat->size()));
+    } else {
+      f(url, std::string(*value.cord));
+    }
+  });
+}
 
 EnvelopeView::EnvelopeView(const wire::Envelope& e)
     : version(e.version()),
@@ -227,7 +395,8 @@ EnvelopeView::EnvelopeView(const wire::Envelope& e)
       ref(e.ref()),
       timeout_us(e.timeout_us()),
       status_code(e.status_code()),
-      status_message(e.status_message()) {
+      status_message(e.status_message()),
+      status_details(e.status_details()) {
   auto view = [](bool has, const wire::Address& a) {
     return has ? AddressView{a.node(), a.name(), a.pid(), a.incarnation(), true} : AddressView{};
   };
@@ -262,6 +431,11 @@ wire::Envelope ToProto(const EnvelopeView& v) {
   e.set_timeout_us(v.timeout_us);
   e.set_status_code(v.status_code);
   e.set_status_message(std::string(v.status_message));
+  v.status_details.ForEach([&e](std::string_view url, std::string_view value) {
+    google::protobuf::Any* a = e.add_status_details();
+    a->set_type_url(std::string(url));
+    a->set_value(std::string(value));
+  });
   return e;
 }
 
@@ -271,7 +445,7 @@ size_t EncodedSize(const EnvelopeView& v) {
          StringField(v.trace_id) + Fixed64Field(v.span_id) + Fixed64Field(v.parent_span_id) +
          VarintField(v.ref) + AddressField(v.reply_to) +
          VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
-         StringField(v.status_message);
+         StringField(v.status_message) + DetailsField(v.status_details);
 }
 
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
@@ -294,7 +468,8 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
   p = PutAddressField(11, v.reply_to, p);
   p = PutVarintField(12, static_cast<uint64_t>(v.timeout_us), p);
   p = PutVarintField(13, Int32Wire(v.status_code), p);
-  return PutStringField(14, v.status_message, p);
+  p = PutStringField(14, v.status_message, p);
+  return PutDetailsField(v.status_details, p);
 }
 
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
@@ -302,10 +477,11 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
   const auto* begin = static_cast<const uint8_t*>(data);
   Reader r(begin, begin + size);
   while (!r.done()) {
+    const uint8_t* field = r.pos();
     uint32_t tag;
     if (!r.Tag(&tag) || tag >> 3 == 0) return absl::DataLossError("envelope: bad tag");
     uint64_t n = 0;
-    std::string_view s;
+    std::string_view s, url, value;
     bool ok;
     switch (tag) {
       case Tag(1, kVarint): ok = r.Varint(&n); v->version = static_cast<uint32_t>(n); break;
@@ -322,6 +498,10 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
       case Tag(12, kVarint): ok = r.Varint(&n); v->timeout_us = static_cast<int64_t>(n); break;
       case Tag(13, kVarint): ok = r.Varint(&n); v->status_code = static_cast<int32_t>(n); break;
       case Tag(14, kLen): ok = StringValue(r, &v->status_message); break;
+      case Tag(kStatusDetailsField, kLen):
+        ok = r.Len(&s) && DecodeAny(s, &url, &value);
+        if (ok) DetailsAccess::SetDecoded(&v->status_details, field, r.pos());
+        break;
       default: ok = r.Skip(tag, 0);
     }
     if (!ok) return absl::DataLossError("envelope: not a parsable polis.wire.Envelope");

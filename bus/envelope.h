@@ -15,6 +15,11 @@
 // twice keeps the last value (an address seen twice is merged), strings must
 // be valid UTF-8. The one difference: unknown fields are not kept.
 //
+// A reply's status details (Envelope.status_details, a repeated
+// google.protobuf.Any) are a StatusDetailsView: encoded straight from an
+// absl::Status's payloads, decoded as a view of the received bytes. An
+// envelope without details costs nothing for them; none allocates.
+//
 // Thread-safety: plain values and pure functions. A decoded view is valid as
 // long as the buffer it was decoded from; an encoding view as long as the
 // objects its strings point into.
@@ -37,11 +42,81 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "google/protobuf/any.pb.h"
 #include "google/protobuf/message_lite.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "polis/envelope.pb.h"
 
 namespace polis::bus {
+
+// The wire version this build speaks: in every frame header (bus/WIRE.md
+// "Frame layout"), in Envelope.version and in Hello.wire_version. Bumped
+// only for a change an old reader would misinterpret; see bus/WIRE.md
+// "Versioning". The one place it is spelled.
+inline constexpr uint8_t kWireVersion = 1;
+
+namespace envelope_internal {
+struct DetailsAccess;
+}  // namespace envelope_internal
+
+// polis.wire.Envelope.status_details — the details of a non-OK reply, each a
+// google.protobuf.Any (type URL + value bytes) — not owning them. Empty by
+// default. For encoding it refers to an absl::Status (its payloads are the
+// details) or to a wire::Envelope's details; DecodeEnvelope makes it refer to
+// the received bytes (already checked: iterating cannot fail). Trivially
+// copyable and destructible, like the rest of EnvelopeView.
+//
+// Thread-safety: a view; valid while what it refers to is alive and
+// unchanged.
+//
+// Example:
+//   absl::Status s = absl::FailedPreconditionError("no funds");
+//   s.SetPayload("type.googleapis.com/bank.InsufficientFunds", absl::Cord(bytes));
+//   EnvelopeView v;  // ...
+//   v.status_details = StatusDetailsView(s);  // s must outlive the encoding
+//   ...
+//   decoded.status_details.ForEach([&](std::string_view url, std::string_view value) {
+//     status.SetPayload(url, absl::Cord(value));
+//   });
+class StatusDetailsView {
+ public:
+  StatusDetailsView() : source_(kNone), count_(0), data_(nullptr), bytes_(0) {}
+  // The payloads of `status` (none if it is OK): each is one detail whose
+  // type URL is the payload's key and whose value is the payload's bytes. A
+  // payload whose type URL is not UTF-8 is left out: a proto3 string could
+  // not carry it (the envelope would not parse). `status` must outlive the
+  // view, with its payloads unchanged.
+  explicit StatusDetailsView(const absl::Status& status);
+  // The details of a libprotobuf Envelope, as they are (a type URL that is
+  // not UTF-8 is written anyway, as libprotobuf does).
+  explicit StatusDetailsView(
+      const google::protobuf::RepeatedPtrField<google::protobuf::Any>& details);
+
+  bool empty() const { return count_ == 0; }
+  // The number of details.
+  size_t size() const { return count_; }
+  // Calls `f(type_url, value)` for each detail, in wire order (for a status:
+  // the order absl::Status::ForEachPayload gives, which is unspecified). A
+  // decoded view's strings point into the received bytes; a payload held by
+  // an absl::Cord in several pieces is copied into one string first.
+  void ForEach(
+      absl::FunctionRef<void(std::string_view type_url, std::string_view value)> f) const;
+
+ private:
+  friend struct envelope_internal::DetailsAccess;
+  enum Source : uint8_t { kNone, kStatus, kProto, kWire };
+
+  Source source_;
+  uint32_t count_;
+  // kStatus: the absl::Status; kProto: the RepeatedPtrField<Any>; kWire: the
+  // first byte of the first detail's tag in the received envelope.
+  const void* data_;
+  // kWire: bytes from there to the end of the last detail (other fields may
+  // lie in between: iterating skips them).
+  size_t bytes_;
+};
 
 // polis.wire.Address, not owning its strings.
 struct AddressView {
@@ -76,8 +151,9 @@ struct EnvelopeView {
   int64_t timeout_us = 0;
   int32_t status_code = 0;
   std::string_view status_message;
+  StatusDetailsView status_details;
 
-  // Field by field on purpose: a defaulted constructor clears all 288
+  // Field by field on purpose: a defaulted constructor clears all 312
   // bytes with one `rep stos`, whose start-up cost was a tenth of a busy
   // sender's time (the decoder's Reset builds views with it too).
   EnvelopeView()
@@ -95,7 +171,8 @@ struct EnvelopeView {
         reply_to(),
         timeout_us(0),
         status_code(0),
-        status_message() {}
+        status_message(),
+        status_details() {}
   // A view of `e` (valid while `e` is alive and unchanged). Implicit, like
   // string_view from string: every bus API taking a view takes an Envelope.
   EnvelopeView(const wire::Envelope& e);  // NOLINT(google-explicit-constructor)
@@ -114,10 +191,11 @@ size_t EncodedSize(const EnvelopeView& v);
 // Returns the end of what was written. Never fails.
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* out);
 
-// Decodes the `size` bytes at `data` into `*v`, whose strings then point
-// into `data`. DATA_LOSS if the bytes are not a parsable Envelope
-// (truncated, malformed varint or tag, a string that is not UTF-8, a group
-// left open, nesting over 100 levels); `*v` is unspecified after an error.
+// Decodes the `size` bytes at `data` into `*v`, whose strings (and status
+// details) then point into `data`. DATA_LOSS if the bytes are not a parsable
+// Envelope (truncated, malformed varint or tag, a string that is not UTF-8 —
+// a detail's type URL included —, a group left open, nesting over 100
+// levels); `*v` is unspecified after an error.
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v);
 
 }  // namespace polis::bus

@@ -18,17 +18,18 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/cord.h"
 #include "base/utf8.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 
 namespace polis::bus {
 namespace {
 
-using ::google::protobuf::util::MessageDifferencer;
 using ::polis::testing::IsOk;
 using ::polis::testing::StatusIs;
 using namespace std::string_view_literals;  // NOLINT(build/namespaces)
@@ -59,12 +60,16 @@ constexpr uint32_t kReplyTo = wire::Envelope::kReplyToFieldNumber;
 constexpr uint32_t kTimeoutUs = wire::Envelope::kTimeoutUsFieldNumber;
 constexpr uint32_t kStatusCode = wire::Envelope::kStatusCodeFieldNumber;
 constexpr uint32_t kStatusMessage = wire::Envelope::kStatusMessageFieldNumber;
-// ... and of polis.wire.Address.
+constexpr uint32_t kStatusDetails = wire::Envelope::kStatusDetailsFieldNumber;
+// ... of polis.wire.Address ...
 constexpr uint32_t kNode = wire::Address::kNodeFieldNumber;
 constexpr uint32_t kName = wire::Address::kNameFieldNumber;
 constexpr uint32_t kPid = wire::Address::kPidFieldNumber;
 constexpr uint32_t kIncarnation = wire::Address::kIncarnationFieldNumber;
-// A field number neither message declares.
+// ... and of google.protobuf.Any (a status detail).
+constexpr uint32_t kTypeUrl = google::protobuf::Any::kTypeUrlFieldNumber;
+constexpr uint32_t kValue = google::protobuf::Any::kValueFieldNumber;
+// A field number none of these messages declares.
 constexpr uint32_t kUnknown = 20;
 // The largest field number protobuf allows (2^29 - 1).
 constexpr uint32_t kMaxFieldNumber = (1u << 29) - 1;
@@ -134,8 +139,12 @@ wire::Envelope Proto(std::string_view text) {
   return e;
 }
 
+// Field for field, by comparing libprotobuf's encodings (canonical for this
+// message: proto3, no maps, no floats). Not MessageDifferencer: it unpacks a
+// status detail (an Any) by its type URL, logging when it cannot, and then
+// compares the parsed message, not the bytes the codec must keep.
 bool Equal(const wire::Envelope& a, const wire::Envelope& b) {
-  return MessageDifferencer::Equals(a, b);
+  return a.SerializeAsString() == b.SerializeAsString();
 }
 
 // ---------------------------------------------------------------------------
@@ -174,6 +183,13 @@ wire::Envelope FullEnvelope() {
   e.set_timeout_us(-5'000'000);
   e.set_status_code(-3);
   e.set_status_message("héllo 🌍");
+  google::protobuf::Any* detail = e.add_status_details();
+  detail->set_type_url("type.googleapis.com/bank.InsufficientFunds");
+  detail->set_value(std::string(200, '\x7F'));  // a 2-byte length inside
+  detail = e.add_status_details();
+  detail->set_type_url("type.googleapis.com/ünïcödé.Empty");  // and an empty value
+  detail = e.add_status_details();
+  detail->set_value(std::string("\x00\xFF"sv));  // and no type URL
   return e;
 }
 
@@ -182,6 +198,7 @@ wire::Envelope FullEnvelope() {
 wire::Envelope SmallFullEnvelope() {
   wire::Envelope e = FullEnvelope();
   e.set_payload(std::string("pay\x00load"sv));
+  e.mutable_status_details(0)->set_value("funds");
   return e;
 }
 
@@ -334,6 +351,13 @@ wire::Envelope RandomEnvelope(Random& r) {
     e.set_status_code(static_cast<int32_t>(r.OneIn(2) ? magnitude : 0 - magnitude));
   }
   if (r.OneIn(2)) e.set_status_message(r.Text(64));
+  if (r.OneIn(3)) {
+    for (uint64_t n = 1 + r.Below(3); n > 0; --n) {
+      google::protobuf::Any* d = e.add_status_details();
+      if (!r.OneIn(8)) d->set_type_url("type.googleapis.com/" + r.Text(24));
+      if (!r.OneIn(4)) d->set_value(r.Bytes(r.OneIn(8) ? r.Below(300) : r.Below(24)));
+    }
+  }
   return e;
 }
 
@@ -376,7 +400,12 @@ const char* StringOutside(const EnvelopeView& v, std::string_view buf) {
   for (const auto& [name, s] : strings) {
     if (!s.empty() && !Inside(s, buf)) return name;
   }
-  return nullptr;
+  const char* outside = nullptr;
+  v.status_details.ForEach([&](std::string_view url, std::string_view value) {
+    if (!url.empty() && !Inside(url, buf)) outside = "status_details.type_url";
+    if (!value.empty() && !Inside(value, buf)) outside = "status_details.value";
+  });
+  return outside;
 }
 
 // Encodes `e` through EnvelopeView(e) into a buffer with guard bytes on both
@@ -762,6 +791,18 @@ TEST(EnvelopeDecodeTest, FullEnvelopeDecodesWithEveryFieldAndAddress) {
   EXPECT_EQ(v.timeout_us, -5'000'000);
   EXPECT_EQ(v.status_code, -3);
   EXPECT_EQ(v.status_message, "héllo 🌍");
+  EXPECT_EQ(v.status_details.size(), 3u);
+  std::vector<std::pair<std::string_view, std::string_view>> details;
+  v.status_details.ForEach([&](std::string_view url, std::string_view value) {
+    details.emplace_back(url, value);
+  });
+  ASSERT_EQ(details.size(), 3u);
+  EXPECT_EQ(details[0].first, "type.googleapis.com/bank.InsufficientFunds");
+  EXPECT_EQ(details[0].second, std::string(200, '\x7F'));
+  EXPECT_EQ(details[1].first, "type.googleapis.com/ünïcödé.Empty");
+  EXPECT_EQ(details[1].second, "");
+  EXPECT_EQ(details[2].first, "");
+  EXPECT_EQ(details[2].second, "\x00\xFF"sv);
   EXPECT_TRUE(Equal(ToProto(v), e));
 }
 
@@ -861,10 +902,10 @@ TEST(EnvelopeParityTest, RandomBytesDecodeLikeLibprotobuf) {
 // A random sequence of fields, mostly well-formed: known and unknown field
 // numbers, right and wrong wire types, strings valid UTF-8 or not, groups,
 // now and then a cut or a bad length. Up to about 64 bytes.
-std::string RandomFieldSoup(Random& r, bool in_address = false) {
+std::string RandomFieldSoup(Random& r, bool in_address = false, bool in_any = false) {
   Raw raw;
   std::vector<uint32_t> open_groups;
-  const int fields = static_cast<int>(r.Below(in_address ? 4 : 7));
+  const int fields = static_cast<int>(r.Below(in_address || in_any ? 4 : 7));
   for (int i = 0; i < fields; ++i) {
     const uint32_t field = r.OneIn(8)   ? static_cast<uint32_t>(r.Below(kMaxFieldNumber + 1))
                            : r.OneIn(4) ? 0
@@ -874,10 +915,12 @@ std::string RandomFieldSoup(Random& r, bool in_address = false) {
       wire_type = static_cast<int>(r.Below(8));
     } else if (in_address) {
       wire_type = field == kNode || field == kName ? kLen : kVarint;
+    } else if (in_any) {
+      wire_type = field == kTypeUrl || field == kValue ? kLen : kVarint;
     } else {
       switch (field) {
         case kType: case kSender: case kRecipient: case kPayload: case kTraceId: case kReplyTo:
-        case kStatusMessage:
+        case kStatusMessage: case kStatusDetails:
           wire_type = kLen;
           break;
         case kSpanId: case kParentSpanId:
@@ -909,8 +952,11 @@ std::string RandomFieldSoup(Random& r, bool in_address = false) {
         break;
       case kLen: {
         std::string body;
-        if (!in_address && (field == kSender || field == kRecipient || field == kReplyTo)) {
+        if (!in_address && !in_any &&
+            (field == kSender || field == kRecipient || field == kReplyTo)) {
           body = RandomFieldSoup(r, /*in_address=*/true);
+        } else if (!in_address && !in_any && field == kStatusDetails) {
+          body = RandomFieldSoup(r, /*in_address=*/false, /*in_any=*/true);
         } else if (r.OneIn(3)) {
           body = r.Bytes(r.Below(8));  // most likely not UTF-8
         } else {
@@ -1383,6 +1429,394 @@ TEST(EnvelopeViewTest, ViewOfAnEnvelopePointsIntoIt) {
   EXPECT_FALSE(w.sender.present);
   EXPECT_TRUE(w.recipient.present);
   EXPECT_FALSE(w.reply_to.present);
+}
+
+// ---------------------------------------------------------------------------
+// 6. Status details (Envelope.status_details, repeated google.protobuf.Any).
+
+// A status detail as the codec yields it.
+using Detail = std::pair<std::string, std::string>;
+
+std::vector<Detail> DetailsOf(const StatusDetailsView& d) {
+  std::vector<Detail> out;
+  d.ForEach([&out](std::string_view url, std::string_view value) {
+    out.emplace_back(std::string(url), std::string(value));
+  });
+  return out;
+}
+
+std::vector<Detail> DetailsOf(const wire::Envelope& e) {
+  std::vector<Detail> out;
+  for (const google::protobuf::Any& a : e.status_details()) out.emplace_back(a.type_url(), a.value());
+  return out;
+}
+
+std::vector<Detail> PayloadsOf(const absl::Status& s) {
+  std::vector<Detail> out;
+  s.ForEachPayload([&out](absl::string_view url, const absl::Cord& value) {
+    out.emplace_back(std::string(url), std::string(value));
+  });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A Cord of `n` bytes held in many pieces (its bytes are not contiguous).
+absl::Cord FragmentedCord(size_t n) {
+  absl::Cord c;
+  for (size_t i = 0; i < n; i += 1000) c.Append(std::string(std::min<size_t>(1000, n - i), 'c'));
+  return c;
+}
+
+// `v` encoded by the codec, after checking EncodedSize against what is written.
+std::string Encode(const EnvelopeView& v) {
+  std::string buf(EncodedSize(v) + 1, '\xA5');
+  uint8_t* end = EncodeEnvelope(v, reinterpret_cast<uint8_t*>(buf.data()));
+  EXPECT_EQ(end, reinterpret_cast<uint8_t*>(buf.data()) + buf.size() - 1) << "EncodedSize is off";
+  EXPECT_EQ(buf.back(), '\xA5') << "wrote past EncodedSize";
+  buf.pop_back();
+  return buf;
+}
+
+TEST(StatusDetailsTest, SeveralDetailsEmptyValuesAndLongValuesEncodeToLibprotobufsBytes) {
+  for (size_t n : {0u, 1u, 127u, 128u, 16383u, 16384u, 200000u}) {
+    SCOPED_TRACE(n);
+    wire::Envelope e;
+    e.set_kind(wire::KIND_REPLY);
+    e.set_status_code(9);
+    google::protobuf::Any* a = e.add_status_details();
+    a->set_type_url("type.googleapis.com/bank.InsufficientFunds");
+    a->set_value(std::string(n, 'v'));
+    a = e.add_status_details();
+    a->set_type_url(std::string(n, 'u'));
+    e.add_status_details();  // an empty Any: a 2-byte field
+    a = e.add_status_details();
+    a->set_type_url("type.googleapis.com/bank.InsufficientFunds");  // a duplicate is kept
+    a->set_value("second");
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    EXPECT_TRUE(DecodesLikeProtobuf(e.SerializeAsString()));
+  }
+}
+
+TEST(StatusDetailsTest, KnownDetailEncodesToTheBytesWorkedOutByHand) {
+  const wire::Envelope e = Proto(R"pb(status_code: 9
+                                      status_details { type_url: "t/x" value: "\x01" }
+                                      status_details {})pb");
+  const std::string want = Raw()
+                               .Tag(kStatusCode, kVarint).Varint(9)
+                               .Len(kStatusDetails, Raw().Len(kTypeUrl, "t/x").Len(kValue, "\x01"))
+                               .Len(kStatusDetails, "")
+                               .str();
+  EXPECT_EQ(want, e.SerializeAsString());  // the oracle agrees with the hand
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  EXPECT_TRUE(DecodesAs(want, R"pb(status_code: 9
+                                   status_details { type_url: "t/x" value: "\x01" }
+                                   status_details {})pb"));
+}
+
+TEST(StatusDetailsTest, AStatusesPayloadsEncodeAsItsDetails) {
+  absl::Status status = absl::FailedPreconditionError("no funds");
+  status.SetPayload("type.googleapis.com/bank.InsufficientFunds", absl::Cord("\x08\x2A"));
+  status.SetPayload("type.googleapis.com/google.protobuf.Empty", absl::Cord());
+  status.SetPayload("pieces", FragmentedCord(50000));
+  status.SetPayload("ünïcödé", absl::Cord("u"));
+  const StatusDetailsView d(status);
+  EXPECT_EQ(d.size(), 4u);
+  EnvelopeView v;
+  v.kind = wire::KIND_REPLY;
+  v.status_code = static_cast<int32_t>(status.code());
+  v.status_message = "no funds";
+  v.status_details = d;
+  const std::string bytes = Encode(v);
+  wire::Envelope e;
+  ASSERT_TRUE(e.ParseFromString(bytes));
+  std::vector<Detail> got = DetailsOf(e);
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, PayloadsOf(status));
+  // ForEach gives the same, a fragmented Cord in one piece.
+  std::vector<Detail> each = DetailsOf(d);
+  std::sort(each.begin(), each.end());
+  EXPECT_EQ(each, PayloadsOf(status));
+  EXPECT_EQ(ToProto(v).SerializeAsString(), bytes);
+  // The codec decodes it back.
+  EnvelopeView back;
+  ASSERT_THAT(DecodeEnvelope(bytes.data(), bytes.size(), &back), IsOk());
+  EXPECT_EQ(DetailsOf(back.status_details), DetailsOf(e));
+}
+
+TEST(StatusDetailsTest, APayloadWhoseTypeUrlIsNotUtf8IsLeftOut) {
+  absl::Status status = absl::InternalError("x");
+  status.SetPayload("type.googleapis.com/ok", absl::Cord("kept"));
+  status.SetPayload("bad \xFF url", absl::Cord("dropped"));
+  EnvelopeView v;
+  v.status_code = 13;
+  v.status_details = StatusDetailsView(status);
+  EXPECT_EQ(v.status_details.size(), 1u);
+  const std::string bytes = Encode(v);
+  wire::Envelope e;
+  ASSERT_TRUE(e.ParseFromString(bytes));  // the envelope still parses
+  EXPECT_EQ(DetailsOf(e), (std::vector<Detail>{{"type.googleapis.com/ok", "kept"}}));
+}
+
+TEST(StatusDetailsTest, NoDetailsEncodeToNothing) {
+  EnvelopeView v;
+  EXPECT_TRUE(v.status_details.empty());
+  EXPECT_EQ(EncodedSize(v), 0u);
+  const absl::Status ok = absl::OkStatus();
+  v.status_details = StatusDetailsView(ok);
+  EXPECT_TRUE(v.status_details.empty());
+  EXPECT_EQ(EncodedSize(v), 0u);
+  const absl::Status plain = absl::NotFoundError("no payloads");
+  v.status_details = StatusDetailsView(plain);
+  EXPECT_TRUE(v.status_details.empty());
+  EXPECT_EQ(EncodedSize(v), 0u);
+  EXPECT_EQ(ToProto(v).status_details_size(), 0);
+}
+
+TEST(StatusDetailsTest, DecodedDetailsAreViewsOfTheInputInWireOrder) {
+  // Interleaved with other fields, and a field 15 of another wire type
+  // (skipped as unknown): libprotobuf keeps the two details, in order.
+  const std::string bytes = Raw()
+                                .Len(kStatusDetails, Raw().Len(kTypeUrl, "t/1").Len(kValue, "one"))
+                                .Tag(kStatusCode, kVarint).Varint(9)
+                                .Tag(kStatusDetails, kVarint).Varint(5)
+                                .Tag(kUnknown, kStartGroup).Tag(kUnknown, kEndGroup)
+                                .Len(kStatusDetails, Raw().Len(kValue, "two").Len(kTypeUrl, "t/2"))
+                                .Len(kStatusMessage, "m")
+                                .str();
+  EXPECT_TRUE(DecodesAs(bytes, R"pb(status_code: 9 status_message: "m"
+                                    status_details { type_url: "t/1" value: "one" }
+                                    status_details { type_url: "t/2" value: "two" })pb"));
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(bytes.data(), bytes.size(), &v), IsOk());
+  EXPECT_EQ(v.status_details.size(), 2u);
+  EXPECT_EQ(DetailsOf(v.status_details), (std::vector<Detail>{{"t/1", "one"}, {"t/2", "two"}}));
+  EXPECT_EQ(StringOutside(v, bytes), nullptr);
+  // A decoded view encodes the details again (e.g. to forward them).
+  wire::Envelope e;
+  ASSERT_TRUE(e.ParseFromString(bytes));
+  e.DiscardUnknownFields();
+  EXPECT_EQ(Encode(v), e.SerializeAsString());
+}
+
+TEST(StatusDetailsTest, WithinADetailAFieldSeenTwiceKeepsTheLastAndUnknownFieldsAreSkipped) {
+  EXPECT_TRUE(DecodesAs(Raw().Len(kStatusDetails, Raw()
+                                                      .Len(kTypeUrl, "first")
+                                                      .Tag(kUnknown, kVarint).Varint(1)
+                                                      .Len(kValue, "v1")
+                                                      .Tag(kUnknown, kStartGroup)
+                                                      .Len(kTypeUrl, "\xFF not UTF-8, in a group"sv)
+                                                      .Tag(kUnknown, kEndGroup)
+                                                      .Len(kTypeUrl, "second")
+                                                      .Tag(kTypeUrl, kVarint).Varint(7)  // wrong type
+                                                      .Len(kUnknown, "\xFF"sv)
+                                                      .Tag(kUnknown, kFixed32).Fixed32(1)
+                                                      .Tag(kUnknown, kFixed64).Fixed64(1)),
+                        R"pb(status_details { type_url: "second" value: "v1" })pb"));
+}
+
+TEST(StatusDetailsTest, MalformedDetailsAreRefusedLikeAnyUnparsableEnvelope) {
+  // Each of these is refused (DATA_LOSS) by the codec and by libprotobuf.
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, Raw().Len(kTypeUrl, "\xFF"sv))));  // not UTF-8
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, Raw().Len(kTypeUrl, "\xC0\x80"sv))));
+  for (std::string_view bad : NotUtf8()) {
+    SCOPED_TRACE(Hex(bad));
+    EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, Raw().Len(kTypeUrl, bad).Len(kValue, "v"))));
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kStatusDetails, Raw().Len(kValue, bad))));  // bytes
+  }
+  // A length inside the detail past the detail's end, even if the input goes on.
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Tag(kStatusDetails, kLen).Varint(4)
+                            .Tag(kTypeUrl, kLen).Varint(10).Bytes("ab")
+                            .Len(kPayload, "12345678")));
+  EXPECT_TRUE(IsRefused(Raw().Tag(kStatusDetails, kLen).Varint(3).Bytes("\x0A\x01")));  // cut
+  EXPECT_TRUE(IsRefused(Raw().Tag(kStatusDetails, kLen).Varint(2).Bytes("\x0A\x05xy")));
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, "\x00\x01"sv)));    // field 0
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, "\x0F"sv)));        // wire type 7
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, "\x0C"sv)));        // stray end group
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, "\x0B"sv)));        // group left open
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, "\x10\xFF"sv)));    // varint cut
+  EXPECT_TRUE(IsRefused(Raw().Len(kStatusDetails, Raw().Tag(kValue, kLen).Varint(0xFFFFFFFF))));
+  // After a good detail too: the whole envelope is refused.
+  EXPECT_TRUE(IsRefused(Raw()
+                            .Len(kStatusDetails, Raw().Len(kTypeUrl, "t/ok"))
+                            .Len(kStatusDetails, Raw().Len(kTypeUrl, "\xFF"sv))));
+  // Nesting: a detail is one level, like an address.
+  for (int depth : {98, 99, 100, 101}) {
+    SCOPED_TRACE(depth);
+    EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kStatusDetails, NestedGroups(kUnknown, depth))));
+  }
+}
+
+TEST(StatusDetailsTest, EveryTruncationAndBitFlipOfDetailsDecodesLikeLibprotobuf) {
+  const std::string bytes =
+      Raw()
+          .Tag(kStatusCode, kVarint).Varint(9)
+          .Len(kStatusDetails, Raw().Len(kTypeUrl, "type.googleapis.com/é").Len(kValue, "\x08\x2A"))
+          .Len(kStatusDetails, Raw().Len(kTypeUrl, "t/2"))
+          .Len(kStatusDetails, "")
+          .str();
+  ParityRun run;
+  for (size_t n = 0; n <= bytes.size(); ++n) run.Check(std::string_view(bytes).substr(0, n));
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = bytes;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      run.Check(flipped);
+    }
+  }
+  EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
+  EXPECT_GT(run.accepted(), 50);
+  EXPECT_GT(run.refused(), 50);
+}
+
+TEST(StatusDetailsTest, ADecodedViewOfAnEnvelopeWithoutDetailsHasNone) {
+  const std::string bytes = SmallFullEnvelope().SerializeAsString();
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(bytes.data(), bytes.size(), &v), IsOk());
+  EXPECT_EQ(v.status_details.size(), 3u);
+  ASSERT_THAT(DecodeEnvelope("\x68\x09", 2, &v), IsOk());  // reused: cleared
+  EXPECT_TRUE(v.status_details.empty());
+  EXPECT_TRUE(DetailsOf(v.status_details).empty());
+}
+
+// ---------------------------------------------------------------------------
+// 7. Every field the .proto declares goes through the codec.
+//
+// The codec is written by hand, so a field added to envelope.proto that it
+// does not handle would be dropped without a sound: decoding skips it as
+// unknown. These tests walk the descriptors, not a list of fields, so such a
+// field fails them by name — in Envelope or in a message the codec encodes
+// inside it (Address, Any).
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Reflection;
+
+// Sets `f` of `m` to a value other than its default (for a repeated field,
+// two values); a message field gets every field of its own set too, down to
+// `depth` levels.
+void SetNonDefault(google::protobuf::Message* m, const FieldDescriptor* f, int depth);
+
+void SetEveryField(google::protobuf::Message* m, int depth) {
+  const Descriptor* d = m->GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) SetNonDefault(m, d->field(i), depth);
+}
+
+void SetNonDefault(google::protobuf::Message* m, const FieldDescriptor* f, int depth) {
+  const Reflection* r = m->GetReflection();
+  const bool repeated = f->is_repeated();
+  for (int i = 0; i < (repeated ? 2 : 1); ++i) {
+    // Values that take long encodings: negative int32s are 10-byte varints.
+    switch (f->cpp_type()) {
+      case FieldDescriptor::CPPTYPE_INT32:
+        repeated ? r->AddInt32(m, f, -2 - i) : r->SetInt32(m, f, -2);
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        repeated ? r->AddInt64(m, f, -3 - i) : r->SetInt64(m, f, -3);
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        repeated ? r->AddUInt32(m, f, 300 + i) : r->SetUInt32(m, f, 300);
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        repeated ? r->AddUInt64(m, f, (uint64_t{1} << 40) + i) : r->SetUInt64(m, f, uint64_t{1} << 40);
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        repeated ? r->AddDouble(m, f, 1.5 + i) : r->SetDouble(m, f, 1.5);
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        repeated ? r->AddFloat(m, f, 2.5f + i) : r->SetFloat(m, f, 2.5f);
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        repeated ? r->AddBool(m, f, true) : r->SetBool(m, f, true);
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM: {
+        // Open enums: any nonzero number will do; the last declared value
+        // is a real one.
+        const auto* e = f->enum_type();
+        int v = e->value(e->value_count() - 1)->number();
+        if (v == 0) v = 1;
+        repeated ? r->AddEnumValue(m, f, v + i) : r->SetEnumValue(m, f, v);
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_STRING: {
+        std::string v = f->type() == FieldDescriptor::TYPE_STRING
+                            ? "é-" + f->name() + std::to_string(i)
+                            : std::string("\x00\xFF", 2) + f->name() + std::to_string(i);
+        repeated ? r->AddString(m, f, std::move(v)) : r->SetString(m, f, std::move(v));
+        break;
+      }
+      case FieldDescriptor::CPPTYPE_MESSAGE: {
+        google::protobuf::Message* sub = repeated ? r->AddMessage(m, f) : r->MutableMessage(m, f);
+        if (depth > 0) SetEveryField(sub, depth - 1);
+        break;
+      }
+    }
+  }
+}
+
+// Decodes libprotobuf's encoding of `e` with the codec and encodes the view
+// again: success if that gives libprotobuf's bytes back (so nothing was
+// dropped), and EnvelopeView(e) / ToProto keep `e` too. `what` names the
+// field set in `e`.
+::testing::AssertionResult SurvivesTheCodec(const wire::Envelope& e, const std::string& what) {
+  const std::string bytes = e.SerializeAsString();
+  if (bytes.empty()) {
+    return ::testing::AssertionFailure() << what << ": the test set no value (empty encoding)";
+  }
+  EnvelopeView v;
+  if (absl::Status s = DecodeEnvelope(bytes.data(), bytes.size(), &v); !s.ok()) {
+    return ::testing::AssertionFailure() << what << ": the codec refuses {" << e.ShortDebugString()
+                                         << "}: " << s;
+  }
+  std::string again(EncodedSize(v), '\0');
+  EncodeEnvelope(v, reinterpret_cast<uint8_t*>(again.data()));
+  if (again != bytes) {
+    wire::Envelope got;
+    (void)got.ParseFromString(again);
+    return ::testing::AssertionFailure()
+           << what << " does not survive decoding and re-encoding by the codec (does "
+           << "bus/envelope.cc handle it?):\n  libprotobuf {" << e.ShortDebugString()
+           << "}\n  codec       {" << got.ShortDebugString() << "}";
+  }
+  const wire::Envelope back = ToProto(EnvelopeView(e));
+  if (!Equal(back, e)) {
+    return ::testing::AssertionFailure()
+           << what << " is lost by EnvelopeView(const wire::Envelope&) or ToProto: {"
+           << e.ShortDebugString() << "} comes back as {" << back.ShortDebugString() << "}";
+  }
+  return ::testing::AssertionSuccess();
+}
+
+TEST(EnvelopeFieldsTest, EveryFieldOfTheEnvelopeAndOfItsMessagesSurvivesTheCodec) {
+  const Descriptor* d = wire::Envelope::descriptor();
+  int checked = 0;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    {
+      wire::Envelope e;
+      SetNonDefault(&e, f, /*depth=*/3);
+      EXPECT_TRUE(SurvivesTheCodec(e, f->full_name()));
+      ++checked;
+    }
+    if (f->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    // Each field of the nested message alone (e.g. sender.pid), so that a
+    // dropped one is named.
+    const Descriptor* sub = f->message_type();
+    for (int j = 0; j < sub->field_count(); ++j) {
+      wire::Envelope e;
+      const Reflection* r = e.GetReflection();
+      google::protobuf::Message* m = f->is_repeated() ? r->AddMessage(&e, f) : r->MutableMessage(&e, f);
+      SetNonDefault(m, sub->field(j), /*depth=*/2);
+      EXPECT_TRUE(SurvivesTheCodec(e, f->full_name() + " -> " + sub->field(j)->full_name()));
+      ++checked;
+    }
+  }
+  // Everything at once.
+  wire::Envelope all;
+  SetEveryField(&all, /*depth=*/3);
+  EXPECT_TRUE(SurvivesTheCodec(all, "every field"));
+  // 15 envelope fields, 4 in each of 3 addresses, 2 in Any.
+  EXPECT_GE(checked, 15 + 3 * 4 + 2);
 }
 
 }  // namespace

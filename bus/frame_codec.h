@@ -31,9 +31,8 @@
 
 namespace polis::bus {
 
-// The wire version this build speaks (header byte 2). Bumped only for a
-// change an old reader would misinterpret; see bus/WIRE.md "Versioning".
-inline constexpr uint8_t kWireVersion = 1;
+// The wire version this build speaks (header byte 2) is kWireVersion, from
+// bus/envelope.h.
 
 // Header layout (bus/WIRE.md "Frame header").
 inline constexpr uint8_t kFrameMagic0 = 0x50;  // 'P'

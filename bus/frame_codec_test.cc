@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
+#include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "bus/transport.h"
 #include "gtest/gtest.h"
@@ -95,6 +97,49 @@ TEST(FrameCodecTest, DecodeRefusesOversized) {
   wire::Envelope e;
   e.set_payload(std::string(200, 'x'));
   EXPECT_THAT(Decode(Encode(e), 100), StatusIs(absl::StatusCode::kResourceExhausted));
+}
+
+TEST(FrameCodecTest, StatusDetailsCountTowardTheSizeLimit) {
+  absl::Status status = absl::FailedPreconditionError("small message");
+  status.SetPayload("type.googleapis.com/big.Detail", absl::Cord(std::string(200, 'd')));
+  EnvelopeView v;
+  v.kind = wire::KIND_REPLY;
+  v.status_code = static_cast<int32_t>(status.code());
+  v.status_message = "small message";
+  v.status_details = StatusDetailsView(status);
+  // Sender: refused before anything is written.
+  EXPECT_THAT(FrameSize(v, 100), StatusIs(absl::StatusCode::kResourceExhausted));
+  std::string frame = "untouched";
+  EXPECT_THAT(EncodeFrame(v, 100, &frame), StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(frame, "untouched");
+  const wire::Envelope e = ToProto(v);
+  EXPECT_THAT(FrameSize(v, static_cast<int64_t>(e.ByteSizeLong())), IsOk());  // inclusive
+  // Receiver: refused by the declared length.
+  ASSERT_THAT(EncodeFrame(v, kDefaultMaxMessageBytes, &frame), IsOk());
+  EXPECT_THAT(Decode(frame, 100), StatusIs(absl::StatusCode::kResourceExhausted));
+  EnvelopeView out;
+  ASSERT_THAT(DecodeFrame(frame.data(), frame.size(), kDefaultMaxMessageBytes, &out), IsOk());
+  EXPECT_EQ(out.status_details.size(), 1u);
+}
+
+TEST(FrameCodecTest, MalformedStatusDetailsAreDataLoss) {
+  // A detail whose type URL is not UTF-8 (a proto3 string): the body does
+  // not parse, like any other unparsable envelope.
+  wire::Envelope e;
+  e.set_status_code(9);
+  e.add_status_details()->set_type_url("bad \xFF url");
+  std::string frame;
+  {
+    google::protobuf::LogSilencer quiet;  // libprotobuf logs the non-UTF-8 string
+    frame = Encode(e);
+  }
+  EXPECT_THAT(Decode(frame), StatusIs(absl::StatusCode::kDataLoss));
+  // A detail cut short.
+  std::string cut = Encode(wire::Envelope());
+  const std::string body = "\x7A\x05\x0A\x03t/";  // Any{type_url: "t/" + 1 byte missing}
+  cut += body;
+  cut[4] = static_cast<char>(body.size());
+  EXPECT_THAT(Decode(cut), StatusIs(absl::StatusCode::kDataLoss));
 }
 
 TEST(FrameCodecTest, DecodeRefusesShortFrames) {

@@ -152,7 +152,8 @@ class ProcessContext {
   // Calls `target` and suspends this process until the reply, an error, or
   // `timeout`. co_await the result: absl::StatusOr<Message>. Errors:
   // NOT_FOUND (no such name, at once), DEADLINE_EXCEEDED, UNAVAILABLE (node
-  // down), the server's own error, ABORTED/INTERNAL if the server failed.
+  // down), the server's own error (with its message and details:
+  // node/status_details.h), ABORTED/INTERNAL if the server failed.
   CallAwaiter CallRaw(Target target, const google::protobuf::Message& request,
                       absl::Duration timeout = kDefaultCallTimeout);
 

@@ -129,7 +129,8 @@ class Node {
   // Calls `target` and waits for the reply. Errors: NOT_FOUND at once for an
   // unknown name; DEADLINE_EXCEEDED after `timeout` (a later reply is
   // dropped); UNAVAILABLE if the target's node is down; the server's error
-  // (with its message) if the handler failed or replied an error;
+  // (with its message and details: node/status_details.h) if the handler
+  // failed or replied an error;
   // INVALID_ARGUMENT if the server does not accept the request type.
   absl::StatusOr<Message> CallRaw(const Target& target, const google::protobuf::Message& request,
                                   absl::Duration timeout = kDefaultCallTimeout);

@@ -1,18 +1,25 @@
 // Several nodes in one process, over each transport (inproc, tcp, ipc):
 // call/cast/send/send_after by name across nodes, ordering, NOT_FOUND,
-// deadlines, node failure. The same suite runs on every transport.
+// deadlines, node failure, error details. The same suite runs on every
+// transport.
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "genserver/genserver.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
+#include "node/status_details.h"
 #include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
@@ -428,6 +435,113 @@ TEST_P(ClusterTest, UnreachableSeedIsUnavailableWithinTimeout) {
   auto n = Node::Create(std::move(o));
   ASSERT_THAT(n, IsOk());
   EXPECT_THAT((*n)->Join(absl::Milliseconds(300)), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// --- Status details across nodes ---
+
+// A retry delay: the second typed detail Bank attaches.
+google::protobuf::Duration RetryAfter() {
+  google::protobuf::Duration d;
+  d.set_seconds(3);
+  d.set_nanos(500);
+  return d;
+}
+
+// The error Bank fails every call with: FAILED_PRECONDITION, a message, the
+// balance (Int64Value 42) and a retry delay (Duration) as typed details, and
+// a plain absl payload of raw bytes.
+absl::Status BankError(std::string_view message = "balance too low") {
+  absl::Status s = absl::FailedPreconditionError(absl::string_view(message.data(), message.size()));
+  s = WithDetail(std::move(s), Int(42));
+  s = WithDetail(std::move(s), RetryAfter());
+  s.SetPayload("urn:polis-test:raw", absl::Cord(std::string("raw \x00\xFF bytes", 12)));
+  return s;
+}
+
+// Fails every call with BankError(); a StringValue "bytes" also makes the
+// message not UTF-8 (it arrives with U+FFFD, the details intact).
+class Bank : public GenServer {
+ public:
+  Bank() { AcceptCall<StringValue, Int64Value>(); }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+    if (m.As<StringValue>()->value() == "bytes") co_return Reply::Error(BankError("bad \xFF balance"));
+    co_return Reply::Error(BankError());
+  }
+};
+
+// Calls a Bank from its handler (co_await, suspending). On StringValue
+// "check:<name>": replies Int64Value with the balance detail if the error it
+// got is BankError() exactly (code, message, every detail), else fails the
+// call with INTERNAL saying what it got. On "relay:<name>": replies with the
+// error it got, as it is.
+class Teller : public GenServer {
+ public:
+  Teller() { AcceptCall<StringValue, Int64Value>(); }
+  Task<absl::StatusOr<Reply>> HandleCall(const Message& m, const From&) override {
+    const std::string cmd = m.As<StringValue>()->value();
+    const bool check = cmd.rfind("check:", 0) == 0;
+    const std::string bank = cmd.substr(6);  // after "check:" or "relay:"
+    absl::StatusOr<Int64Value> r = co_await Call<Int64Value>(bank, Str("withdraw"));
+    if (r.ok()) co_return Reply::Error(absl::InternalError("the bank said yes"));
+    if (!check) co_return Reply::Error(r.status());
+    std::optional<Int64Value> balance = GetDetail<Int64Value>(r.status());
+    if (r.status() != BankError() || !balance.has_value()) {
+      co_return Reply::Error(absl::InternalError(absl::StrCat("got ", r.status().ToString())));
+    }
+    co_return *balance;
+  }
+};
+
+// What every caller of a Bank must see.
+void ExpectBankError(const absl::Status& got, std::string_view message = "balance too low") {
+  EXPECT_THAT(got, StatusIs(absl::StatusCode::kFailedPrecondition, std::string(message)));
+  EXPECT_EQ(got, BankError(message)) << got;  // code, message, every payload
+  std::optional<Int64Value> balance = GetDetail<Int64Value>(got);
+  ASSERT_TRUE(balance.has_value()) << got;
+  EXPECT_EQ(balance->value(), 42);
+  std::optional<google::protobuf::Duration> retry = GetDetail<google::protobuf::Duration>(got);
+  ASSERT_TRUE(retry.has_value()) << got;
+  EXPECT_EQ(retry->seconds(), 3);
+  EXPECT_EQ(retry->nanos(), 500);
+}
+
+TEST_P(ClusterTest, ErrorDetailsReachAPlainThreadCallerOnAnotherNode) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Bank>(), {.name = "bank"}), IsOk());
+  AwaitName(*nodes_[1], "bank");
+  for (int round = 0; round < 2; ++round) {  // the second with the route cached
+    ExpectBankError(nodes_[1]->CallRaw("bank", Str("withdraw")).status());
+  }
+  // Typed calls see the same.
+  ExpectBankError(nodes_[1]->Call<Int64Value>("bank", Str("withdraw")).status());
+  // A message that is not UTF-8 is mended on the way; the details are kept.
+  ExpectBankError(nodes_[1]->CallRaw("bank", Str("bytes")).status(), "bad \xEF\xBF\xBD balance");
+  // And on the bank's own node (no wire): the status as the handler made it.
+  ExpectBankError(nodes_[2]->CallRaw("bank", Str("withdraw")).status());
+}
+
+TEST_P(ClusterTest, ErrorDetailsReachACallerInsideAHandlerOnAnotherNode) {
+  StartThree();
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Bank>(), {.name = "bank"}), IsOk());
+  ASSERT_THAT(nodes_[1]->Spawn(std::make_unique<Teller>(), {.name = "teller"}), IsOk());
+  ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Teller>(), {.name = "local-teller"}), IsOk());
+  AwaitName(*nodes_[1], "bank");
+  AwaitName(*nodes_[0], "teller");
+  AwaitName(*nodes_[0], "local-teller");
+  for (int round = 0; round < 2; ++round) {  // the second with the route cached
+    SCOPED_TRACE(round);
+    // a -> teller (b) -> bank (c): the teller's handler sees code, message
+    // and details of the remote bank's error.
+    absl::StatusOr<Int64Value> r = nodes_[0]->Call<Int64Value>("teller", Str("check:bank"));
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->value(), 42);
+    // A handler calling the bank on its own node sees the same.
+    r = nodes_[0]->Call<Int64Value>("local-teller", Str("check:bank"));
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->value(), 42);
+    // And an error a handler passes on crosses a second hop intact.
+    ExpectBankError(nodes_[0]->CallRaw("teller", Str("relay:bank")).status());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, ClusterTest, ::testing::Values("inproc", "tcp", "ipc"),

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "base/clock.h"
 
 namespace polis::internal {
@@ -31,11 +32,17 @@ LetterPool& Pool() {
   return pool;
 }
 
-// The status an envelope carries (OK when status_code is 0).
+// The status an envelope carries (OK when status_code is 0), with its
+// details as payloads (bus/WIRE.md "Errors": a later duplicate replaces).
 absl::Status StatusOf(const bus::EnvelopeView& env) {
   if (env.status_code == 0) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(env.status_code),
-                      absl::string_view(env.status_message.data(), env.status_message.size()));
+  absl::Status s(static_cast<absl::StatusCode>(env.status_code),
+                 absl::string_view(env.status_message.data(), env.status_message.size()));
+  env.status_details.ForEach([&s](std::string_view type_url, std::string_view value) {
+    s.SetPayload(absl::string_view(type_url.data(), type_url.size()),
+                 absl::Cord(absl::string_view(value.data(), value.size())));
+  });
+  return s;
 }
 
 // Empties `s`; frees its buffer if it is over the kept capacity.

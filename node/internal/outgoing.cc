@@ -86,6 +86,7 @@ OutgoingEnvelope& OutgoingEnvelope::Answering(const From& to, const absl::Status
     v_.status_code = static_cast<int32_t>(status.code());
     const absl::string_view m = status.message();
     v_.status_message = std::string_view(m.data(), m.size());
+    v_.status_details = bus::StatusDetailsView(status);  // its payloads; `status` outlives v_
   }
   return *this;
 }

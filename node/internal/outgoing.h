@@ -59,8 +59,8 @@ class OutgoingEnvelope {
   OutgoingEnvelope& ExpectingReply(uint64_t ref, std::string_view reply_node, uint64_t reply_pid,
                                    absl::Duration time_left);
   // The answer to call `to`: `reply` if `status` is OK, else the status
-  // (its message must already be valid UTF-8: the wire's is a proto3
-  // string).
+  // with its payloads as details (its message must already be valid UTF-8:
+  // the wire's is a proto3 string).
   OutgoingEnvelope& Answering(const From& to, const absl::Status& status, const Message& reply);
 
   const bus::EnvelopeView& view() const { return v_; }

@@ -2,6 +2,7 @@
 // Calls and timers are in router_calls.cc.
 #include "node/internal/router.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "base/utf8.h"
 #include "base/clock.h"
@@ -211,6 +212,9 @@ void Router::SendReply(const From& from, const absl::Status& status, const Messa
     // would make the whole reply unparsable and the caller wait it out.
     wire_status =
         absl::Status(status.code(), base::ToValidUtf8(std::string_view(m.data(), m.size())));
+    status.ForEachPayload([&wire_status](absl::string_view url, const absl::Cord& value) {
+      wire_status.SetPayload(url, value);  // the details go too
+    });
   } else {
     wire_status = status;
   }
