@@ -77,7 +77,9 @@ TEST(ToValidUtf8Test, KeepsWellFormedTextAndReplacesEachBadByte) {
     for (char& c : junk) c = static_cast<char>(rng());
     const std::string fixed = ToValidUtf8(junk);
     EXPECT_TRUE(IsValidUtf8(fixed));
-    if (IsValidUtf8(junk)) EXPECT_EQ(fixed, junk);
+    if (IsValidUtf8(junk)) {
+      EXPECT_EQ(fixed, junk);
+    }
   }
 }
 

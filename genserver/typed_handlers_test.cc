@@ -22,6 +22,7 @@
 #include "tests/journal.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
+#include "tests/wait.h"
 
 namespace polis {
 namespace {
@@ -44,6 +45,7 @@ MATCHER_P(HasValue, v, absl::StrCat("has value ", ::testing::PrintToString(v))) 
 }
 
 using ::polis::testing::Journal;
+using ::polis::testing::WaitFor;
 
 // A value that fails the server-side parse of `type_name`: a message whose
 // only field (number 1, length-delimited) holds invalid UTF-8, built from a
@@ -133,10 +135,7 @@ class TypedHandlersTest : public ::testing::Test {
   // Terminate and, after a Stop, after answering its caller: the name goes
   // a moment later.
   bool NameReleased(const std::string& name) {
-    absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (node_->WhereIs(name).ok() && absl::Now() < deadline)
-      absl::SleepFor(absl::Milliseconds(1));
-    return absl::IsNotFound(node_->WhereIs(name).status());
+    return WaitFor([&] { return absl::IsNotFound(node_->WhereIs(name).status()); });
   }
   Journal j_;  // Declared first: outlives the node, whose servers write to it.
   std::unique_ptr<Node> node_;
@@ -427,6 +426,14 @@ class Forwarder : public GenServer {
     absl::StatusOr<StringValue> first = co_await call;
     if (!first.ok()) co_return first.status();
     absl::StatusOr<StringValue> second = co_await call;
+    // The untyped awaiter from ProcessContext::CallRaw says the same.
+    CallAwaiter raw = context().CallRaw("echo", Str("once"));
+    absl::StatusOr<Message> raw_first = co_await raw;
+    absl::StatusOr<Message> raw_second = co_await raw;
+    if (!raw_first.ok() || raw_second.status().code() != second.status().code()) {
+      co_return absl::InternalError(absl::StrCat("raw: ", raw_first.status().ToString(), " then ",
+                                                 raw_second.status().ToString()));
+    }
     co_return Int(static_cast<int64_t>(second.status().code()));
   }
 };
@@ -466,10 +473,9 @@ TEST(TypedRemoteTest, TypedCallsAcrossTwoNodes) {
   ASSERT_THAT((*a)->Spawn(std::make_unique<Account>(&j), {.name = "acc"}), IsOk());
   ASSERT_THAT((*a)->Spawn(std::make_unique<Echo>(), {.name = "echo"}), IsOk());
   ASSERT_THAT((*b)->Spawn(std::make_unique<Forwarder>(), {.name = "fwd"}), IsOk());
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while ((!(*b)->WhereIs("acc").ok() || !(*b)->WhereIs("echo").ok()) && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(1));  // Names spread by gossip.
-  }
+  ASSERT_TRUE(WaitFor([&] {  // Names spread by gossip.
+    return (*b)->WhereIs("acc").ok() && (*b)->WhereIs("echo").ok();
+  }));
   // From a plain thread on b to a typed handler on a.
   EXPECT_THAT((*b)->Call<Int64Value>("acc", Int(5)), IsOkAndHolds(HasValue(5)));
   EXPECT_THAT((*b)->Call<Int64Value>("acc", Int(-5)),

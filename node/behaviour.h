@@ -77,8 +77,9 @@ class SlotAwaiter {
 
 // co_await-able result of a call made from inside a handler.
 // It owns everything the call needs (the request is serialized when the
-// call is made), so it may be kept and awaited later.
-class CallAwaiter : public internal::SlotAwaiter {
+// call is made), so it may be kept and awaited later; awaiting it a second
+// time gives FAILED_PRECONDITION (the call was made once).
+class [[nodiscard]] CallAwaiter : public internal::SlotAwaiter {
  public:
   CallAwaiter(CallAwaiter&&) = default;
   ~CallAwaiter();
@@ -92,11 +93,13 @@ class CallAwaiter : public internal::SlotAwaiter {
   Target target_;
   Message request_;
   absl::Duration timeout_;
+  bool sent_ = false;
+  absl::Status immediate_;  // Set when awaited again.
 };
 
 // co_await-able result of spawning a process from inside a handler: resumes
 // when the child's Init has finished.
-class SpawnAwaiter : public internal::SlotAwaiter {
+class [[nodiscard]] SpawnAwaiter : public internal::SlotAwaiter {
  public:
   SpawnAwaiter(SpawnAwaiter&&) = default;
   ~SpawnAwaiter();
@@ -120,7 +123,7 @@ class SpawnAwaiter : public internal::SlotAwaiter {
 
 // co_await-able end of another process, from inside a handler: resumes when
 // the target has ended (its Terminate ran) or was killed after the timeout.
-class StopAwaiter : public internal::SlotAwaiter {
+class [[nodiscard]] StopAwaiter : public internal::SlotAwaiter {
  public:
   StopAwaiter(StopAwaiter&&) = default;
   ~StopAwaiter();
@@ -234,7 +237,9 @@ class Behaviour {
 
   // Whether a call/cast/info payload of `type` may be delivered; others are
   // refused by the runtime with INVALID_ARGUMENT (calls) or dropped and
-  // logged (casts, info). Default: everything.
+  // logged (casts, info). Default: everything. `type` is the message's
+  // interned name (Message::type(), from InternType): one object per type
+  // name, so an implementation may compare addresses.
   virtual bool Accepts(wire::Kind kind, const std::string& type) const { return true; }
 };
 

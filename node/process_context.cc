@@ -46,6 +46,12 @@ CallAwaiter::~CallAwaiter() {
 }
 
 bool CallAwaiter::await_ready() {
+  if (sent_) {
+    immediate_ = absl::FailedPreconditionError(
+        absl::StrCat("the call to ", target_.ToString(), " was awaited already"));
+    return true;
+  }
+  sent_ = true;
   internal::NodeCore& core = self_->context().core();
   NewSlot(core.calls().NextRef());
   core.router().CallFromProcess(self_, target_, std::move(request_), timeout_, slot_,
@@ -54,6 +60,7 @@ bool CallAwaiter::await_ready() {
 }
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
+  if (!immediate_.ok()) return std::exchange(immediate_, absl::OkStatus());
   if (slot_->expired()) return internal::CallTimedOut(target_, timeout_);
   return slot_->Take();
 }

@@ -460,6 +460,39 @@ absl::Status BankError(std::string_view message = "balance too low") {
 
 // Fails every call with BankError(); a StringValue "bytes" also makes the
 // message not UTF-8 (it arrives with U+FFFD, the details intact).
+// Call Int64Value n: a StringValue of n bytes.
+class Grower : public GenServer {
+ public:
+  Grower() { OnCall(&Grower::Grow); }
+
+ private:
+  Task<absl::StatusOr<StringValue>> Grow(const Int64Value& n) {
+    co_return Str(std::string(static_cast<size_t>(n.value()), 'x'));
+  }
+};
+
+TEST_P(ClusterTest, AReplyOverTheServersSizeLimitIsAnErrorNotASilence) {
+  NodeOptions big;
+  big.name = "a";
+  big.listen = testing::TestEndpoint(GetParam(), "a");
+  big.max_message_bytes = 4096;
+  absl::StatusOr<std::unique_ptr<Node>> a = testing::StartNode(std::move(big));
+  ASSERT_THAT(a, IsOk());
+  NodeOptions caller;
+  caller.name = "b";
+  caller.listen = testing::TestEndpoint(GetParam(), "b");
+  caller.seeds = {(*a)->endpoint()};
+  absl::StatusOr<std::unique_ptr<Node>> b = testing::StartJoinedNode(std::move(caller));
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT((*a)->Spawn(std::make_unique<Grower>(), {.name = "grower"}), IsOk());
+  AwaitName(**b, "grower");
+  EXPECT_THAT((*b)->Call<StringValue>("grower", Int(100)), IsOk());
+  // Dropped, the reply would leave the caller waiting out its 60 s.
+  EXPECT_THAT((*b)->Call<StringValue>("grower", Int(10000), absl::Seconds(60)),
+              StatusIs(absl::StatusCode::kResourceExhausted, HasSubstr("over the limit")));
+  EXPECT_THAT((*b)->Call<StringValue>("grower", Int(100)), IsOk());  // Still serving.
+}
+
 class Bank : public GenServer {
  public:
   Bank() { AcceptCall<StringValue, Int64Value>(); }

@@ -70,7 +70,7 @@ TEST(LetterTest, ALargeBufferIsNotKept) {
 TEST(LetterTest, FromViewFillsARecycledLetterWithTheNewEnvelopeOnly) {
   FullLetter(300).reset();  // leaves a used letter on the free list
   bus::EnvelopeView v;
-  v.version = 1;
+  v.version = bus::kWireVersion;
   v.kind = wire::KIND_CAST;
   v.type = "polis.test.Other";
   v.payload = "new";

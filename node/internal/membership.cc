@@ -1,7 +1,6 @@
 #include "node/internal/membership.h"
 
 #include "absl/strings/str_cat.h"
-#include "bus/frame_codec.h"
 #include "base/log.h"
 #include "node/internal/outgoing.h"
 

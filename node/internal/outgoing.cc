@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "base/clock.h"
-#include "bus/frame_codec.h"
 
 namespace polis::internal {
 

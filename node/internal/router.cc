@@ -240,6 +240,17 @@ void Router::TransmitReply(const From& to, const absl::Status& status, const Mes
                            const TraceContext& trace) {
   OutgoingEnvelope out(wire::KIND_REPLY, self_.pid, to.node, trace);
   out.Answering(to, status, reply);
+  // A reply (or an error's details) over the size limit would be refused by
+  // the transport and the caller would wait out its deadline: it gets the
+  // error instead.
+  absl::Status too_big;
+  if (const size_t size = bus::EncodedSize(out.view());
+      static_cast<int64_t>(size) > max_message_bytes_) {
+    too_big = absl::ResourceExhaustedError(absl::StrCat(
+        "the reply of ", size, " bytes is over the limit of ", max_message_bytes_, " bytes"));
+    out = OutgoingEnvelope(wire::KIND_REPLY, self_.pid, to.node, trace);
+    out.Answering(to, too_big, Message());
+  }
   absl::Status s;
   if (!to.return_path.empty()) {
     s = io_.transport().Reply(bus::ReturnPath{to.return_path}, out.view());
