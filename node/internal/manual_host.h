@@ -51,7 +51,9 @@ class ManualHost : public ProcessHost {
     absl::Status reason;
   };
 
-  explicit ManualHost(int workers = 1) : scheduler_(/*io=*/nullptr, workers) {}
+  explicit ManualHost(int workers = 1) : scheduler_(/*io=*/nullptr, workers) {
+    set_scheduler(&scheduler_);
+  }
   ~ManualHost() override {
     for (auto& p : spawned_) {
       if (!p->dead()) p->Kill();
@@ -102,8 +104,7 @@ class ManualHost : public ProcessHost {
     return false;
   }
 
-  // ProcessHost.
-  void Schedule(std::shared_ptr<Process> p) override { scheduler_.Schedule(std::move(p)); }
+  // ProcessHost (Schedule: on scheduler_).
   void Forget(const Process& p) override { forgotten.push_back(p.pid()); }
   void Reply(const From& to, const absl::Status& status, const Message& reply,
              const TraceContext&) override {

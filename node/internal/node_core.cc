@@ -106,6 +106,7 @@ absl::Status NodeCore::Start() {
   int threads = options_.scheduler_threads;
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   scheduler_ = std::make_unique<Scheduler>(this, threads);
+  set_scheduler(scheduler_.get());
   io_ = std::make_unique<IoThread>(transport_.get(), scheduler_.get());
   channels_ = std::make_unique<ChannelPool>(transport_.get());
   registry_ = std::make_unique<Registry>(&self_, &directory_);
@@ -183,7 +184,7 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
         }
         return made;
       }));
-  if (p->TryClaim()) scheduler_->Schedule(p);
+  if (p->TryClaim()) Schedule(p);
   return p;
 }
 

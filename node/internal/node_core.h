@@ -103,8 +103,7 @@ class NodeCore : public ProcessHost, public IoDriver, public bus::InboundHandler
   // Whether the calling thread is one of this node's workers.
   bool OnWorker() const { return scheduler_ && scheduler_->CurrentWorker() >= 0; }
 
-  // ProcessHost.
-  void Schedule(std::shared_ptr<Process> p) override { scheduler_->Schedule(std::move(p)); }
+  // ProcessHost (Schedule: on scheduler_).
   void Forget(const Process& p) override;
   void Reply(const From& to, const absl::Status& status, const Message& reply,
              const TraceContext& trace) override {

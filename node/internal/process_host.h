@@ -14,7 +14,7 @@
 //
 // Example (a test host that records what a process asks for):
 //   class FakeHost : public ProcessHost {
-//     void Schedule(std::shared_ptr<Process> p) override { scheduler.Schedule(std::move(p)); }
+//     FakeHost() { set_scheduler(&scheduler); }
 //     void Reply(const From& to, const absl::Status& s, const Message& m,
 //                const TraceContext&) override { replies.push_back(s); }
 //     ...
@@ -27,6 +27,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "node/internal/scheduler.h"
 #include "node/message.h"
 
 namespace polis::internal {
@@ -37,8 +38,9 @@ class ProcessHost {
  public:
   virtual ~ProcessHost() = default;
 
-  // Queues `p` to run. The caller holds `p`'s run claim (Process::TryClaim).
-  virtual void Schedule(std::shared_ptr<Process> p) = 0;
+  // Queues `p` to run on the host's scheduler. The caller holds `p`'s run
+  // claim (Process::TryClaim). Not virtual: it is on every message's path.
+  void Schedule(std::shared_ptr<Process> p) { scheduler_->Schedule(std::move(p)); }
 
   // `p` has died: its pid and name are released (and the cluster told).
   // Called once per process.
@@ -63,6 +65,13 @@ class ProcessHost {
   // ended with `reason`.
   virtual void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
                           const std::string& name, const absl::Status& reason) = 0;
+
+ protected:
+  // Set by the host before any process is scheduled.
+  void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }
+
+ private:
+  Scheduler* scheduler_ = nullptr;
 };
 
 }  // namespace polis::internal
