@@ -555,6 +555,17 @@ class ParityRun {
   int failed_ = 0;
 };
 
+// Checks `bytes` with each one of its bits flipped, one at a time.
+void CheckEveryBitFlip(ParityRun& run, const std::string& bytes) {
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = bytes;
+      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
+      run.Check(flipped);
+    }
+  }
+}
+
 // Whether libprotobuf accepts `s` as the value of a string field: `type`
 // set to it, serialized, parsed back.
 bool ProtobufAcceptsAsString(std::string_view s) {
@@ -878,15 +889,7 @@ TEST(EnvelopeParityTest, EveryTruncationDecodesLikeLibprotobuf) {
 
 TEST(EnvelopeParityTest, EveryBitFlipDecodesLikeLibprotobuf) {
   ParityRun run;
-  for (const std::string& bytes : ValidEncodings()) {
-    for (size_t i = 0; i < bytes.size(); ++i) {
-      for (int bit = 0; bit < 8; ++bit) {
-        std::string flipped = bytes;
-        flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
-        run.Check(flipped);
-      }
-    }
-  }
+  for (const std::string& bytes : ValidEncodings()) CheckEveryBitFlip(run, bytes);
   EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
   EXPECT_GT(run.accepted(), 1000);
   EXPECT_GT(run.refused(), 1000);
@@ -1657,13 +1660,7 @@ TEST(StatusDetailsTest, EveryTruncationAndBitFlipOfDetailsDecodesLikeLibprotobuf
           .str();
   ParityRun run;
   for (size_t n = 0; n <= bytes.size(); ++n) run.Check(std::string_view(bytes).substr(0, n));
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    for (int bit = 0; bit < 8; ++bit) {
-      std::string flipped = bytes;
-      flipped[i] = static_cast<char>(flipped[i] ^ (1 << bit));
-      run.Check(flipped);
-    }
-  }
+  CheckEveryBitFlip(run, bytes);
   EXPECT_EQ(run.failed(), 0) << "of " << run.checked();
   EXPECT_GT(run.accepted(), 50);
   EXPECT_GT(run.refused(), 50);
