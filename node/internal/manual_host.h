@@ -136,7 +136,8 @@ class ManualHost : public ProcessHost {
 
 // co_await-able wait on `slot` from inside a hook of `self` (what a call
 // from a handler does, without the node): the process takes no letters
-// until the slot completes.
+// until the slot completes. Name it before awaiting it (`AwaitSlot w{p, s};
+// co_await w;`): g++ 12 destroys a braced temporary inside a co_await twice.
 struct AwaitSlot {
   Process* self;
   std::shared_ptr<CallSlot> slot;

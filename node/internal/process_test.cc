@@ -42,7 +42,10 @@ class Script : public Behaviour {
     const std::string text = in.message.As<google::protobuf::StringValue>()->value();
     journal_->push_back(absl::StrCat(wire::Kind_Name(in.kind), ":", text));
     if (text == "wait") {
-      absl::StatusOr<Message> r = co_await AwaitSlot{self, gate};
+      // Named first: g++ 12 destroys a braced temporary in a co_await
+      // expression twice (genserver/genserver.h, compiler note).
+      AwaitSlot wait{self, gate};
+      absl::StatusOr<Message> r = co_await wait;
       journal_->push_back(absl::StrCat("woke:", r.status().ToString()));
     } else if (absl::StartsWith(text, "fail:")) {
       co_return absl::DataLossError(text.substr(5));
