@@ -163,8 +163,8 @@ wire::ServerDescription GenServer::Describe() const {
 }
 
 bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
-  // `type` is interned (Message::type()), so identity is equality.
-  const std::string* t = InternType(type);
+  // `type` is interned (Behaviour::Accepts), so identity is equality.
+  const std::string* t = &type;
   auto has = [t](const DeclaredTypes& v) {
     return std::any_of(v.begin(), v.end(), [t](const DeclaredType& d) { return d.name == t; });
   };
@@ -176,8 +176,9 @@ bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
       return any_cast_ || has(cast_types_);
     case wire::KIND_INFO:
       // ProcessDown is always deliverable to a server that monitors.
-      return any_info_ || has(info_types_) ||
-             t == InternType(wire::ProcessDown::descriptor()->full_name());
+      static const std::string* const kProcessDown =
+          InternType(wire::ProcessDown::descriptor()->full_name());
+      return any_info_ || has(info_types_) || t == kProcessDown;
     default:
       return false;
   }
