@@ -225,15 +225,17 @@ void Router::SendReply(const From& from, const absl::Status& status, const Messa
     TransmitReply(from, wire_status, reply, child);
     return;
   }
-  struct Parts {
+  struct Answer {
     From to;
     absl::Status status;
     Message reply;
     TraceContext trace;
   };
-  auto parts = std::make_shared<const Parts>(
-      Parts{from, std::move(wire_status), status.ok() ? reply : Message(), child});
-  io_.Post([this, parts] { TransmitReply(parts->to, parts->status, parts->reply, parts->trace); });
+  auto answer = std::make_shared<const Answer>(
+      Answer{from, std::move(wire_status), status.ok() ? reply : Message(), child});
+  io_.Post([this, answer] {
+    TransmitReply(answer->to, answer->status, answer->reply, answer->trace);
+  });
 }
 
 void Router::TransmitReply(const From& to, const absl::Status& status, const Message& reply,
