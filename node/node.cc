@@ -68,6 +68,10 @@ absl::Status Node::Unregister(const std::string& name) {
   return core_->registry().Unregister(name);
 }
 absl::StatusOr<Pid> Node::WhereIs(const std::string& name) const { return core_->WhereIs(name); }
+
+absl::StatusOr<Pid> Node::AwaitName(const std::string& name, absl::Duration timeout) const {
+  return core_->AwaitName(name, timeout);
+}
 std::vector<std::string> Node::RegisteredNames() const { return core_->registry().Names(); }
 
 absl::StatusOr<Message> Node::CallRaw(const Target& target,

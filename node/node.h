@@ -119,8 +119,12 @@ class Node {
   absl::Status Register(const std::string& name, const Pid& pid);
   // NOT_FOUND if `name` is not registered on this node.
   absl::Status Unregister(const std::string& name);
-  // The process registered as `name`, here or on a known peer. NOT_FOUND.
+  // The process registered as `name`, here or on a member: its real pid
+  // (node and number). NOT_FOUND if no node this node knows of holds it.
   absl::StatusOr<Pid> WhereIs(const std::string& name) const;
+  // As WhereIs, but waits up to `timeout` for the name to appear (woken by
+  // changes to this node's view, no polling). NOT_FOUND after `timeout`.
+  absl::StatusOr<Pid> AwaitName(const std::string& name, absl::Duration timeout) const;
   // Names registered on this node.
   std::vector<std::string> RegisteredNames() const;
 

@@ -353,6 +353,7 @@ TEST_P(ClusterTest, SendAfterToARemoteName) {
   ASSERT_THAT(nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "target"}), IsOk());
   ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<Recorder>(), {.name = "timer"}), IsOk());
   AwaitName(*nodes_[0], "target");
+  AwaitName(*nodes_[1], "target");
   // From a plain thread, and from a server; one cancelled.
   auto t1 = nodes_[1]->SendAfter(absl::Milliseconds(10), "target", Int(7));
   auto t2 = nodes_[1]->SendAfter(absl::Milliseconds(10), "target", Int(8));

@@ -38,7 +38,7 @@ absl::StatusOr<std::unique_ptr<Node>> StartJoinedNode(NodeOptions options,
 }
 
 absl::Status AwaitName(const Node& node, const std::string& name, absl::Duration timeout) {
-  if (WaitFor([&] { return node.WhereIs(name).ok(); }, timeout)) return absl::OkStatus();
+  if (node.AwaitName(name, timeout).ok()) return absl::OkStatus();
   return absl::DeadlineExceededError(absl::StrCat("node ", node.name(), " never learnt of ", name,
                                                   " within ", absl::FormatDuration(timeout)));
 }

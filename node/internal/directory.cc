@@ -1,123 +1,218 @@
 #include "node/internal/directory.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace polis::internal {
+
+bool ClaimWins(const NameClaim& a, const NameClaim& b) {
+  return std::tie(a.registered_unix_ns, a.node, a.incarnation) <
+         std::tie(b.registered_unix_ns, b.node, b.incarnation);
+}
+
+void Directory::AddClaim(const Entry& e, const wire::NameEntry& n) {
+  auto& claims = claims_[n.name()];
+  NameClaim c{e.m.node, e.m.incarnation, n.pid(), n.registered_unix_ns()};
+  auto same = std::find_if(claims.begin(), claims.end(),
+                           [&](const NameClaim& x) { return x.node == c.node; });
+  if (same != claims.end()) claims.erase(same);
+  claims.insert(std::lower_bound(claims.begin(), claims.end(), c, ClaimWins), std::move(c));
+}
+
+void Directory::DropClaim(const std::string& node, const std::string& name) {
+  auto it = claims_.find(name);
+  if (it == claims_.end()) return;
+  auto& claims = it->second;
+  claims.erase(std::remove_if(claims.begin(), claims.end(),
+                              [&](const NameClaim& x) { return x.node == node; }),
+               claims.end());
+  if (claims.empty()) claims_.erase(it);
+}
+
+void Directory::DropAllClaims(const Entry& e) {
+  for (const auto& [name, n] : e.names) DropClaim(e.m.node, name);
+}
 
 std::optional<uint64_t> Directory::Upsert(const wire::NodeEntry& entry) {
   absl::MutexLock lock(&mu_);
   Changed();
   std::optional<uint64_t> previous;
-  Peer& p = nodes_[entry.node()];
-  if (p.incarnation != 0 && p.incarnation != entry.incarnation()) previous = p.incarnation;
-  for (const std::string& n : p.names) {
-    auto it = name_to_node_.find(n);
-    if (it != name_to_node_.end() && it->second == entry.node()) name_to_node_.erase(it);
+  auto [it, inserted] = nodes_.try_emplace(entry.node());
+  Entry& e = it->second;
+  if (!inserted) {
+    if (e.m.incarnation != entry.incarnation()) {
+      previous = e.m.incarnation;
+      e.m.since = absl::Now();
+    }
+    DropAllClaims(e);
+    e.names.clear();
+  } else {
+    e.m.since = absl::Now();
   }
-  p.names.clear();
-  p.endpoint = entry.endpoint();
-  p.incarnation = entry.incarnation();
-  for (const std::string& n : entry.names()) {
-    p.names.insert(n);
-    name_to_node_[n] = entry.node();
+  e.m.node = entry.node();
+  e.m.endpoint = entry.endpoint();
+  e.m.incarnation = entry.incarnation();
+  e.m.names_version = entry.names_version();
+  e.m.started_unix_ns = entry.started_unix_ns();
+  for (const wire::NameEntry& n : entry.names()) {
+    e.names[n.name()] = n;
+    AddClaim(e, n);
   }
+  e.m.names = e.names.size();
   return previous;
 }
 
-bool Directory::Known(const std::string& node) const {
+Directory::Delta Directory::ApplyNamesChanged(const wire::NamesChanged& nc) {
   absl::MutexLock lock(&mu_);
-  return nodes_.contains(node);
-}
-
-void Directory::AddNames(const std::string& node, const std::vector<std::string>& names) {
-  absl::MutexLock lock(&mu_);
+  auto it = nodes_.find(nc.node());
+  if (it == nodes_.end() || it->second.m.incarnation != nc.incarnation()) return Delta::kUnknown;
+  Entry& e = it->second;
+  if (nc.names_version() <= e.m.names_version) return Delta::kStale;
+  if (nc.names_version() != e.m.names_version + 1) return Delta::kGap;
   Changed();
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return;
-  for (const std::string& n : names) {
-    it->second.names.insert(n);
-    name_to_node_[n] = node;
+  for (const std::string& n : nc.removed()) {
+    e.names.erase(n);
+    DropClaim(e.m.node, n);
   }
-}
-
-void Directory::RemoveNames(const std::string& node, const std::vector<std::string>& names) {
-  absl::MutexLock lock(&mu_);
-  Changed();
-  auto it = nodes_.find(node);
-  if (it == nodes_.end()) return;
-  for (const std::string& n : names) {
-    it->second.names.erase(n);
-    auto nt = name_to_node_.find(n);
-    if (nt != name_to_node_.end() && nt->second == node) name_to_node_.erase(nt);
+  for (const wire::NameEntry& n : nc.added()) {
+    e.names[n.name()] = n;
+    AddClaim(e, n);
   }
+  e.m.names_version = nc.names_version();
+  e.m.names = e.names.size();
+  return Delta::kApplied;
 }
 
 bool Directory::Remove(const std::string& node) {
   absl::MutexLock lock(&mu_);
-  Changed();
   auto it = nodes_.find(node);
   if (it == nodes_.end()) return false;
-  for (const std::string& n : it->second.names) {
-    auto nt = name_to_node_.find(n);
-    if (nt != name_to_node_.end() && nt->second == node) name_to_node_.erase(nt);
-  }
+  Changed();
+  DropAllClaims(it->second);
   nodes_.erase(it);
   return true;
 }
 
-std::optional<std::string> Directory::NodeOfName(const std::string& name) const {
+void Directory::ReplaceAll(const std::vector<wire::NodeEntry>& view) {
   absl::MutexLock lock(&mu_);
-  auto it = name_to_node_.find(name);
-  if (it == name_to_node_.end()) return std::nullopt;
-  return it->second;
+  Changed();
+  nodes_.clear();
+  claims_.clear();
+  for (const wire::NodeEntry& entry : view) {
+    Entry& e = nodes_[entry.node()];
+    e.m.node = entry.node();
+    e.m.endpoint = entry.endpoint();
+    e.m.incarnation = entry.incarnation();
+    e.m.names_version = entry.names_version();
+    e.m.started_unix_ns = entry.started_unix_ns();
+    e.m.since = absl::Now();
+    for (const wire::NameEntry& n : entry.names()) {
+      e.names[n.name()] = n;
+      AddClaim(e, n);
+    }
+    e.m.names = e.names.size();
+  }
+}
+
+bool Directory::Known(const std::string& node) const {
+  absl::ReaderMutexLock lock(&mu_);
+  return nodes_.contains(node);
+}
+
+std::optional<Directory::Member> Directory::Find(const std::string& node) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return std::nullopt;
+  return it->second.m;
+}
+
+std::vector<Directory::Member> Directory::Members() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<Member> out;
+  out.reserve(nodes_.size());
+  for (const auto& [node, e] : nodes_) out.push_back(e.m);
+  std::sort(out.begin(), out.end(),
+            [](const Member& a, const Member& b) { return a.node < b.node; });
+  return out;
+}
+
+std::optional<NameClaim> Directory::Resolve(const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = claims_.find(name);
+  if (it == claims_.end()) return std::nullopt;
+  return it->second.front();
+}
+
+std::optional<std::string> Directory::NodeOfName(const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = claims_.find(name);
+  if (it == claims_.end()) return std::nullopt;
+  return it->second.front().node;
+}
+
+bool Directory::LookupLocked(const std::string& name, std::string* node,
+                             std::string* endpoint) const {
+  auto it = claims_.find(name);
+  if (it == claims_.end()) return false;
+  const NameClaim& c = it->second.front();
+  auto n = nodes_.find(c.node);
+  *node = c.node;
+  *endpoint = n == nodes_.end() ? std::string() : n->second.m.endpoint;
+  return true;
 }
 
 bool Directory::Lookup(const std::string& name, std::string* node,
                        std::string* endpoint) const {
-  absl::MutexLock lock(&mu_);
-  auto it = name_to_node_.find(name);
-  if (it == name_to_node_.end()) return false;
-  auto n = nodes_.find(it->second);
-  *node = it->second;
-  *endpoint = n == nodes_.end() ? std::string() : n->second.endpoint;
-  return true;
+  absl::ReaderMutexLock lock(&mu_);
+  return LookupLocked(name, node, endpoint);
 }
 
 std::optional<std::string> Directory::EndpointOf(const std::string& node) const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   auto it = nodes_.find(node);
-  if (it == nodes_.end() || it->second.endpoint.empty()) return std::nullopt;
-  return it->second.endpoint;
+  if (it == nodes_.end() || it->second.m.endpoint.empty()) return std::nullopt;
+  return it->second.m.endpoint;
 }
 
 std::optional<std::string> Directory::NodeAt(const std::string& endpoint) const {
-  absl::MutexLock lock(&mu_);
-  for (const auto& [node, p] : nodes_) {
-    if (p.endpoint == endpoint) return node;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [node, e] : nodes_) {
+    if (e.m.endpoint == endpoint) return node;
   }
   return std::nullopt;
 }
 
 std::vector<std::string> Directory::ConnectedNodes() const {
-  absl::MutexLock lock(&mu_);
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> out;
-  for (const auto& [node, p] : nodes_) out.push_back(node);
+  for (const auto& [node, e] : nodes_) out.push_back(node);
   std::sort(out.begin(), out.end());
   return out;
 }
 
-std::vector<wire::NodeEntry> Directory::Snapshot() const {
-  absl::MutexLock lock(&mu_);
+std::vector<wire::NodeEntry> Directory::Snapshot(bool with_names) const {
+  absl::ReaderMutexLock lock(&mu_);
   std::vector<wire::NodeEntry> out;
-  for (const auto& [node, p] : nodes_) {
-    wire::NodeEntry e;
-    e.set_node(node);
-    e.set_endpoint(p.endpoint);
-    e.set_incarnation(p.incarnation);
-    for (const std::string& n : p.names) e.add_names(n);
-    out.push_back(std::move(e));
+  out.reserve(nodes_.size());
+  for (const auto& [node, e] : nodes_) {
+    wire::NodeEntry w;
+    w.set_node(node);
+    w.set_endpoint(e.m.endpoint);
+    w.set_incarnation(e.m.incarnation);
+    w.set_started_unix_ns(e.m.started_unix_ns);
+    if (with_names) {
+      w.set_names_version(e.m.names_version);
+      for (const auto& [name, n] : e.names) *w.add_names() = n;
+    }
+    out.push_back(std::move(w));
   }
   return out;
+}
+
+void Directory::AwaitChange(uint64_t seen, absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  auto changed = [this, seen] { return version_.load(std::memory_order_acquire) != seen; };
+  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
 }
 
 }  // namespace polis::internal

@@ -20,6 +20,7 @@ struct LocalNode {
   uint64_t instance = 0;      // Process-unique, never 0 (RouteCache::Versions::node).
   std::string endpoint;       // Where peers reach it ("" if not listening).
   bool client = false;        // Hosts no names, is not announced.
+  int64_t started_unix_ns = 0;  // Wall clock at start (orders incarnations, uptime).
 };
 
 }  // namespace polis::internal

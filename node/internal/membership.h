@@ -1,34 +1,63 @@
-// node/internal/membership.h — who is in the cluster, and what this node
-// tells the others about itself.
+// node/internal/membership.h — who is in the cluster, how this node finds
+// them again, and what it tells them about itself.
 //
-// A node greets every node it learns of with a Hello (its name,
-// incarnation, wire version, endpoint, and its view of the cluster: every
-// node with its endpoint and names), so one seed is enough to build a full
-// mesh. Changes to the names registered here go to every peer as
-// NamesChanged deltas (this class is the registry's NamesListener). A peer
-// that says Goodbye, or whose connection the transport reports lost, is
-// removed from the Directory with its names, and every call waiting on it
-// fails with UNAVAILABLE at once; a peer that comes back under a new
-// incarnation fails the calls made to the old one. A client node (polis
-// call) is answered with the directory on its own connection and is never
-// announced.
+// Joining. A node greets every endpoint it knows of with a Hello (its own
+// entry with its names, the members it has reached, its heartbeat address).
+// A node becomes a member of this node's view (the Directory) only when its
+// own Hello arrives; members another node lists are only endpoints to try.
+// So one seed is enough to build a full mesh, and no one enters a view on
+// hearsay (a Hello listing 20,000 nodes at an endpoint that does not answer
+// adds one contact, which is dropped after it failed a few times).
 //
-// Thread-safety: Join, Peers and OnNamesChanged from any thread; Start from
-// the starting thread; the rest on the I/O thread (it owns the transport).
+// Staying joined. Endpoints to greet ("contacts") are the seeds (tried for
+// ever), former members (tried for `forget_after` after they went down) and
+// endpoints other members listed (dropped after kReferredAttempts failed
+// tries). Each is greeted again with back-off (kFirstRetry, doubling up to
+// `max_retry`) until its node is a member. So a node started before its
+// seed joins when the seed comes up, and the two sides of a partition or a
+// pause merge by themselves once they can reach each other.
+//
+// Failure detection. Members are watched by a FailureDetector (heartbeat
+// datagrams on their own socket and thread, bus/heartbeat.h) and by the
+// transport (a connection lost). A member that is silent for the detector's
+// timeout, whose connection drops, or that says Goodbye is removed with its
+// names; every call waiting on it fails with UNAVAILABLE at once and the
+// MembershipObserver hears OnNodeDown (monitors fire). A Hello from a
+// node's newer incarnation (later start time) replaces the old one (calls
+// to it fail, OnNodeDown then OnNodeUp); a Hello or delta from an older
+// incarnation is ignored.
+//
+// Names. The names registered here go to every member as numbered
+// NamesChanged deltas (computed on the I/O thread from the registry, so
+// they leave in order); a member that sees a gap asks for the full entry.
+// When a member's claim to a name registered here wins by the conflict
+// rule (directory.h), the registry yields it and the observer hears
+// OnNameLost (the process gets a NameLost info).
+//
+// Clients. A client node (NodeOptions::client) is never a member. Its
+// Hello asks a node for the view; with `subscribe` (every client node does)
+// that node keeps pushing the view on the client's connection whenever it
+// changes, and the client renews the subscription every kClientRenew.
+//
+// Thread-safety: Join, Peers, OnNamesChanged and the FailureDetector
+// callbacks from any thread; Start from the starting thread; the rest on
+// the I/O thread (it owns the transport).
 //
 // Example (the node's wiring):
-//   Membership m(&self, seeds, &directory, &registry, &calls, &io);
+//   Membership m(parts, options);
 //   registry.set_listener(&m);
-//   m.Start();                                   // Hello to every seed
-//   ... I/O thread: if (!m.HandleSystem(env, from)) { /* not membership */ }
+//   m.Start();                                   // greets every seed
+//   ... I/O thread: if (!m.HandleSystem(env, from, *this)) { /* not membership */ }
 #ifndef POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 #define POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -39,28 +68,84 @@
 #include "node/internal/io_thread.h"
 #include "node/internal/local_node.h"
 #include "node/internal/registry.h"
+#include "node/internal/timer_queue.h"
 
 namespace polis::internal {
 
+// Told of changes to the membership, on the I/O thread.
+class MembershipObserver {
+ public:
+  virtual ~MembershipObserver() = default;
+  virtual void OnNodeUp(const std::string& node, uint64_t incarnation) = 0;
+  // `why` is UNAVAILABLE (down, cut off, restarted, or left).
+  virtual void OnNodeDown(const std::string& node, uint64_t incarnation,
+                          const absl::Status& why) = 0;
+  // `loser` (a local process) no longer holds `name`: `winner` does.
+  virtual void OnNameLost(const Pid& loser, const std::string& name,
+                          const NameClaim& winner) = 0;
+};
+
+// The failure detector as membership uses it (bus::Heartbeater in a node
+// that listens on tcp:// or ipc://; none otherwise). Thread-safe.
+class FailureDetector {
+ public:
+  virtual ~FailureDetector() = default;
+  // Where peers send heartbeats (goes into Hello).
+  virtual const std::string& address() const = 0;
+  virtual void Watch(const std::string& endpoint, uint64_t incarnation,
+                     const std::string& address) = 0;
+  virtual void Unwatch(const std::string& endpoint) = 0;
+  // Since the member was last heard (-1 ms if never) and its clock offset.
+  virtual absl::Duration SinceHeard(const std::string& endpoint) const = 0;
+  virtual absl::Duration ClockOffset(const std::string& endpoint) const = 0;
+};
+
+struct MembershipOptions {
+  // Seed endpoints (resolved: tcp://, ipc://, inproc://).
+  std::vector<std::string> seeds;
+  // Longest wait between two greetings of an endpoint that does not answer.
+  absl::Duration max_retry = absl::Seconds(2);
+  // How long a member that went down is still greeted.
+  absl::Duration forget_after = absl::Minutes(10);
+};
+
 class Membership : public NamesListener {
  public:
+  struct Parts {
+    const LocalNode* self;
+    Directory* directory;
+    Registry* registry;
+    CallTable* calls;
+    IoThread* io;
+    TimerQueue* timers;
+    MembershipObserver* observer;
+  };
   // Every pointer must outlive this.
-  Membership(const LocalNode* self, std::vector<std::string> seeds, Directory* directory,
-             const Registry* registry, CallTable* calls, IoThread* io);
+  Membership(Parts parts, MembershipOptions options);
+  ~Membership() override;
 
-  // Greets every seed (on the I/O thread, soon). Without seeds the node
-  // counts as joined at once.
+  // Greets every seed and starts the retry tick (on the I/O thread, soon).
+  // Without seeds the node counts as joined at once.
   void Start();
+  // Stops the tick (before the I/O thread stops).
+  void Stop();
+  // Set once before Start; may stay null (no heartbeats: in-process nodes).
+  void set_detector(FailureDetector* d) { detector_ = d; }
   // Waits until the handshake with at least one seed finished. UNAVAILABLE
   // if none answered within `timeout`.
   absl::Status Join(absl::Duration timeout);
-  // Names of the nodes this node is connected to.
+  // Names of the members.
   std::vector<std::string> Peers() const { return directory_->ConnectedNodes(); }
 
-  // NamesListener: tells every peer (posted to the I/O thread).
-  void OnNamesChanged(std::vector<std::string> added, std::vector<std::string> removed) override;
+  // NamesListener: the names here changed; tells the members (posted).
+  void OnNamesChanged() override;
+  // Any thread: the detector's verdicts (posted to the I/O thread).
+  void OnSilent(const std::string& endpoint, uint64_t incarnation, absl::Duration silent_for);
+  void OnHeard(const std::string& endpoint, uint64_t incarnation, uint64_t names_version);
 
   // --- I/O thread ---
+  // Replaces the seeds (a DNS seed re-resolved).
+  void SetSeeds(std::vector<std::string> seeds);
   // Handles a Hello, NamesChanged or Goodbye that arrived on `from`; false
   // if `env` is none of them. A payload that does not parse is reported
   // through `bad_input` (DATA_LOSS) and dropped.
@@ -68,27 +153,81 @@ class Membership : public NamesListener {
                     bus::InboundHandler& bad_input);
   // The transport lost the connection to `endpoint`.
   void OnPeerDown(const std::string& endpoint, const absl::Status& why);
-  // Says Goodbye to every peer and flushes the transport (node shutdown).
+  // Says Goodbye to every member and flushes the transport (node shutdown).
   void SayGoodbye();
+  // This node's view as NodeInfo members (polis nodes).
+  void FillMembers(wire::NodeInfo* info) const;
+  // This node's own entry (names as last announced).
+  wire::NodeEntry SelfEntry() const;
+  // Any thread: the names_version last announced (heartbeats carry it).
+  uint64_t names_version() const {
+    return announced_version_seen_.load(std::memory_order_acquire);
+  }
 
  private:
-  // Hello to `endpoint`, or as the answer on `reply_path` (a client's).
-  void SendHello(const std::string& endpoint, const bus::ReturnPath* reply_path);
+  struct Contact {
+    enum class Source { kSeed, kFormer, kReferred };
+    Source source = Source::kReferred;
+    std::string node;  // The node it led to, once known.
+    absl::Time next_try;
+    absl::Duration backoff;
+    int failures = 0;
+    absl::Time expires = absl::InfiniteFuture();
+  };
+  struct Subscriber {
+    bus::ReturnPath path;
+    absl::Time expires;
+  };
+
+  void Tick();
+  void ScheduleTick();
+  void AddContact(const std::string& endpoint, Contact::Source source);
+  // Hello to `endpoint` (reply_requested: the receiver answers), or as the
+  // answer on `reply_path` (a client's).
+  void SendHello(const std::string& endpoint, bool reply_requested, const std::string& answering);
+  void AnswerClient(const wire::Hello& hello, const bus::ReturnPath& from);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
                    bus::InboundHandler& bad_input);
-  // Removes `node` and fails every call waiting on it.
-  void NodeDown(const std::string& node, const absl::Status& why);
-  // Sends `payload` as a system message to every known peer.
+  void HandleNamesChanged(const wire::NamesChanged& nc);
+  // The names `entries` of member `node` are now claimed: yields ours that lose.
+  void ResolveConflicts(const std::string& node, uint64_t incarnation,
+                        const google::protobuf::RepeatedPtrField<wire::NameEntry>& entries);
+  // Sends what changed in the registry's names since the last announcement.
+  void SyncNames();
+  void PushView();
+  // Removes member `node` and fails every call waiting on it. `retry`: keep
+  // greeting it (it did not say Goodbye).
+  void NodeDown(const std::string& node, const absl::Status& why, bool retry);
   void Broadcast(const google::protobuf::Message& payload);
+  void MarkJoined();
 
   const LocalNode* const self_;
-  const std::vector<std::string> seeds_;
   Directory* const directory_;
-  const Registry* const registry_;
+  Registry* const registry_;
   CallTable* const calls_;
   IoThread* const io_;
-  // Peers greeted since their connection was (re)made. I/O thread only.
-  absl::flat_hash_set<std::string> hello_sent_;
+  TimerQueue* const timers_;
+  MembershipObserver* const observer_;
+  const MembershipOptions options_;
+  FailureDetector* detector_ = nullptr;
+
+  // I/O thread only.
+  absl::flat_hash_map<std::string, Contact> contacts_;
+  std::vector<wire::NameEntry> announced_;  // Sorted by name.
+  uint64_t announced_version_ = 1;
+  std::vector<Subscriber> subscribers_;
+  // Members whose heartbeats announce newer names than we have, since when.
+  absl::flat_hash_map<std::string, absl::Time> names_lag_;
+  bool view_dirty_ = false;
+  std::string client_primary_;  // A client's subscribed node endpoint.
+  absl::Time client_renew_at_;
+  absl::Time client_view_at_;
+
+  std::atomic<bool> names_dirty_{false};
+  std::atomic<uint64_t> announced_version_seen_{1};
+  absl::Mutex tick_mu_;
+  uint64_t tick_timer_ ABSL_GUARDED_BY(tick_mu_) = 0;
+  bool stopped_ ABSL_GUARDED_BY(tick_mu_) = false;
 
   absl::Mutex join_mu_;
   bool joined_ ABSL_GUARDED_BY(join_mu_) = false;

@@ -65,6 +65,7 @@ NodeCore::NodeCore(Node* facade, NodeOptions options)
   self_.incarnation = RandomId();
   self_.instance = next_instance.fetch_add(1) + 1;
   self_.client = options_.client;
+  self_.started_unix_ns = absl::ToUnixNanos(absl::Now());
   // Debian's Abseil is built with Mutex deadlock detection on, which costs
   // a graph lookup on every lock (a third of the cost of a remote cast).
   // polis's lock order is fixed and documented; turn the detector off.
@@ -119,8 +120,15 @@ absl::Status NodeCore::Start() {
                                                    .io = io_.get(),
                                                    .channels = channels_.get(),
                                                    .scheduler = scheduler_.get()});
-  membership_ = std::make_unique<Membership>(&self_, options_.seeds, &directory_, registry_.get(),
-                                             &calls_, io_.get());
+  membership_ = std::make_unique<Membership>(
+      Membership::Parts{.self = &self_,
+                        .directory = &directory_,
+                        .registry = registry_.get(),
+                        .calls = &calls_,
+                        .io = io_.get(),
+                        .timers = &timers_,
+                        .observer = this},
+      MembershipOptions{.seeds = options_.seeds});
   registry_->set_listener(membership_.get());
   scheduler_->Start();
   membership_->Start();
@@ -157,6 +165,7 @@ void NodeCore::Shutdown() {
   });
   bye->WaitUntil(base::Now() + absl::Seconds(2));
   // 4. Stop threads and close connections.
+  membership_->Stop();
   scheduler_->Stop();
   timers_.Stop();
   channels_->CloseAll();
@@ -209,8 +218,28 @@ absl::Status NodeCore::StopProcess(const Target& target, absl::Status reason,
 
 absl::StatusOr<Pid> NodeCore::WhereIs(const std::string& name) const {
   if (std::optional<Pid> pid = registry_->PidOf(name)) return *pid;
-  if (auto node = directory_.NodeOfName(name)) return Pid{*node, 0};
+  if (std::optional<NameClaim> c = directory_.Resolve(name)) return Pid{c->node, c->pid};
   return absl::NotFoundError(absl::StrCat("no server named \"", name, "\" in the cluster"));
+}
+
+absl::StatusOr<Pid> NodeCore::AwaitName(const std::string& name, absl::Duration timeout) const {
+  const absl::Time deadline = base::Now() + timeout;
+  while (true) {
+    const uint64_t seen = directory_.version();  // Before the lookup: no change is missed.
+    absl::StatusOr<Pid> pid = WhereIs(name);
+    if (pid.ok() || base::Now() >= deadline) return pid;
+    directory_.AwaitChange(seen, deadline);
+  }
+}
+
+void NodeCore::OnNameLost(const Pid& loser, const std::string& name, const NameClaim& winner) {
+  wire::NameLost lost;
+  lost.set_name(name);
+  lost.mutable_winner()->set_node(winner.node);
+  lost.mutable_winner()->set_name(name);
+  lost.mutable_winner()->set_pid(winner.pid);
+  lost.mutable_winner()->set_incarnation(winner.incarnation);
+  router_->Inform(self_.pid, loser, lost);
 }
 
 absl::StatusOr<wire::ServerDescription> NodeCore::Describe(const std::string& name,

@@ -52,7 +52,10 @@ namespace polis::internal {
 
 class Process;
 
-class NodeCore : public ProcessHost, public IoDriver, public bus::InboundHandler {
+class NodeCore : public ProcessHost,
+                 public IoDriver,
+                 public bus::InboundHandler,
+                 public MembershipObserver {
  public:
   NodeCore(Node* facade, NodeOptions options);
   ~NodeCore() override;
@@ -96,6 +99,9 @@ class NodeCore : public ProcessHost, public IoDriver, public bus::InboundHandler
                            std::shared_ptr<CallSlot> done);
   // The process registered as `name`, here or on a known peer. NOT_FOUND.
   absl::StatusOr<Pid> WhereIs(const std::string& name) const;
+  // Waits until `name` is registered somewhere this node knows of (woken by
+  // every change to the view, no polling). NOT_FOUND after `timeout`.
+  absl::StatusOr<Pid> AwaitName(const std::string& name, absl::Duration timeout) const;
   // The description of server `name`: local, or asked of its node within
   // `timeout` (zero: local only).
   absl::StatusOr<wire::ServerDescription> Describe(const std::string& name,
@@ -132,6 +138,12 @@ class NodeCore : public ProcessHost, public IoDriver, public bus::InboundHandler
     membership_->OnPeerDown(endpoint, why);
   }
   void OnBadInput(const absl::Status& why) override;
+
+  // MembershipObserver (I/O thread).
+  void OnNodeUp(const std::string& node, uint64_t incarnation) override {}
+  void OnNodeDown(const std::string& node, uint64_t incarnation,
+                  const absl::Status& why) override {}
+  void OnNameLost(const Pid& loser, const std::string& name, const NameClaim& winner) override;
 
   // Prints every process's scheduling state to stderr (debugging).
   void DebugDump();

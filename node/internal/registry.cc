@@ -14,7 +14,7 @@ absl::Status CheckUtf8Name(absl::string_view what, const std::string& name) {
   return absl::InvalidArgumentError(absl::StrCat(what, " is not valid UTF-8"));
 }
 
-Registry::Registry(const LocalNode* self, const Directory* cluster)
+Registry::Registry(const LocalNode* self, Directory* cluster)
     : self_(self), cluster_(cluster) {}
 
 absl::Status Registry::CheckFree(const std::string& name) const {
@@ -24,8 +24,15 @@ absl::Status Registry::CheckFree(const std::string& name) const {
   return absl::OkStatus();
 }
 
-void Registry::Tell(std::vector<std::string> added, std::vector<std::string> removed) {
-  if (listener_ != nullptr) listener_->OnNamesChanged(std::move(added), std::move(removed));
+void Registry::Tell() {
+  cluster_->NoteLocalChange();
+  if (listener_ != nullptr) listener_->OnNamesChanged();
+}
+
+void Registry::Hold(const std::string& name, uint64_t pid) {
+  names_[name] = Held{pid, absl::ToUnixNanos(absl::Now())};
+  ++registrations_[name];
+  NamesChanged();
 }
 
 absl::StatusOr<std::shared_ptr<Process>> Registry::Create(
@@ -39,12 +46,9 @@ absl::StatusOr<std::shared_ptr<Process>> Registry::Create(
     const Pid pid{self_->name, next_pid_++};
     p = make(pid);
     processes_.emplace(pid.id, p);
-    if (!name.empty()) {
-      names_.emplace(name, pid.id);
-      NamesChanged();
-    }
+    if (!name.empty()) Hold(name, pid.id);
   }
-  if (!name.empty()) Tell({name}, {});
+  if (!name.empty()) Tell();
   return p;
 }
 
@@ -65,7 +69,7 @@ std::shared_ptr<Process> Registry::FindByName(const std::string& name) const {
     absl::ReaderMutexLock lock(&mu_);
     auto it = names_.find(name);
     if (it == names_.end()) return nullptr;
-    auto pit = processes_.find(it->second);
+    auto pit = processes_.find(it->second.pid);
     if (pit == processes_.end()) return nullptr;
     p = pit->second;
   }
@@ -82,7 +86,7 @@ std::optional<Pid> Registry::PidOf(const std::string& name) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = names_.find(name);
   if (it == names_.end()) return std::nullopt;
-  return Pid{self_->name, it->second};
+  return Pid{self_->name, it->second.pid};
 }
 
 void Registry::Forget(const Process& p) {
@@ -92,7 +96,7 @@ void Registry::Forget(const Process& p) {
     processes_.erase(p.pid().id);
     if (!name.empty()) {
       auto it = names_.find(name);
-      if (it != names_.end() && it->second == p.pid().id) {
+      if (it != names_.end() && it->second.pid == p.pid().id) {
         names_.erase(it);
         NamesChanged();
       } else {
@@ -100,7 +104,7 @@ void Registry::Forget(const Process& p) {
       }
     }
   }
-  if (!name.empty()) Tell({}, {name});
+  if (!name.empty()) Tell();
 }
 
 absl::Status Registry::Register(const std::string& name, const Pid& pid) {
@@ -119,11 +123,10 @@ absl::Status Registry::Register(const std::string& name, const Pid& pid) {
       return absl::AlreadyExistsError(
           absl::StrCat(pid.ToString(), " is already registered as \"", p.name(), "\""));
     }
-    names_.emplace(name, pid.id);
-    NamesChanged();
+    Hold(name, pid.id);
     p.set_name(name);
   }
-  Tell({name}, {});
+  Tell();
   return absl::OkStatus();
 }
 
@@ -134,12 +137,12 @@ absl::Status Registry::Unregister(const std::string& name) {
     if (it == names_.end()) {
       return absl::NotFoundError(absl::StrCat("no server named \"", name, "\" on this node"));
     }
-    auto p = processes_.find(it->second);
+    auto p = processes_.find(it->second.pid);
     if (p != processes_.end()) p->second->set_name("");
     names_.erase(it);
     NamesChanged();
   }
-  Tell({}, {name});
+  Tell();
   return absl::OkStatus();
 }
 
@@ -151,6 +154,48 @@ std::vector<std::string> Registry::Names() const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+std::vector<wire::NameEntry> Registry::NameEntries() const {
+  std::vector<wire::NameEntry> out;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    out.reserve(names_.size());
+    for (const auto& [n, held] : names_) {
+      wire::NameEntry& e = out.emplace_back();
+      e.set_name(n);
+      e.set_pid(held.pid);
+      e.set_registered_unix_ns(held.registered_unix_ns);
+    }
+  }
+  std::sort(out.begin(), out.end(),
+            [](const wire::NameEntry& a, const wire::NameEntry& b) { return a.name() < b.name(); });
+  return out;
+}
+
+std::optional<Pid> Registry::YieldTo(const std::string& name, const NameClaim& claim) {
+  Pid loser;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = names_.find(name);
+    if (it == names_.end()) return std::nullopt;
+    const NameClaim mine{self_->name, self_->incarnation, it->second.pid,
+                         it->second.registered_unix_ns};
+    if (!ClaimWins(claim, mine)) return std::nullopt;
+    loser = Pid{self_->name, it->second.pid};
+    auto p = processes_.find(it->second.pid);
+    if (p != processes_.end()) p->second->set_name("");
+    names_.erase(it);
+    NamesChanged();
+  }
+  Tell();
+  return loser;
+}
+
+int32_t Registry::Registrations(const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = registrations_.find(name);
+  return it == registrations_.end() ? 0 : it->second;
 }
 
 size_t Registry::size() const {

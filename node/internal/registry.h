@@ -6,7 +6,10 @@
 // refuse a name registered here or on a known peer (the Directory). Each
 // change of names bumps a version counter, which (with the directory's)
 // tells the per-thread RouteCache when its memos are stale, and is reported
-// to the NamesListener (membership tells the peers), outside the lock.
+// to the NamesListener (membership tells the peers), outside the lock. Each
+// name remembers when it was registered (wall clock): the conflict rule
+// (directory.h, ClaimWins) prefers the older claim, and YieldTo takes a
+// name back when another node's claim wins.
 //
 // Thread-safety: all methods are thread-safe. The registry's lock is held
 // while a new process is made (Create's `make`), so that a monitor can be
@@ -42,19 +45,18 @@ namespace polis::internal {
 
 class Process;
 
-// Told of every change to the names registered on this node, in order,
-// outside the registry's lock.
+// Told that the names registered on this node changed (outside the
+// registry's lock; it reads NameEntries() for what they are now).
 class NamesListener {
  public:
   virtual ~NamesListener() = default;
-  virtual void OnNamesChanged(std::vector<std::string> added,
-                              std::vector<std::string> removed) = 0;
+  virtual void OnNamesChanged() = 0;
 };
 
 class Registry {
  public:
   // `self` and `cluster` must outlive the registry.
-  Registry(const LocalNode* self, const Directory* cluster);
+  Registry(const LocalNode* self, Directory* cluster);
 
   // Set once, before the node runs; may stay null (no one is told).
   void set_listener(NamesListener* listener) { listener_ = listener; }
@@ -82,6 +84,14 @@ class Registry {
   absl::Status Unregister(const std::string& name);
   // Names registered here, sorted.
   std::vector<std::string> Names() const;
+  // Names registered here with their pids and registration times, sorted.
+  std::vector<wire::NameEntry> NameEntries() const;
+  // Another node's `claim` to a name registered here: if it wins (ClaimWins)
+  // the name is released here and the process that held it is returned (to
+  // be told NameLost); otherwise nothing changes and nullopt.
+  std::optional<Pid> YieldTo(const std::string& name, const NameClaim& claim);
+  // Times `name` was registered on this node (restarts + 1); 0 if never.
+  int32_t Registrations(const std::string& name) const;
   size_t size() const;
   // Every live process.
   std::vector<std::shared_ptr<Process>> Processes() const;
@@ -104,17 +114,24 @@ class Registry {
   }
   // ALREADY_EXISTS if `name` is taken here or on a known peer.
   absl::Status CheckFree(const std::string& name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Tell(std::vector<std::string> added, std::vector<std::string> removed);
+  void Tell();
+  // Adds `name` for `pid` (mu_ held).
+  void Hold(const std::string& name, uint64_t pid) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const LocalNode* const self_;
-  const Directory* const cluster_;
+  Directory* const cluster_;
   NamesListener* listener_ = nullptr;
   std::atomic<uint64_t> names_version_{1};
 
   mutable absl::Mutex mu_;
   uint64_t next_pid_ ABSL_GUARDED_BY(mu_) = 1;
   absl::flat_hash_map<uint64_t, std::shared_ptr<Process>> processes_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint64_t> names_ ABSL_GUARDED_BY(mu_);
+  struct Held {
+    uint64_t pid = 0;
+    int64_t registered_unix_ns = 0;
+  };
+  absl::flat_hash_map<std::string, Held> names_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int32_t> registrations_ ABSL_GUARDED_BY(mu_);
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 

@@ -273,10 +273,14 @@ void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
   down.set_monitor_ref(ref);
   down.set_status_code(static_cast<int32_t>(reason.code()));
   down.set_status_message(std::string(reason.message()));
-  absl::Status s = Route(
-      MakeLetter(wire::KIND_INFO, process, Target(watcher), Message::From(down), nullptr), "",
-      nullptr);
-  (void)s;  // The watcher may be gone too.
+  Inform(process, watcher, down);
+}
+
+void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info) {
+  absl::Status s =
+      Route(MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr), "",
+            nullptr);
+  (void)s;  // The recipient may be gone.
 }
 
 void Router::DeliverInbound(LetterPtr letter) {

@@ -106,6 +106,10 @@ class Router {
   // Tells `watcher` with a ProcessDown info that `process` ended.
   void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
                   const absl::Status& reason);
+  // Sends `info` (a runtime notice: ProcessDown, NodeDown, NameLost) as
+  // KIND_INFO from `from` to process `to`, here or on another node.
+  // Best effort: `to` may be gone.
+  void Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info);
   // The node hosting `target` ("" = here). NOT_FOUND for an unknown name;
   // UNAVAILABLE for a pid on a node not connected.
   absl::StatusOr<std::string> Resolve(const Target& target) const;
