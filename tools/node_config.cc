@@ -1,11 +1,14 @@
 // tools/node_config.cc — see node_config.h.
 #include "tools/node_config.h"
 
+#include "node/internal/seed_spec.h"
+
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "node/internal/seed_spec.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
@@ -81,6 +84,9 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (args.Has("seed")) {
     config->clear_seeds();
     for (const std::string& s : SplitList(args.Get("seed"))) config->add_seeds(s);
+  }
+  for (const std::string& s : config->seeds()) {
+    if (absl::Status st = internal::ValidateSeedSpec(s); !st.ok()) return st;
   }
   if (args.Has("serve")) {
     config->clear_serve();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/log.h"
 #include "node/internal/letter.h"
@@ -136,7 +137,10 @@ void Membership::SetSeeds(std::vector<std::string> seeds) {
 }
 
 void Membership::AddContact(const std::string& endpoint, Contact::Source source) {
-  if (endpoint.empty() || endpoint == self_->endpoint) return;
+  // dns: seeds come resolved, through SetSeeds.
+  if (endpoint.empty() || endpoint == self_->endpoint || absl::StartsWith(endpoint, "dns:")) {
+    return;
+  }
   auto it = contacts_.find(endpoint);
   if (it != contacts_.end()) {
     // A stronger reason to keep it wins: seed > former member > referred.

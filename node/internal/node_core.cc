@@ -86,6 +86,12 @@ absl::Status NodeCore::Start() {
     return absl::InvalidArgumentError("max_message_bytes must be positive");
   }
   POLIS_RETURN_IF_ERROR(CheckUtf8Name("node name", self_.name));
+  bool dns_seeds = false;
+  for (const std::string& seed : options_.seeds) {
+    if (IsInProc(seed)) continue;
+    POLIS_RETURN_IF_ERROR(ValidateSeedSpec(seed));
+    dns_seeds = dns_seeds || IsDnsSeed(seed);
+  }
   if (options_.transport) {
     transport_ = std::move(options_.transport);
   } else {
@@ -132,6 +138,16 @@ absl::Status NodeCore::Start() {
   registry_->set_listener(membership_.get());
   scheduler_->Start();
   membership_->Start();
+  if (dns_seeds) {
+    POLIS_ASSIGN_OR_RETURN(
+        seed_resolver_,
+        SeedResolver::Create(options_.seeds, kDefaultSeedRefresh,
+                             [this](std::vector<std::string> endpoints) {
+                               io_->Post([this, endpoints = std::move(endpoints)]() mutable {
+                                 membership_->SetSeeds(std::move(endpoints));
+                               });
+                             }));
+  }
   return absl::OkStatus();
 }
 
@@ -165,6 +181,7 @@ void NodeCore::Shutdown() {
   });
   bye->WaitUntil(base::Now() + absl::Seconds(2));
   // 4. Stop threads and close connections.
+  seed_resolver_.reset();
   membership_->Stop();
   scheduler_->Stop();
   timers_.Stop();

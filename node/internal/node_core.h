@@ -45,6 +45,7 @@
 #include "node/internal/registry.h"
 #include "node/internal/router.h"
 #include "node/internal/scheduler.h"
+#include "node/internal/seed_resolver.h"
 #include "node/internal/timer_queue.h"
 #include "node/node.h"
 
@@ -166,6 +167,8 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Membership> membership_;
+  // Keeps dns: seeds resolved (null without one); feeds membership.
+  std::unique_ptr<SeedResolver> seed_resolver_;
   bool stopped_ = false;
 };
 
