@@ -61,7 +61,9 @@ struct HeartbeatOptions {
   // `interval` (a few beats may be lost without a false alarm).
   absl::Duration timeout = absl::Milliseconds(800);
   // Test seam: the monotonic clock silences and pauses are measured with
-  // (the thread's waits still use real time). Empty: CLOCK_MONOTONIC.
+  // (the thread's waits still use real time). Called from the heartbeat
+  // thread and from Watch/Stats callers: must be thread-safe. Empty:
+  // CLOCK_MONOTONIC.
   std::function<absl::Time()> clock;
 };
 
@@ -105,9 +107,10 @@ class Heartbeater {
   // `self_endpoint`: this node's advertised endpoint (tcp://HOST:PORT or
   // ipc://PATH); it names the sender in every beat. Binds the receiving
   // socket — for tcp://HOST:PORT a UDP socket on HOST (numeric IPv4/IPv6,
-  // or a name resolved with getaddrinfo: this may block on DNS), at an
-  // ephemeral port; for ipc://PATH a unix datagram socket at PATH + ".hb"
-  // (a stale socket file there is removed first) — and starts the thread.
+  // or a name resolved with getaddrinfo, IPv4 preferred: this may block on
+  // DNS), at an ephemeral port; for ipc://PATH a unix datagram socket at
+  // PATH + ".hb" (a stale socket file there is removed first) — and starts
+  // the thread.
   // `state_version` (may be empty: 0) is called on the heartbeat thread once
   // per interval; it must be thread-safe and cheap. `listener` must be
   // non-null and outlive the Heartbeater.
@@ -118,8 +121,8 @@ class Heartbeater {
       std::string self_endpoint, uint64_t incarnation, HeartbeatOptions options,
       HeartbeatListener* listener, std::function<uint64_t()> state_version);
 
-  // Stops and joins the thread (no listener call after it returns; at most
-  // one interval's wait is cut short through an eventfd), closes the sockets
+  // Stops and joins the thread (promptly: its wait is cut short through an
+  // eventfd; no listener call after this returns), closes the sockets
   // and removes the unix socket file if it is still this one's. Not from a
   // listener callback.
   ~Heartbeater();

@@ -170,8 +170,16 @@ absl::StatusOr<std::unique_ptr<DatagramSocket>> DatagramSocket::BindFor(
           absl::StrCat("heartbeat socket for ", endpoint, ": cannot resolve \"", host,
                        "\": ", gai_strerror(rc)));
     }
-    std::memcpy(&bind_to.storage, found->ai_addr, found->ai_addrlen);
-    bind_to.length = found->ai_addrlen;
+    // IPv4 first, as ZeroMQ resolves a name (ZMQ_IPV6 off); else the first.
+    const addrinfo* pick = found;
+    for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
+      if (ai->ai_family == AF_INET) {
+        pick = ai;
+        break;
+      }
+    }
+    std::memcpy(&bind_to.storage, pick->ai_addr, pick->ai_addrlen);
+    bind_to.length = pick->ai_addrlen;
     freeaddrinfo(found);
     // Port 0: the kernel picks one.
     if (bind_to.family() == AF_INET) {

@@ -53,7 +53,8 @@ class DatagramSocket {
  public:
   // Binds the socket that receives beats for a node advertising `endpoint`
   // (see the file comment). HOST may be numeric or a name (resolved with
-  // getaddrinfo, first address wins — this may block on DNS). A stale
+  // getaddrinfo, its first IPv4 address, else its first — this may block
+  // on DNS). A stale
   // socket file at PATH.hb is unlinked first. INVALID_ARGUMENT for an
   // endpoint that is not tcp://HOST:PORT or ipc://PATH, a wildcard, or an
   // ipc path too long once ".hb" is added (PATH over 104 bytes);
