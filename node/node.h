@@ -63,6 +63,15 @@ struct NodeOptions {
   // True for a short-lived client (polis call): hosts no names, is not
   // announced to the cluster.
   bool client = false;
+  // Failure detection (nodes listening on tcp:// or ipc://): a heartbeat
+  // datagram to every member each `heartbeat_interval`, on a socket and
+  // thread of its own (bus/heartbeat.h); a member silent for
+  // `failure_timeout` is declared down: calls waiting on it fail with
+  // UNAVAILABLE, monitors fire, its names leave the view. A member whose
+  // connection drops (its process died) is declared down at once. Use the
+  // same values on every node of a cluster.
+  absl::Duration heartbeat_interval = absl::Milliseconds(100);
+  absl::Duration failure_timeout = absl::Milliseconds(800);
   // Largest serialized envelope accepted or sent.
   int64_t max_message_bytes = bus::kDefaultMaxMessageBytes;
   // Transport to use; default: InProcTransport when every endpoint above is

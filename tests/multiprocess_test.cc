@@ -375,6 +375,9 @@ TEST_P(MultiProcessTest,
   ExpectCallsTimeOut("counter_c", CounterAdd(100), R"({"add": 1})", absl::Milliseconds(300),
                      Seed("a"), /*seed_may_lag=*/false);
   ASSERT_THAT(proc("c").Resume(), IsOk());
+  // If the pause outlasted the failure timeout, c was declared down; it
+  // rejoins by itself.
+  ASSERT_THAT(testing::AwaitName(*client_, "counter_c"), IsOk());
 
   // The add of 100 may or may not be applied once c runs again (at most
   // once), but its late reply never answers a later call.

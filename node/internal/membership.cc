@@ -252,7 +252,9 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
   const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, hello);
   if (absl::Status s = io_->transport().Send(endpoint, out.view()); !s.ok()) {
     POLIS_LOG(WARNING) << "polis: Hello to " << endpoint << " failed: " << s;
+    return;
   }
+  if (!self_->client) hello_version_sent_[endpoint] = announced_version_;
 }
 
 void Membership::AnswerClient(const wire::Hello& hello, const bus::ReturnPath& from) {
@@ -461,7 +463,16 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
                     << e.endpoint();
     observer_->OnNodeUp(e.node(), e.incarnation());
   }
-  if (hello.reply_requested()) SendHello(e.endpoint(), /*reply_requested=*/false, hello.via());
+  if (hello.reply_requested()) {
+    SendHello(e.endpoint(), /*reply_requested=*/false, hello.via());
+  } else if (is_new) {
+    // It answered a Hello of ours: if names changed here since that Hello
+    // (no NamesChanged reached it, it was not a member yet), send them now.
+    auto sent = hello_version_sent_.find(e.endpoint());
+    if (sent == hello_version_sent_.end() || sent->second != announced_version_) {
+      SendHello(e.endpoint(), /*reply_requested=*/false, "");
+    }
+  }
   MarkJoined();
 }
 
@@ -515,6 +526,7 @@ void Membership::NodeDown(const std::string& node, const absl::Status& why, bool
   std::optional<Directory::Member> m = directory_->Find(node);
   if (!m || !directory_->Remove(node)) return;
   names_lag_.erase(node);
+  hello_version_sent_.erase(m->endpoint);
   POLIS_LOG(INFO) << "polis: node " << self_->name << " lost peer " << node << ": " << why;
   const absl::Status status =
       absl::UnavailableError(absl::StrCat("node \"", node, "\" is down: ", why.message()));

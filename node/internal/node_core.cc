@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "bus/zmq_transport.h"
+#include "node/internal/heartbeat_detector.h"
 #include "node/internal/process.h"
 
 namespace polis::internal {
@@ -31,6 +32,12 @@ absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions&
   }
   bus::ZmqTransportOptions zo;
   zo.max_message_bytes = o.max_message_bytes;
+  if (!o.client && !o.listen.empty()) {
+    // Heartbeat datagrams detect a dead or frozen peer (HeartbeatDetector);
+    // ZMTP heartbeats ride the data connection, where a flood can delay a
+    // PONG, so they stay only as a slow backstop.
+    zo.heartbeat_timeout = std::max(absl::Seconds(10), 4 * o.failure_timeout);
+  }
   POLIS_ASSIGN_OR_RETURN(auto t, bus::ZmqTransport::Create(zo));
   return std::unique_ptr<bus::Transport>(std::move(t));
 }
@@ -136,6 +143,16 @@ absl::Status NodeCore::Start() {
                         .observer = this},
       MembershipOptions{.seeds = options_.seeds});
   registry_->set_listener(membership_.get());
+  if (!self_.client && (absl::StartsWith(self_.endpoint, "tcp://") ||
+                        absl::StartsWith(self_.endpoint, "ipc://"))) {
+    bus::HeartbeatOptions ho;
+    ho.interval = options_.heartbeat_interval;
+    ho.timeout = options_.failure_timeout;
+    POLIS_ASSIGN_OR_RETURN(std::unique_ptr<HeartbeatDetector> d,
+                           HeartbeatDetector::Create(self_, ho, membership_.get()));
+    membership_->set_detector(d.get());
+    detector_ = std::move(d);
+  }
   scheduler_->Start();
   membership_->Start();
   if (dns_seeds) {
@@ -184,6 +201,8 @@ void NodeCore::Shutdown() {
   seed_resolver_.reset();
   membership_->Stop();
   scheduler_->Stop();
+  membership_->set_detector(nullptr);  // The I/O thread, its only user, stopped.
+  detector_.reset();
   timers_.Stop();
   channels_->CloseAll();
   registry_->Clear();

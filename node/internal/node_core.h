@@ -169,6 +169,9 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<Membership> membership_;
   // Keeps dns: seeds resolved (null without one); feeds membership.
   std::unique_ptr<SeedResolver> seed_resolver_;
+  // Heartbeats (null for clients and in-process nodes); reports to
+  // membership_, so it goes first.
+  std::unique_ptr<FailureDetector> detector_;
   bool stopped_ = false;
 };
 
