@@ -400,6 +400,62 @@ TEST_P(ClusterTest, NamesRegisteredBeforeTheSeedAnsweredReachTheSeed) {
   EXPECT_THAT(a.Call<Int64Value>("early", Int(0)), IsOk());
 }
 
+TEST_P(ClusterTest, WhereIsGivesTheRealPidOfARemoteServer) {
+  StartThree();
+  absl::StatusOr<Pid> pid = nodes_[2]->Spawn(std::make_unique<Recorder>(), {.name = "rec"});
+  ASSERT_THAT(pid, IsOk());
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Pid> seen = nodes_[i]->AwaitName("rec", absl::Seconds(10));
+    ASSERT_THAT(seen, IsOk());
+    EXPECT_EQ(*seen, *pid) << nodes_[i]->name();
+    EXPECT_TRUE(seen->valid());
+  }
+  // The pid works as a target from another node.
+  EXPECT_THAT(nodes_[1]->Call<Int64Value>(*pid, Int(0)), IsOk());
+}
+
+TEST_P(ClusterTest, AClientNodeSeesNamesRegisteredAfterItJoined) {
+  Node& a = Start("a");
+  absl::StatusOr<Node*> client = nodes_.StartClient("web", {a.endpoint()});
+  ASSERT_THAT(client, IsOk());
+  ASSERT_THAT((*client)->Join(absl::Seconds(10)), IsOk());
+  EXPECT_THAT((*client)->Call<Int64Value>("late", Int(0)), StatusIs(absl::StatusCode::kNotFound));
+  // A server registered later, on a node that joins later, is callable
+  // from the client without it joining again.
+  Node& b = Start("b", {a.endpoint()});
+  ASSERT_THAT(b.Spawn(std::make_unique<Recorder>(), {.name = "late"}), IsOk());
+  AwaitName(**client, "late");
+  EXPECT_THAT((*client)->Call<Int64Value>("late", Int(0)), IsOk());
+  // And it sees it go.
+  ASSERT_THAT(b.Stop(Target("late")), IsOk());
+  EXPECT_TRUE(WaitFor([&] { return !(*client)->WhereIs("late").ok(); }));
+  EXPECT_THAT((*client)->WhereIs("late"), StatusIs(absl::StatusCode::kNotFound));
+}
+
+TEST_P(ClusterTest, TwoClaimsToOneNameEndWithTheOlderOneEverywhere) {
+  // a and b do not know each other when each registers "dup"; a's claim is
+  // the older. c then introduces them.
+  Node& a = Start("a");
+  ASSERT_THAT(a.Spawn(std::make_unique<Recorder>(), {.name = "dup"}), IsOk());
+  Node& b = Start("b");
+  ASSERT_THAT(b.Spawn(std::make_unique<Recorder>(), {.name = "dup"}), IsOk());
+  const Pid winner = *a.WhereIs("dup");
+  Node& c = Start("c", {a.endpoint(), b.endpoint()});
+  ASSERT_THAT(c.Join(absl::Seconds(10)), IsOk());
+  for (Node* n : {&a, &b, &c}) {
+    ASSERT_TRUE(WaitFor([&] {
+      absl::StatusOr<Pid> p = n->WhereIs("dup");
+      return p.ok() && *p == winner;
+    })) << n->name();
+  }
+  // b gave its claim up: "dup" is no longer registered there.
+  ASSERT_TRUE(WaitFor([&] { return b.RegisteredNames().empty(); }));
+  EXPECT_THAT(a.RegisteredNames(), ::testing::ElementsAre("dup"));
+  for (Node* n : {&a, &b, &c}) {
+    EXPECT_THAT(n->Call<Int64Value>("dup", Int(0)), IsOk()) << n->name();
+  }
+}
+
 TEST_P(ClusterTest, DuplicateNameAcrossNodesIsRefused) {
   StartThree();
   ASSERT_THAT(nodes_[0]->Spawn(std::make_unique<Recorder>(), {.name = "solo"}), IsOk());

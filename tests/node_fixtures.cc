@@ -64,6 +64,18 @@ absl::StatusOr<Node*> TestNodes::Start(const std::string& name, std::vector<std:
   return nodes_.back().get();
 }
 
+absl::StatusOr<Node*> TestNodes::StartClient(const std::string& name,
+                                             std::vector<std::string> seeds) {
+  NodeOptions options;
+  options.name = name;
+  options.client = true;
+  options.seeds = std::move(seeds);
+  absl::StatusOr<std::unique_ptr<Node>> node = StartNode(std::move(options));
+  if (!node.ok()) return node.status();
+  nodes_.push_back(*std::move(node));
+  return nodes_.back().get();
+}
+
 absl::Status TestNodes::StartMesh(const std::vector<std::string>& names,
                                   absl::Duration join_timeout) {
   if (names.empty()) return absl::OkStatus();

@@ -109,6 +109,10 @@ class TestNodes {
   // error. The node stays valid as long as the group.
   absl::StatusOr<Node*> Start(const std::string& name, std::vector<std::string> seeds = {});
 
+  // Starts a client node (NodeOptions::client: not listening, never a
+  // member) named `name`, seeded by `seeds`, without waiting for its view.
+  absl::StatusOr<Node*> StartClient(const std::string& name, std::vector<std::string> seeds);
+
   // Starts names[0], then every other name seeded by names[0], then joins
   // each of those within `join_timeout`: all connected through the first
   // (each learns of the others from it). The first error.

@@ -31,6 +31,8 @@ constexpr absl::Duration kClientPatience = absl::Seconds(10);
 // A member whose heartbeats announce names newer than its deltas brought
 // for this long is asked for its full entry (a lost delta).
 constexpr absl::Duration kNamesLagPatience = absl::Milliseconds(500);
+// How often a node sends its member list to one member at random.
+constexpr absl::Duration kGossipEvery = absl::Seconds(2);
 
 }  // namespace
 
@@ -215,6 +217,22 @@ void Membership::Tick() {
                        subscribers_.end());
   }
   if (view_dirty_) PushView();
+  if (!self_->client && now >= gossip_at_) {
+    // Anti-entropy: our members to one member at random, so a member that
+    // missed an introduction still learns of everyone.
+    gossip_at_ = now + kGossipEvery;
+    std::vector<Directory::Member> members = directory_->Members();
+    if (members.size() > 1) {
+      wire::Members all;
+      all.set_node(self_->name);
+      all.set_incarnation(self_->incarnation);
+      for (wire::NodeEntry& e : directory_->Snapshot(/*with_names=*/false)) {
+        *all.add_members() = std::move(e);
+      }
+      const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, all);
+      (void)io_->transport().Send(members[RandomId() % members.size()].endpoint, out.view());
+    }
+  }
   ScheduleTick();
 }
 
@@ -377,6 +395,14 @@ bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPat
   } else if (type == wire::NamesChanged::descriptor()->full_name()) {
     wire::NamesChanged nc;
     if (parse(nc)) HandleNamesChanged(nc);
+  } else if (type == wire::Members::descriptor()->full_name()) {
+    wire::Members members;
+    if (parse(members)) {
+      for (const wire::NodeEntry& m : members.members()) {
+        if (m.node() == self_->name || directory_->Known(m.node())) continue;
+        AddContact(m.endpoint(), Contact::Source::kReferred);
+      }
+    }
   } else if (type == wire::Goodbye::descriptor()->full_name()) {
     wire::Goodbye bye;
     if (parse(bye)) {
@@ -462,6 +488,18 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
     POLIS_LOG(INFO) << "polis: node " << self_->name << " sees " << e.node() << " at "
                     << e.endpoint();
     observer_->OnNodeUp(e.node(), e.incarnation());
+    // Introduce it to the others (they may not know each other yet).
+    wire::Members intro;
+    intro.set_node(self_->name);
+    intro.set_incarnation(self_->incarnation);
+    wire::NodeEntry* m = intro.add_members();
+    m->set_node(e.node());
+    m->set_endpoint(e.endpoint());
+    m->set_incarnation(e.incarnation());
+    const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, intro);
+    for (const Directory::Member& other : directory_->Members()) {
+      if (other.node != e.node()) (void)io_->transport().Send(other.endpoint, out.view());
+    }
   }
   if (hello.reply_requested()) {
     SendHello(e.endpoint(), /*reply_requested=*/false, hello.via());

@@ -146,7 +146,7 @@ class Membership : public NamesListener {
   // --- I/O thread ---
   // Replaces the seeds (a DNS seed re-resolved).
   void SetSeeds(std::vector<std::string> seeds);
-  // Handles a Hello, NamesChanged or Goodbye that arrived on `from`; false
+  // Handles a Hello, NamesChanged, Members or Goodbye that arrived on `from`; false
   // if `env` is none of them. A payload that does not parse is reported
   // through `bad_input` (DATA_LOSS) and dropped.
   bool HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
@@ -224,6 +224,7 @@ class Membership : public NamesListener {
   std::string client_primary_;  // A client's subscribed node endpoint.
   absl::Time client_renew_at_;
   absl::Time client_view_at_;
+  absl::Time gossip_at_;
 
   std::atomic<bool> names_dirty_{false};
   std::atomic<uint64_t> announced_version_seen_{1};
