@@ -44,6 +44,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message_lite.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -56,6 +57,16 @@ namespace polis::bus {
 // only for a change an old reader would misinterpret; see bus/WIRE.md
 // "Versioning". The one place it is spelled.
 inline constexpr uint8_t kWireVersion = 1;
+
+// How far apart the wall clocks of a cluster's machines are assumed to be,
+// at most (bus/WIRE.md, "Deadlines"; NTP keeps them within milliseconds).
+// A receiver drops a call unprocessed once its own wall clock is past the
+// caller's Envelope.deadline_unix_us by this much, and it drops it at
+// received + timeout_us too, whichever comes first. With a larger skew: a
+// receiver whose clock is behind judges the call by timeout_us alone (in
+// effect); one whose clock is ahead by more than this drops calls early,
+// up to (its lead - this) before the caller's deadline.
+inline constexpr absl::Duration kClockSkewAllowance = absl::Milliseconds(250);
 
 namespace envelope_internal {
 struct DetailsAccess;
