@@ -26,6 +26,10 @@ constexpr uint8_t Tag(uint32_t field, WireType type) {
   return static_cast<uint8_t>(field << 3 | type);  // fields 1..15: one byte
 }
 
+// The tag of a field numbered 16..2047, a two-byte varint (as the decoder
+// reads it: the whole tag value).
+constexpr uint32_t Tag2(uint32_t field, WireType type) { return field << 3 | type; }
+
 // --- Encoding ---
 
 size_t VarintSize(uint64_t v) {
@@ -48,6 +52,8 @@ uint8_t* PutVarint(uint64_t v, uint8_t* p) {
 
 // Field sizes, zero when the field is omitted (proto3: zero values are).
 size_t VarintField(uint64_t v) { return v == 0 ? 0 : 1 + VarintSize(v); }
+// A varint field numbered 16..2047 (two-byte tag).
+size_t VarintField2(uint64_t v) { return v == 0 ? 0 : 2 + VarintSize(v); }
 size_t LenField(size_t n) { return 1 + VarintSize(n) + n; }
 size_t StringField(std::string_view s) { return s.empty() ? 0 : LenField(s.size()); }
 size_t Fixed64Field(uint64_t v) { return v == 0 ? 0 : 9; }
@@ -70,6 +76,12 @@ size_t AddressField(const AddressView& a) { return a.present ? LenField(AddressB
 uint8_t* PutVarintField(uint32_t field, uint64_t v, uint8_t* p) {
   if (v == 0) return p;
   *p++ = Tag(field, kVarint);
+  return PutVarint(v, p);
+}
+
+uint8_t* PutVarintField2(uint32_t field, uint64_t v, uint8_t* p) {
+  if (v == 0) return p;
+  p = PutVarint(Tag2(field, kVarint), p);
   return PutVarint(v, p);
 }
 
@@ -324,6 +336,8 @@ using envelope_internal::DetailsAccess;
 using envelope_internal::DetailValue;
 
 constexpr uint32_t kStatusDetailsField = wire::Envelope::kStatusDetailsFieldNumber;
+constexpr uint32_t kDeadlineField = wire::Envelope::kDeadlineUnixUsFieldNumber;
+static_assert(kDeadlineField >= 16 && kDeadlineField < 2048, "a two-byte tag");
 
 size_t AnyBody(std::string_view type_url, const DetailValue& value) {
   const size_t n = value.size();
@@ -396,7 +410,8 @@ EnvelopeView::EnvelopeView(const wire::Envelope& e)
       timeout_us(e.timeout_us()),
       status_code(e.status_code()),
       status_message(e.status_message()),
-      status_details(e.status_details()) {
+      status_details(e.status_details()),
+      deadline_unix_us(e.deadline_unix_us()) {
   auto view = [](bool has, const wire::Address& a) {
     return has ? AddressView{a.node(), a.name(), a.pid(), a.incarnation(), true} : AddressView{};
   };
@@ -436,6 +451,7 @@ wire::Envelope ToProto(const EnvelopeView& v) {
     a->set_type_url(std::string(url));
     a->set_value(std::string(value));
   });
+  e.set_deadline_unix_us(v.deadline_unix_us);
   return e;
 }
 
@@ -445,7 +461,8 @@ size_t EncodedSize(const EnvelopeView& v) {
          StringField(v.trace_id) + Fixed64Field(v.span_id) + Fixed64Field(v.parent_span_id) +
          VarintField(v.ref) + AddressField(v.reply_to) +
          VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
-         StringField(v.status_message) + DetailsField(v.status_details);
+         StringField(v.status_message) + DetailsField(v.status_details) +
+         VarintField2(static_cast<uint64_t>(v.deadline_unix_us));
 }
 
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
@@ -469,7 +486,8 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
   p = PutVarintField(12, static_cast<uint64_t>(v.timeout_us), p);
   p = PutVarintField(13, Int32Wire(v.status_code), p);
   p = PutStringField(14, v.status_message, p);
-  return PutDetailsField(v.status_details, p);
+  p = PutDetailsField(v.status_details, p);
+  return PutVarintField2(kDeadlineField, static_cast<uint64_t>(v.deadline_unix_us), p);
 }
 
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
@@ -498,6 +516,10 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
       case Tag(12, kVarint): ok = r.Varint(&n); v->timeout_us = static_cast<int64_t>(n); break;
       case Tag(13, kVarint): ok = r.Varint(&n); v->status_code = static_cast<int32_t>(n); break;
       case Tag(14, kLen): ok = StringValue(r, &v->status_message); break;
+      case Tag2(kDeadlineField, kVarint):
+        ok = r.Varint(&n);
+        v->deadline_unix_us = static_cast<int64_t>(n);
+        break;
       case Tag(kStatusDetailsField, kLen):
         ok = r.Len(&s) && DecodeAny(s, &url, &value);
         if (ok) DetailsAccess::SetDecoded(&v->status_details, field, r.pos());

@@ -44,6 +44,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/message_lite.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -56,6 +57,16 @@ namespace polis::bus {
 // only for a change an old reader would misinterpret; see bus/WIRE.md
 // "Versioning". The one place it is spelled.
 inline constexpr uint8_t kWireVersion = 1;
+
+// How far apart the wall clocks of a cluster's machines are assumed to be,
+// at most (bus/WIRE.md, "Deadlines"; NTP keeps them within milliseconds).
+// A receiver drops a call unprocessed once its own wall clock is past the
+// caller's Envelope.deadline_unix_us by this much, and it drops it at
+// received + timeout_us too, whichever comes first. With a larger skew: a
+// receiver whose clock is behind judges the call by timeout_us alone (in
+// effect); one whose clock is ahead by more than this drops calls early,
+// up to (its lead - this) before the caller's deadline.
+inline constexpr absl::Duration kClockSkewAllowance = absl::Milliseconds(250);
 
 namespace envelope_internal {
 struct DetailsAccess;
@@ -152,8 +163,9 @@ struct EnvelopeView {
   int32_t status_code = 0;
   std::string_view status_message;
   StatusDetailsView status_details;
+  int64_t deadline_unix_us = 0;
 
-  // Field by field on purpose: a defaulted constructor clears all 312
+  // Field by field on purpose: a defaulted constructor clears all 320
   // bytes with one `rep stos`, whose start-up cost was a tenth of a busy
   // sender's time (the decoder's Reset builds views with it too).
   EnvelopeView()
@@ -172,7 +184,8 @@ struct EnvelopeView {
         timeout_us(0),
         status_code(0),
         status_message(),
-        status_details() {}
+        status_details(),
+        deadline_unix_us(0) {}
   // A view of `e` (valid while `e` is alive and unchanged). Implicit, like
   // string_view from string: every bus API taking a view takes an Envelope.
   EnvelopeView(const wire::Envelope& e);  // NOLINT(google-explicit-constructor)

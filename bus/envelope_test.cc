@@ -61,6 +61,7 @@ constexpr uint32_t kTimeoutUs = wire::Envelope::kTimeoutUsFieldNumber;
 constexpr uint32_t kStatusCode = wire::Envelope::kStatusCodeFieldNumber;
 constexpr uint32_t kStatusMessage = wire::Envelope::kStatusMessageFieldNumber;
 constexpr uint32_t kStatusDetails = wire::Envelope::kStatusDetailsFieldNumber;
+constexpr uint32_t kDeadlineUnixUs = wire::Envelope::kDeadlineUnixUsFieldNumber;  // a 2-byte tag
 // ... of polis.wire.Address ...
 constexpr uint32_t kNode = wire::Address::kNodeFieldNumber;
 constexpr uint32_t kName = wire::Address::kNameFieldNumber;
@@ -190,6 +191,7 @@ wire::Envelope FullEnvelope() {
   detail->set_type_url("type.googleapis.com/ünïcödé.Empty");  // and an empty value
   detail = e.add_status_details();
   detail->set_value(std::string("\x00\xFF"sv));  // and no type URL
+  e.set_deadline_unix_us(1'700'000'000'123'456);
   return e;
 }
 
@@ -357,6 +359,10 @@ wire::Envelope RandomEnvelope(Random& r) {
       if (!r.OneIn(8)) d->set_type_url("type.googleapis.com/" + r.Text(24));
       if (!r.OneIn(4)) d->set_value(r.Bytes(r.OneIn(8) ? r.Below(300) : r.Below(24)));
     }
+  }
+  if (r.OneIn(2)) {
+    const uint64_t magnitude = r.AnyWidth();
+    e.set_deadline_unix_us(static_cast<int64_t>(r.OneIn(2) ? magnitude : 0 - magnitude));
   }
   return e;
 }
@@ -613,6 +619,25 @@ TEST(EnvelopeEncodeTest, KnownEnvelopeEncodesToTheBytesWorkedOutByHand) {
   EXPECT_TRUE(EncodesLikeProtobuf(e));
 }
 
+TEST(EnvelopeEncodeTest, DeadlineEncodesAfterTheDetailsWithATwoByteTag) {
+  const wire::Envelope e = Proto(R"pb(timeout_us: 300000
+                                      deadline_unix_us: 1700000000000000
+                                      status_details { value: "v" })pb");
+  const std::string want = Raw()
+                               .Tag(kTimeoutUs, kVarint).Varint(300000)
+                               .Len(kStatusDetails, Raw().Len(kValue, "v"))
+                               .Tag(kDeadlineUnixUs, kVarint).Varint(1700000000000000)
+                               .str();
+  EXPECT_EQ(want.substr(want.size() - 10, 2), "\x80\x01"sv);  // field 16, varint
+  EXPECT_EQ(want, e.SerializeAsString());  // the oracle agrees with the hand
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  EnvelopeView v;
+  ASSERT_THAT(DecodeEnvelope(want.data(), want.size(), &v), IsOk());
+  EXPECT_EQ(v.deadline_unix_us, 1700000000000000);
+  EXPECT_EQ(v.timeout_us, 300000);
+  EXPECT_EQ(v.status_details.size(), 1u);
+}
+
 TEST(EnvelopeEncodeTest, NegativeInt32AndInt64AreTenByteVarints) {
   wire::Envelope e;
   e.set_status_code(-1);
@@ -625,6 +650,12 @@ TEST(EnvelopeEncodeTest, NegativeInt32AndInt64AreTenByteVarints) {
   EXPECT_EQ(e.ByteSizeLong(), 11u);
   EXPECT_TRUE(EncodesLikeProtobuf(e));
   e.set_timeout_us(std::numeric_limits<int64_t>::min());
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.Clear();
+  e.set_deadline_unix_us(-1);
+  EXPECT_EQ(e.ByteSizeLong(), 12u);  // a 2-byte tag
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  e.set_deadline_unix_us(std::numeric_limits<int64_t>::min());
   EXPECT_TRUE(EncodesLikeProtobuf(e));
   e.Clear();
   e.set_kind(static_cast<wire::Kind>(-1));
@@ -659,6 +690,9 @@ TEST(EnvelopeEncodeTest, EveryVarintLengthAndEveryFieldAloneEncodesToLibprotobuf
     EXPECT_TRUE(EncodesLikeProtobuf(e));
     e.Clear();
     e.set_timeout_us(static_cast<int64_t>(u));
+    EXPECT_TRUE(EncodesLikeProtobuf(e));
+    e.Clear();
+    e.set_deadline_unix_us(static_cast<int64_t>(u));
     EXPECT_TRUE(EncodesLikeProtobuf(e));
     e.Clear();
     e.set_status_code(static_cast<int32_t>(u));
@@ -802,6 +836,7 @@ TEST(EnvelopeDecodeTest, FullEnvelopeDecodesWithEveryFieldAndAddress) {
   EXPECT_EQ(v.timeout_us, -5'000'000);
   EXPECT_EQ(v.status_code, -3);
   EXPECT_EQ(v.status_message, "héllo 🌍");
+  EXPECT_EQ(v.deadline_unix_us, 1'700'000'000'123'456);
   EXPECT_EQ(v.status_details.size(), 3u);
   std::vector<std::pair<std::string_view, std::string_view>> details;
   v.status_details.ForEach([&](std::string_view url, std::string_view value) {
@@ -1042,6 +1077,7 @@ TEST(EnvelopeParityTest, KnownFieldWithAnotherWireTypeIsSkippedAsUnknown) {
   EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kFixed32).Fixed32(5), ""));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kVersion, kLen).Varint(1).Bytes("\x05"), ""));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kTimeoutUs, kFixed64).Fixed64(5), ""));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kDeadlineUnixUs, kFixed64).Fixed64(5), ""));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kPayload, kFixed32).Fixed32(5), ""));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kSender, kVarint).Varint(5), ""));  // no sender at all
   EXPECT_TRUE(DecodesAs(Raw()
@@ -1085,6 +1121,10 @@ TEST(EnvelopeParityTest, ScalarSeenTwiceKeepsTheLastValue) {
                             .Tag(kRef, kVarint).Varint(1)
                             .Tag(kTimeoutUs, kVarint).Varint(static_cast<uint64_t>(int64_t{-7})),
                         "timeout_us: -7 ref: 1"));
+  EXPECT_TRUE(DecodesAs(Raw()
+                            .Tag(kDeadlineUnixUs, kVarint).Varint(5)
+                            .Tag(kDeadlineUnixUs, kVarint).Varint(9),
+                        "deadline_unix_us: 9"));
   EXPECT_TRUE(DecodesAs(Raw().Len(kSender, Raw().Len(kNode, "a").Len(kNode, "b")),
                         R"pb(sender { node: "b" })pb"));
 }
@@ -1194,7 +1234,7 @@ TEST(EnvelopeParityTest, TenByteVarintsAndWideValuesDecodeLikeLibprotobuf) {
   // drops them (parity only, whatever it does).
   for (std::string_view last : {"\x01"sv, "\x02"sv, "\x03"sv, "\x7F"sv}) {
     const std::string nine_ones(9, '\xFF');
-    for (uint32_t field : {kVersion, kKind, kRef, kTimeoutUs, kStatusCode, kUnknown}) {
+    for (uint32_t field : {kVersion, kKind, kRef, kTimeoutUs, kStatusCode, kDeadlineUnixUs, kUnknown}) {
       EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(field, kVarint).Bytes(nine_ones).Bytes(last)));
       EXPECT_TRUE(DecodesLikeProtobuf(Raw().Len(kSender, Raw().Tag(kPid, kVarint).Bytes(nine_ones).Bytes(last))));
     }
@@ -1208,6 +1248,8 @@ TEST(EnvelopeParityTest, TenByteVarintsAndWideValuesDecodeLikeLibprotobuf) {
   EXPECT_TRUE(DecodesAs(Raw().Tag(kStatusCode, kVarint).Varint(0x80000000), "status_code: -2147483648"));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kStatusCode, kVarint).Varint(~uint64_t{0}), "status_code: -1"));
   EXPECT_TRUE(DecodesAs(Raw().Tag(kTimeoutUs, kVarint).Varint(~uint64_t{0}), "timeout_us: -1"));
+  EXPECT_TRUE(DecodesAs(Raw().Tag(kDeadlineUnixUs, kVarint).Varint(~uint64_t{0}),
+                        "deadline_unix_us: -1"));
 }
 
 TEST(EnvelopeParityTest, TagsAndLengthsInUnusualEncodingsDecodeLikeLibprotobuf) {
@@ -1425,6 +1467,7 @@ TEST(EnvelopeViewTest, ViewOfAnEnvelopePointsIntoIt) {
   EXPECT_EQ(v.sender.pid, 7u);
   EXPECT_EQ(v.timeout_us, -5'000'000);
   EXPECT_EQ(v.status_code, -3);
+  EXPECT_EQ(v.deadline_unix_us, 1'700'000'000'123'456);
 
   wire::Envelope sparse;
   sparse.mutable_recipient();
@@ -1812,8 +1855,8 @@ TEST(EnvelopeFieldsTest, EveryFieldOfTheEnvelopeAndOfItsMessagesSurvivesTheCodec
   wire::Envelope all;
   SetEveryField(&all, /*depth=*/3);
   EXPECT_TRUE(SurvivesTheCodec(all, "every field"));
-  // 15 envelope fields, 4 in each of 3 addresses, 2 in Any.
-  EXPECT_GE(checked, 15 + 3 * 4 + 2);
+  // 16 envelope fields, 4 in each of 3 addresses, 2 in Any.
+  EXPECT_GE(checked, 16 + 3 * 4 + 2);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Real `polis node` processes on loopback, over tcp and over ipc: calls by
 // name across processes (from a Node in the test and from the `polis call`
-// CLI), ordering, NOT_FOUND, deadlines, remote send_after, a killed node,
-// bad CLI input and config files, and clean shutdown on SIGTERM.
+// CLI), ordering, NOT_FOUND, deadlines (also across a paused node), remote
+// send_after, a killed node, bad CLI input and config files, and clean
+// shutdown on SIGTERM.
 //
 // Each test starts its own cluster: node a, node b seeded by a, node c
 // seeded by b, each serving example servers (counter, kv, echo) under
@@ -20,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "bus/envelope.h"
 #include "examples/counter.h"
 #include "examples/examples.pb.h"
 #include "genserver/genserver.h"
@@ -387,6 +389,55 @@ TEST_P(MultiProcessTest,
   auto again = client_->Call<CounterReply>("counter_c", CounterGet());
   ASSERT_THAT(again, IsOk());
   EXPECT_EQ(again->value(), v->value());
+}
+
+TEST_P(MultiProcessTest, ACallThatOutlivedItsCallerInAPausedNodesSocketNeverRuns) {
+  ASSERT_NO_FATAL_FAILURE(StartNode("a", {}, {"counter:counter_a"}));
+  auto n = StartJoinedNode(
+      {.name = "test-client", .seeds = {proc("a").endpoint()}, .client = true});
+  ASSERT_THAT(n, IsOk());
+  client_ = std::move(*n);
+  ASSERT_THAT(AwaitName(*client_, "counter_a", kConverge), IsOk());
+  auto one = client_->Call<CounterReply>("counter_a", CounterAdd(1));  // connected
+  ASSERT_THAT(one, IsOk());
+  ASSERT_EQ(one->value(), 1);
+
+  // SIGSTOP: the call waits in node a's socket, unread; its caller gives up
+  // (or learns that a is down, if the cluster declares it so first).
+  ASSERT_THAT(proc("a").Pause(), IsOk());
+  constexpr absl::Duration kTimeout = absl::Milliseconds(150);
+  const absl::Status timed_out =
+      client_->Call<CounterReply>("counter_a", CounterAdd(100), kTimeout).status();
+  const absl::Time returned = absl::Now();
+  EXPECT_THAT(timed_out.code(), AnyOf(absl::StatusCode::kDeadlineExceeded,
+                                      absl::StatusCode::kUnavailable))
+      << timed_out;
+  // The call's deadline is at most `returned` (DEADLINE_EXCEEDED comes no
+  // earlier), else at most `returned` + kTimeout (it began before it
+  // returned). Node a, on this machine's clock, reads it only once that
+  // deadline is more than kClockSkewAllowance past: the call must then be
+  // dropped unprocessed, although timeout_us counted from the read would
+  // still leave it 150 ms. (A wait for the clock itself, not for an event:
+  // the length of the pause is what is tested.)
+  const absl::Time deadline_at_most =
+      timed_out.code() == absl::StatusCode::kDeadlineExceeded ? returned : returned + kTimeout;
+  const absl::Time drop_from = deadline_at_most + bus::kClockSkewAllowance;
+  ASSERT_TRUE(WaitFor([&] { return absl::Now() > drop_from; }));
+  ASSERT_THAT(proc("a").Resume(), IsOk());
+
+  // The add of 100 never ran. This thread's calls share one connection, so
+  // node a reads (and drops) it before these. The get is retried while the
+  // client still counts a down (UNAVAILABLE): reading twice changes nothing.
+  auto get = RetryUntil([&] { return client_->Call<CounterReply>("counter_a", CounterGet()); },
+                        [](const absl::StatusOr<CounterReply>& r) {
+                          return r.status().code() != absl::StatusCode::kUnavailable;
+                        },
+                        kConverge);
+  ASSERT_THAT(get, IsOk());
+  EXPECT_EQ(get->value(), 1);
+  auto two = client_->Call<CounterReply>("counter_a", CounterAdd(1));
+  ASSERT_THAT(two, IsOk());
+  EXPECT_EQ(two->value(), 2);
 }
 
 TEST_P(MultiProcessTest, RemoteSendAfterAddsToACounterOnAnotherNode) {

@@ -132,11 +132,26 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
   l->from.pid = env.reply_to.pid;
   l->from.ref = env.ref;
   if (!path.empty()) l->from.return_path = path.token;
-  if (env.timeout_us > 0) l->from.deadline = received + absl::Microseconds(env.timeout_us);
+  l->from.deadline = ReceivedCallDeadline(env, received);
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;
   return l;
+}
+
+absl::Time ReceivedCallDeadline(const bus::EnvelopeView& env, absl::Time received) {
+  absl::Time deadline = absl::InfiniteFuture();
+  // timeout_us counts from the read: late by however long the call waited
+  // in this node's socket (a paused process, a congested link).
+  if (env.timeout_us > 0) deadline = received + absl::Microseconds(env.timeout_us);
+  // The caller's own deadline bounds that wait, give or take the skew of
+  // the two clocks. received + (deadline_unix + allowance - received): no
+  // clock read of its own, `received` is one already.
+  if (env.deadline_unix_us > 0) {
+    deadline = std::min(
+        deadline, absl::FromUnixMicros(env.deadline_unix_us) + bus::kClockSkewAllowance);
+  }
+  return deadline;
 }
 
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env) {

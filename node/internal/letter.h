@@ -62,9 +62,17 @@ using LetterPtr = std::unique_ptr<Letter, LetterRecycler>;
 LetterPtr NewLetter();
 
 // From the wire (copies what it keeps); `path` is the connection it arrived
-// on, `received` when (a call's deadline is its timeout from then).
+// on, `received` when (a base::Now() reading). A call's deadline is
+// ReceivedCallDeadline's.
 LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
                    absl::Time received);
+// When a call read at `received` (a base::Now() reading: the wall clock)
+// expires: the earlier of `received` + its timeout_us and its caller's
+// deadline_unix_us + bus::kClockSkewAllowance; InfiniteFuture if it carries
+// neither (bus/WIRE.md, "Deadlines"). At or before `received` if the
+// caller's deadline passed more than the allowance ago: the process drops
+// the call at dequeue (Process::StartNextLetter), like any expired call.
+absl::Time ReceivedCallDeadline(const bus::EnvelopeView& env, absl::Time received);
 // What a KIND_REPLY envelope answers: its status if not OK, else its payload.
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env);
 

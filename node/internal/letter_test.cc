@@ -1,12 +1,14 @@
 // node/internal/letter_test.cc — recycled letters: every field empty again,
 // small buffers kept for the next letter, large ones freed; FromView fills a
-// recycled letter completely.
+// recycled letter completely; a call's deadline as sent and as received.
 #include "node/internal/letter.h"
 
 #include <string>
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "gtest/gtest.h"
+#include "node/internal/outgoing.h"
 
 namespace polis::internal {
 namespace {
@@ -88,6 +90,79 @@ TEST(LetterTest, FromViewFillsARecycledLetterWithTheNewEnvelopeOnly) {
   EXPECT_EQ(l->from.return_path, "");
   EXPECT_EQ(l->from.deadline, absl::InfiniteFuture());
   EXPECT_TRUE(l->trace.trace_id.empty());
+}
+
+// A call read at a fixed instant, with `timeout_us` and `deadline_unix_us`.
+bus::EnvelopeView CallView(int64_t timeout_us, int64_t deadline_unix_us) {
+  bus::EnvelopeView v;
+  v.kind = wire::KIND_CALL;
+  v.timeout_us = timeout_us;
+  v.deadline_unix_us = deadline_unix_us;
+  return v;
+}
+
+TEST(LetterTest, AReceivedCallExpiresAtTheEarlierOfItsTimeoutAndItsCallersDeadline) {
+  const absl::Time received = absl::FromUnixSeconds(1'700'000'000);
+  const int64_t received_us = absl::ToUnixMicros(received);
+  const absl::Duration a = bus::kClockSkewAllowance;
+  // Neither: never.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(0, 0), received), absl::InfiniteFuture());
+  // Only a timeout (an older sender): counted from the read.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(300'000, 0), received),
+            received + absl::Milliseconds(300));
+  // Only a wall-clock deadline: it, plus the allowance.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(0, received_us + 300'000), received),
+            received + absl::Milliseconds(300) + a);
+  // Read at once, clocks in step: the timeout is the earlier.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(300'000, received_us + 300'000), received),
+            received + absl::Milliseconds(300));
+  // Read after waiting 500 ms in the socket: its caller gave up 200 ms ago;
+  // it may start until the allowance is up, not for 300 ms more.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(300'000, received_us - 200'000), received),
+            received - absl::Milliseconds(200) + a);
+  // Read after the caller's deadline plus the allowance: already expired.
+  EXPECT_LE(ReceivedCallDeadline(CallView(300'000, received_us - 1), received),
+            received + a);
+  EXPECT_LT(ReceivedCallDeadline(CallView(300'000, received_us - absl::ToInt64Microseconds(a) - 1),
+                                 received),
+            received);
+  // A receiver clock far behind the caller's: the timeout alone decides.
+  EXPECT_EQ(ReceivedCallDeadline(CallView(300'000, received_us + 3'600'000'000), received),
+            received + absl::Milliseconds(300));
+}
+
+TEST(LetterTest, FromViewGivesACallItsReceivedDeadline) {
+  const absl::Time received = absl::Now();
+  const bus::EnvelopeView v =
+      CallView(300'000, absl::ToUnixMicros(received) - 1'000'000);  // gave up a second ago
+  LetterPtr l = FromView(v, bus::ReturnPath{}, received);
+  EXPECT_EQ(l->from.deadline, ReceivedCallDeadline(v, received));
+  EXPECT_LT(l->from.deadline, received);
+}
+
+TEST(LetterTest, AnOutgoingCallCarriesItsDeadlineAsTimeLeftAndOnTheWallClock) {
+  LetterPtr l = NewLetter();
+  l->kind = wire::KIND_CALL;
+  l->to_name = "srv";
+  l->from = From{.node = "a", .pid = 3, .ref = 11,
+                 .deadline = base::Now() + absl::Seconds(5)};
+  const OutgoingEnvelope out = OutgoingEnvelope::Of(*l, "b");
+  EXPECT_EQ(out.view().deadline_unix_us, absl::ToUnixMicros(l->from.deadline));
+  EXPECT_GT(out.view().timeout_us, 0);
+  EXPECT_LE(out.view().timeout_us, 5'000'000);
+  // What a receiver on this clock makes of it: never before the caller's
+  // deadline (to the µs the wire keeps), never past it by more than the
+  // allowance, however late it is read.
+  for (const absl::Duration late : {absl::ZeroDuration(), absl::Seconds(4), absl::Seconds(60)}) {
+    const absl::Time d = ReceivedCallDeadline(out.view(), base::Now() + late);
+    EXPECT_GE(d, l->from.deadline - absl::Microseconds(1)) << late;
+    EXPECT_LE(d, l->from.deadline + bus::kClockSkewAllowance) << late;
+  }
+
+  l->from.deadline = absl::InfiniteFuture();  // a call that waits forever
+  const OutgoingEnvelope forever = OutgoingEnvelope::Of(*l, "b");
+  EXPECT_EQ(forever.view().timeout_us, 0);
+  EXPECT_EQ(forever.view().deadline_unix_us, 0);
 }
 
 }  // namespace

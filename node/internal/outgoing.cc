@@ -36,7 +36,7 @@ OutgoingEnvelope OutgoingEnvelope::Of(const Letter& l, std::string_view to_node)
   }
   out.Carrying(l.message);
   if (l.kind == wire::KIND_CALL || l.kind == wire::KIND_SYSTEM) {
-    out.ExpectingReply(l.from.ref, l.from.node, l.from.pid,
+    out.ExpectingReply(l.from.ref, l.from.node, l.from.pid, l.from.deadline,
                        l.from.deadline < absl::InfiniteFuture() ? l.from.deadline - base::Now()
                                                                 : absl::InfiniteDuration());
   }
@@ -66,11 +66,16 @@ OutgoingEnvelope& OutgoingEnvelope::Carrying(const google::protobuf::Message& me
 }
 
 OutgoingEnvelope& OutgoingEnvelope::ExpectingReply(uint64_t ref, std::string_view reply_node,
-                                                   uint64_t reply_pid, absl::Duration time_left) {
+                                                   uint64_t reply_pid, absl::Time deadline,
+                                                   absl::Duration time_left) {
   v_.ref = ref;
   v_.reply_to = {.node = reply_node, .pid = reply_pid, .present = true};
-  if (time_left < absl::InfiniteDuration()) {
+  if (deadline < absl::InfiniteFuture()) {
+    // Both clocks' views of one instant (bus/WIRE.md, "Deadlines"): the
+    // time left, which the receiver counts from when it reads the call, and
+    // the instant itself on the wall clock (base::Now() reads it).
     v_.timeout_us = std::max<int64_t>(1, absl::ToInt64Microseconds(time_left));
+    v_.deadline_unix_us = std::max<int64_t>(1, absl::ToUnixMicros(deadline));
   }
   return *this;
 }

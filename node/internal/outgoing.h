@@ -16,7 +16,8 @@
 //
 // Example (a call from a process, the fast path):
 //   OutgoingEnvelope out(wire::KIND_CALL, caller->pid(), route.node, trace);
-//   out.To(name).Carrying(request).ExpectingReply(ref, self.name, caller->pid().id, timeout);
+//   out.To(name).Carrying(request).ExpectingReply(ref, self.name, caller->pid().id, deadline,
+//                                                 timeout);
 //   transport.Send(route.endpoint, out.view());
 #ifndef POLIS_NODE_INTERNAL_OUTGOING_H_
 #define POLIS_NODE_INTERNAL_OUTGOING_H_
@@ -55,9 +56,13 @@ class OutgoingEnvelope {
   OutgoingEnvelope& Carrying(const Message& message);
   OutgoingEnvelope& Carrying(const google::protobuf::Message& message);
   // A request awaiting a reply: `ref` to process `reply_pid` on node
-  // `reply_node`, whose caller gives up after `time_left` (infinite: never).
+  // `reply_node`, whose caller gives up at `deadline` (a base::Now()
+  // instant, i.e. on the wall clock; InfiniteFuture: never), `time_left`
+  // from now (passed, not computed, so that a caller that knows it needs no
+  // clock read). Sets timeout_us and deadline_unix_us (bus/WIRE.md,
+  // "Deadlines").
   OutgoingEnvelope& ExpectingReply(uint64_t ref, std::string_view reply_node, uint64_t reply_pid,
-                                   absl::Duration time_left);
+                                   absl::Time deadline, absl::Duration time_left);
   // The answer to call `to`: `reply` if `status` is OK, else the status
   // with its payloads as details (its message must already be valid UTF-8:
   // the wire's is a proto3 string).

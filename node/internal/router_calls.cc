@@ -127,7 +127,7 @@ void Router::CallRemote(Process* caller, const RouteCache::Entry& route, const s
   const uint64_t ref = slot->ref();
   OutgoingEnvelope out(kind, caller->pid(), route.node, trace);
   out.To(name).Carrying(request).ExpectingReply(
-      ref, self_.name, caller->pid().id,
+      ref, self_.name, caller->pid().id, deadline,
       deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
   PinToIo(caller);
