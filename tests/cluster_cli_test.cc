@@ -96,8 +96,11 @@ class ClusterCliTest : public ::testing::Test {
                                  .serve = {"echo:echo_c"}});
     ASSERT_THAT(c, IsOk());
     c_ = std::move(*c);
-    ProcessResult r = RetryUntil([&] { return Polis({"nodes", Seed(), "--json"}); },
-                                 [](const ProcessResult& r) { return AllUp(r, 3); }, kConverge);
+    ProcessResult r = RetryUntil(
+        [&] {
+          return Polis({"nodes", Seed(), "--json"});
+        },
+        [](const ProcessResult& r) { return AllUp(r, 3); }, kConverge);
     ASSERT_TRUE(AllUp(r, 3)) << r.Summary();
   }
 
@@ -106,11 +109,12 @@ class ClusterCliTest : public ::testing::Test {
   // `polis ps --json`, run again (bounded) until `done` holds for its output.
   template <typename Done>
   google::protobuf::Struct PsUntil(Done done) {
-    ProcessResult r = RetryUntil([&] { return Polis({"ps", Seed(), "--json"}); },
-                                 [&](const ProcessResult& r) {
-                                   return r.exit_code == 0 && done(ParseJson(r.out));
-                                 },
-                                 kConverge);
+    ProcessResult r = RetryUntil(
+        [&] {
+          return Polis({"ps", Seed(), "--json"});
+        },
+        [&](const ProcessResult& r) { return r.exit_code == 0 && done(ParseJson(r.out)); },
+        kConverge);
     EXPECT_EQ(r.exit_code, 0) << r.Summary();
     return ParseJson(r.out);
   }
@@ -131,7 +135,7 @@ TEST_F(ClusterCliTest, NodesListsEveryMemberUpWithItsOwnEndpointAndServers) {
     EXPECT_EQ(Field(n, "state").string_value(), "up") << r.out;
     EXPECT_EQ(Field(n, "seed").bool_value(), i == 0) << r.out;
     EXPECT_FALSE(Field(n, "incarnation").string_value().empty()) << r.out;  // a decimal string
-    EXPECT_GE(Field(n, "servers").number_value(), 2) << r.out;  // root + its servers
+    EXPECT_GE(Field(n, "servers").number_value(), 2) << r.out;              // root + its servers
     EXPECT_GE(Field(n, "uptime_ms").number_value(), 0) << r.out;
   }
 
@@ -226,8 +230,12 @@ TEST_F(ClusterCliTest, DescribePrintsTheRequestTypeAndItsProtoDefinition) {
   EXPECT_EQ(d.fields().at("node").string_value(), "a");
   ASSERT_EQ(List(d, "call_types").values_size(), 1) << json.out;
   EXPECT_EQ(List(d, "call_types").values(0).string_value(), "polis.examples.CounterRequest");
-  EXPECT_THAT(d.fields().at("definitions").struct_value().fields().at(
-                  "polis.examples.CounterRequest").string_value(),
+  EXPECT_THAT(d.fields()
+                  .at("definitions")
+                  .struct_value()
+                  .fields()
+                  .at("polis.examples.CounterRequest")
+                  .string_value(),
               HasSubstr("int64 add = 1;"));
   EXPECT_EQ(d.fields().count("file_descriptor_set"), 0u);
 
@@ -245,7 +253,8 @@ TEST_F(ClusterCliTest, AFrozenMemberIsReportedWithAnErrorWithinTheTimeout) {
   const google::protobuf::Struct s = ParseJson(r.out);
   ASSERT_GE(List(s, "nodes").values_size(), 2) << r.out;
   EXPECT_EQ(Field(List(s, "nodes").values(0), "error").kind_case(),
-            google::protobuf::Value::kNullValue) << r.out;  // a, the seed, answered
+            google::protobuf::Value::kNullValue)
+      << r.out;  // a, the seed, answered
   // c did not answer: late, or (if the seed declared it down meanwhile, and
   // lists it as a former member) down.
   bool listed = false;

@@ -33,8 +33,8 @@ class IntrospectionTest : public ::testing::TestWithParam<std::string> {
 TEST_P(IntrospectionTest, NodeDescribesItselfItsMembersAndItsServersSorted) {
   ASSERT_THAT(nodes_.StartMesh({"a", "b"}), IsOk());
   Node& a = *nodes_[0];
-  absl::StatusOr<Pid> zed = a.Spawn(std::make_unique<examples::Counter>(),
-                                    {.name = "zed", .kind = "counter"});
+  absl::StatusOr<Pid> zed =
+      a.Spawn(std::make_unique<examples::Counter>(), {.name = "zed", .kind = "counter"});
   ASSERT_THAT(zed, IsOk());
   ASSERT_THAT(a.Spawn(std::make_unique<examples::Counter>(), {.name = "abe", .kind = "counter"}),
               IsOk());

@@ -43,11 +43,10 @@ struct PsRow {
 CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
   bool any_error = false;
   for (const NodeReport& n : view.nodes) any_error = any_error || !n.info.ok();
-  TextTable table({"NODE", "ENDPOINT", "INCARNATION", "STATE", "UPTIME", "SERVERS", "LAST_HEARD"});
-  if (any_error) {
-    table = TextTable(
-        {"NODE", "ENDPOINT", "INCARNATION", "STATE", "UPTIME", "SERVERS", "LAST_HEARD", "ERROR"});
-  }
+  std::vector<std::string> header = {"NODE",   "ENDPOINT", "INCARNATION", "STATE",
+                                     "UPTIME", "SERVERS",  "LAST_HEARD"};
+  if (any_error) header.push_back("ERROR");
+  TextTable table(std::move(header));
   std::vector<std::string> items;
   for (const NodeReport& n : view.nodes) {
     // The node's own word where it answered, else the seed's.
@@ -61,18 +60,17 @@ CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
       items.push_back(absl::StrCat(
           "{\"name\":", JsonQuote(n.node), ",\"endpoint\":", JsonQuote(endpoint),
           ",\"incarnation\":", incarnation == 0 ? "null" : absl::StrCat("\"", incarnation, "\""),
-          ",\"state\":", JsonQuote(n.seen.state()),
-          ",\"seed\":", n.is_seed ? "true" : "false",
-          ",\"uptime_ms\":", ok ? absl::StrCat(std::max<int64_t>(0, absl::ToInt64Milliseconds(up))) : "null",
+          ",\"state\":", JsonQuote(n.seen.state()), ",\"seed\":", n.is_seed ? "true" : "false",
+          ",\"uptime_ms\":",
+          ok ? absl::StrCat(std::max<int64_t>(0, absl::ToInt64Milliseconds(up))) : "null",
           ",\"servers\":", ok ? absl::StrCat(n.info->servers_size()) : "null",
           ",\"names\":", ok ? n.info->self().names_size() : static_cast<int>(n.seen.names()),
-          ",\"last_heard_ms\":", n.seen.last_heard_ms(),
-          ",\"clock_offset_ms\":", n.seen.clock_offset_ms(),
-          ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
+          ",\"last_heard_ms\":", n.seen.last_heard_ms(), ",\"clock_offset_ms\":",
+          n.seen.clock_offset_ms(), ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
     } else {
       table.AddRow({n.node, endpoint, incarnation == 0 ? "-" : absl::StrCat(incarnation),
-                    n.seen.state(),
-                    ok ? Uptime(up) : "-", ok ? absl::StrCat(n.info->servers_size()) : "-",
+                    n.seen.state(), ok ? Uptime(up) : "-",
+                    ok ? absl::StrCat(n.info->servers_size()) : "-",
                     LastHeard(n.seen.last_heard_ms()), error});
     }
   }
@@ -86,10 +84,10 @@ CommandOutput FormatPs(const ClusterView& view, bool json, bool all) {
   std::vector<std::string> unreachable;
   for (const NodeReport& n : view.nodes) {
     if (!n.info.ok()) {
-      unreachable.push_back(absl::StrCat("{\"node\":", JsonQuote(n.node),
-                                         ",\"error\":", JsonQuote(StatusText(n.info.status())), "}"));
-      absl::StrAppend(&output.err, "polis ps: node ", n.node, " is left out: ",
-                      StatusText(n.info.status()), "\n");
+      unreachable.push_back(absl::StrCat("{\"node\":", JsonQuote(n.node), ",\"error\":",
+                                         JsonQuote(StatusText(n.info.status())), "}"));
+      absl::StrAppend(&output.err, "polis ps: node ", n.node,
+                      " is left out: ", StatusText(n.info.status()), "\n");
       continue;
     }
     for (const wire::ServerInfo& s : n.info->servers()) {

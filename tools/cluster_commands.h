@@ -49,8 +49,8 @@ struct ClusterCommand {
   std::string seed;                           // Endpoint of any node.
   absl::Duration timeout = absl::Seconds(5);  // For the whole command.
   bool json = false;
-  bool all = false;   // ps: unregistered processes too.
-  std::string name;   // describe: the server's registered name.
+  bool all = false;  // ps: unregistered processes too.
+  std::string name;  // describe: the server's registered name.
 };
 
 // What a command prints: `out` to stdout; `err` (notes, e.g. nodes that did

@@ -1,10 +1,11 @@
 // tools/cluster_view.cc — see cluster_view.h.
 #include "tools/cluster_view.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <thread>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "node/node.h"
@@ -53,8 +54,8 @@ absl::StatusOr<ClusterView> AssembleView(const std::string& seed, NodeAnswers an
   for (const wire::MemberInfo& m : s.members()) {
     NodeReport& r = by_node[m.node()];
     r.seen = m;
-    r.info = absl::UnavailableError(absl::StrCat("node \"", m.node(), "\" is ", m.state(),
-                                                 " as ", s.self().node(), " sees it; not asked"));
+    r.info = absl::UnavailableError(absl::StrCat("node \"", m.node(), "\" is ", m.state(), " as ",
+                                                 s.self().node(), " sees it; not asked"));
   }
   for (auto& [node, info] : answers) {
     NodeReport& r = by_node[node];

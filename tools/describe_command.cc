@@ -2,11 +2,12 @@
 // cluster_commands.h): a server's kind, where it runs, the types it accepts
 // and their .proto definitions, rendered back from the FileDescriptorSet
 // its description carries (Descriptor::DebugString gives .proto syntax).
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <set>
 #include <vector>
-#include <unistd.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,8 +49,7 @@ void AddDefinition(const google::protobuf::Descriptor* m, bool declared,
 
 // "polis.examples.CounterRequest" -> its .proto text, for every declared
 // type and the message types those use.
-absl::StatusOr<std::map<std::string, std::string>> Definitions(
-    const wire::ServerDescription& d) {
+absl::StatusOr<std::map<std::string, std::string>> Definitions(const wire::ServerDescription& d) {
   absl::StatusOr<std::unique_ptr<DynamicTypes>> types =
       DynamicTypes::Create(d.file_descriptor_set());
   if (!types.ok()) return types.status();
@@ -82,8 +82,8 @@ absl::StatusOr<std::string> AsJson(const wire::ServerDescription& d, const Pid& 
   options.preserve_proto_field_names = true;
   std::string json;
   if (auto s = google::protobuf::util::MessageToJsonString(bare, &json, options); !s.ok()) {
-    return absl::InternalError(absl::StrCat("cannot print the description as JSON: ",
-                                            s.message().as_string()));
+    return absl::InternalError(
+        absl::StrCat("cannot print the description as JSON: ", s.message().as_string()));
   }
   // The set is cleared (its definitions follow as text), and printed as ""
   // because every field is: leave it out.
@@ -110,8 +110,7 @@ absl::StatusOr<CommandOutput> RunDescribe(const ClusterCommand& command) {
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   if (absl::Status s = (*node)->Join(Remaining(deadline)); !s.ok()) return s;
-  absl::StatusOr<wire::ServerDescription> d =
-      (*node)->Describe(command.name, Remaining(deadline));
+  absl::StatusOr<wire::ServerDescription> d = (*node)->Describe(command.name, Remaining(deadline));
   if (!d.ok()) return d.status();
   absl::StatusOr<Pid> pid = (*node)->WhereIs(command.name);
   if (!pid.ok()) return pid.status();

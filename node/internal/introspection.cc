@@ -40,7 +40,8 @@ void FillServers(const Registry& registry, wire::NodeInfo* info) {
   }
   std::sort(info->mutable_servers()->begin() + first, info->mutable_servers()->end(),
             [](const wire::ServerInfo& a, const wire::ServerInfo& b) {
-              return std::forward_as_tuple(a.name(), a.pid()) < std::forward_as_tuple(b.name(), b.pid());
+              return std::forward_as_tuple(a.name(), a.pid()) <
+                     std::forward_as_tuple(b.name(), b.pid());
             });
 }
 
@@ -51,17 +52,16 @@ absl::StatusOr<wire::NodeInfo> NodeCore::Info(const std::string& node, absl::Dur
   }
   if (!node.empty() && node != self_.name) {
     // Pid 0 on `node`: the node itself, which answers a system call by type.
-    POLIS_ASSIGN_OR_RETURN(Message m, router_->CallFromThread(
-                                          Target(Pid{node, 0}),
-                                          Message::From(wire::NodeInfoRequest()), timeout,
-                                          wire::KIND_SYSTEM));
+    POLIS_ASSIGN_OR_RETURN(
+        Message m,
+        router_->CallFromThread(Target(Pid{node, 0}), Message::From(wire::NodeInfoRequest()),
+                                timeout, wire::KIND_SYSTEM));
     return m.As<wire::NodeInfo>();
   }
   // Membership's view is the I/O thread's: collected there.
   auto slot = std::make_shared<CallSlot>(0, "", nullptr);
-  io_->Post([this, slot] {
-    slot->Complete(Message::From(CollectNodeInfo(*membership_, *registry_)));
-  });
+  io_->Post(
+      [this, slot] { slot->Complete(Message::From(CollectNodeInfo(*membership_, *registry_))); });
   if (!slot->WaitUntil(base::Now() + timeout)) {
     return absl::DeadlineExceededError(absl::StrCat(
         "node ", self_.name, " did not describe itself within ", absl::FormatDuration(timeout)));
