@@ -100,4 +100,8 @@ absl::StatusOr<wire::ServerDescription> Node::Describe(const std::string& name,
   return core_->Describe(name, timeout);
 }
 
+absl::StatusOr<wire::NodeInfo> Node::Info(const std::string& node, absl::Duration timeout) {
+  return core_->Info(node, timeout);
+}
+
 }  // namespace polis

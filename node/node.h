@@ -175,6 +175,19 @@ class Node {
   absl::StatusOr<wire::ServerDescription> Describe(const std::string& name,
                                                    absl::Duration timeout = kDefaultCallTimeout);
 
+  // What node `node` hosts and how it sees the cluster (polis nodes, polis
+  // ps): its own entry, its members ("up"; "down" for a former member it
+  // still greets), and every live process with its name, kind, approximate
+  // mailbox length and restart count. "" (or this node's name) = this node;
+  // another node is asked with a system call (bus/WIRE.md, NodeInfoRequest).
+  // From a plain thread only: FAILED_PRECONDITION inside a handler.
+  // Errors: UNAVAILABLE if `node` is not in this node's view (never joined,
+  // down, or not a node name) or goes down meanwhile; DEADLINE_EXCEEDED
+  // after `timeout`; RESOURCE_EXHAUSTED if the answer is over the size limit
+  // (a node hosting very many processes).
+  absl::StatusOr<wire::NodeInfo> Info(const std::string& node = "",
+                                      absl::Duration timeout = kDefaultCallTimeout);
+
  private:
   explicit Node(std::unique_ptr<internal::NodeCore> core);
   std::unique_ptr<internal::NodeCore> core_;

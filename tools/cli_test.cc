@@ -12,8 +12,11 @@
 #include "tools/bench.h"
 #include "tools/bench_stats.h"
 #include "tools/client_command.h"
+#include "tools/cluster_commands.h"
+#include "tools/cluster_view.h"
 #include "tools/dynamic_types.h"
 #include "tools/node_config.h"
+#include "tools/text_output.h"
 
 namespace polis::tools {
 namespace {
@@ -222,6 +225,111 @@ TEST(BenchStatsTest, PercentilesAndLines) {
             R"({"bench":"x","p50_us":1.5,"calls":10,"t":"tcp"})");
   EXPECT_EQ(BenchLine("x").Add("rate", 2500000.4).Add("t", "ipc").Format(false),
             "x: rate=2500000 t=ipc");
+}
+
+TEST(TextOutputTest, TableColumnsArePaddedAndLinesHaveNoTrailingSpaces) {
+  TextTable t({"NAME", "NODE"});
+  t.AddRow({"counter", "a"});
+  t.AddRow({"c"});
+  EXPECT_EQ(t.Render(), "NAME     NODE\ncounter  a\nc\n");
+}
+
+TEST(TextOutputTest, JsonQuoteEscapesQuotesControlsAndBadUtf8) {
+  EXPECT_EQ(JsonQuote("a\"b\\c\nd\x01"), R"("a\"b\\c\nd\u0001")");
+  EXPECT_EQ(JsonQuote("\xff"), "\"\xef\xbf\xbd\"");  // U+FFFD
+}
+
+// What node `name` at `endpoint` would answer, hosting `servers` names.
+wire::NodeInfo Answer(const std::string& name, const std::string& endpoint,
+                      std::vector<std::string> servers) {
+  wire::NodeInfo info;
+  info.mutable_self()->set_node(name);
+  info.mutable_self()->set_endpoint(endpoint);
+  info.mutable_self()->set_incarnation(18446744073709551615u);  // over 2^53
+  for (size_t i = 0; i < servers.size(); ++i) {
+    wire::ServerInfo* s = info.add_servers();
+    s->set_name(servers[i]);
+    s->set_pid(i + 1);
+    s->set_kind(servers[i].empty() ? "watcher" : "counter");
+  }
+  return info;
+}
+
+// The seed "b" sees "a" up and "c" down; "a" did not answer.
+ClusterView ThreeNodeView() {
+  wire::NodeInfo b = Answer("b", "tcp://h:2", {"", "zed", "abe"});
+  wire::MemberInfo* a = b.add_members();
+  a->set_node("a");
+  a->set_endpoint("tcp://h:1");
+  a->set_state("up");
+  a->set_last_heard_ms(120);
+  wire::MemberInfo* c = b.add_members();
+  c->set_node("c");
+  c->set_endpoint("tcp://h:3");
+  c->set_state("down");
+  NodeAnswers answers;
+  answers.emplace_back("a", absl::DeadlineExceededError("a did not answer"));
+  answers.emplace_back("b", b);
+  absl::StatusOr<ClusterView> view = AssembleView("tcp://h:2", std::move(answers));
+  EXPECT_THAT(view, IsOk());
+  return view.ok() ? *view : ClusterView();
+}
+
+TEST(ClusterViewTest, SeedIsTheNodeAtTheSeedEndpointAndDownMembersAreNotAsked) {
+  ClusterView v = ThreeNodeView();
+  EXPECT_EQ(v.seed_node, "b");
+  ASSERT_EQ(v.nodes.size(), 3u);
+  EXPECT_EQ(v.nodes[0].node, "a");
+  EXPECT_THAT(v.nodes[0].info, StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(v.nodes[0].seen.last_heard_ms(), 120);
+  EXPECT_TRUE(v.nodes[1].is_seed);
+  EXPECT_EQ(v.nodes[1].seen.state(), "up");
+  EXPECT_EQ(v.nodes[2].seen.state(), "down");
+  EXPECT_THAT(v.nodes[2].info,
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("down as b sees it")));
+}
+
+TEST(ClusterViewTest, NoAnswerAtAllIsTheFirstError) {
+  NodeAnswers answers;
+  answers.emplace_back("a", absl::DeadlineExceededError("late"));
+  EXPECT_THAT(AssembleView("tcp://h:1", std::move(answers)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("late")));
+  EXPECT_THAT(AssembleView("tcp://h:1", {}), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+TEST(ClusterCommandsTest, NodesTableShowsErrorsAndJsonKeepsIncarnationExact) {
+  ClusterView v = ThreeNodeView();
+  CommandOutput table = FormatNodes(v, /*json=*/false, absl::Now());
+  EXPECT_THAT(table.out, HasSubstr("LAST_HEARD  ERROR"));
+  EXPECT_THAT(table.out, HasSubstr("120ms"));
+  EXPECT_THAT(table.out, HasSubstr("DEADLINE_EXCEEDED: a did not answer"));
+  CommandOutput json = FormatNodes(v, /*json=*/true, absl::Now());
+  EXPECT_THAT(json.out, HasSubstr(R"("name":"b","endpoint":"tcp://h:2",)"
+                                  R"("incarnation":"18446744073709551615",)"
+                                  R"("state":"up","seed":true)"));
+  EXPECT_THAT(json.out, HasSubstr(R"("name":"c","endpoint":"tcp://h:3","incarnation":null,)"
+                                  R"("state":"down","seed":false,)"
+                                  R"("uptime_ms":null,"servers":null)"));
+  EXPECT_THAT(json.out, HasSubstr(R"("error":null)"));
+}
+
+TEST(ClusterCommandsTest, PsListsNamesSortedAndAllAddsUnregisteredProcesses) {
+  ClusterView v = ThreeNodeView();
+  CommandOutput ps = FormatPs(v, /*json=*/true, /*all=*/false);
+  EXPECT_EQ(ps.out,
+            R"({"names":[)"
+            R"({"name":"abe","node":"b","pid":3,"kind":"counter","mailbox":0,"restarts":0},)"
+            R"({"name":"zed","node":"b","pid":2,"kind":"counter","mailbox":0,"restarts":0}],)"
+            R"("unreachable":[{"node":"a","error":"DEADLINE_EXCEEDED: a did not answer"},)"
+            R"({"node":"c","error":"UNAVAILABLE: node \"c\" is down as b sees it; not asked"}]})"
+            "\n");
+  EXPECT_THAT(ps.err, HasSubstr("node a is left out"));
+  CommandOutput all = FormatPs(v, /*json=*/false, /*all=*/true);
+  EXPECT_EQ(all.out,
+            "NAME  NODE  PID  KIND     MAILBOX  RESTARTS\n"
+            "-     b     1    watcher  0        0\n"
+            "abe   b     3    counter  0        0\n"
+            "zed   b     2    counter  0        0\n");
 }
 
 }  // namespace

@@ -4,11 +4,15 @@
 //               [--root=NAME] [--threads=N] [--config=FILE]
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
+//   polis nodes --seed=EP [--json] [--timeout=5s]
+//   polis ps    --seed=EP [--json] [--all] [--timeout=5s]
+//   polis describe --seed=EP [--json] [--timeout=5s] NAME
 //   polis bench local [--json]            polis bench remote [--json]
 //
 // Exit codes: 0 success; 1 the request failed (stderr: "CODE: message"),
 // or a node's root supervisor failed; 2 usage error or bad config file.
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +20,7 @@
 #include "tools/args.h"
 #include "tools/bench.h"
 #include "tools/client_command.h"
+#include "tools/cluster_commands.h"
 #include "tools/node_command.h"
 #include "tools/node_config.h"
 
@@ -44,6 +49,20 @@ constexpr char kUsage[] =
       the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
   polis cast ...   same arguments; casts, prints nothing.
   polis send ...   same arguments; sends an info message, prints nothing.
+  polis nodes --seed=ENDPOINT [--json] [--timeout=DURATION]
+      Every member: NODE ENDPOINT INCARNATION STATE UPTIME SERVERS LAST_HEARD
+      (STATE, LAST_HEARD as the seed sees it; ERROR for a node that did not
+      answer within --timeout). --json: {"nodes":[{"name","endpoint",
+      "incarnation" (decimal string),"state","seed","uptime_ms","servers",
+      "names","last_heard_ms","clock_offset_ms","error"}]}.
+  polis ps --seed=ENDPOINT [--json] [--all] [--timeout=DURATION]
+      Every registered name: NAME NODE PID KIND MAILBOX RESTARTS (--all:
+      unregistered processes too). --json: {"names":[{"name","node","pid",
+      "kind","mailbox","restarts"}],"unreachable":[{"node","error"}]}.
+  polis describe --seed=ENDPOINT [--json] [--timeout=DURATION] NAME
+      The server's kind, node, pid, accepted types and their .proto
+      definitions. --json: its ServerDescription plus "node", "pid" and
+      "definitions": {TYPE: PROTO_TEXT}.
   polis bench local [--json]
   polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
@@ -111,6 +130,37 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
   return 0;
 }
 
+// nodes, ps, describe: `positionals` names what the command takes.
+int ClusterMain(const std::string& command, const std::vector<std::string>& argv) {
+  std::map<std::string, FlagKind> flags = {
+      {"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"json", FlagKind::kBool}};
+  if (command == "ps") flags["all"] = FlagKind::kBool;
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, flags);
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
+  ClusterCommand c{.seed = args->Get("seed"), .json = args->Has("json"), .all = args->Has("all")};
+  if (command == "describe") {
+    if (args->positional.size() != 1) {
+      return UsageError("polis describe takes one NAME (the server's registered name)");
+    }
+    c.name = args->positional[0];
+  } else if (!args->positional.empty()) {
+    return UsageError("polis " + command + " takes no positional arguments (got \"" +
+                      args->positional[0] + "\")");
+  }
+  if (args->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
+    if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
+    c.timeout = *timeout;
+  }
+  absl::StatusOr<CommandOutput> out =
+      command == "nodes" ? RunNodes(c) : command == "ps" ? RunPs(c) : RunDescribe(c);
+  if (!out.ok()) return Fail(out.status());
+  std::cout << out->out << std::flush;
+  std::cerr << out->err << std::flush;
+  return 0;
+}
+
 int BenchMain(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args =
       ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
@@ -143,6 +193,9 @@ int Main(int argc, char** argv) {
   if (command == "call") return ClientMain(wire::KIND_CALL, rest);
   if (command == "cast") return ClientMain(wire::KIND_CAST, rest);
   if (command == "send") return ClientMain(wire::KIND_INFO, rest);
+  if (command == "nodes" || command == "ps" || command == "describe") {
+    return ClusterMain(command, rest);
+  }
   if (command == "bench") return BenchMain(rest);
   if (command == kBenchPeerCommand) {
     absl::Status s = RunBenchPeer(rest);

@@ -10,10 +10,15 @@
 // pushes, then sets the flag, and runs or schedules the consumer if the flag
 // was clear. The consumer gives up its turn with ReleaseClaim, which says
 // whether a letter may have come whose pusher found the flag still set.
+//
+// ApproximateSize (any thread, no locks) counts letters pushed and not yet
+// popped, for introspection (polis ps): two relaxed counters, so it may be
+// off by the pushes and pops under way while it reads, never negative.
 #ifndef POLIS_NODE_INTERNAL_MAILBOX_H_
 #define POLIS_NODE_INTERNAL_MAILBOX_H_
 
 #include <atomic>
+#include <cstdint>
 
 #include "node/internal/letter.h"
 
@@ -29,10 +34,27 @@ class Mailbox {
   Mailbox& operator=(const Mailbox&) = delete;
 
   // Any thread. Takes ownership.
-  void Push(LetterPtr letter) { PushRaw(letter.release()); }
+  void Push(LetterPtr letter) {
+    pushed_.fetch_add(1, std::memory_order_relaxed);
+    PushRaw(letter.release());
+  }
 
   // Consumer only. Oldest letter, or nullptr.
-  Letter* Pop() { return static_cast<Letter*>(PopLink()); }
+  Letter* Pop() {
+    Letter* l = static_cast<Letter*>(PopLink());
+    // One writer: a plain store, no read-modify-write.
+    if (l != nullptr) {
+      popped_.store(popped_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    return l;
+  }
+
+  // Any thread: letters waiting (approximate, see the header).
+  int64_t ApproximateSize() const {
+    const uint64_t popped = popped_.load(std::memory_order_relaxed);
+    const uint64_t pushed = pushed_.load(std::memory_order_relaxed);
+    return pushed > popped ? static_cast<int64_t>(pushed - popped) : 0;
+  }
 
   // Consumer only: true if a letter is queued or a Push has begun.
   bool HasLetters() const { return Linked() || head_.load() != &stub_; }
@@ -98,7 +120,9 @@ class Mailbox {
   }
 
   std::atomic<MailboxLink*> head_;
+  std::atomic<uint64_t> pushed_{0};  // Beside head_: pushers touch that line anyway.
   MailboxLink* tail_;
+  std::atomic<uint64_t> popped_{0};  // Written by the consumer only.
   MailboxLink stub_;
 };
 

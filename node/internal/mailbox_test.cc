@@ -117,5 +117,18 @@ TEST(MailboxTest, ReleaseClaimSeesLettersQueuedAheadOfARePushedStub) {
   EXPECT_FALSE(box.ReleaseClaim(claim));
 }
 
+TEST(MailboxTest, ApproximateSizeCountsLettersPushedAndNotPopped) {
+  Mailbox box;
+  EXPECT_EQ(box.ApproximateSize(), 0);
+  box.Push(Numbered(0));
+  box.Push(Numbered(1));
+  EXPECT_EQ(box.ApproximateSize(), 2);
+  EXPECT_EQ(PopNumber(box), 0);
+  EXPECT_EQ(box.ApproximateSize(), 1);
+  EXPECT_EQ(PopNumber(box), 1);
+  EXPECT_EQ(PopNumber(box), -1);  // An empty pop counts nothing.
+  EXPECT_EQ(box.ApproximateSize(), 0);
+}
+
 }  // namespace
 }  // namespace polis::internal

@@ -327,6 +327,10 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         HandleDescribe(envelope, from, received);
         return;
       }
+      if (envelope.type == wire::NodeInfoRequest::descriptor()->full_name()) {
+        HandleNodeInfo(envelope, from, received);
+        return;
+      }
       OnBadInput(absl::InvalidArgumentError(
           absl::StrCat("unknown system message \"", std::string(envelope.type), "\"")));
       return;

@@ -107,6 +107,11 @@ class NodeCore : public ProcessHost,
   // `timeout` (zero: local only).
   absl::StatusOr<wire::ServerDescription> Describe(const std::string& name,
                                                    absl::Duration timeout);
+  // What node `node` ("" or this node's name: this one) hosts and how it
+  // sees the cluster (introspection.cc). From a plain thread only
+  // (FAILED_PRECONDITION on a worker). Errors: as Router::CallFromThread
+  // (UNAVAILABLE for a node not in this node's view, DEADLINE_EXCEEDED).
+  absl::StatusOr<wire::NodeInfo> Info(const std::string& node, absl::Duration timeout);
   // Whether the calling thread is one of this node's workers.
   bool OnWorker() const { return scheduler_ && scheduler_->CurrentWorker() >= 0; }
 
@@ -152,6 +157,8 @@ class NodeCore : public ProcessHost,
  private:
   void HandleDescribe(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received);
+  void HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                      absl::Time received);  // introspection.cc
 
   Node* const facade_;
   NodeOptions options_;

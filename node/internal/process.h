@@ -75,6 +75,9 @@ class Process : public std::enable_shared_from_this<Process> {
   // Kills the process at once if it has not ended (after a stop timeout).
   void Kill();
   bool dead() const { return dead_.load(std::memory_order_acquire); }
+  // Letters waiting in the mailbox (not the one being handled); approximate
+  // (Mailbox::ApproximateSize), lock-free.
+  int64_t mailbox_length() const { return mailbox_.ApproximateSize(); }
   // Adds a monitor; false if the process is already dead.
   bool AddMonitor(const Pid& watcher, uint64_t ref);
   void RemoveMonitor(uint64_t ref);

@@ -1,0 +1,80 @@
+// NodeInfo: what a node says about itself (see introspection.h), and the
+// NodeCore's part — Info (asked here or of a member) and the answer to a
+// NodeInfoRequest from the wire.
+#include "node/internal/introspection.h"
+
+#include <algorithm>
+#include <memory>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "base/clock.h"
+#include "base/status_macros.h"
+#include "node/internal/node_core.h"
+#include "node/internal/process.h"
+
+namespace polis::internal {
+
+wire::NodeInfo CollectNodeInfo(const Membership& membership, const Registry& registry) {
+  wire::NodeInfo info;
+  *info.mutable_self() = membership.SelfEntry();
+  membership.FillMembers(&info);
+  std::sort(info.mutable_members()->begin(), info.mutable_members()->end(),
+            [](const wire::MemberInfo& a, const wire::MemberInfo& b) {
+              return std::tie(a.node(), a.endpoint()) < std::tie(b.node(), b.endpoint());
+            });
+  FillServers(registry, &info);
+  return info;
+}
+
+void FillServers(const Registry& registry, wire::NodeInfo* info) {
+  const size_t first = info->servers_size();
+  for (const std::shared_ptr<Process>& p : registry.Processes()) {
+    if (p->dead()) continue;
+    wire::ServerInfo* s = info->add_servers();
+    s->set_name(p->name());
+    s->set_pid(p->pid().id);
+    s->set_kind(p->kind());
+    s->set_mailbox(p->mailbox_length());
+    if (!s->name().empty()) s->set_restarts(std::max(0, registry.Registrations(s->name()) - 1));
+  }
+  std::sort(info->mutable_servers()->begin() + first, info->mutable_servers()->end(),
+            [](const wire::ServerInfo& a, const wire::ServerInfo& b) {
+              return std::forward_as_tuple(a.name(), a.pid()) <
+                     std::forward_as_tuple(b.name(), b.pid());
+            });
+}
+
+absl::StatusOr<wire::NodeInfo> NodeCore::Info(const std::string& node, absl::Duration timeout) {
+  if (OnWorker()) {
+    return absl::FailedPreconditionError(
+        "Node::Info would block a scheduler thread; call it from a plain thread");
+  }
+  if (!node.empty() && node != self_.name) {
+    // Pid 0 on `node`: the node itself, which answers a system call by type.
+    POLIS_ASSIGN_OR_RETURN(
+        Message m,
+        router_->CallFromThread(Target(Pid{node, 0}), Message::From(wire::NodeInfoRequest()),
+                                timeout, wire::KIND_SYSTEM));
+    return m.As<wire::NodeInfo>();
+  }
+  // Membership's view is the I/O thread's: collected there.
+  auto slot = std::make_shared<CallSlot>(0, "", nullptr);
+  io_->Post(
+      [this, slot] { slot->Complete(Message::From(CollectNodeInfo(*membership_, *registry_))); });
+  if (!slot->WaitUntil(base::Now() + timeout)) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        "node ", self_.name, " did not describe itself within ", absl::FormatDuration(timeout)));
+  }
+  POLIS_ASSIGN_OR_RETURN(Message m, slot->Take());
+  return m.As<wire::NodeInfo>();
+}
+
+void NodeCore::HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                              absl::Time received) {
+  LetterPtr l = FromView(env, from, received);
+  router_->SendReply(l->from, absl::OkStatus(),
+                     Message::From(CollectNodeInfo(*membership_, *registry_)), l->trace);
+}
+
+}  // namespace polis::internal
