@@ -10,7 +10,7 @@
 // (kSanity) far above the design figures (a dropped connection is noticed at
 // once, a silent node after NodeOptions::failure_timeout, 800 ms).
 //
-// The 10-iteration figures run is DISABLED_ in CI (about a minute); run it
+// The 10-iteration figures run is DISABLED_ in CI (about 15 s); run it
 // with
 //   build/tests/faults_test --gtest_also_run_disabled_tests \
 //       --gtest_filter='*DetectionFigures*'
