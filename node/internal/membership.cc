@@ -441,7 +441,24 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
   if (self_->client) {
     // A node's answer: its view of the cluster is ours.
     if (hello.view().empty()) return;
+    // Members that left the view (or restarted) are down for this client
+    // too: calls waiting on them fail now, as in a member's NodeDown, not
+    // at their deadline. Removed from the directory first, so a call that
+    // registers after this sees the node gone (Router::CallOverChannel).
+    absl::flat_hash_map<std::string, uint64_t> next;
+    for (const wire::NodeEntry& e : hello.view()) next[e.node()] = e.incarnation();
+    std::vector<std::string> gone;
+    for (const Directory::Member& m : directory_->Members()) {
+      auto it = next.find(m.node);
+      if (it == next.end() || it->second != m.incarnation) gone.push_back(m.node);
+    }
     directory_->ReplaceAll({hello.view().begin(), hello.view().end()});
+    for (const std::string& node : gone) {
+      const absl::Status status = absl::UnavailableError(
+          absl::StrCat("node \"", node, "\" is down (it left the view of node \"", hello.node(),
+                       "\")"));
+      for (auto& s : calls_->TakeForNode(node)) s->Complete(status);
+    }
     const absl::Time now = absl::Now();
     if (client_primary_.empty()) {
       client_primary_ = hello.answering_via().empty() ? hello.endpoint() : hello.answering_via();

@@ -56,6 +56,12 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
     if (auto h = weak.lock()) h->Wake();
   });
   calls_.Add(slot);
+  // The node may have left the view since it was resolved: its calls were
+  // failed (Membership removes it from the directory, then fails them), and
+  // this one, added too late for that, would wait out its deadline.
+  if (!directory_.Known(node) && calls_.Take(ref)) {
+    return absl::UnavailableError(absl::StrCat("node \"", node, "\" is down"));
+  }
   absl::MutexLock use(&holder->use);
   bus::Channel* ch;
   {
