@@ -31,10 +31,16 @@ constexpr char kUsage[] =
     R"(usage:
   polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
+             [--failure-timeout=800ms]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
       the endpoint peers use (required with --listen=tcp://0.0.0.0:PORT).
+      --seed=dns:HOST:PORT joins every address HOST resolves to (resolved
+      again every 5s). Seeds and former members are greeted again until
+      they answer, so the node joins a seed that starts later and rejoins
+      after a pause or a partition. A member silent for --failure-timeout
+      (default 800ms; the same on every node) is declared down.
       Every server runs under a root supervisor registered as --root
       (default root@NAME): the config file's `supervision` tree, then each
       --serve entry as a permanent child; one_for_one, at most 10 restarts
@@ -89,6 +95,7 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"serve", FlagKind::kValue},
                        {"root", FlagKind::kValue},
                        {"threads", FlagKind::kValue},
+                       {"failure-timeout", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");

@@ -30,6 +30,10 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
   options.seeds.assign(config.seeds().begin(), config.seeds().end());
   options.scheduler_threads = config.threads();
   if (config.max_message_bytes() > 0) options.max_message_bytes = config.max_message_bytes();
+  if (config.failure_timeout_ms() > 0) {
+    options.failure_timeout = absl::Milliseconds(config.failure_timeout_ms());
+    options.heartbeat_interval = std::min(absl::Milliseconds(100), options.failure_timeout / 4);
+  }
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   // Join before registering names: the cluster then hears of them, and a

@@ -1,8 +1,6 @@
 // tools/node_config.cc — see node_config.h.
 #include "tools/node_config.h"
 
-#include "node/internal/seed_spec.h"
-
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -104,6 +102,15 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
     absl::StatusOr<int> n = ParsePositiveInt("--threads", args.Get("threads"));
     if (!n.ok()) return n.status();
     config->set_threads(*n);
+  }
+  if (args.Has("failure-timeout")) {
+    absl::StatusOr<absl::Duration> d = ParseTimeout(args.Get("failure-timeout"));
+    if (!d.ok()) return d.status();
+    config->set_failure_timeout_ms(absl::ToInt64Milliseconds(*d));
+  }
+  if (config->failure_timeout_ms() < 0 ||
+      (config->failure_timeout_ms() > 0 && config->failure_timeout_ms() < 50)) {
+    return absl::InvalidArgumentError("failure timeout must be at least 50ms");
   }
   if (config->name().empty()) {
     return absl::InvalidArgumentError("a node needs a name: --name=NAME (or name: in --config)");
