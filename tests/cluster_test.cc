@@ -454,6 +454,25 @@ TEST_P(ClusterTest, TwoClaimsToOneNameEndWithTheOlderOneEverywhere) {
   for (Node* n : {&a, &b, &c}) {
     EXPECT_THAT(n->Call<Int64Value>("dup", Int(0)), IsOk()) << n->name();
   }
+
+TEST_P(ClusterTest, ANodeSeededByTwoNodesThatDoNotKnowEachOtherJoinsAllThree) {
+  // Two nodes alone (each the first of its cluster)...
+  Node& x = Start("x");
+  Node& y = Start("y");
+  ASSERT_THAT(x.Spawn(std::make_unique<Recorder>(), {.name = "on_x"}), IsOk());
+  ASSERT_THAT(y.Spawn(std::make_unique<Recorder>(), {.name = "on_y"}), IsOk());
+  // ...and a node seeded by both: its Hellos to them went out before it
+  // knew either, yet the three end up in one mesh.
+  Node& z = Start("z", {x.endpoint(), y.endpoint()});
+  ASSERT_THAT(z.Join(testing::kJoinTimeout), IsOk());
+  const bool mesh = WaitFor([&] {
+    return x.Peers().size() == 2 && y.Peers().size() == 2 && z.Peers().size() == 2;
+  });
+  ASSERT_TRUE(mesh) << "peers: x " << x.Peers().size() << ", y " << y.Peers().size() << ", z "
+                    << z.Peers().size();
+  AwaitName(x, "on_y");
+  AwaitName(y, "on_x");
+  EXPECT_THAT(x.Call<Int64Value>("on_y", Int(0)), IsOk());
 }
 
 TEST_P(ClusterTest, DuplicateNameAcrossNodesIsRefused) {

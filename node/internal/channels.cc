@@ -1,5 +1,6 @@
 #include "node/internal/channels.h"
 
+#include <algorithm>
 #include <atomic>
 #include <utility>
 
@@ -54,6 +55,20 @@ absl::StatusOr<std::shared_ptr<ChannelHolder>> ChannelPool::Acquire(const std::s
   all_.push_back(holder);
   local.map.emplace(key, holder);
   return holder;
+}
+
+void ChannelPool::Discard(const std::string& endpoint,
+                          const std::shared_ptr<ChannelHolder>& holder) {
+  ThreadChannels& local = Local();
+  auto it = local.map.find(std::make_pair(uid_, endpoint));
+  if (it == local.map.end() || it->second != holder) return;
+  local.map.erase(it);
+  absl::MutexLock lock(&mu_);
+  all_.erase(std::remove_if(all_.begin(), all_.end(),
+                            [&](const std::weak_ptr<ChannelHolder>& w) {
+                              return w.expired() || w.lock() == holder;
+                            }),
+             all_.end());
 }
 
 void ChannelPool::CloseAll() {

@@ -4,7 +4,8 @@
 // own bus::Channel and receives the reply on it, so the reply does not pass
 // through the node's I/O thread (no extra thread hand-off). ChannelPool
 // keeps one Channel per (thread, peer endpoint) and closes them all when
-// the node shuts down.
+// the node shuts down. A channel whose connection was lost is discarded and
+// opened again on next use.
 //
 // Thread-safety: Acquire from any thread (it returns that thread's own
 // channel); CloseAll from the shutting-down thread. A thread's channels are
@@ -46,6 +47,13 @@ class ChannelPool {
   // The calling thread's channel to `endpoint`, opened on first use.
   // UNAVAILABLE after CloseAll.
   absl::StatusOr<std::shared_ptr<ChannelHolder>> Acquire(const std::string& endpoint);
+  // The calling thread's channel to `endpoint` reported its connection lost
+  // (UNAVAILABLE): a channel never recovers from that, so forget it; the
+  // next Acquire opens a new one (to a node restarted at that endpoint, or
+  // one that comes back). `holder` is the one that failed; nothing happens
+  // if the thread already has another. Call without holding its mutexes;
+  // the channel is closed when the last reference to `holder` goes.
+  void Discard(const std::string& endpoint, const std::shared_ptr<ChannelHolder>& holder);
   void CloseAll();
 
  private:

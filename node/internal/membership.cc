@@ -1,6 +1,8 @@
 #include "node/internal/membership.h"
 
 #include <algorithm>
+#include <functional>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -33,6 +35,17 @@ constexpr absl::Duration kClientPatience = absl::Seconds(10);
 constexpr absl::Duration kNamesLagPatience = absl::Milliseconds(500);
 // How often a node sends its member list to one member at random.
 constexpr absl::Duration kGossipEvery = absl::Seconds(2);
+
+// Which members `members` lists, but for the one at `except` (the Hello's
+// recipient), in one number: equal sets give equal digests, in any order.
+uint64_t MembersDigest(const std::vector<wire::NodeEntry>& members, const std::string& except) {
+  uint64_t digest = 0;
+  for (const wire::NodeEntry& m : members) {
+    if (m.endpoint() == except) continue;
+    digest += (std::hash<std::string>{}(m.node()) ^ m.incarnation()) * 0x9E3779B97F4A7C15ull + 1;
+  }
+  return digest;
+}
 
 }  // namespace
 
@@ -258,13 +271,14 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
   hello.set_reply_requested(reply_requested);
   hello.set_via(endpoint);
   hello.set_answering_via(answering);
+  uint64_t members_digest = 0;
   if (self_->client) {
     hello.set_subscribe(true);
   } else {
     *hello.mutable_self() = SelfEntry();
-    for (wire::NodeEntry& e : directory_->Snapshot(/*with_names=*/false)) {
-      *hello.add_members() = std::move(e);
-    }
+    std::vector<wire::NodeEntry> members = directory_->Snapshot(/*with_names=*/false);
+    members_digest = MembersDigest(members, endpoint);
+    for (wire::NodeEntry& e : members) *hello.add_members() = std::move(e);
     if (detector_ != nullptr) hello.set_heartbeat(detector_->address());
   }
   const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, hello);
@@ -272,7 +286,10 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
     POLIS_LOG(WARNING) << "polis: Hello to " << endpoint << " failed: " << s;
     return;
   }
-  if (!self_->client) hello_version_sent_[endpoint] = announced_version_;
+  if (!self_->client) {
+    hello_version_sent_[endpoint] = announced_version_;
+    hello_members_sent_[endpoint] = members_digest;
+  }
 }
 
 void Membership::AnswerClient(const wire::Hello& hello, const bus::ReturnPath& from) {
@@ -523,8 +540,16 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
   } else if (is_new) {
     // It answered a Hello of ours: if names changed here since that Hello
     // (no NamesChanged reached it, it was not a member yet), send them now.
+    // Likewise if members came since: this node may be the only one that
+    // knows both (it was seeded by two nodes that know nothing of each
+    // other, and greeted both before either answered), and only a Hello
+    // listing them tells each of the other.
     auto sent = hello_version_sent_.find(e.endpoint());
-    if (sent == hello_version_sent_.end() || sent->second != announced_version_) {
+    auto listed = hello_members_sent_.find(e.endpoint());
+    if (sent == hello_version_sent_.end() || sent->second != announced_version_ ||
+        listed == hello_members_sent_.end() ||
+        listed->second !=
+            MembersDigest(directory_->Snapshot(/*with_names=*/false), e.endpoint())) {
       SendHello(e.endpoint(), /*reply_requested=*/false, "");
     }
   }
@@ -582,6 +607,7 @@ void Membership::NodeDown(const std::string& node, const absl::Status& why, bool
   if (!m || !directory_->Remove(node)) return;
   names_lag_.erase(node);
   hello_version_sent_.erase(m->endpoint);
+  hello_members_sent_.erase(m->endpoint);
   POLIS_LOG(INFO) << "polis: node " << self_->name << " lost peer " << node << ": " << why;
   const absl::Status status =
       absl::UnavailableError(absl::StrCat("node \"", node, "\" is down: ", why.message()));

@@ -218,6 +218,8 @@ class Membership : public NamesListener {
   std::vector<Subscriber> subscribers_;
   // The names_version our last Hello to each endpoint carried.
   absl::flat_hash_map<std::string, uint64_t> hello_version_sent_;
+  // Which members (MembersDigest) our last Hello to each endpoint listed.
+  absl::flat_hash_map<std::string, uint64_t> hello_members_sent_;
   // Members whose heartbeats announce newer names than we have, since when.
   absl::flat_hash_map<std::string, absl::Time> names_lag_;
   bool view_dirty_ = false;

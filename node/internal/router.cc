@@ -156,10 +156,14 @@ absl::Status Router::SendRemote(const std::string& node, LetterPtr letter, Proce
   absl::StatusOr<std::shared_ptr<ChannelHolder>> h = channels_.Acquire(*endpoint);
   absl::Status s = h.status();
   if (h.ok()) {
-    absl::MutexLock use(&(*h)->use);
-    absl::MutexLock life(&(*h)->life);
-    s = (*h)->channel ? (*h)->channel->Send(OutgoingEnvelope::Of(*letter, node).view())
-                      : absl::UnavailableError("channel closed");
+    {
+      absl::MutexLock use(&(*h)->use);
+      absl::MutexLock life(&(*h)->life);
+      s = (*h)->channel ? (*h)->channel->Send(OutgoingEnvelope::Of(*letter, node).view())
+                        : absl::UnavailableError("channel closed");
+    }
+    // A lost connection: the next send opens a new channel.
+    if (absl::IsUnavailable(s)) channels_.Discard(*endpoint, *h);
   }
   return s.ok() ? s : failed(std::move(s));
 }

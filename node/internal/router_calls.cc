@@ -62,7 +62,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
   if (!directory_.Known(node) && calls_.Take(ref)) {
     return absl::UnavailableError(absl::StrCat("node \"", node, "\" is down"));
   }
-  absl::MutexLock use(&holder->use);
+  absl::ReleasableMutexLock use(&holder->use);
   bus::Channel* ch;
   {
     absl::MutexLock life(&holder->life);
@@ -74,6 +74,10 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
   }
   if (absl::Status s = ch->Send(OutgoingEnvelope::Of(*letter, node).view()); !s.ok()) {
     calls_.Take(ref);
+    if (absl::IsUnavailable(s)) {
+      use.Release();
+      channels_.Discard(*endpoint, holder);
+    }
     return s;
   }
   while (!slot->done()) {
@@ -84,7 +88,11 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
             in.status().code(),
             absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
       }
-      break;
+      // The connection is gone; a node restarted at this endpoint gets a
+      // new channel.
+      use.Release();
+      channels_.Discard(*endpoint, holder);
+      return slot->Take();
     }
     if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in);
     if (!slot->done() && base::Now() >= deadline && calls_.Take(ref)) {
