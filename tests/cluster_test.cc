@@ -454,6 +454,7 @@ TEST_P(ClusterTest, TwoClaimsToOneNameEndWithTheOlderOneEverywhere) {
   for (Node* n : {&a, &b, &c}) {
     EXPECT_THAT(n->Call<Int64Value>("dup", Int(0)), IsOk()) << n->name();
   }
+}
 
 TEST_P(ClusterTest, ANodeSeededByTwoNodesThatDoNotKnowEachOtherJoinsAllThree) {
   // Two nodes alone (each the first of its cluster)...
