@@ -99,8 +99,25 @@ Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in)
     case wire::KIND_CAST:
       co_return co_await HandleCast(in.message);
     default:
+      if (in.message.Is<wire::NameLost>() && !Declares(info_types_, &in.message.type())) {
+        co_return LoseName(in.message);
+      }
       co_return co_await HandleInfo(in.message);
   }
+}
+
+absl::Status GenServer::LoseName(const Message& message) {
+  absl::StatusOr<wire::NameLost> lost = message.As<wire::NameLost>();
+  const std::string name = lost.ok() ? lost->name() : registered_name();
+  const std::string winner =
+      lost.ok() ? Pid{lost->winner().node(), lost->winner().pid()}.ToString() : "another node";
+  Stop(absl::AbortedError(absl::StrCat("name ", name, " lost to ", winner)));
+  return absl::OkStatus();
+}
+
+bool GenServer::Declares(const DeclaredTypes& types, const std::string* type) {
+  return std::any_of(types.begin(), types.end(),
+                     [type](const DeclaredType& d) { return d.name == type; });
 }
 
 bool GenServer::ReplyTypeDeclared(const std::string* request, const std::string* reply) const {
@@ -165,9 +182,7 @@ wire::ServerDescription GenServer::Describe() const {
 bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
   // `type` is interned (Behaviour::Accepts), so identity is equality.
   const std::string* t = &type;
-  auto has = [t](const DeclaredTypes& v) {
-    return std::any_of(v.begin(), v.end(), [t](const DeclaredType& d) { return d.name == t; });
-  };
+  auto has = [t](const DeclaredTypes& v) { return Declares(v, t); };
   switch (kind) {
     case wire::KIND_CALL:
       return any_call_ || std::any_of(call_types_.begin(), call_types_.end(),
@@ -175,10 +190,16 @@ bool GenServer::Accepts(wire::Kind kind, const std::string& type) const {
     case wire::KIND_CAST:
       return any_cast_ || has(cast_types_);
     case wire::KIND_INFO:
-      // ProcessDown is always deliverable to a server that monitors.
+      // The runtime's notices are always deliverable: ProcessDown and
+      // NodeDown to a server that monitors, NameLost for its default.
       static const std::string* const kProcessDown =
           InternType(wire::ProcessDown::descriptor()->full_name());
-      return any_info_ || has(info_types_) || t == kProcessDown;
+      static const std::string* const kNodeDown =
+          InternType(wire::NodeDown::descriptor()->full_name());
+      static const std::string* const kNameLost =
+          InternType(wire::NameLost::descriptor()->full_name());
+      return any_info_ || has(info_types_) || t == kProcessDown || t == kNodeDown ||
+             t == kNameLost;
     default:
       return false;
   }

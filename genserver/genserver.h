@@ -33,6 +33,13 @@
 // declared types: Describe reports them, with their .proto files, and
 // `polis call` builds requests from JSON with them.
 //
+// Losing the name: when another node's older claim to this server's
+// registered name wins (see node/internal/directory.h), the server gets a
+// wire::NameLost info. Unless it handles that type (OnInfo or AcceptInfo),
+// it stops with ABORTED ("name X lost to <node.pid>"), as Erlang's global
+// does by default; a supervisor then finds the name held elsewhere and
+// keeps the child on standby (supervisor.h).
+//
 // Failing the server is explicit: Stop(status) ends it once the running
 // handler returns (the handler's answer still reaches its caller first), and
 // a handler that throws ends it at once (its caller gets INTERNAL with the
@@ -270,8 +277,13 @@ class GenServer : public Behaviour {
   // An OK `error` answers INTERNAL (an error reply needs an error).
   void ReplyTo(const From& from, const absl::Status& error);
 
-  uint64_t Monitor(const Pid& target) { return ctx_->Monitor(target); }
+  // Monitors (ProcessContext::Monitor / MonitorNode has every reason code):
+  // a wire::ProcessDown (or wire::NodeDown) info arrives once, for a pid or
+  // name on any node (or for a node); none after Demonitor returns.
+  uint64_t Monitor(const Target& target) { return ctx_->Monitor(target); }
   void Demonitor(uint64_t ref) { ctx_->Demonitor(ref); }
+  uint64_t MonitorNode(const std::string& node) { return ctx_->MonitorNode(node); }
+  void DemonitorNode(uint64_t ref) { ctx_->DemonitorNode(ref); }
   // Ends this server once the running handler returns (OK = normal stop,
   // anything else = a failure its supervisor sees). The handler's answer,
   // if any, still reaches its caller; Terminate runs with `reason`.
@@ -323,6 +335,10 @@ class GenServer : public Behaviour {
 
   // The virtual hooks' path, for messages no typed handler takes.
   Task<absl::Status> DispatchToHooks(ProcessContext& ctx, Incoming& in);
+  // NameLost's default: stop with ABORTED naming the winner.
+  absl::Status LoseName(const Message& message);
+  // Whether `type` (interned) is among `types`.
+  static bool Declares(const std::vector<DeclaredType>& types, const std::string* type);
   // Whether a reply of type `reply` may answer a call of type `request`
   // (both interned): declared for it, or the request type is not declared.
   bool ReplyTypeDeclared(const std::string* request, const std::string* reply) const;

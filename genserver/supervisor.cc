@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/log.h"
 #include "genserver/supervisor_reaper.h"
 
 namespace polis {
@@ -40,13 +41,16 @@ std::string KindOf(const sv::ChildSpec& spec) {
 
 }  // namespace
 
-enum class ChildState { kRunning, kRestarting, kStopping, kStopped };
+// kStandby: the child's name is held on another node; `monitor` watches the
+// holder and the child starts when it goes down (see GoStandby).
+enum class ChildState { kRunning, kRestarting, kStopping, kStopped, kStandby };
 
 struct Supervisor::Child {
   ChildDef def;
   ChildState state = ChildState::kStopped;
   Pid pid;
-  uint64_t monitor = 0;     // Monitor reference while running.
+  uint64_t monitor = 0;     // Monitor reference while running (or on the holder in standby).
+  Pid holder;               // kStandby: who holds the name elsewhere.
   bool is_supervisor = false;
   std::string kind;         // From the instance's description.
   int restarts = 0;         // Restarts so far.
@@ -167,6 +171,13 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   absl::StatusOr<Pid> pid = co_await spawning;
   if (!pid.ok()) {
     Demonitor(spawning.monitor_ref());  // Init failed: its ProcessDown is not news.
+    if (absl::IsAlreadyExists(pid.status()) && !c.def.spec.name().empty()) {
+      absl::StatusOr<Pid> holder = node().WhereIs(c.def.spec.name());
+      if (holder.ok() && holder->node != self().node) {
+        GoStandby(c, *holder);
+        co_return absl::OkStatus();
+      }
+    }
     co_return Prefixed(pid.status(), prefix);
   }
   c.pid = *pid;
@@ -176,7 +187,38 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   co_return absl::OkStatus();
 }
 
+void Supervisor::GoStandby(Child& c, const Pid& holder) {
+  // Starting again now would fail the same way and burn restart intensity
+  // in a loop; the holder's end (any reason, or its node going down) is
+  // the moment to try again.
+  c.state = ChildState::kStandby;
+  c.pid = Pid{};
+  c.holder = holder;
+  c.monitor = Monitor(Target(c.def.spec.name()));
+  POLIS_LOG(INFO) << "polis: supervisor " << Label() << ": child '" << c.id() << "' on standby: "
+                  << "its name \"" << c.def.spec.name() << "\" is held by " << holder.ToString();
+}
+
+Task<void> Supervisor::OnHolderDown(Child& c) {
+  c.monitor = 0;
+  c.holder = Pid{};
+  c.state = ChildState::kRestarting;
+  if (stopping_) {
+    c.state = ChildState::kStopped;
+    co_return;
+  }
+  absl::Status s = co_await StartChild(c);  // May go on standby again.
+  if (!s.ok()) co_await OnChildEnded(c, std::move(s));
+}
+
 Task<void> Supervisor::StopChild(Child& c) {
+  if (c.state == ChildState::kStandby) {
+    Demonitor(c.monitor);
+    c.monitor = 0;
+    c.holder = Pid{};
+    c.state = ChildState::kStopped;
+    co_return;
+  }
   if (c.state != ChildState::kRunning) co_return;
   const Pid pid = c.pid;
   Demonitor(c.monitor);  // We know why it ends; a queued ProcessDown is ignored.
@@ -311,7 +353,11 @@ Task<absl::Status> Supervisor::HandleInfo(const Message& message) {
     if (!down.ok()) co_return absl::OkStatus();
     Child* c = FindByMonitor(down->monitor_ref());
     if (c == nullptr) co_return absl::OkStatus();  // Stale: stopped or restarted since.
-    co_await OnChildEnded(*c, ReasonOf(*down));
+    if (c->state == ChildState::kStandby) {
+      co_await OnHolderDown(*c);
+    } else {
+      co_await OnChildEnded(*c, ReasonOf(*down));
+    }
   } else if (message.Is<sv::RestartDue>()) {
     absl::StatusOr<sv::RestartDue> due = message.As<sv::RestartDue>();
     if (due.ok()) co_await StartRound(due->epoch());
@@ -514,6 +560,10 @@ sv::ChildInfo Supervisor::Info(const Child& c) const {
       break;
     case ChildState::kStopped:
       info.set_status(sv::STOPPED);
+      break;
+    case ChildState::kStandby:
+      info.set_status(sv::STANDBY);
+      info.set_held_by(c.holder.ToString());
       break;
   }
   return info;

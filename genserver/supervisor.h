@@ -25,6 +25,14 @@
 //     Init or factory fails) counts as a failure of the child: it uses up
 //     intensity and is retried after the next backoff.
 //
+// A name held elsewhere. Names are cluster-wide: when starting a child
+// fails with ALREADY_EXISTS because another node holds its name (another
+// supervisor's copy of the same tree, or this child lost the name to an
+// older claim — GenServer's NameLost default stops it), the child goes on
+// STANDBY instead of failing: no restart intensity is used, the supervisor
+// monitors the holder by name, and starts the child when that holder ends
+// or its node goes down. which_children shows STANDBY and `held_by`.
+//
 // Callers of a restarting child. A child's name is released when it ends
 // and registered again by the fresh instance. A call by name in between
 // gets NOT_FOUND at once (never a hang); a call the dying instance was
@@ -142,6 +150,10 @@ class Supervisor : public GenServer {
   Task<void> OnChildEnded(Child& c, absl::Status reason);
   Task<void> StartRound(uint64_t epoch);
   Task<void> Escalate(const Child& c, const absl::Status& reason);
+  // The child's name is held by `holder` on another node: wait for it.
+  void GoStandby(Child& c, const Pid& holder);
+  // The holder a standby child waited for went down: start the child.
+  Task<void> OnHolderDown(Child& c);
 
   // Call handlers.
   supervision::SupervisorReply WhichChildren() const;

@@ -179,11 +179,40 @@ class ProcessContext {
   // per From; later replies are dropped. A non-OK `status` sends that error.
   void ReplyRaw(const From& from, const absl::Status& status, const Message& reply);
 
-  // Watches `target`: when it ends, this process receives a
-  // wire::ProcessDown info message with the returned reference. A target
-  // that does not exist yields ProcessDown at once (code NOT_FOUND).
-  uint64_t Monitor(const Pid& target);
+  // Watches `target` — a pid or a registered name, on this node or any
+  // member of the cluster (a name is resolved now: the process holding it
+  // is watched, not whoever registers it later). Exactly one
+  // wire::ProcessDown info message with the returned reference arrives,
+  // unless Demonitor is called first. Its status_code says why:
+  //   OK            the target stopped normally (Stop() / Stop(OK));
+  //   its reason    the target failed: the handler's error, INTERNAL for a
+  //                 throw, ABORTED if killed, CANCELLED at node shutdown;
+  //   NOT_FOUND     no such process — at once: an unknown name, a pid that
+  //                 is not alive, a pid on a node that is not a member;
+  //   UNAVAILABLE   the target's node went down, was cut off, left or
+  //                 restarted (a monitor is on the node's incarnation at the
+  //                 time of the call), at the moment membership declares it.
+  // Watching a remote target costs one system message each way; the
+  // watched node drops the monitor if this node goes down.
+  uint64_t Monitor(const Target& target);
+  uint64_t Monitor(const Pid& target) { return Monitor(Target(target)); }
+  // Cancels monitor `monitor_ref` (from Monitor or SpawnOptions::monitor).
+  // Final: no ProcessDown for it is handled after this returns, even one
+  // already sent or queued (such a DOWN is dropped at delivery). No-op for
+  // an unknown or already fired reference.
   void Demonitor(uint64_t monitor_ref);
+
+  // Watches node `node`: one wire::NodeDown info message with the returned
+  // reference arrives when it goes down — UNAVAILABLE (crashed, frozen,
+  // cut off, restarted, or left with Goodbye) — or at once with NOT_FOUND
+  // if it is not a member now. Monitoring this node itself never fires.
+  uint64_t MonitorNode(const std::string& node);
+  // Cancels a node monitor; final as Demonitor.
+  void DemonitorNode(uint64_t monitor_ref) { Demonitor(monitor_ref); }
+  // How many monitors watch this process now, from any node (Erlang's
+  // monitored_by): each Monitor on it adds one until its DOWN is sent, it
+  // is demonitored, or the watcher's node goes down.
+  size_t MonitoredByCount() const;
 
   // Starts a child process; co_await gives its Pid once its Init finished,
   // or Init's error.

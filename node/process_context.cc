@@ -157,16 +157,17 @@ void ProcessContext::ReplyRaw(const From& from, const absl::Status& status, cons
   p_->ReplyTo(from, status, reply);
 }
 
-uint64_t ProcessContext::Monitor(const Pid& target) {
-  uint64_t ref = core_->calls().NextRef();
-  std::shared_ptr<Process> t =
-      target.node == core_->name() ? core_->registry().Find(target.id) : nullptr;
-  if (t && t->AddMonitor(p_->pid(), ref)) {
-    p_->track_monitor(ref, target);
-  } else {
-    core_->NotifyDown(p_->pid(), ref, target, "",
-                     absl::NotFoundError(absl::StrCat("no process ", target.ToString())));
-  }
+uint64_t ProcessContext::Monitor(const Target& target) {
+  const uint64_t ref = core_->calls().NextRef();
+  core_->monitors().Watch(p_, ref, target);
+  return ref;
+}
+
+size_t ProcessContext::MonitoredByCount() const { return p_->watcher_count(); }
+
+uint64_t ProcessContext::MonitorNode(const std::string& node) {
+  const uint64_t ref = core_->calls().NextRef();
+  core_->monitors().WatchNode(p_, ref, node);
   return ref;
 }
 

@@ -117,6 +117,7 @@ class ManualHost : public ProcessHost {
   void AbandonCall(uint64_t ref) override { abandoned.push_back(ref); }
   void CancelTimer(uint64_t id) override { cancelled_timers.push_back(id); }
   void RemoveMonitor(const Pid& target, uint64_t ref) override {}
+  void MonitorFired(const Pid& target, uint64_t ref) override {}
   void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
                   const absl::Status& reason) override {
     downs.push_back({watcher, ref, process, reason});

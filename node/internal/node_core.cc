@@ -142,6 +142,11 @@ absl::Status NodeCore::Start() {
                         .timers = &timers_,
                         .observer = this},
       MembershipOptions{.seeds = options_.seeds});
+  monitors_ = std::make_unique<Monitors>(Monitors::Parts{.self = &self_,
+                                                         .registry = registry_.get(),
+                                                         .directory = &directory_,
+                                                         .router = router_.get(),
+                                                         .io = io_.get()});
   registry_->set_listener(membership_.get());
   if (!self_.client && (absl::StartsWith(self_.endpoint, "tcp://") ||
                         absl::StartsWith(self_.endpoint, "ipc://"))) {
@@ -299,7 +304,11 @@ absl::StatusOr<wire::ServerDescription> NodeCore::Describe(const std::string& na
 void NodeCore::Forget(const Process& p) { registry_->Forget(p); }
 
 void NodeCore::RemoveMonitor(const Pid& target, uint64_t ref) {
-  if (auto p = registry_->Find(target.id)) p->RemoveMonitor(ref);
+  if (target.node != self_.name || target.id == 0) {
+    monitors_->Unwatch(ref);  // On another node, or a node monitor.
+  } else if (auto p = registry_->Find(target.id)) {
+    p->RemoveMonitor(ref);
+  }
 }
 
 // --- I/O thread ---
@@ -323,6 +332,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       return;
     case wire::KIND_SYSTEM:
       if (membership_->HandleSystem(envelope, from, *this)) return;
+      if (monitors_->HandleSystem(envelope, *this)) return;
       if (envelope.type == wire::DescribeRequest::descriptor()->full_name()) {
         HandleDescribe(envelope, from, received);
         return;

@@ -41,6 +41,7 @@
 #include "node/internal/io_thread.h"
 #include "node/internal/local_node.h"
 #include "node/internal/membership.h"
+#include "node/internal/monitors.h"
 #include "node/internal/process_host.h"
 #include "node/internal/registry.h"
 #include "node/internal/router.h"
@@ -80,6 +81,7 @@ class NodeCore : public ProcessHost,
   Registry& registry() { return *registry_; }
   Router& router() { return *router_; }
   Membership& membership() { return *membership_; }
+  Monitors& monitors() { return *monitors_; }
   CallTable& calls() { return calls_; }
   const Scheduler& scheduler() const { return *scheduler_; }
 
@@ -124,8 +126,10 @@ class NodeCore : public ProcessHost,
   void AbandonCall(uint64_t ref) override { calls_.Take(ref); }
   void CancelTimer(uint64_t id) override { timers_.Cancel(id); }
   void RemoveMonitor(const Pid& target, uint64_t ref) override;
+  void MonitorFired(const Pid& target, uint64_t ref) override { monitors_->Forget(ref); }
   void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
                   const absl::Status& reason) override {
+    if (watcher.node != self_.name) monitors_->Fired(watcher, ref);  // A remote watcher's.
     router_->NotifyDown(watcher, ref, process, name, reason);
   }
 
@@ -148,7 +152,9 @@ class NodeCore : public ProcessHost,
   // MembershipObserver (I/O thread).
   void OnNodeUp(const std::string& node, uint64_t incarnation) override {}
   void OnNodeDown(const std::string& node, uint64_t incarnation,
-                  const absl::Status& why) override {}
+                  const absl::Status& why) override {
+    monitors_->OnNodeDown(node, incarnation, why);
+  }
   void OnNameLost(const Pid& loser, const std::string& name, const NameClaim& winner) override;
 
   // Prints every process's scheduling state to stderr (debugging).
@@ -174,6 +180,7 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Router> router_;
   std::unique_ptr<Membership> membership_;
+  std::unique_ptr<Monitors> monitors_;
   // Keeps dns: seeds resolved (null without one); feeds membership.
   std::unique_ptr<SeedResolver> seed_resolver_;
   // Heartbeats (null for clients and in-process nodes); reports to

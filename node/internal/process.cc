@@ -86,6 +86,11 @@ void Process::RemoveMonitor(uint64_t ref) {
   }
 }
 
+size_t Process::watcher_count() const {
+  absl::MutexLock lock(&mu_);
+  return watchers_.size();
+}
+
 void Process::AddTimer(uint64_t id) {
   absl::MutexLock lock(&mu_);
   if (!dead_.load()) timers_.insert(id);
@@ -136,6 +141,10 @@ bool Process::StartNextLetter() {
     letter_.reset();  // The caller has given up; at-most-once means: drop.
     return true;
   }
+  if (l.kind == wire::KIND_INFO && StaleDown(l)) {
+    letter_.reset();  // Demonitor is final: a DOWN already on its way is dropped.
+    return true;
+  }
   if (!behaviour_->Accepts(l.kind, l.message.type())) {
     RefuseLetter(l, absl::InvalidArgumentError(absl::StrCat(
                         "server ", name_cache_.empty() ? pid_.ToString() : name_cache_,
@@ -161,6 +170,31 @@ bool Process::StartNextLetter() {
   hook_ = behaviour_->OnMessage(ctx_, in);
   Resume(hook_.handle());
   return true;
+}
+
+bool Process::StaleDown(const Letter& l) {
+  // Interned names: two pointer compares for an ordinary info message.
+  static const std::string* const kProcessDown =
+      InternType(wire::ProcessDown::descriptor()->full_name());
+  static const std::string* const kNodeDown = InternType(wire::NodeDown::descriptor()->full_name());
+  const std::string* type = &l.message.type();
+  uint64_t ref = 0;
+  if (type == kProcessDown) {
+    wire::ProcessDown down;
+    if (!down.ParseFromString(l.message.bytes())) return false;
+    ref = down.monitor_ref();
+  } else if (type == kNodeDown) {
+    wire::NodeDown down;
+    if (!down.ParseFromString(l.message.bytes())) return false;
+    ref = down.monitor_ref();
+  } else {
+    return false;
+  }
+  auto it = my_monitors_.find(ref);
+  if (it == my_monitors_.end()) return true;
+  if (it->second.node != pid_.node || it->second.id == 0) host_->MonitorFired(it->second, ref);
+  my_monitors_.erase(it);
+  return false;
 }
 
 void Process::RefuseLetter(Letter& l, absl::Status why) {

@@ -81,6 +81,8 @@ class Process : public std::enable_shared_from_this<Process> {
   // Adds a monitor; false if the process is already dead.
   bool AddMonitor(const Pid& watcher, uint64_t ref);
   void RemoveMonitor(uint64_t ref);
+  // Monitors placed on this process (by watchers here or elsewhere).
+  size_t watcher_count() const;
   // Timers owned by this process (cancelled when it dies).
   void AddTimer(uint64_t id);
   bool RemoveTimer(uint64_t id);  // true if it was this process's.
@@ -108,7 +110,9 @@ class Process : public std::enable_shared_from_this<Process> {
   void RequestSelfStop(absl::Status reason);
   void ReplyTo(const From& from, const absl::Status& status, const Message& reply);
   const TraceContext& current_trace() const { return trace_; }
+  // Monitors this process holds: ref → target ({node, 0} for a node).
   void track_monitor(uint64_t ref, Pid target) { my_monitors_[ref] = std::move(target); }
+  size_t monitors_held() const { return my_monitors_.size(); }
   std::optional<Pid> untrack_monitor(uint64_t ref);
 
  private:
@@ -116,6 +120,10 @@ class Process : public std::enable_shared_from_this<Process> {
 
   // Starts the hook for the next letter; false if the mailbox is empty.
   bool StartNextLetter();
+  // For an info letter: true if it is a ProcessDown / NodeDown for a
+  // monitor this process no longer holds (demonitored, or fired already),
+  // to be dropped. A DOWN for one it holds ends that monitor.
+  bool StaleDown(const Letter& l);
   // Resumes the suspended hook; returns true if the hook finished.
   void Resume(std::coroutine_handle<> h);
   // The running hook finished (or threw): settle its outcome.

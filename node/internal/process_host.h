@@ -58,8 +58,13 @@ class ProcessHost {
   // Cancels the timer `id` (a dying process's SendAfter).
   virtual void CancelTimer(uint64_t id) = 0;
 
-  // Removes the monitor `ref` that a dying process had placed on `target`.
+  // Removes the monitor `ref` that a process placed on `target` (it
+  // demonitored, or is dying). `target` is {node, 0} for a node monitor.
   virtual void RemoveMonitor(const Pid& target, uint64_t ref) = 0;
+
+  // The watcher received the DOWN of its monitor `ref` on `target` (a
+  // process on another node, or {node, 0}): the monitor is over.
+  virtual void MonitorFired(const Pid& target, uint64_t ref) = 0;
 
   // Tells `watcher` (monitor `ref`) that `process`, registered as `name`,
   // ended with `reason`.

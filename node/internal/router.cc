@@ -281,8 +281,9 @@ void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
 }
 
 void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info) {
+  const std::string& node = to.node == self_.name ? std::string() : to.node;
   absl::Status s =
-      Route(MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr), "",
+      Route(MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr), node,
             nullptr);
   (void)s;  // The recipient may be gone.
 }
