@@ -5,8 +5,10 @@
 # then uses `polis call`, `polis cast` and `polis send` to show: calls and
 # casts by name to whichever node hosts the server, a remote send_after
 # (a counter on node a schedules an add to a counter on node b), typed
-# errors, and a crashing server restarted with fresh state by its node's
-# root supervisor (root@NODE). Every process it starts is stopped on exit.
+# errors, a crashing server restarted with fresh state by its node's root
+# supervisor (root@NODE), the cluster's members and names (polis nodes,
+# polis ps), and a frozen node declared down within a second that rejoins
+# by itself after SIGCONT. Every process it starts is stopped on exit.
 #
 # Usage: tools/demo.sh [path/to/polis]    (default: build/bin/polis)
 set -euo pipefail
@@ -115,6 +117,22 @@ run call --seed="$ep_b" c_counter '{"get": {}}'
 run call --seed="$ep_b" root@c '{"which_children": {}}'
 echo "(a fresh c_counter, restart_count 1; node c and everything else kept running)"
 run call --seed="$ep_c" counter '{"get": {}}'
+
+echo
+echo "== the cluster as node a sees it: members, then every name"
+run nodes --seed="$ep_a"
+run ps --seed="$ep_a"
+
+echo
+echo "== a frozen node (SIGSTOP: its sockets stay open) is declared down within a second"
+kill -STOP "${pids[2]}"
+sleep 1.5   # the failure timeout is 800 ms
+run call --seed="$ep_a" c_counter '{"get": {}}'
+run nodes --seed="$ep_a"
+echo "(SIGCONT: node c rejoins by itself; its server kept its state)"
+kill -CONT "${pids[2]}"
+wait_until "$polis" call --seed="$ep_a" c_counter '{"get": {}}'
+run call --seed="$ep_a" c_counter '{"get": {}}'
 
 echo
 echo "== stopping the cluster"
