@@ -34,11 +34,23 @@ const char* KindWord(wire::Kind kind) {
   }
 }
 
+}  // namespace
+
 absl::Duration Remaining(absl::Time deadline) {
   return std::max(deadline - absl::Now(), absl::Milliseconds(1));
 }
 
-}  // namespace
+absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl::Time deadline) {
+  NodeOptions options;
+  options.name = absl::StrCat("polis-cli-", getpid());
+  options.client = true;
+  options.scheduler_threads = 1;
+  options.seeds = {seed};
+  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
+  if (!node.ok()) return node.status();
+  if (absl::Status s = (*node)->Join(Remaining(deadline)); !s.ok()) return s;
+  return node;
+}
 
 absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wire::Kind kind,
                                             const std::string& wanted) {
@@ -65,14 +77,8 @@ absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wi
 
 absl::StatusOr<std::string> RunClient(const ClientRequest& request) {
   const absl::Time deadline = absl::Now() + request.timeout;
-  NodeOptions options;
-  options.name = absl::StrCat("polis-cli-", getpid());
-  options.client = true;
-  options.scheduler_threads = 1;
-  options.seeds = {request.seed};
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
+  absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(request.seed, deadline);
   if (!node.ok()) return node.status();
-  if (absl::Status s = (*node)->Join(Remaining(deadline)); !s.ok()) return s;
 
   absl::StatusOr<wire::ServerDescription> description =
       (*node)->Describe(request.name, Remaining(deadline));

@@ -14,10 +14,12 @@
 #ifndef POLIS_TOOLS_CLIENT_COMMAND_H_
 #define POLIS_TOOLS_CLIENT_COMMAND_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/node.h"
 #include "polis/envelope.pb.h"
 
 namespace polis::tools {
@@ -37,6 +39,15 @@ struct ClientRequest {
 // unknown field, or a type the server does not declare; DEADLINE_EXCEEDED;
 // and the server's own errors, with their messages.
 absl::StatusOr<std::string> RunClient(const ClientRequest& request);
+
+// Time left until `deadline`, at least 1 ms (a timeout argument).
+absl::Duration Remaining(absl::Time deadline);
+
+// What every client command starts with: a client node ("polis-cli-PID",
+// one scheduler thread) seeded by `seed`, once it has the seed's view.
+// UNAVAILABLE if the seed did not answer by `deadline`; Node::Create's
+// errors (e.g. INVALID_ARGUMENT for a bad seed).
+absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl::Time deadline);
 
 // Which declared type a request uses: `wanted` if the server declares it
 // (or if `wanted` is set and the server declares none), else the only or

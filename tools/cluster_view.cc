@@ -9,13 +9,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/node.h"
+#include "tools/client_command.h"
 
 namespace polis::tools {
 namespace {
-
-absl::Duration Remaining(absl::Time deadline) {
-  return std::max(deadline - absl::Now(), absl::Milliseconds(1));
-}
 
 // The seed's entry for itself, as a member would be listed.
 wire::MemberInfo SelfAsMember(const wire::NodeEntry& self) {
@@ -76,14 +73,8 @@ absl::StatusOr<ClusterView> AssembleView(const std::string& seed, NodeAnswers an
 
 absl::StatusOr<ClusterView> GatherCluster(const std::string& seed, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  NodeOptions options;
-  options.name = absl::StrCat("polis-cli-", getpid());
-  options.client = true;
-  options.scheduler_threads = 1;
-  options.seeds = {seed};
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
+  absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(seed, deadline);
   if (!node.ok()) return node.status();
-  if (absl::Status s = (*node)->Join(Remaining(deadline)); !s.ok()) return s;
 
   // The client's view is the seed's members and the seed (sorted).
   const std::vector<std::string> members = (*node)->Peers();

@@ -13,16 +13,13 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "node/node.h"
+#include "tools/client_command.h"
 #include "tools/cluster_commands.h"
 #include "tools/dynamic_types.h"
 #include "tools/text_output.h"
 
 namespace polis::tools {
 namespace {
-
-absl::Duration Remaining(absl::Time deadline) {
-  return std::max(deadline - absl::Now(), absl::Milliseconds(1));
-}
 
 // Adds `m` and the message types its fields use, transitively, to `out`;
 // well-known types (google.protobuf.*) they use are named, not defined.
@@ -102,14 +99,8 @@ absl::StatusOr<std::string> AsJson(const wire::ServerDescription& d, const Pid& 
 
 absl::StatusOr<CommandOutput> RunDescribe(const ClusterCommand& command) {
   const absl::Time deadline = absl::Now() + command.timeout;
-  NodeOptions options;
-  options.name = absl::StrCat("polis-cli-", getpid());
-  options.client = true;
-  options.scheduler_threads = 1;
-  options.seeds = {command.seed};
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
+  absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(command.seed, deadline);
   if (!node.ok()) return node.status();
-  if (absl::Status s = (*node)->Join(Remaining(deadline)); !s.ok()) return s;
   absl::StatusOr<wire::ServerDescription> d = (*node)->Describe(command.name, Remaining(deadline));
   if (!d.ok()) return d.status();
   absl::StatusOr<Pid> pid = (*node)->WhereIs(command.name);
