@@ -256,7 +256,7 @@ wire::NodeEntry Membership::SelfEntry() const {
   me.set_incarnation(self_->incarnation);
   me.set_started_unix_ns(self_->started_unix_ns);
   me.set_names_version(announced_version_);
-  for (const wire::NameEntry& n : announced_) *me.add_names() = n;
+  for (const auto& [name, n] : announced_) *me.add_names() = n;
   return me;
 }
 
@@ -351,27 +351,28 @@ void Membership::PushView() {
 
 void Membership::SyncNames() {
   names_dirty_.store(false, std::memory_order_release);
-  std::vector<wire::NameEntry> now = registry_->NameEntries();
+  std::vector<Registry::NameChange> changes = registry_->TakeNameChanges();
+  if (changes.empty()) return;
+  // The net effect per name (a name registered and released again within
+  // one batch may need no word at all).
+  absl::flat_hash_map<std::string, std::optional<wire::NameEntry>> net;
+  for (Registry::NameChange& c : changes) net[c.name] = std::move(c.entry);
   wire::NamesChanged nc;
-  auto a = announced_.begin();
-  auto n = now.begin();
-  while (a != announced_.end() || n != now.end()) {
-    if (n == now.end() || (a != announced_.end() && a->name() < n->name())) {
-      nc.add_removed(a->name());
-      ++a;
-    } else if (a == announced_.end() || n->name() < a->name()) {
-      *nc.add_added() = *n;
-      ++n;
-    } else {
-      if (a->pid() != n->pid() || a->registered_unix_ns() != n->registered_unix_ns()) {
-        *nc.add_added() = *n;  // Registered again: the new claim replaces the old.
+  for (auto& [name, entry] : net) {
+    auto it = announced_.find(name);
+    if (entry) {
+      if (it != announced_.end() && it->second.pid() == entry->pid() &&
+          it->second.registered_unix_ns() == entry->registered_unix_ns()) {
+        continue;
       }
-      ++a;
-      ++n;
+      *nc.add_added() = *entry;  // New, or registered again: replaces the old claim.
+      announced_[name] = *std::move(entry);
+    } else if (it != announced_.end()) {
+      nc.add_removed(name);
+      announced_.erase(it);
     }
   }
   if (nc.added().empty() && nc.removed().empty()) return;
-  announced_ = std::move(now);
   ++announced_version_;
   announced_version_seen_.store(announced_version_, std::memory_order_release);
   view_dirty_ = true;

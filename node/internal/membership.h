@@ -213,7 +213,7 @@ class Membership : public NamesListener {
 
   // I/O thread only.
   absl::flat_hash_map<std::string, Contact> contacts_;
-  std::vector<wire::NameEntry> announced_;  // Sorted by name.
+  absl::flat_hash_map<std::string, wire::NameEntry> announced_;
   uint64_t announced_version_ = 1;
   std::vector<Subscriber> subscribers_;
   // The names_version our last Hello to each endpoint carried.

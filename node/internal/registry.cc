@@ -30,8 +30,14 @@ void Registry::Tell() {
 }
 
 void Registry::Hold(const std::string& name, uint64_t pid) {
-  names_[name] = Held{pid, absl::ToUnixNanos(absl::Now())};
+  const Held held{pid, absl::ToUnixNanos(absl::Now())};
+  names_[name] = held;
   ++registrations_[name];
+  wire::NameEntry e;
+  e.set_name(name);
+  e.set_pid(pid);
+  e.set_registered_unix_ns(held.registered_unix_ns);
+  changes_.push_back(NameChange{name, std::move(e)});
   NamesChanged();
 }
 
@@ -98,7 +104,7 @@ void Registry::Forget(const Process& p) {
       auto it = names_.find(name);
       if (it != names_.end() && it->second.pid == p.pid().id) {
         names_.erase(it);
-        NamesChanged();
+        Released(name);
       } else {
         name.clear();
       }
@@ -140,7 +146,7 @@ absl::Status Registry::Unregister(const std::string& name) {
     auto p = processes_.find(it->second.pid);
     if (p != processes_.end()) p->second->set_name("");
     names_.erase(it);
-    NamesChanged();
+    Released(name);
   }
   Tell();
   return absl::OkStatus();
@@ -186,10 +192,17 @@ std::optional<Pid> Registry::YieldTo(const std::string& name, const NameClaim& c
     auto p = processes_.find(it->second.pid);
     if (p != processes_.end()) p->second->set_name("");
     names_.erase(it);
-    NamesChanged();
+    Released(name);
   }
   Tell();
   return loser;
+}
+
+std::vector<Registry::NameChange> Registry::TakeNameChanges() {
+  std::vector<NameChange> out;
+  absl::MutexLock lock(&mu_);
+  out.swap(changes_);
+  return out;
 }
 
 int32_t Registry::Registrations(const std::string& name) const {
@@ -226,6 +239,7 @@ void Registry::Clear() {
   absl::MutexLock lock(&mu_);
   processes_.clear();
   names_.clear();
+  changes_.clear();
 }
 
 }  // namespace polis::internal

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,14 @@ class Registry {
   std::vector<std::string> Names() const;
   // Names registered here with their pids and registration times, sorted.
   std::vector<wire::NameEntry> NameEntries() const;
+  // One change to the names here: `entry` registered, or `name` released.
+  struct NameChange {
+    std::string name;
+    std::optional<wire::NameEntry> entry;  // nullopt: released.
+  };
+  // The changes since the last call, in order (membership announces them:
+  // O(changes), not O(names), per announcement).
+  std::vector<NameChange> TakeNameChanges();
   // Another node's `claim` to a name registered here: if it wins (ClaimWins)
   // the name is released here and the process that held it is returned (to
   // be told NameLost); otherwise nothing changes and nullopt.
@@ -132,6 +141,12 @@ class Registry {
   };
   absl::flat_hash_map<std::string, Held> names_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int32_t> registrations_ ABSL_GUARDED_BY(mu_);
+  std::vector<NameChange> changes_ ABSL_GUARDED_BY(mu_);
+  // Records that `name` was released (mu_ held).
+  void Released(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    changes_.push_back(NameChange{name, std::nullopt});
+    NamesChanged();
+  }
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
