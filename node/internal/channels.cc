@@ -42,12 +42,29 @@ absl::StatusOr<std::shared_ptr<ChannelHolder>> ChannelPool::Acquire(const std::s
   auto key = std::make_pair(uid_, endpoint);
   auto it = local.map.find(key);
   // A closed holder is found closed by its user (channel == nullptr).
-  if (it != local.map.end()) return it->second;
+  const uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (it != local.map.end()) {
+    std::shared_ptr<ChannelHolder>& h = it->second;
+    if (h->generation == generation) return h;
+    bool stale;
+    {
+      absl::MutexLock lock(&mu_);
+      auto d = down_at_.find(endpoint);
+      stale = d != down_at_.end() && d->second > h->generation;
+    }
+    if (!stale) {
+      h->generation = generation;
+      return h;
+    }
+    std::shared_ptr<ChannelHolder> old = h;
+    Discard(endpoint, old);
+  }
   absl::MutexLock lock(&mu_);
   if (closed_) return absl::UnavailableError("node is shutting down");
   absl::StatusOr<std::unique_ptr<bus::Channel>> ch = transport_->OpenChannel(endpoint);
   if (!ch.ok()) return ch.status();
   auto holder = std::make_shared<ChannelHolder>();
+  holder->generation = generation;
   {
     absl::MutexLock life(&holder->life);
     holder->channel = std::move(*ch);
@@ -69,6 +86,11 @@ void ChannelPool::Discard(const std::string& endpoint,
                               return w.expired() || w.lock() == holder;
                             }),
              all_.end());
+}
+
+void ChannelPool::PeerDown(const std::string& endpoint) {
+  absl::MutexLock lock(&mu_);
+  down_at_[endpoint] = generation_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
 void ChannelPool::CloseAll() {

@@ -13,12 +13,14 @@
 #ifndef POLIS_NODE_INTERNAL_CHANNELS_H_
 #define POLIS_NODE_INTERNAL_CHANNELS_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "bus/transport.h"
@@ -32,6 +34,9 @@ struct ChannelHolder {
   absl::Mutex life;  // Guards `channel` existence for Wake from other threads.
   std::unique_ptr<bus::Channel> channel ABSL_GUARDED_BY(life);
   bool closed ABSL_GUARDED_BY(life) = false;
+  // The pool's generation this holder was last checked against (owning
+  // thread only; see ChannelPool::PeerDown).
+  uint64_t generation = 0;
 
   void Wake() {
     absl::MutexLock lock(&life);
@@ -54,6 +59,11 @@ class ChannelPool {
   // if the thread already has another. Call without holding its mutexes;
   // the channel is closed when the last reference to `holder` goes.
   void Discard(const std::string& endpoint, const std::shared_ptr<ChannelHolder>& holder);
+  // Any thread: the node at `endpoint` was declared down. Every thread's
+  // channel to it opened before now is replaced on its next Acquire (its
+  // connection may be stale — a frozen peer's — without having failed yet),
+  // so the first call after the node rejoins goes out on a fresh one.
+  void PeerDown(const std::string& endpoint);
   void CloseAll();
 
  private:
@@ -62,6 +72,10 @@ class ChannelPool {
   absl::Mutex mu_;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<ChannelHolder>> all_ ABSL_GUARDED_BY(mu_);
+  // Bumped by every PeerDown; a holder that saw the current value needs no
+  // lock to be reused.
+  std::atomic<uint64_t> generation_{0};
+  absl::flat_hash_map<std::string, uint64_t> down_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace polis::internal

@@ -465,17 +465,18 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
     // registers after this sees the node gone (Router::CallOverChannel).
     absl::flat_hash_map<std::string, uint64_t> next;
     for (const wire::NodeEntry& e : hello.view()) next[e.node()] = e.incarnation();
-    std::vector<std::string> gone;
-    for (const Directory::Member& m : directory_->Members()) {
+    std::vector<Directory::Member> gone;
+    for (Directory::Member& m : directory_->Members()) {
       auto it = next.find(m.node);
-      if (it == next.end() || it->second != m.incarnation) gone.push_back(m.node);
+      if (it == next.end() || it->second != m.incarnation) gone.push_back(std::move(m));
     }
     directory_->ReplaceAll({hello.view().begin(), hello.view().end()});
-    for (const std::string& node : gone) {
+    for (const Directory::Member& m : gone) {
       const absl::Status status = absl::UnavailableError(
-          absl::StrCat("node \"", node, "\" is down (it left the view of node \"", hello.node(),
-                       "\")"));
-      for (auto& s : calls_->TakeForNode(node)) s->Complete(status);
+          absl::StrCat("node \"", m.node, "\" is down (it left the view of node \"",
+                       hello.node(), "\")"));
+      for (auto& s : calls_->TakeForNode(m.node)) s->Complete(status);
+      observer_->OnNodeDown(m.node, m.incarnation, m.endpoint, status);
     }
     const absl::Time now = absl::Now();
     if (client_primary_.empty()) {
@@ -627,7 +628,7 @@ void Membership::NodeDown(const std::string& node, const absl::Status& why, bool
     contacts_.erase(c);
   }
   view_dirty_ = true;
-  observer_->OnNodeDown(node, m->incarnation, status);
+  observer_->OnNodeDown(node, m->incarnation, m->endpoint, status);
 }
 
 void Membership::FillMembers(wire::NodeInfo* info) const {

@@ -79,7 +79,7 @@ class MembershipObserver {
   virtual void OnNodeUp(const std::string& node, uint64_t incarnation) = 0;
   // `why` is UNAVAILABLE (down, cut off, restarted, or left).
   virtual void OnNodeDown(const std::string& node, uint64_t incarnation,
-                          const absl::Status& why) = 0;
+                          const std::string& endpoint, const absl::Status& why) = 0;
   // `loser` (a local process) no longer holds `name`: `winner` does.
   virtual void OnNameLost(const Pid& loser, const std::string& name,
                           const NameClaim& winner) = 0;

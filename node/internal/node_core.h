@@ -151,8 +151,9 @@ class NodeCore : public ProcessHost,
 
   // MembershipObserver (I/O thread).
   void OnNodeUp(const std::string& node, uint64_t incarnation) override {}
-  void OnNodeDown(const std::string& node, uint64_t incarnation,
+  void OnNodeDown(const std::string& node, uint64_t incarnation, const std::string& endpoint,
                   const absl::Status& why) override {
+    channels_->PeerDown(endpoint);  // Plain threads reconnect on their next call.
     monitors_->OnNodeDown(node, incarnation, why);
   }
   void OnNameLost(const Pid& loser, const std::string& name, const NameClaim& winner) override;
