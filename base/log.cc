@@ -8,6 +8,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/trace_context.h"
 
 namespace polis::log {
 namespace {
@@ -41,6 +42,11 @@ Line::Line(Level level, const char* file, int line) {
   const char* base = std::strrchr(file, '/');
   out_ << Name(level) << absl::FormatTime("%H:%M:%E6S", absl::Now(), absl::LocalTimeZone())
        << " " << (base ? base + 1 : file) << ":" << line << "] ";
+  // A line written while a handler runs (or under a ScopedTrace) names the
+  // trace and span it belongs to, so logs and traces can be joined.
+  if (const TraceContext* t = base::CurrentTrace(); t != nullptr && !t->trace_id.empty()) {
+    out_ << "trace_id=" << t->trace_id.Hex() << " span_id=" << SpanIdHex(t->span_id) << " ";
+  }
 }
 
 Line::~Line() {

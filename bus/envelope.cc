@@ -338,6 +338,8 @@ using envelope_internal::DetailValue;
 constexpr uint32_t kStatusDetailsField = wire::Envelope::kStatusDetailsFieldNumber;
 constexpr uint32_t kDeadlineField = wire::Envelope::kDeadlineUnixUsFieldNumber;
 static_assert(kDeadlineField >= 16 && kDeadlineField < 2048, "a two-byte tag");
+constexpr uint32_t kTraceFlagsField = wire::Envelope::kTraceFlagsFieldNumber;
+static_assert(kTraceFlagsField >= 16 && kTraceFlagsField < 2048, "a two-byte tag");
 
 size_t AnyBody(std::string_view type_url, const DetailValue& value) {
   const size_t n = value.size();
@@ -411,7 +413,8 @@ EnvelopeView::EnvelopeView(const wire::Envelope& e)
       status_code(e.status_code()),
       status_message(e.status_message()),
       status_details(e.status_details()),
-      deadline_unix_us(e.deadline_unix_us()) {
+      deadline_unix_us(e.deadline_unix_us()),
+      trace_flags(e.trace_flags()) {
   auto view = [](bool has, const wire::Address& a) {
     return has ? AddressView{a.node(), a.name(), a.pid(), a.incarnation(), true} : AddressView{};
   };
@@ -452,6 +455,7 @@ wire::Envelope ToProto(const EnvelopeView& v) {
     a->set_value(std::string(value));
   });
   e.set_deadline_unix_us(v.deadline_unix_us);
+  e.set_trace_flags(v.trace_flags);
   return e;
 }
 
@@ -462,7 +466,7 @@ size_t EncodedSize(const EnvelopeView& v) {
          VarintField(v.ref) + AddressField(v.reply_to) +
          VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
          StringField(v.status_message) + DetailsField(v.status_details) +
-         VarintField2(static_cast<uint64_t>(v.deadline_unix_us));
+         VarintField2(static_cast<uint64_t>(v.deadline_unix_us)) + VarintField2(v.trace_flags);
 }
 
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
@@ -487,7 +491,8 @@ uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {
   p = PutVarintField(13, Int32Wire(v.status_code), p);
   p = PutStringField(14, v.status_message, p);
   p = PutDetailsField(v.status_details, p);
-  return PutVarintField2(kDeadlineField, static_cast<uint64_t>(v.deadline_unix_us), p);
+  p = PutVarintField2(kDeadlineField, static_cast<uint64_t>(v.deadline_unix_us), p);
+  return PutVarintField2(kTraceFlagsField, v.trace_flags, p);
 }
 
 absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
@@ -519,6 +524,10 @@ absl::Status DecodeEnvelope(const void* data, size_t size, EnvelopeView* v) {
       case Tag2(kDeadlineField, kVarint):
         ok = r.Varint(&n);
         v->deadline_unix_us = static_cast<int64_t>(n);
+        break;
+      case Tag2(kTraceFlagsField, kVarint):
+        ok = r.Varint(&n);
+        v->trace_flags = static_cast<uint32_t>(n);
         break;
       case Tag(kStatusDetailsField, kLen):
         ok = r.Len(&s) && DecodeAny(s, &url, &value);

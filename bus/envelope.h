@@ -164,6 +164,7 @@ struct EnvelopeView {
   std::string_view status_message;
   StatusDetailsView status_details;
   int64_t deadline_unix_us = 0;
+  uint32_t trace_flags = 0;
 
   // Field by field on purpose: a defaulted constructor clears all 320
   // bytes with one `rep stos`, whose start-up cost was a tenth of a busy
@@ -185,7 +186,8 @@ struct EnvelopeView {
         status_code(0),
         status_message(),
         status_details(),
-        deadline_unix_us(0) {}
+        deadline_unix_us(0),
+        trace_flags(0) {}
   // A view of `e` (valid while `e` is alive and unchanged). Implicit, like
   // string_view from string: every bus API taking a view takes an Envelope.
   EnvelopeView(const wire::Envelope& e);  // NOLINT(google-explicit-constructor)

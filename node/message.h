@@ -23,6 +23,7 @@
 #include <string_view>
 #include <variant>
 
+#include "base/trace_context.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -143,33 +144,7 @@ struct TimerRef {
   bool valid() const { return id != 0; }
 };
 
-// A W3C trace id: 16 bytes, all zero = none. A value, so copying a trace
-// context never allocates.
-struct TraceId {
-  std::array<uint8_t, 16> bytes{};
-  bool empty() const {
-    uint64_t half[2];
-    std::memcpy(half, bytes.data(), sizeof(half));
-    return (half[0] | half[1]) == 0;
-  }
-  std::string_view view() const {
-    return std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  }
-  // From wire bytes; anything but 16 bytes gives an empty id.
-  static TraceId FromBytes(std::string_view b) {
-    TraceId id;
-    if (b.size() == id.bytes.size()) std::memcpy(id.bytes.data(), b.data(), b.size());
-    return id;
-  }
-  friend bool operator==(const TraceId&, const TraceId&) = default;
-};
-
-// Trace context carried by every envelope (W3C trace-context compatible).
-struct TraceContext {
-  TraceId trace_id;             // Empty when not traced.
-  uint64_t span_id = 0;         // Span of the message being handled.
-  uint64_t parent_span_id = 0;  // Span that caused it.
-};
+// TraceId and TraceContext: base/trace_context.h.
 
 // One message as a handler sees it.
 struct Incoming {

@@ -38,6 +38,8 @@
 #include "google/protobuf/message.h"
 #include "node/behaviour.h"
 #include "node/message.h"
+#include "node/trace.h"
+#include "polis/trace.pb.h"
 
 namespace polis {
 
@@ -74,6 +76,8 @@ struct NodeOptions {
   absl::Duration failure_timeout = absl::Milliseconds(800);
   // Largest serialized envelope accepted or sent.
   int64_t max_message_bytes = bus::kDefaultMaxMessageBytes;
+  // Sampling and the span store (node/trace.h).
+  TraceOptions trace;
   // Transport to use; default: InProcTransport when every endpoint above is
   // inproc:// (or there are none), ZmqTransport otherwise.
   std::unique_ptr<bus::Transport> transport;
@@ -187,6 +191,26 @@ class Node {
   // (a node hosting very many processes).
   absl::StatusOr<wire::NodeInfo> Info(const std::string& node = "",
                                       absl::Duration timeout = kDefaultCallTimeout);
+
+  // --- Tracing (node/trace.h) ---
+
+  // A new trace, sampled or not by this node's sampler: its root span's
+  // context (the caller's own span, which no node records). Use it with
+  // ScopedTrace to make calls from a plain thread part of it.
+  TraceContext StartTrace() const;
+  // The spans node `node` ("" = this node) holds (wire::SpanQuery): every
+  // span of the given traces, or summaries of its most recent traces. Like
+  // Info, from a plain thread only; the same errors.
+  absl::StatusOr<wire::SpanQueryReply> QuerySpans(const std::string& node,
+                                                  const wire::SpanQuery& query,
+                                                  absl::Duration timeout = kDefaultCallTimeout);
+  // Spans recorded on this node since `cursor` (oldest first, at most
+  // `max`), advancing it; spans dropped before they were read add to
+  // cursor->missed. For exporters: one cursor per reader.
+  std::vector<wire::Span> ReadSpans(SpanCursor* cursor, size_t max);
+  // A cursor at the end of the store: ReadSpans gives what comes after.
+  SpanCursor NewSpanCursor() const;
+  TraceStats trace_stats() const;
 
  private:
   explicit Node(std::unique_ptr<internal::NodeCore> core);
