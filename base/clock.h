@@ -30,6 +30,14 @@ inline absl::Time Now() {
   return absl::FromUnixNanos(int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec);
 }
 
+// The same reading as Unix nanoseconds, without absl::Time's conversions
+// (span timestamps: four per traced call).
+inline int64_t NowUnixNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
 }  // namespace polis::base
 
 #endif  // POLIS_BASE_CLOCK_H_

@@ -57,7 +57,7 @@ bool CallAwaiter::await_ready() {
   NewSlot(core.calls().NextRef());
   client_ = core.tracer().CallerSpan(&self_->current_trace());
   if (client_.sampled) {
-    start_ns_ = absl::ToUnixNanos(base::Now());
+    start_ns_ = base::NowUnixNanos();
     type_ = &request_.type();
   }
   core.router().CallFromProcess(self_, target_, std::move(request_), timeout_, slot_,

@@ -148,7 +148,7 @@ void Process::EndSpan(const absl::Status& result) {
   span_open_ = false;
   Tracer* tracer = host_->tracer();
   if (tracer == nullptr) return;
-  const int64_t end_ns = absl::ToUnixNanos(base::Now());
+  const int64_t end_ns = base::NowUnixNanos();
   const Incoming& in = *incoming_;
   const absl::Status& status = span_answered_ && result.ok() ? span_answer_ : result;
   tracer->Record([&](SpanRecord& r) {
@@ -210,7 +210,7 @@ bool Process::StartNextLetter() {
   trace_ = l.trace;
   if (trace_.sampled && host_->tracer() != nullptr) {
     span_open_ = true;
-    span_start_ns_ = absl::ToUnixNanos(base::Now());
+    span_start_ns_ = base::NowUnixNanos();
   }
   hook_ = behaviour_->OnMessage(ctx_, in);
   Resume(hook_.handle());

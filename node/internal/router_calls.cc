@@ -24,7 +24,7 @@ absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message req
     return CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   }
   const std::string* type = &request.type();
-  const int64_t start_ns = absl::ToUnixNanos(base::Now());
+  const int64_t start_ns = base::NowUnixNanos();
   absl::StatusOr<Message> r = CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   absl::StatusOr<std::string> node = Resolve(target);
   tracer_.RecordReply(client, start_ns, self_.pid, target, node.ok() ? *node : std::string(), type,
@@ -179,7 +179,7 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
   // The timer is a span of the trace that set it (from now until it
   // fires); the info it sends is that span's child.
   const TraceContext timer = tracer_.Child(ParentOf(owner));
-  const int64_t set_ns = absl::ToUnixNanos(base::Now());
+  const int64_t set_ns = base::NowUnixNanos();
   auto fire = [this, target, message = std::move(message), sender, weak_owner, id, timer,
                set_ns]() mutable {
     if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
@@ -204,7 +204,7 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
 
 void Router::RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& owner,
                          const Target& target, const std::string* type) {
-  const int64_t now_ns = absl::ToUnixNanos(base::Now());
+  const int64_t now_ns = base::NowUnixNanos();
   tracer_.Record([&](SpanRecord& r) {
     r.trace_id = timer.trace_id;
     r.span_id = timer.span_id;

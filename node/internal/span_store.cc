@@ -5,19 +5,26 @@
 
 namespace polis::internal {
 
-SpanRing::SpanRing(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {}
+SpanRing::SpanRing(size_t capacity)
+    : capacity_((std::max<size_t>(capacity, 1) + kChunk - 1) / kChunk * kChunk) {}
+
+SpanRecord& SpanRing::Slot(uint64_t pos) {
+  const size_t i = pos % capacity_;
+  if (i / kChunk >= chunks_.size()) chunks_.push_back(std::make_unique<SpanRecord[]>(kChunk));
+  return chunks_[i / kChunk][i % kChunk];
+}
 
 SpanRecord* SpanRing::TryBegin() {
   if (locked_.exchange(true, std::memory_order_acquire)) {
     busy_drops_.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  return &slots_[written_.load(std::memory_order_relaxed) % slots_.size()];
+  return &Slot(written_.load(std::memory_order_relaxed));
 }
 
 SpanRecord* SpanRing::Begin() {
   Lock();
-  return &slots_[written_.load(std::memory_order_relaxed) % slots_.size()];
+  return &Slot(written_.load(std::memory_order_relaxed));
 }
 
 void SpanRing::Commit() {
@@ -35,7 +42,7 @@ void SpanRing::Lock() const {
 
 uint64_t SpanRing::dropped() const {
   const uint64_t w = written();
-  return (w > slots_.size() ? w - slots_.size() : 0) +
+  return (w > capacity_ ? w - capacity_ : 0) +
          busy_drops_.load(std::memory_order_relaxed);
 }
 

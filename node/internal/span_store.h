@@ -75,14 +75,24 @@ class SpanRing {
   // Spans dropped: overwritten while in the ring, or refused while a
   // reader held it.
   uint64_t dropped() const;
-  size_t capacity() const { return slots_.size(); }
+  size_t capacity() const { return capacity_; }
 
  private:
+  // Slots are allocated 256 at a time as the ring first fills, so an idle
+  // node's store costs nothing (65,536 slots are about 14 MiB).
+  static constexpr size_t kChunk = 256;
+  // The slot for position `pos` (held; allocated if new).
+  SpanRecord& Slot(uint64_t pos);
+  const SpanRecord& SlotAt(uint64_t pos) const {
+    const size_t i = pos % capacity_;
+    return chunks_[i / kChunk][i % kChunk];
+  }
   void Lock() const;
   void Unlock() const { locked_.store(false, std::memory_order_release); }
 
   mutable std::atomic<bool> locked_{false};
-  std::vector<SpanRecord> slots_;
+  const size_t capacity_;
+  std::vector<std::unique_ptr<SpanRecord[]>> chunks_;
   std::atomic<uint64_t> written_{0};
   std::atomic<uint64_t> busy_drops_{0};
 };
@@ -118,14 +128,14 @@ class SpanStore {
 template <typename F>
 void SpanRing::Read(uint64_t from, F&& f) const {
   constexpr uint64_t kChunk = 64;
-  const uint64_t cap = slots_.size();
+  const uint64_t cap = capacity_;
   uint64_t pos = from;
   while (true) {
     Lock();
     const uint64_t end = written_.load(std::memory_order_relaxed);
     if (end > cap && pos < end - cap) pos = end - cap;  // Overwritten already.
     const uint64_t stop = std::min(end, pos + kChunk);
-    for (; pos < stop; ++pos) f(slots_[pos % cap], pos);
+    for (; pos < stop; ++pos) f(SlotAt(pos), pos);
     Unlock();
     if (pos >= end) return;
   }

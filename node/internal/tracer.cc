@@ -20,7 +20,7 @@ struct TraceIdHash {
   }
 };
 
-int64_t NowNs() { return absl::ToUnixNanos(base::Now()); }
+int64_t NowNs() { return base::NowUnixNanos(); }
 
 }  // namespace
 
