@@ -2,7 +2,8 @@
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
-//   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
+//   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] [--traceparent=TP] [--json]
+//               NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
 //   polis nodes --seed=EP [--json] [--timeout=5s]
 //   polis ps    --seed=EP [--json] [--all] [--timeout=5s]
@@ -50,10 +51,15 @@ constexpr char kUsage[] =
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
-  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
+  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
+             [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
-      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
-  polis cast ...   same arguments; casts, prints nothing.
+      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s). The call
+      starts a new trace, or continues the W3C traceparent given; its id is
+      printed on stderr as trace_id=<32 hex digits> (see polis trace).
+      --json: stdout is one object {"reply": REPLY, "trace_id": "..."}
+      ({"error": {"code", "message"}, "trace_id"} if it failed).
+  polis cast ...   same arguments; casts, prints nothing ({"trace_id"} with --json).
   polis send ...   same arguments; sends an info message, prints nothing.
   polis nodes --seed=ENDPOINT [--json] [--timeout=DURATION]
       Every member: NODE ENDPOINT INCARNATION STATE UPTIME SERVERS LAST_HEARD
@@ -116,8 +122,11 @@ int NodeMain(const std::vector<std::string>& argv) {
 }
 
 int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(
-      argv, {{"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"type", FlagKind::kValue}});
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"timeout", FlagKind::kValue},
+                                                     {"type", FlagKind::kValue},
+                                                     {"traceparent", FlagKind::kValue},
+                                                     {"json", FlagKind::kBool}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
   if (args->positional.size() != 2) return UsageError("expected NAME and 'JSON'");
@@ -125,16 +134,22 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
                         .seed = args->Get("seed"),
                         .name = args->positional[0],
                         .json = args->positional[1],
-                        .type = args->Get("type")};
+                        .type = args->Get("type"),
+                        .json_output = args->Has("json")};
   if (args->Has("timeout")) {
     absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
     if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
     request.timeout = *timeout;
   }
-  absl::StatusOr<std::string> out = RunClient(request);
-  if (!out.ok()) return Fail(out.status());
-  if (!out->empty()) std::cout << *out << std::endl;
-  return 0;
+  if (args->Has("traceparent")) {
+    absl::StatusOr<TraceContext> trace = ParseTraceparent(args->Get("traceparent"));
+    if (!trace.ok()) return UsageError("--traceparent: " + std::string(trace.status().message()));
+    request.trace = *trace;
+  }
+  const ClientOutput out = FormatClientResult(request, RunClient(request));
+  std::cout << out.out << std::flush;
+  std::cerr << out.err << std::flush;
+  return out.exit_code;
 }
 
 // nodes, ps, describe: `positionals` names what the command takes.
