@@ -8,6 +8,8 @@
 //   polis nodes --seed=EP [--json] [--timeout=5s]
 //   polis ps    --seed=EP [--json] [--all] [--timeout=5s]
 //   polis describe --seed=EP [--json] [--timeout=5s] NAME
+//   polis trace --seed=EP [--json] [--timeout=5s] TRACE_ID
+//   polis trace --seed=EP [--json] [--timeout=5s] --last=N [--errors]
 //   polis bench local [--json]            polis bench remote [--json]
 //
 // Exit codes: 0 success; 1 the request failed (stderr: "CODE: message"),
@@ -24,6 +26,7 @@
 #include "tools/cluster_commands.h"
 #include "tools/node_command.h"
 #include "tools/node_config.h"
+#include "tools/trace_command.h"
 
 namespace polis::tools {
 namespace {
@@ -75,6 +78,19 @@ constexpr char kUsage[] =
       The server's kind, node, pid, accepted types and their .proto
       definitions. --json: its ServerDescription plus "node", "pid" and
       "definitions": {TYPE: PROTO_TEXT}.
+  polis trace --seed=ENDPOINT [--json] [--timeout=DURATION] TRACE_ID
+      Every span of the trace, from every node, as a tree: server and node,
+      kind (call, cast, info, timer, reply: the caller's side of a call),
+      start offset, duration with a bar, status. --json: {"trace_id",
+      "spans":[{"span_id","parent_span_id","node","server","kind",
+      "start_unix_nano","end_unix_nano" (decimal strings),"status_code",
+      "status_message"}]}. Exit 1 (NOT_FOUND) if no node holds the trace.
+  polis trace --seed=ENDPOINT [--json] [--timeout=DURATION] --last=N [--errors]
+      The N most recent traces across the cluster: TRACE_ID ROOT NODE SPANS
+      DURATION AGE STATUS; --errors: only those with a failed span. --json:
+      {"traces":[{"trace_id","root_server","root_node","span_count",
+      "start_unix_nano","end_unix_nano","error","status_code"}]}.
+      A node that does not answer is named on stderr; the rest is printed.
   polis bench local [--json]
   polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
@@ -183,6 +199,46 @@ int ClusterMain(const std::string& command, const std::vector<std::string>& argv
   return 0;
 }
 
+int TraceMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"timeout", FlagKind::kValue},
+                                                     {"json", FlagKind::kBool},
+                                                     {"last", FlagKind::kValue},
+                                                     {"errors", FlagKind::kBool}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
+  TraceCommand c{.seed = args->Get("seed"),
+                 .json = args->Has("json"),
+                 .errors_only = args->Has("errors")};
+  if (args->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
+    if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
+    c.timeout = *timeout;
+  }
+  if (args->Has("last")) {
+    absl::StatusOr<int> last = ParsePositiveInt("--last", args->Get("last"));
+    if (!last.ok()) return UsageError(std::string(last.status().message()));
+    if (!args->positional.empty()) return UsageError("polis trace takes a TRACE_ID or --last=N, not both");
+    c.last = static_cast<uint32_t>(*last);
+  } else {
+    if (c.errors_only) return UsageError("--errors goes with --last=N");
+    if (args->positional.size() != 1) {
+      return UsageError("polis trace takes one TRACE_ID (32 hex digits), or --last=N");
+    }
+    absl::StatusOr<TraceId> id = TraceId::FromHex(args->positional[0]);
+    if (!id.ok()) {
+      return UsageError("bad TRACE_ID \"" + args->positional[0] + "\": " +
+                        std::string(id.status().message()));
+    }
+    c.trace_id = *id;
+  }
+  absl::StatusOr<CommandOutput> out = RunTrace(c);
+  if (!out.ok()) return Fail(out.status());
+  std::cout << out->out << std::flush;
+  std::cerr << out->err << std::flush;
+  return 0;
+}
+
 int BenchMain(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args =
       ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
@@ -218,6 +274,7 @@ int Main(int argc, char** argv) {
   if (command == "nodes" || command == "ps" || command == "describe") {
     return ClusterMain(command, rest);
   }
+  if (command == "trace") return TraceMain(rest);
   if (command == "bench") return BenchMain(rest);
   if (command == kBenchPeerCommand) {
     absl::Status s = RunBenchPeer(rest);
