@@ -35,7 +35,8 @@ constexpr char kUsage[] =
     R"(usage:
   polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
-             [--failure-timeout=800ms]
+             [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
+             [--trace-buffer=SPANS]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
@@ -45,6 +46,10 @@ constexpr char kUsage[] =
       they answer, so the node joins a seed that starts later and rejoins
       after a pause or a partition. A member silent for --failure-timeout
       (default 800ms; the same on every node) is declared down.
+      Tracing: --trace-sample decides which traces that start here are
+      recorded (default always; a trace sampled where it started is
+      recorded on every node); each node keeps the last --trace-buffer
+      spans (default 65536) in memory for `polis trace`.
       Every server runs under a root supervisor registered as --root
       (default root@NAME): the config file's `supervision` tree, then each
       --serve entry as a permanent child; one_for_one, at most 10 restarts
@@ -118,6 +123,8 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"root", FlagKind::kValue},
                        {"threads", FlagKind::kValue},
                        {"failure-timeout", FlagKind::kValue},
+                       {"trace-sample", FlagKind::kValue},
+                       {"trace-buffer", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
+#include "node/trace.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
@@ -111,6 +112,18 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (config->failure_timeout_ms() < 0 ||
       (config->failure_timeout_ms() > 0 && config->failure_timeout_ms() < 50)) {
     return absl::InvalidArgumentError("failure timeout must be at least 50ms");
+  }
+  if (args.Has("trace-sample")) config->set_trace_sample(args.Get("trace-sample"));
+  if (!config->trace_sample().empty()) {
+    if (absl::Status s = Sampler::Parse(config->trace_sample()).status(); !s.ok()) return s;
+  }
+  if (args.Has("trace-buffer")) {
+    absl::StatusOr<int> n = ParsePositiveInt("--trace-buffer", args.Get("trace-buffer"));
+    if (!n.ok()) return n.status();
+    config->set_trace_buffer_spans(*n);
+  }
+  if (config->trace_buffer_spans() < 0) {
+    return absl::InvalidArgumentError("trace_buffer_spans must be >= 0");
   }
   if (config->name().empty()) {
     return absl::InvalidArgumentError("a node needs a name: --name=NAME (or name: in --config)");
