@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "examples/examples.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -205,6 +206,53 @@ TEST(PickRequestTypeTest, FirstDeclaredOrTheNamedOne) {
   EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, ""),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--type")));
   EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, "x.X"), IsOkAndHolds("x.X"));
+}
+
+constexpr char kTraceHex[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+TEST(ClientOutputTest, ACallPrintsItsReplyAndTheTraceIdOnStderr) {
+  ClientRequest call{.kind = wire::KIND_CALL};
+  ClientResult ok{.reply_json = R"({"value":"5"})", .trace_id = kTraceHex};
+  ClientOutput out = FormatClientResult(call, ok);
+  EXPECT_EQ(out.exit_code, 0);
+  EXPECT_EQ(out.out, "{\"value\":\"5\"}\n");
+  EXPECT_EQ(out.err, absl::StrCat("trace_id=", kTraceHex, "\n"));
+
+  call.json_output = true;
+  out = FormatClientResult(call, ok);
+  EXPECT_EQ(out.out, absl::StrCat(R"({"reply":{"value":"5"},"trace_id":")", kTraceHex, "\"}\n"));
+  EXPECT_EQ(out.err, absl::StrCat("trace_id=", kTraceHex, "\n"));
+}
+
+TEST(ClientOutputTest, CastAndSendPrintOnlyTheTraceId) {
+  for (wire::Kind kind : {wire::KIND_CAST, wire::KIND_INFO}) {
+    ClientRequest r{.kind = kind};
+    ClientResult ok{.trace_id = kTraceHex};
+    EXPECT_EQ(FormatClientResult(r, ok).out, "");
+    EXPECT_EQ(FormatClientResult(r, ok).err, absl::StrCat("trace_id=", kTraceHex, "\n"));
+    r.json_output = true;
+    EXPECT_EQ(FormatClientResult(r, ok).out, absl::StrCat(R"({"trace_id":")", kTraceHex, "\"}\n"));
+  }
+}
+
+TEST(ClientOutputTest, AnErrorStillStartsStderrWithItsCodeThenTheTraceId) {
+  ClientRequest call{.kind = wire::KIND_CALL};
+  ClientResult failed{.status = absl::NotFoundError("no server named \"ghost\""),
+                      .trace_id = kTraceHex};
+  ClientOutput out = FormatClientResult(call, failed);
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.out, "");
+  EXPECT_EQ(out.err,
+            absl::StrCat("NOT_FOUND: no server named \"ghost\"\ntrace_id=", kTraceHex, "\n"));
+  call.json_output = true;
+  out = FormatClientResult(call, failed);
+  EXPECT_EQ(out.out, absl::StrCat(R"({"error":{"code":"NOT_FOUND","message":"no server named )",
+                                  R"(\"ghost\""},"trace_id":")", kTraceHex, "\"}\n"));
+  // Failed before a trace was chosen (the seed did not answer).
+  ClientResult early{.status = absl::UnavailableError("no seed answered")};
+  out = FormatClientResult(call, early);
+  EXPECT_EQ(out.err, "UNAVAILABLE: no seed answered\n");
+  EXPECT_THAT(out.out, HasSubstr(R"("trace_id":null)"));
 }
 
 TEST(BenchTest, OnlyTakesTheRemoteBenchNames) {

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "node/node.h"
 #include "tools/dynamic_types.h"
+#include "tools/text_output.h"
 
 namespace polis::tools {
 namespace {
@@ -75,13 +76,13 @@ absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wi
   return declared[0];
 }
 
-absl::StatusOr<std::string> RunClient(const ClientRequest& request) {
-  const absl::Time deadline = absl::Now() + request.timeout;
-  absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(request.seed, deadline);
-  if (!node.ok()) return node.status();
+namespace {
 
+// The request after the join: describe, build, send under `trace`.
+absl::Status Deliver(Node& node, const ClientRequest& request, const TraceContext& trace,
+                  absl::Time deadline, std::string* reply_json) {
   absl::StatusOr<wire::ServerDescription> description =
-      (*node)->Describe(request.name, Remaining(deadline));
+      node.Describe(request.name, Remaining(deadline));
   if (!description.ok()) return description.status();
   absl::StatusOr<std::unique_ptr<DynamicTypes>> types =
       DynamicTypes::Create(description->file_descriptor_set());
@@ -92,20 +93,67 @@ absl::StatusOr<std::string> RunClient(const ClientRequest& request) {
       (*types)->FromJson(*type, request.json);
   if (!message.ok()) return message.status();
 
+  ScopedTrace scope(trace);
   switch (request.kind) {
     case wire::KIND_CAST:
-      if (absl::Status s = (*node)->Cast(request.name, **message); !s.ok()) return s;
-      return std::string();
+      return node.Cast(request.name, **message);
     case wire::KIND_INFO:
-      if (absl::Status s = (*node)->Send(request.name, **message); !s.ok()) return s;
-      return std::string();
+      return node.Send(request.name, **message);
     default:
       break;
   }
-  absl::StatusOr<Message> reply = (*node)->CallRaw(request.name, **message, Remaining(deadline));
+  absl::StatusOr<Message> reply = node.CallRaw(request.name, **message, Remaining(deadline));
   if (!reply.ok()) return reply.status();
-  if (reply->type().empty()) return std::string("{}");
-  return (*types)->ToJson(reply->type(), reply->bytes());
+  if (reply->type().empty()) {
+    *reply_json = "{}";
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::string> json = (*types)->ToJson(reply->type(), reply->bytes());
+  if (!json.ok()) return json.status();
+  *reply_json = *std::move(json);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+ClientResult RunClient(const ClientRequest& request) {
+  ClientResult result;
+  if (request.trace.has_value()) result.trace_id = request.trace->trace_id.Hex();
+  const absl::Time deadline = absl::Now() + request.timeout;
+  absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(request.seed, deadline);
+  if (!node.ok()) {
+    result.status = node.status();
+    return result;
+  }
+  const TraceContext trace = request.trace.has_value() ? *request.trace : (*node)->StartTrace();
+  result.trace_id = trace.trace_id.Hex();
+  result.status = Deliver(**node, request, trace, deadline, &result.reply_json);
+  return result;
+}
+
+ClientOutput FormatClientResult(const ClientRequest& request, const ClientResult& result) {
+  ClientOutput output;
+  const std::string trace_json =
+      result.trace_id.empty() ? "null" : absl::StrCat("\"", result.trace_id, "\"");
+  if (!result.status.ok()) {
+    const std::string code = absl::StatusCodeToString(result.status.code());
+    output.exit_code = 1;
+    output.err = absl::StrCat(code, ": ", result.status.message(), "\n");
+    if (request.json_output) {
+      output.out = absl::StrCat("{\"error\":{\"code\":", JsonQuote(code),
+                                ",\"message\":", JsonQuote(result.status.message()),
+                                "},\"trace_id\":", trace_json, "}\n");
+    }
+  } else if (request.json_output) {
+    output.out = request.kind == wire::KIND_CALL
+                     ? absl::StrCat("{\"reply\":", result.reply_json,
+                                    ",\"trace_id\":", trace_json, "}\n")
+                     : absl::StrCat("{\"trace_id\":", trace_json, "}\n");
+  } else if (request.kind == wire::KIND_CALL) {
+    output.out = absl::StrCat(result.reply_json, "\n");
+  }
+  if (!result.trace_id.empty()) absl::StrAppend(&output.err, "trace_id=", result.trace_id, "\n");
+  return output;
 }
 
 }  // namespace polis::tools

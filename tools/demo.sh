@@ -7,8 +7,11 @@
 # (a counter on node a schedules an add to a counter on node b), typed
 # errors, a crashing server restarted with fresh state by its node's root
 # supervisor (root@NODE), the cluster's members and names (polis nodes,
-# polis ps), and a frozen node declared down within a second that rejoins
-# by itself after SIGCONT. Every process it starts is stopped on exit.
+# polis ps), a frozen node declared down within a second that rejoins by
+# itself after SIGCONT, and last a call through relays on all three nodes
+# whose trace (the spans each node recorded) `polis trace` prints as a tree,
+# with `polis trace --last` and `--errors`. Every process it starts is
+# stopped on exit.
 #
 # Usage: tools/demo.sh [path/to/polis]    (default: build/bin/polis)
 set -euo pipefail
@@ -75,9 +78,9 @@ run() {
 }
 
 echo "== starting a 3-node cluster on loopback"
-start_node a "" "counter,echo"; ep_a="$endpoint"
-start_node b "$ep_a" "kv,counter:other_counter"; ep_b="$endpoint"
-start_node c "$ep_b" "counter:c_counter"; ep_c="$endpoint"
+start_node a "" "counter,echo,relay:relay_a"; ep_a="$endpoint"
+start_node b "$ep_a" "kv,counter:other_counter,relay:relay_b"; ep_b="$endpoint"
+start_node c "$ep_b" "counter:counter_c,relay:relay_c"; ep_c="$endpoint"
 
 echo
 echo "== calls by name: the client joins through one node; the server lives anywhere"
@@ -109,13 +112,13 @@ run call --seed="$ep_a" counter '{"bogus": 1}'
 
 echo
 echo "== a crash, and the restart: every server runs under its node's root supervisor"
-run call --seed="$ep_b" c_counter '{"add": 3}'
-run call --seed="$ep_b" c_counter '{"crash": {}}'
+run call --seed="$ep_b" counter_c '{"add": 3}'
+run call --seed="$ep_b" counter_c '{"crash": {}}'
 # Until the restarted instance has registered, the name is NOT_FOUND.
-wait_until "$polis" call --seed="$ep_b" c_counter '{"get": {}}'
-run call --seed="$ep_b" c_counter '{"get": {}}'
+wait_until "$polis" call --seed="$ep_b" counter_c '{"get": {}}'
+run call --seed="$ep_b" counter_c '{"get": {}}'
 run call --seed="$ep_b" root@c '{"which_children": {}}'
-echo "(a fresh c_counter, restart_count 1; node c and everything else kept running)"
+echo "(a fresh counter_c, restart_count 1; node c and everything else kept running)"
 run call --seed="$ep_c" counter '{"get": {}}'
 
 echo
@@ -127,12 +130,36 @@ echo
 echo "== a frozen node (SIGSTOP: its sockets stay open) is declared down within a second"
 kill -STOP "${pids[2]}"
 sleep 1.5   # the failure timeout is 800 ms
-run call --seed="$ep_a" c_counter '{"get": {}}'
+run call --seed="$ep_a" counter_c '{"get": {}}'
 run nodes --seed="$ep_a"
 echo "(SIGCONT: node c rejoins by itself; its server kept its state)"
 kill -CONT "${pids[2]}"
-wait_until "$polis" call --seed="$ep_a" c_counter '{"get": {}}'
-run call --seed="$ep_a" c_counter '{"get": {}}'
+wait_until "$polis" call --seed="$ep_a" counter_c '{"get": {}}'
+run call --seed="$ep_a" counter_c '{"get": {}}'
+
+echo
+echo "== tracing: one call through relay_a (node a) and relay_b (node b) to counter_c (node c)"
+relay_request='{"via": ["relay_b", "counter_c"], "request": {"add": 1}}'
+wait_until "$polis" call --seed="$ep_b" counter_c '{"get": {}}'   # b sees c again
+echo
+echo "\$ polis call --seed=$ep_a relay_a '$relay_request'"
+"$polis" call --seed="$ep_a" relay_a "$relay_request" 2>"$workdir/call.err" || true
+cat "$workdir/call.err"
+trace_id="$(sed -n 's/^trace_id=//p' "$workdir/call.err")"
+echo "(every node records the spans of the messages it handled; polis trace asks them all)"
+
+echo
+echo "== a call that fails two hops down, then the recent traces, and those with an error"
+run call --seed="$ep_c" relay_c '{"via": ["relay_a", "nobody"], "request": {"add": 1}}'
+run trace --seed="$ep_c" --last=3
+run trace --seed="$ep_c" --last=3 --errors
+
+echo
+echo "== the first call's trace: each hop, on its node, as a tree"
+# trace_complete: all 5 spans are in (a server's span ends just after its reply left).
+trace_complete() { "$polis" trace --seed="$ep_b" "$trace_id" 2>/dev/null | grep -q "^trace .*: 5 spans"; }
+wait_until trace_complete
+run trace --seed="$ep_b" "$trace_id"
 
 echo
 echo "== stopping the cluster"

@@ -2,11 +2,14 @@
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
-//   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
+//   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] [--traceparent=TP] [--json]
+//               NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
 //   polis nodes --seed=EP [--json] [--timeout=5s]
 //   polis ps    --seed=EP [--json] [--all] [--timeout=5s]
 //   polis describe --seed=EP [--json] [--timeout=5s] NAME
+//   polis trace --seed=EP [--json] [--timeout=5s] TRACE_ID
+//   polis trace --seed=EP [--json] [--timeout=5s] --last=N [--errors]
 //   polis bench local [--json]            polis bench remote [--json]
 //
 // Exit codes: 0 success; 1 the request failed (stderr: "CODE: message"),
@@ -23,6 +26,7 @@
 #include "tools/cluster_commands.h"
 #include "tools/node_command.h"
 #include "tools/node_config.h"
+#include "tools/trace_command.h"
 
 namespace polis::tools {
 namespace {
@@ -55,10 +59,15 @@ constexpr char kUsage[] =
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
-  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
+  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
+             [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
-      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
-  polis cast ...   same arguments; casts, prints nothing.
+      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s). The call
+      starts a new trace, or continues the W3C traceparent given; its id is
+      printed on stderr as trace_id=<32 hex digits> (see polis trace).
+      --json: stdout is one object {"reply": REPLY, "trace_id": "..."}
+      ({"error": {"code", "message"}, "trace_id"} if it failed).
+  polis cast ...   same arguments; casts, prints nothing ({"trace_id"} with --json).
   polis send ...   same arguments; sends an info message, prints nothing.
   polis nodes --seed=ENDPOINT [--json] [--timeout=DURATION]
       Every member: NODE ENDPOINT INCARNATION STATE UPTIME SERVERS LAST_HEARD
@@ -74,6 +83,19 @@ constexpr char kUsage[] =
       The server's kind, node, pid, accepted types and their .proto
       definitions. --json: its ServerDescription plus "node", "pid" and
       "definitions": {TYPE: PROTO_TEXT}.
+  polis trace --seed=ENDPOINT [--json] [--timeout=DURATION] TRACE_ID
+      Every span of the trace, from every node, as a tree: server and node,
+      kind (call, cast, info, timer, reply: the caller's side of a call),
+      start offset, duration with a bar, status. --json: {"trace_id",
+      "spans":[{"span_id","parent_span_id","node","server","kind",
+      "start_unix_nano","end_unix_nano" (decimal strings),"status_code",
+      "status_message"}]}. Exit 1 (NOT_FOUND) if no node holds the trace.
+  polis trace --seed=ENDPOINT [--json] [--timeout=DURATION] --last=N [--errors]
+      The N most recent traces across the cluster: TRACE_ID ROOT NODE SPANS
+      DURATION AGE STATUS; --errors: only those with a failed span. --json:
+      {"traces":[{"trace_id","root_server","root_node","span_count",
+      "start_unix_nano","end_unix_nano","error","status_code"}]}.
+      A node that does not answer is named on stderr; the rest is printed.
   polis bench local [--json]
   polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
@@ -123,8 +145,11 @@ int NodeMain(const std::vector<std::string>& argv) {
 }
 
 int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(
-      argv, {{"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"type", FlagKind::kValue}});
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"timeout", FlagKind::kValue},
+                                                     {"type", FlagKind::kValue},
+                                                     {"traceparent", FlagKind::kValue},
+                                                     {"json", FlagKind::kBool}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
   if (args->positional.size() != 2) return UsageError("expected NAME and 'JSON'");
@@ -132,16 +157,22 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
                         .seed = args->Get("seed"),
                         .name = args->positional[0],
                         .json = args->positional[1],
-                        .type = args->Get("type")};
+                        .type = args->Get("type"),
+                        .json_output = args->Has("json")};
   if (args->Has("timeout")) {
     absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
     if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
     request.timeout = *timeout;
   }
-  absl::StatusOr<std::string> out = RunClient(request);
-  if (!out.ok()) return Fail(out.status());
-  if (!out->empty()) std::cout << *out << std::endl;
-  return 0;
+  if (args->Has("traceparent")) {
+    absl::StatusOr<TraceContext> trace = ParseTraceparent(args->Get("traceparent"));
+    if (!trace.ok()) return UsageError("--traceparent: " + std::string(trace.status().message()));
+    request.trace = *trace;
+  }
+  const ClientOutput out = FormatClientResult(request, RunClient(request));
+  std::cout << out.out << std::flush;
+  std::cerr << out.err << std::flush;
+  return out.exit_code;
 }
 
 // nodes, ps, describe: `positionals` names what the command takes.
@@ -169,6 +200,46 @@ int ClusterMain(const std::string& command, const std::vector<std::string>& argv
   }
   absl::StatusOr<CommandOutput> out =
       command == "nodes" ? RunNodes(c) : command == "ps" ? RunPs(c) : RunDescribe(c);
+  if (!out.ok()) return Fail(out.status());
+  std::cout << out->out << std::flush;
+  std::cerr << out->err << std::flush;
+  return 0;
+}
+
+int TraceMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"timeout", FlagKind::kValue},
+                                                     {"json", FlagKind::kBool},
+                                                     {"last", FlagKind::kValue},
+                                                     {"errors", FlagKind::kBool}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
+  TraceCommand c{.seed = args->Get("seed"),
+                 .json = args->Has("json"),
+                 .errors_only = args->Has("errors")};
+  if (args->Has("timeout")) {
+    absl::StatusOr<absl::Duration> timeout = ParseTimeout(args->Get("timeout"));
+    if (!timeout.ok()) return UsageError(std::string(timeout.status().message()));
+    c.timeout = *timeout;
+  }
+  if (args->Has("last")) {
+    absl::StatusOr<int> last = ParsePositiveInt("--last", args->Get("last"));
+    if (!last.ok()) return UsageError(std::string(last.status().message()));
+    if (!args->positional.empty()) return UsageError("polis trace takes a TRACE_ID or --last=N, not both");
+    c.last = static_cast<uint32_t>(*last);
+  } else {
+    if (c.errors_only) return UsageError("--errors goes with --last=N");
+    if (args->positional.size() != 1) {
+      return UsageError("polis trace takes one TRACE_ID (32 hex digits), or --last=N");
+    }
+    absl::StatusOr<TraceId> id = TraceId::FromHex(args->positional[0]);
+    if (!id.ok()) {
+      return UsageError("bad TRACE_ID \"" + args->positional[0] + "\": " +
+                        std::string(id.status().message()));
+    }
+    c.trace_id = *id;
+  }
+  absl::StatusOr<CommandOutput> out = RunTrace(c);
   if (!out.ok()) return Fail(out.status());
   std::cout << out->out << std::flush;
   std::cerr << out->err << std::flush;
@@ -210,6 +281,7 @@ int Main(int argc, char** argv) {
   if (command == "nodes" || command == "ps" || command == "describe") {
     return ClusterMain(command, rest);
   }
+  if (command == "trace") return TraceMain(rest);
   if (command == "bench") return BenchMain(rest);
   if (command == kBenchPeerCommand) {
     absl::Status s = RunBenchPeer(rest);
