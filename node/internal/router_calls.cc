@@ -214,13 +214,7 @@ void Router::RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& o
     r.end_ns = now_ns;
     r.sender_node.assign(owner.node);
     r.sender_pid = owner.id;
-    if (target.is_name()) {
-      r.server.assign(target.name());
-      r.server_pid = 0;
-    } else {
-      r.server.clear();
-      r.server_pid = target.pid().id;
-    }
+    SetServer(r, target);
     r.peer_node.clear();
     r.message_type = type;
     SetStatus(r, absl::OkStatus());

@@ -24,6 +24,16 @@ int64_t NowNs() { return base::NowUnixNanos(); }
 
 }  // namespace
 
+void SetServer(SpanRecord& r, const Target& target) {
+  if (target.is_name()) {
+    r.server.assign(target.name());
+    r.server_pid = 0;
+  } else {
+    r.server.clear();
+    r.server_pid = target.pid().id;
+  }
+}
+
 void SetStatus(SpanRecord& r, const absl::Status& s) {
   r.status_code = static_cast<int32_t>(s.code());
   if (s.ok()) {
@@ -70,13 +80,7 @@ void Tracer::RecordReply(const TraceContext& client, int64_t start_ns, const Pid
     r.end_ns = end_ns;
     r.sender_node.assign(caller.node);
     r.sender_pid = caller.id;
-    if (target.is_name()) {
-      r.server.assign(target.name());
-      r.server_pid = 0;
-    } else {
-      r.server.clear();
-      r.server_pid = target.pid().id;
-    }
+    SetServer(r, target);
     r.peer_node.assign(target_node);
     r.message_type = message_type;
     SetStatus(r, outcome);

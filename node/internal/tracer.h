@@ -88,6 +88,9 @@ class Tracer {
   SpanStore store_;
 };
 
+// Fills `r`'s server and server_pid: the name `target` addresses, or its
+// pid.
+void SetServer(SpanRecord& r, const Target& target);
 // Fills `r`'s status from `s` (message only when not OK).
 void SetStatus(SpanRecord& r, const absl::Status& s);
 
