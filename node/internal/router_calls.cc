@@ -19,7 +19,16 @@ absl::Status CallTimedOut(const Target& target, absl::Duration timeout) {
 
 absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message request,
                                                absl::Duration timeout, wire::Kind kind) {
-  const TraceContext client = tracer_.CallerSpan(base::CurrentTrace());
+  const TraceContext* parent = base::CurrentTrace();
+  if (self_.client) {
+    // A client node (polis call) keeps no span anyone could read: its
+    // request is a direct child of the caller's context (a traceparent's
+    // span, so the trace links to the system that passed it in).
+    const TraceContext root =
+        parent != nullptr && !parent->trace_id.empty() ? *parent : tracer_.Root();
+    return CallFromThreadUnder(root, target, std::move(request), timeout, kind);
+  }
+  const TraceContext client = tracer_.CallerSpan(parent);
   if (kind != wire::KIND_CALL || !client.sampled) {
     return CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   }
