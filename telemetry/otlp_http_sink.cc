@@ -156,9 +156,7 @@ absl::StatusOr<std::unique_ptr<OtlpHttpSink>> OtlpHttpSink::Create(std::string_v
   if (options.max_queued_batches == 0) {
     return absl::InvalidArgumentError("OTLP/HTTP sink: max_queued_batches must be at least 1");
   }
-  std::unique_ptr<OtlpHttpSink> sink(new OtlpHttpSink(*std::move(parsed), options));
-  sink->thread_ = std::thread([s = sink.get()] { s->Run(); });
-  return sink;
+  return std::unique_ptr<OtlpHttpSink>(new OtlpHttpSink(*std::move(parsed), options));
 }
 
 OtlpHttpSink::OtlpHttpSink(OtlpEndpoint endpoint, OtlpHttpOptions options)
@@ -168,6 +166,10 @@ OtlpHttpSink::~OtlpHttpSink() { Close(); }
 
 void OtlpHttpSink::Export(const OtlpJson& batch) {
   if (batch.spans == 0) return;
+  // Started by the first batch, from the exporter's thread: it inherits
+  // that thread's signal mask (polis node blocks SIGTERM in every thread
+  // but one), not the mask of whoever made the sink.
+  if (!thread_.joinable() && !closed_) thread_ = std::thread([this] { Run(); });
   absl::MutexLock lock(&mu_);
   if (closing_) {
     stats_.dropped_spans += batch.spans;
@@ -189,6 +191,7 @@ void OtlpHttpSink::Close() {
       flush_deadline_ = absl::Now() + options_.flush_timeout;
     }
   }
+  closed_ = true;
   if (thread_.joinable()) thread_.join();
 }
 

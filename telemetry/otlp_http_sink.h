@@ -7,8 +7,9 @@
 // A collector that is down or slow never slows the node:
 //   * Export only queues the batch (at most max_queued_batches; when full,
 //     the oldest queued batch is dropped and its spans counted as dropped);
-//   * the requests go out from this sink's own thread (`polis-otlp-http`),
-//     one at a time, with connect / read timeouts;
+//   * the requests go out from this sink's own thread (`polis-otlp-http`,
+//     started by the first Export), one at a time, with connect / read
+//     timeouts;
 //   * a batch that failed in a way OTLP says to retry (no connection, a
 //     timeout, HTTP 429, 502, 503, 504) is sent again after a back-off that
 //     doubles from initial_backoff to max_backoff, with jitter (a
@@ -76,8 +77,8 @@ struct OtlpHttpOptions {
 
 class OtlpHttpSink : public OtlpSink {
  public:
-  // Checks `endpoint` (ParseOtlpEndpoint's INVALID_ARGUMENT) and starts the
-  // sender thread. Nothing is sent, nor connected, until a batch comes.
+  // Checks `endpoint` (ParseOtlpEndpoint's INVALID_ARGUMENT). No thread
+  // runs, and nothing is connected, until the first batch comes.
   static absl::StatusOr<std::unique_ptr<OtlpHttpSink>> Create(std::string_view endpoint,
                                                               OtlpHttpOptions options = {});
   // Close()s.
@@ -110,7 +111,9 @@ class OtlpHttpSink : public OtlpSink {
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time flush_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   SinkStats stats_ ABSL_GUARDED_BY(mu_);
+  // Started by the first Export; touched by the Export/Close thread only.
   std::thread thread_;
+  bool closed_ = false;
 };
 
 }  // namespace polis::telemetry

@@ -94,8 +94,9 @@ class SpanExporter {
  public:
   // Makes the sinks: opens trace_file (OtlpFileSink::Open's error) and
   // checks otlp_endpoint (INVALID_ARGUMENT). INVALID_ARGUMENT if neither is
-  // set, or for a zero max_batch_spans or interval. Reads nothing until
-  // Start.
+  // set, or for a zero max_batch_spans or interval. Starts no thread and
+  // reads nothing until Start (the threads it starts then inherit the
+  // signal mask of Start's caller).
   static absl::StatusOr<std::unique_ptr<SpanExporter>> Create(SpanExporterOptions options);
   // Stop()s.
   ~SpanExporter();
