@@ -2,6 +2,7 @@
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
+//               [--trace-file=PATH] [--otlp-endpoint=http://HOST:PORT]
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
 //   polis nodes --seed=EP [--json] [--timeout=5s]
@@ -31,7 +32,8 @@ constexpr char kUsage[] =
     R"(usage:
   polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
-             [--failure-timeout=800ms]
+             [--failure-timeout=800ms] [--trace-file=PATH]
+             [--otlp-endpoint=http://HOST:PORT]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
@@ -50,6 +52,13 @@ constexpr char kUsage[] =
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
+      Spans the node records are exported in OpenTelemetry's OTLP/JSON:
+      --trace-file appends one ExportTraceServiceRequest per line (what the
+      Collector's otlpjsonfile receiver reads); --otlp-endpoint POSTs them
+      to a collector's http://HOST:PORT/v1/traces (retried with back-off; a
+      collector that is down or slow never slows the node: what it cannot
+      take is dropped and counted). A file that cannot be opened or an
+      endpoint that is not http://HOST:PORT is a usage error.
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
       the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
@@ -96,6 +105,8 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"root", FlagKind::kValue},
                        {"threads", FlagKind::kValue},
                        {"failure-timeout", FlagKind::kValue},
+                       {"trace-file", FlagKind::kValue},
+                       {"otlp-endpoint", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
@@ -111,7 +122,14 @@ int NodeMain(const std::vector<std::string>& argv) {
   if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
-  absl::Status s = RunNode(config);
+  // Made (the trace file opened) before the node starts, and before
+  // RunNode blocks the stop signals: it starts no thread until the node runs.
+  absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> exporter = CreateSpanExporter(config);
+  if (!exporter.ok()) {
+    Fail(exporter.status());
+    return 2;
+  }
+  absl::Status s = RunNode(config, *std::move(exporter));
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
+#include "telemetry/otlp_http_sink.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
@@ -111,6 +112,13 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (config->failure_timeout_ms() < 0 ||
       (config->failure_timeout_ms() > 0 && config->failure_timeout_ms() < 50)) {
     return absl::InvalidArgumentError("failure timeout must be at least 50ms");
+  }
+  if (args.Has("trace-file")) config->set_trace_file(args.Get("trace-file"));
+  if (args.Has("otlp-endpoint")) config->set_otlp_endpoint(args.Get("otlp-endpoint"));
+  if (!config->otlp_endpoint().empty()) {
+    absl::StatusOr<telemetry::OtlpEndpoint> endpoint =
+        telemetry::ParseOtlpEndpoint(config->otlp_endpoint());
+    if (!endpoint.ok()) return endpoint.status();
   }
   if (config->name().empty()) {
     return absl::InvalidArgumentError("a node needs a name: --name=NAME (or name: in --config)");
