@@ -3,10 +3,6 @@
 // or hangs.
 #include "telemetry/otlp_http_sink.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 #include <vector>
 
@@ -21,6 +17,7 @@
 namespace polis::telemetry {
 namespace {
 
+using ::polis::telemetry::testing::DeadPort;
 using ::polis::telemetry::testing::ParseOtlpJson;
 using ::polis::telemetry::testing::TestCollector;
 using ::polis::testing::IsOk;
@@ -52,28 +49,6 @@ OtlpHttpOptions FastOptions() {
   o.read_timeout = absl::Milliseconds(500);
   return o;
 }
-
-// A loopback port nothing listens on: bound (so no one else gets it) but
-// never listen()ed, so a connection to it is refused at once.
-class DeadPort {
- public:
-  DeadPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~DeadPort() { close(fd_); }
-  std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  int fd_;
-  int port_ = 0;
-};
 
 TEST(OtlpEndpointTest, AcceptsHostAndPort) {
   absl::StatusOr<OtlpEndpoint> e = ParseOtlpEndpoint("http://collector.local:4318");

@@ -3,6 +3,8 @@
 // records every request it gets and answers with the status the test
 // chooses.
 //
+// DeadPort is the other case: a loopback endpoint where nothing listens.
+//
 // Thread-safety: thread-safe (the server's threads record; the test reads).
 //
 // Example:
@@ -12,6 +14,10 @@
 //   ASSERT_TRUE(collector.WaitForRequests(4));
 #ifndef POLIS_TELEMETRY_OTLP_TEST_COLLECTOR_H_
 #define POLIS_TELEMETRY_OTLP_TEST_COLLECTOR_H_
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <functional>
 #include <string>
@@ -100,6 +106,31 @@ class TestCollector {
   std::vector<Request> requests_ ABSL_GUARDED_BY(mu_);
   std::function<int(int)> status_ ABSL_GUARDED_BY(mu_);
   bool held_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// A loopback port nothing listens on: bound (so no one else gets it) but
+// never listen()ed, so a connection to it is refused at once.
+class DeadPort {
+ public:
+  DeadPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+      socklen_t len = sizeof(addr);
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~DeadPort() { close(fd_); }
+  DeadPort(const DeadPort&) = delete;
+  DeadPort& operator=(const DeadPort&) = delete;
+  std::string endpoint() const { return absl::StrCat("http://127.0.0.1:", port_); }
+
+ private:
+  int fd_;
+  int port_ = 0;
 };
 
 }  // namespace polis::telemetry::testing
