@@ -4,6 +4,9 @@
 // one line to stderr if `level` is at or above the threshold, which is read
 // once from the environment variable POLIS_LOG (DEBUG, INFO, WARNING, ERROR;
 // default WARNING). Switch to absl/log when the distribution ships it.
+// A line written while a handler runs (or under a ScopedTrace) carries the
+// trace it belongs to after the location: "trace_id=<32 hex> span_id=<16
+// hex>" (base/trace_context.h), so logs and traces can be joined.
 //
 // Thread-safety: thread-safe; each line is written with one write(2).
 //

@@ -112,7 +112,10 @@ absl::StatusOr<TraceContext> ParseTraceparent(std::string_view text) {
   }
   if (ctx.trace_id.empty()) return bad("trace id is all zeros");
   absl::StatusOr<uint64_t> parent = SpanFromHex(text.substr(36, 16), /*lower_only=*/true);
-  if (!parent.ok()) return bad(parent.status().message());
+  if (!parent.ok()) {
+    const absl::string_view why = parent.status().message();
+    return bad(std::string_view(why.data(), why.size()));
+  }
   ctx.span_id = *parent;
   uint8_t flags;
   if (!DecodeHex(text.substr(53, 2), &flags, /*lower_only=*/true)) return bad("flags are not lowercase hex");

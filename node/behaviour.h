@@ -95,6 +95,11 @@ class [[nodiscard]] CallAwaiter : public internal::SlotAwaiter {
   absl::Duration timeout_;
   bool sent_ = false;
   absl::Status immediate_;  // Set when awaited again.
+  // The caller's span for the call (its reply span), recorded when the
+  // outcome arrives if the trace is sampled.
+  TraceContext client_;
+  int64_t start_ns_ = 0;
+  const std::string* type_ = nullptr;
 };
 
 // co_await-able result of spawning a process from inside a handler: resumes

@@ -104,4 +104,20 @@ absl::StatusOr<wire::NodeInfo> Node::Info(const std::string& node, absl::Duratio
   return core_->Info(node, timeout);
 }
 
+TraceContext Node::StartTrace() const { return core_->tracer().Root(); }
+
+absl::StatusOr<wire::SpanQueryReply> Node::QuerySpans(const std::string& node,
+                                                      const wire::SpanQuery& query,
+                                                      absl::Duration timeout) {
+  return core_->QuerySpans(node, query, timeout);
+}
+
+std::vector<wire::Span> Node::ReadSpans(SpanCursor* cursor, size_t max) {
+  return core_->tracer().Read(cursor, max);
+}
+
+SpanCursor Node::NewSpanCursor() const { return core_->tracer().NewCursor(); }
+
+TraceStats Node::trace_stats() const { return core_->tracer().Stats(); }
+
 }  // namespace polis

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "base/status_macros.h"
 #include "node/behaviour.h"
 #include "node/internal/node_core.h"
@@ -54,15 +55,25 @@ bool CallAwaiter::await_ready() {
   sent_ = true;
   internal::NodeCore& core = self_->context().core();
   NewSlot(core.calls().NextRef());
+  client_ = core.tracer().Child(&self_->current_trace());
+  if (client_.sampled) {
+    start_ns_ = absl::ToUnixNanos(base::Now());
+    type_ = &request_.type();
+  }
   core.router().CallFromProcess(self_, target_, std::move(request_), timeout_, slot_,
-                                wire::KIND_CALL);
+                                wire::KIND_CALL, client_);
   return slot_->done();
 }
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
   if (!immediate_.ok()) return std::exchange(immediate_, absl::OkStatus());
-  if (slot_->expired()) return internal::CallTimedOut(target_, timeout_);
-  return slot_->Take();
+  absl::StatusOr<Message> r =
+      slot_->expired() ? internal::CallTimedOut(target_, timeout_) : slot_->Take();
+  if (client_.sampled) {
+    self_->context().core().tracer().RecordReply(client_, start_ns_, self_->pid(), target_,
+                                                 slot_->target_node(), type_, r.status());
+  }
+  return r;
 }
 
 // --- SpawnAwaiter ---

@@ -231,7 +231,24 @@ TEST_P(ClusterTest, RemoteCastsAndCallsFromAHandlerCarryItsTrace) {
     for (int i = 0; i < 3; ++i) {
       const TraceContext& probe = probe_seen->traces[3 * round + i];
       EXPECT_EQ(probe.trace_id, relay.trace_id) << "round " << round << " message " << i;
-      EXPECT_EQ(probe.parent_span_id, relay.span_id) << "round " << round << " message " << i;
+      if (i < 2) {  // the casts: children of the relay's span
+        EXPECT_EQ(probe.parent_span_id, relay.span_id) << "round " << round << " message " << i;
+      } else {
+        // The call: a child of the relay's side of it (its reply span, on
+        // the relay's node), itself a child of the relay's span.
+        wire::SpanQuery q;
+        q.add_trace_ids(std::string(relay.trace_id.view()));
+        absl::StatusOr<wire::SpanQueryReply> r = nodes_[0]->QuerySpans("", q);
+        ASSERT_THAT(r, IsOk());
+        bool found = false;
+        for (const wire::Span& span : r->spans()) {
+          if (span.span_id() != probe.parent_span_id) continue;
+          found = true;
+          EXPECT_EQ(span.kind(), wire::SPAN_KIND_REPLY);
+          EXPECT_EQ(span.parent_span_id(), relay.span_id);
+        }
+        EXPECT_TRUE(found) << "round " << round;
+      }
       spans.push_back(probe.span_id);
     }
   }

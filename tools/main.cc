@@ -32,7 +32,8 @@ constexpr char kUsage[] =
     R"(usage:
   polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
-             [--failure-timeout=800ms] [--trace-file=PATH]
+             [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
+             [--trace-buffer=SPANS] [--trace-file=PATH]
              [--otlp-endpoint=http://HOST:PORT]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
@@ -43,6 +44,17 @@ constexpr char kUsage[] =
       they answer, so the node joins a seed that starts later and rejoins
       after a pause or a partition. A member silent for --failure-timeout
       (default 800ms; the same on every node) is declared down.
+      Tracing: --trace-sample decides which traces that start here are
+      recorded (default always; a trace sampled where it started is
+      recorded on every node); each node keeps the last --trace-buffer
+      spans (default 65536) in memory for `polis trace`.
+      They are exported in OpenTelemetry's OTLP/JSON:
+      --trace-file appends one ExportTraceServiceRequest per line (what the
+      Collector's otlpjsonfile receiver reads); --otlp-endpoint POSTs them
+      to a collector's http://HOST:PORT/v1/traces (retried with back-off; a
+      collector that is down or slow never slows the node: what it cannot
+      take is dropped and counted). A file that cannot be opened or an
+      endpoint that is not http://HOST:PORT is a usage error.
       Every server runs under a root supervisor registered as --root
       (default root@NAME): the config file's `supervision` tree, then each
       --serve entry as a permanent child; one_for_one, at most 10 restarts
@@ -52,13 +64,6 @@ constexpr char kUsage[] =
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
-      Spans the node records are exported in OpenTelemetry's OTLP/JSON:
-      --trace-file appends one ExportTraceServiceRequest per line (what the
-      Collector's otlpjsonfile receiver reads); --otlp-endpoint POSTs them
-      to a collector's http://HOST:PORT/v1/traces (retried with back-off; a
-      collector that is down or slow never slows the node: what it cannot
-      take is dropped and counted). A file that cannot be opened or an
-      endpoint that is not http://HOST:PORT is a usage error.
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
       the reply as JSON. Durations: 500ms, 5s, 1m (default 5s).
@@ -105,6 +110,8 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"root", FlagKind::kValue},
                        {"threads", FlagKind::kValue},
                        {"failure-timeout", FlagKind::kValue},
+                       {"trace-sample", FlagKind::kValue},
+                       {"trace-buffer", FlagKind::kValue},
                        {"trace-file", FlagKind::kValue},
                        {"otlp-endpoint", FlagKind::kValue},
                        {"config", FlagKind::kValue}});

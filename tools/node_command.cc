@@ -57,6 +57,14 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
     options.failure_timeout = absl::Milliseconds(config.failure_timeout_ms());
     options.heartbeat_interval = std::min(absl::Milliseconds(100), options.failure_timeout / 4);
   }
+  if (!config.trace_sample().empty()) {
+    absl::StatusOr<Sampler> sampler = Sampler::Parse(config.trace_sample());
+    if (!sampler.ok()) return sampler.status();
+    options.trace.sampler = *sampler;
+  }
+  if (config.trace_buffer_spans() > 0) {
+    options.trace.max_spans = static_cast<size_t>(config.trace_buffer_spans());
+  }
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   // From here on, the spans of everything the node does are exported.

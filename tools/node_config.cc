@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
+#include "node/trace.h"
 #include "telemetry/otlp_http_sink.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -112,6 +113,18 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (config->failure_timeout_ms() < 0 ||
       (config->failure_timeout_ms() > 0 && config->failure_timeout_ms() < 50)) {
     return absl::InvalidArgumentError("failure timeout must be at least 50ms");
+  }
+  if (args.Has("trace-sample")) config->set_trace_sample(args.Get("trace-sample"));
+  if (!config->trace_sample().empty()) {
+    if (absl::Status s = Sampler::Parse(config->trace_sample()).status(); !s.ok()) return s;
+  }
+  if (args.Has("trace-buffer")) {
+    absl::StatusOr<int> n = ParsePositiveInt("--trace-buffer", args.Get("trace-buffer"));
+    if (!n.ok()) return n.status();
+    config->set_trace_buffer_spans(*n);
+  }
+  if (config->trace_buffer_spans() < 0) {
+    return absl::InvalidArgumentError("trace_buffer_spans must be >= 0");
   }
   if (args.Has("trace-file")) config->set_trace_file(args.Get("trace-file"));
   if (args.Has("otlp-endpoint")) config->set_otlp_endpoint(args.Get("otlp-endpoint"));

@@ -70,6 +70,34 @@ absl::StatusOr<wire::NodeInfo> NodeCore::Info(const std::string& node, absl::Dur
   return m.As<wire::NodeInfo>();
 }
 
+absl::StatusOr<wire::SpanQueryReply> NodeCore::QuerySpans(const std::string& node,
+                                                          const wire::SpanQuery& query,
+                                                          absl::Duration timeout) {
+  if (OnWorker()) {
+    return absl::FailedPreconditionError(
+        "Node::QuerySpans would block a scheduler thread; call it from a plain thread");
+  }
+  if (node.empty() || node == self_.name) return tracer_->Query(query);  // Thread-safe.
+  POLIS_ASSIGN_OR_RETURN(Message m, router_->CallFromThread(Target(Pid{node, 0}),
+                                                            Message::From(query), timeout,
+                                                            wire::KIND_SYSTEM));
+  return m.As<wire::SpanQueryReply>();
+}
+
+void NodeCore::HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                               absl::Time received) {
+  LetterPtr l = FromView(env, from, received);
+  wire::SpanQuery query;
+  if (!query.ParseFromString(l->message.bytes())) {
+    router_->SendReply(l->from, absl::InvalidArgumentError("SpanQuery: unparsable payload"),
+                       Message(), l->trace);
+    return;
+  }
+  // On the I/O thread: a scan of the store (65,536 spans: about a
+  // millisecond), bounded by the reply's span limit.
+  router_->SendReply(l->from, absl::OkStatus(), Message::From(tracer_->Query(query)), l->trace);
+}
+
 void NodeCore::HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                               absl::Time received) {
   LetterPtr l = FromView(env, from, received);

@@ -104,18 +104,6 @@ TraceId NewTraceId() {
   return id;
 }
 
-TraceContext ChildTrace(const TraceContext* parent) {
-  TraceContext t;
-  if (parent != nullptr && !parent->trace_id.empty()) {
-    t.trace_id = parent->trace_id;
-    t.parent_span_id = parent->span_id;
-  } else {
-    t.trace_id = NewTraceId();
-  }
-  t.span_id = RandomId();
-  return t;
-}
-
 LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
                    absl::Time received) {
   LetterPtr l = NewLetter();
@@ -136,6 +124,7 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
   l->trace.trace_id = TraceId::FromBytes(env.trace_id);
   l->trace.span_id = env.span_id;
   l->trace.parent_span_id = env.parent_span_id;
+  l->trace.sampled = (env.trace_flags & kTraceFlagSampled) != 0 && !l->trace.trace_id.empty();
   return l;
 }
 

@@ -80,10 +80,7 @@ absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env);
 uint64_t RandomId();
 // A fresh random trace id.
 TraceId NewTraceId();
-// The trace context of a message sent while handling one traced by
-// `parent`: same trace, `parent`'s span as parent, a fresh span id. A new
-// trace if `parent` is null or untraced.
-TraceContext ChildTrace(const TraceContext* parent);
+// (The trace context of a message sent: Tracer::Child, tracer.h.)
 
 }  // namespace polis::internal
 

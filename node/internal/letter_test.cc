@@ -24,7 +24,7 @@ LetterPtr FullLetter(size_t payload_bytes) {
   l->from = From{.node = "the-callers-node-name-too", .pid = 3, .ref = 11,
                  .return_path = "a-return-path-longer-than-sso",
                  .deadline = absl::Now() + absl::Seconds(1)};
-  l->trace = ChildTrace(nullptr);
+  l->trace = TraceContext{.trace_id = NewTraceId(), .span_id = RandomId(), .sampled = true};
   return l;
 }
 

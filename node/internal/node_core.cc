@@ -121,6 +121,8 @@ absl::Status NodeCore::Start() {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   scheduler_ = std::make_unique<Scheduler>(this, threads);
   set_scheduler(scheduler_.get());
+  tracer_ = std::make_unique<Tracer>(self_.name, options_.trace, scheduler_.get());
+  set_tracer(tracer_.get());
   io_ = std::make_unique<IoThread>(transport_.get(), scheduler_.get());
   channels_ = std::make_unique<ChannelPool>(transport_.get());
   registry_ = std::make_unique<Registry>(&self_, &directory_);
@@ -132,7 +134,8 @@ absl::Status NodeCore::Start() {
                                                    .timers = &timers_,
                                                    .io = io_.get(),
                                                    .channels = channels_.get(),
-                                                   .scheduler = scheduler_.get()});
+                                                   .scheduler = scheduler_.get(),
+                                                   .tracer = tracer_.get()});
   membership_ = std::make_unique<Membership>(
       Membership::Parts{.self = &self_,
                         .directory = &directory_,
@@ -339,6 +342,10 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       }
       if (envelope.type == wire::NodeInfoRequest::descriptor()->full_name()) {
         HandleNodeInfo(envelope, from, received);
+        return;
+      }
+      if (envelope.type == wire::SpanQuery::descriptor()->full_name()) {
+        HandleSpanQuery(envelope, from, received);
         return;
       }
       OnBadInput(absl::InvalidArgumentError(

@@ -84,6 +84,8 @@ class NodeCore : public ProcessHost,
   Monitors& monitors() { return *monitors_; }
   CallTable& calls() { return calls_; }
   const Scheduler& scheduler() const { return *scheduler_; }
+  Tracer& tracer() { return *tracer_; }
+  const Tracer& tracer() const { return *tracer_; }
 
   // --- Processes ---
   // Makes a process for `behaviour` and schedules it (its Init runs first;
@@ -114,6 +116,11 @@ class NodeCore : public ProcessHost,
   // (FAILED_PRECONDITION on a worker). Errors: as Router::CallFromThread
   // (UNAVAILABLE for a node not in this node's view, DEADLINE_EXCEEDED).
   absl::StatusOr<wire::NodeInfo> Info(const std::string& node, absl::Duration timeout);
+  // The spans node `node` holds (wire::SpanQuery; introspection.cc). As
+  // Info: a plain thread only, the same errors.
+  absl::StatusOr<wire::SpanQueryReply> QuerySpans(const std::string& node,
+                                                  const wire::SpanQuery& query,
+                                                  absl::Duration timeout);
   // Whether the calling thread is one of this node's workers.
   bool OnWorker() const { return scheduler_ && scheduler_->CurrentWorker() >= 0; }
 
@@ -166,6 +173,8 @@ class NodeCore : public ProcessHost,
                       absl::Time received);
   void HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received);  // introspection.cc
+  void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                       absl::Time received);  // introspection.cc
 
   Node* const facade_;
   NodeOptions options_;
@@ -176,6 +185,7 @@ class NodeCore : public ProcessHost,
   Directory directory_;
   // Built by Start, in this order (each uses the ones before).
   std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<IoThread> io_;
   std::unique_ptr<ChannelPool> channels_;
   std::unique_ptr<Registry> registry_;

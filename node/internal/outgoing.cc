@@ -12,7 +12,10 @@ OutgoingEnvelope::OutgoingEnvelope(wire::Kind kind, const Pid& sender, std::stri
   v_.kind = kind;
   v_.sender = {.node = sender.node, .pid = sender.id, .present = true};
   v_.recipient = {.node = to_node, .present = true};
-  if (!trace.trace_id.empty()) v_.trace_id = trace.trace_id.view();
+  if (!trace.trace_id.empty()) {
+    v_.trace_id = trace.trace_id.view();
+    v_.trace_flags = trace.flags();
+  }
   v_.span_id = trace.span_id;
   v_.parent_span_id = trace.parent_span_id;
 }

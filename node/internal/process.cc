@@ -2,9 +2,10 @@
 
 #include <exception>
 
+#include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
-#include "absl/strings/str_cat.h"
+#include "base/trace_context.h"
 
 namespace polis::internal {
 namespace {
@@ -126,10 +127,50 @@ void Process::ReplyTo(const From& from, const absl::Status& status, const Messag
   } else if (!open_calls_.empty()) {
     open_calls_.erase(std::make_pair(from.node, from.ref));
   }
+  if (span_open_ && !span_answered_ && from.ref == incoming_->from.ref &&
+      from.node == incoming_->from.node) {
+    span_answered_ = true;
+    span_answer_ = status;
+  }
   host_->Reply(from, status, reply, trace_);
 }
 
-void Process::Resume(std::coroutine_handle<> h) { h.resume(); }
+void Process::Resume(std::coroutine_handle<> h) {
+  // Log lines the hook writes carry the trace of the message it handles.
+  const TraceContext* outer = base::CurrentTrace();
+  base::SetCurrentTrace(&trace_);
+  h.resume();
+  base::SetCurrentTrace(outer);
+}
+
+void Process::EndSpan(const absl::Status& result) {
+  if (!span_open_) return;
+  span_open_ = false;
+  Tracer* tracer = host_->tracer();
+  if (tracer == nullptr) return;
+  const int64_t end_ns = absl::ToUnixNanos(base::Now());
+  const Incoming& in = *incoming_;
+  const absl::Status& status = span_answered_ && result.ok() ? span_answer_ : result;
+  tracer->Record([&](SpanRecord& r) {
+    r.trace_id = in.trace.trace_id;
+    r.span_id = in.trace.span_id;
+    r.parent_span_id = in.trace.parent_span_id;
+    r.kind = in.kind == wire::KIND_CALL   ? wire::SPAN_KIND_CALL
+             : in.kind == wire::KIND_CAST ? wire::SPAN_KIND_CAST
+                                          : wire::SPAN_KIND_INFO;
+    r.start_ns = span_start_ns_;
+    r.end_ns = end_ns;
+    r.sender_node.assign(in.sender.node);
+    r.sender_pid = in.sender.id;
+    r.server.assign(name_cache_);
+    r.server_pid = pid_.id;
+    r.peer_node.clear();
+    r.message_type = &in.message.type();
+    SetStatus(r, status);
+  });
+  span_answered_ = false;
+  span_answer_ = absl::OkStatus();
+}
 
 bool Process::StartNextLetter() {
   Letter* raw = mailbox_.Pop();
@@ -167,6 +208,10 @@ bool Process::StartNextLetter() {
     in.from.ref = 0;
   }
   trace_ = l.trace;
+  if (trace_.sampled && host_->tracer() != nullptr) {
+    span_open_ = true;
+    span_start_ns_ = absl::ToUnixNanos(base::Now());
+  }
   hook_ = behaviour_->OnMessage(ctx_, in);
   Resume(hook_.handle());
   return true;
@@ -265,9 +310,12 @@ void Process::FinishHook() {
     }
     phase_ = Phase::kRunning;
     if (init_slot_) std::exchange(init_slot_, nullptr)->Complete(Message());
-  } else if (!result.ok()) {
-    Die(result, /*run_terminate=*/true);
-    return;
+  } else {
+    EndSpan(result);
+    if (!result.ok()) {
+      Die(result, /*run_terminate=*/true);
+      return;
+    }
   }
   if (current_call_open_) {  // Deferred: answered later, or at death.
     current_call_open_ = false;
@@ -288,6 +336,8 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   resume_at_ = {};
   hook_ = Task<absl::Status>();
   const std::string who = name_cache_.empty() ? pid_.ToString() : name_cache_;
+  // Killed or stopped while handling a message: its span ends with why.
+  EndSpan(reason.ok() ? StoppedError(who, reason) : reason);
   if (first && run_terminate) {
     try {
       behaviour_->OnTerminate(ctx_, reason);

@@ -134,6 +134,9 @@ class Process : public std::enable_shared_from_this<Process> {
   // `waiter_result`.
   void Bury(const absl::Status& reason, const absl::Status& waiter_result);
   void RefuseLetter(Letter& l, absl::Status why);
+  // Records the span of the message being handled (if one is open), its
+  // handling having ended with `result`.
+  void EndSpan(const absl::Status& result);
 
   ProcessHost* const host_;
   const Pid pid_;
@@ -165,6 +168,13 @@ class Process : public std::enable_shared_from_this<Process> {
   absl::flat_hash_map<std::pair<std::string, uint64_t>, From> open_calls_;
   absl::flat_hash_map<uint64_t, Pid> my_monitors_;
   TraceContext trace_;
+  // The span of the sampled message being handled: started when its hook
+  // started, recorded when the hook ends (EndSpan).
+  bool span_open_ = false;
+  int64_t span_start_ns_ = 0;
+  // A call answered while its hook ran: the answer's status (the span's).
+  bool span_answered_ = false;
+  absl::Status span_answer_;
   bool self_stop_ = false;
   absl::Status self_stop_reason_;
   std::shared_ptr<CallSlot> init_slot_;

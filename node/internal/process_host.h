@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "node/internal/scheduler.h"
+#include "node/internal/tracer.h"
 #include "node/message.h"
 
 namespace polis::internal {
@@ -41,6 +42,10 @@ class ProcessHost {
   // Queues `p` to run on the host's scheduler. The caller holds `p`'s run
   // claim (Process::TryClaim). Not virtual: it is on every message's path.
   void Schedule(std::shared_ptr<Process> p) { scheduler_->Schedule(std::move(p)); }
+
+  // Where processes record the spans of sampled messages; null (a test's
+  // host) records nothing.
+  Tracer* tracer() const { return tracer_; }
 
   // `p` has died: its pid and name are released (and the cluster told).
   // Called once per process.
@@ -74,9 +79,11 @@ class ProcessHost {
  protected:
   // Set by the host before any process is scheduled.
   void set_scheduler(Scheduler* scheduler) { scheduler_ = scheduler; }
+  void set_tracer(Tracer* tracer) { tracer_ = tracer; }
 
  private:
   Scheduler* scheduler_ = nullptr;
+  Tracer* tracer_ = nullptr;
 };
 
 }  // namespace polis::internal

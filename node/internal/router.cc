@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/utf8.h"
 #include "base/clock.h"
+#include "base/trace_context.h"
 #include "base/log.h"
 #include "base/status_macros.h"
 #include "node/internal/outgoing.h"
@@ -22,7 +23,8 @@ Router::Router(const Parts& parts)
       timers_(*parts.timers),
       io_(*parts.io),
       channels_(*parts.channels),
-      scheduler_(*parts.scheduler) {}
+      scheduler_(*parts.scheduler),
+      tracer_(*parts.tracer) {}
 
 absl::StatusOr<std::string> Router::Resolve(const Target& target) const {
   if (!target.is_name()) {
@@ -53,6 +55,10 @@ const RouteCache::Entry* Router::CachedRemote(const Target& target) const {
   return e != nullptr && !e->node.empty() ? e : nullptr;
 }
 
+const TraceContext* Router::ParentOf(Process* sender) {
+  return sender != nullptr ? &sender->current_trace() : base::CurrentTrace();
+}
+
 LetterPtr Router::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
                              Message message, const TraceContext* parent) const {
   LetterPtr l = NewLetter();
@@ -65,7 +71,7 @@ LetterPtr Router::MakeLetter(wire::Kind kind, const Pid& sender, const Target& t
   } else {
     l->to_pid = target.pid().id;
   }
-  l->trace = ChildTrace(parent);
+  l->trace = tracer_.Child(parent);
   return l;
 }
 
@@ -115,8 +121,8 @@ absl::Status Router::Tell(wire::Kind kind, Process* sender, const Target& target
     }
   }
   const Pid& from = sender ? sender->pid() : self_.pid;
-  const TraceContext* parent = sender ? &sender->current_trace() : nullptr;
-  return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), parent), sender);
+  return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), ParentOf(sender)),
+                 sender);
 }
 
 absl::Status Router::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
@@ -175,7 +181,7 @@ absl::Status Router::TellRemote(wire::Kind kind, Process* sender, const std::str
   // payload is serialized straight into the connection's batch.
   POLIS_RETURN_IF_ERROR(CheckMessageSize(message.ByteSizeLong()));
   PinToIo(sender);
-  const TraceContext trace = ChildTrace(sender != nullptr ? &sender->current_trace() : nullptr);
+  const TraceContext trace = tracer_.Child(ParentOf(sender));
   OutgoingEnvelope out(kind, sender != nullptr ? sender->pid() : self_.pid, route.node, trace);
   out.To(name).Carrying(message);
   return io_.transport().Send(route.endpoint, out.view());
@@ -205,10 +211,11 @@ void Router::SendReply(const From& from, const absl::Status& status, const Messa
     }
     return;
   }
-  // Not ChildTrace: a reply to an untraced call stays untraced.
+  // Not Tracer::Child: a reply to an untraced call stays untraced.
   const TraceContext child{.trace_id = trace.trace_id,
                            .span_id = RandomId(),
-                           .parent_span_id = trace.span_id};
+                           .parent_span_id = trace.span_id,
+                           .sampled = trace.sampled};
   absl::Status wire_status;  // OK for a reply with a message.
   if (const absl::string_view m = status.message();
       !status.ok() && !base::IsValidUtf8(std::string_view(m.data(), m.size()))) {
@@ -289,6 +296,9 @@ void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Mess
 }
 
 void Router::DeliverInbound(LetterPtr letter) {
+  // A message that came with no trace context (a client that sets none)
+  // starts a trace here, sampled by this node.
+  if (letter->trace.trace_id.empty()) letter->trace = tracer_.Root();
   absl::Status size = CheckMessageSize(letter->message.bytes().size());
   const RouteCache::Versions versions = registry_.versions();  // before any lookup
   if (size.ok() && inbound_.process && letter->to_name == inbound_.name &&

@@ -51,6 +51,7 @@
 #include "node/internal/route_cache.h"
 #include "node/internal/scheduler.h"
 #include "node/internal/timer_queue.h"
+#include "node/internal/tracer.h"
 #include "node/message.h"
 
 namespace polis::internal {
@@ -74,6 +75,7 @@ class Router {
     IoThread* io;
     ChannelPool* channels;
     const Scheduler* scheduler;
+    Tracer* tracer;
   };
   explicit Router(const Parts& parts);
 
@@ -86,12 +88,17 @@ class Router {
                     const google::protobuf::Message& message);
   // A blocking call from a plain thread (FAILED_PRECONDITION from a
   // worker). Errors: as Tell, DEADLINE_EXCEEDED, the server's own.
+  // A KIND_CALL is a child of the thread's current trace (ScopedTrace), or
+  // starts a trace; a sampled one records the caller's reply span.
   absl::StatusOr<Message> CallFromThread(const Target& target, Message request,
                                          absl::Duration timeout, wire::Kind kind);
   // Starts a call from process `caller`: registers `slot`, sends. The slot
   // completes with the reply or an error (also on failure to send).
+  // `client` is the caller's span for the call (its reply span, recorded by
+  // the caller): the request's span is its child.
   void CallFromProcess(Process* caller, const Target& target, Message request,
-                       absl::Duration timeout, std::shared_ptr<CallSlot> slot, wire::Kind kind);
+                       absl::Duration timeout, std::shared_ptr<CallSlot> slot, wire::Kind kind,
+                       const TraceContext& client);
   // Answers call `from` with `status` (OK: `reply`), locally or over the
   // wire; `trace` is the trace of the call being answered.
   void SendReply(const From& from, const absl::Status& status, const Message& reply,
@@ -124,6 +131,12 @@ class Router {
   void EndOfPoll() { inbound_.process.reset(); }
 
  private:
+  // CallFromThread once the caller's span `client` is known.
+  absl::StatusOr<Message> CallFromThreadUnder(const TraceContext& client, const Target& target,
+                                              Message request, absl::Duration timeout,
+                                              wire::Kind kind);
+  // The trace a message from `sender` (null: a plain thread) continues.
+  static const TraceContext* ParentOf(Process* sender);
   // Fills defaults (trace) and delivers `letter` to its recipient on
   // `to_node` ("" = here). Errors as Tell.
   absl::Status Route(LetterPtr letter, const std::string& to_node, Process* caller);
@@ -144,7 +157,10 @@ class Router {
   // CallFromProcess's fast path on the I/O thread for a remote name.
   void CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
                   const Message& request, absl::Duration timeout, absl::Time deadline,
-                  std::shared_ptr<CallSlot> slot, wire::Kind kind);
+                  std::shared_ptr<CallSlot> slot, wire::Kind kind, const TraceContext& client);
+  // The span of a SendAfter timer set at `set_ns` by `owner`, fired now.
+  void RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& owner,
+                   const Target& target, const std::string* type);
   // A plain thread's blocking call to remote `node`, over its own channel.
   absl::StatusOr<Message> CallOverChannel(const Target& target, const std::string& node,
                                           LetterPtr letter, absl::Duration timeout);
@@ -170,6 +186,7 @@ class Router {
   IoThread& io_;
   ChannelPool& channels_;
   const Scheduler& scheduler_;
+  Tracer& tracer_;
 
   // The local server the last inbound letter went to, by name (I/O thread
   // only; cleared after each poll): the envelopes of a batch mostly go to

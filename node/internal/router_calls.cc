@@ -19,6 +19,22 @@ absl::Status CallTimedOut(const Target& target, absl::Duration timeout) {
 
 absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message request,
                                                absl::Duration timeout, wire::Kind kind) {
+  const TraceContext client = tracer_.Child(base::CurrentTrace());
+  if (kind != wire::KIND_CALL || !client.sampled) {
+    return CallFromThreadUnder(client, target, std::move(request), timeout, kind);
+  }
+  const std::string* type = &request.type();
+  const int64_t start_ns = absl::ToUnixNanos(base::Now());
+  absl::StatusOr<Message> r = CallFromThreadUnder(client, target, std::move(request), timeout, kind);
+  absl::StatusOr<std::string> node = Resolve(target);
+  tracer_.RecordReply(client, start_ns, self_.pid, target, node.ok() ? *node : std::string(), type,
+                      r.status());
+  return r;
+}
+
+absl::StatusOr<Message> Router::CallFromThreadUnder(const TraceContext& client,
+                                                    const Target& target, Message request,
+                                                    absl::Duration timeout, wire::Kind kind) {
   if (scheduler_.CurrentWorker() >= 0) {
     return absl::FailedPreconditionError(
         "a blocking Call from inside a handler would block a scheduler thread; use "
@@ -28,7 +44,7 @@ absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message req
   const absl::Time deadline = base::Now() + timeout;
   POLIS_ASSIGN_OR_RETURN(std::string node, Resolve(target));
   const uint64_t ref = calls_.NextRef();
-  LetterPtr letter = MakeLetter(kind, self_.pid, target, std::move(request), nullptr);
+  LetterPtr letter = MakeLetter(kind, self_.pid, target, std::move(request), &client);
   letter->from = From{self_.name, 0, ref, "", deadline};
   if (!node.empty()) return CallOverChannel(target, node, std::move(letter), timeout);
 
@@ -104,11 +120,12 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
 
 void Router::CallFromProcess(Process* caller, const Target& target, Message request,
                              absl::Duration timeout, std::shared_ptr<CallSlot> slot,
-                             wire::Kind kind) {
+                             wire::Kind kind, const TraceContext& client) {
   const absl::Time deadline = base::Now() + timeout;
   if (io_.OnIoThread()) {
     if (const RouteCache::Entry* e = CachedRemote(target)) {
-      CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind);
+      CallRemote(caller, *e, target.name(), request, timeout, deadline, std::move(slot), kind,
+                 client);
       return;
     }
   }
@@ -118,8 +135,7 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
     return;
   }
   const uint64_t ref = slot->ref();
-  LetterPtr letter =
-      MakeLetter(kind, caller->pid(), target, std::move(request), &caller->current_trace());
+  LetterPtr letter = MakeLetter(kind, caller->pid(), target, std::move(request), &client);
   letter->from = From{self_.name, caller->pid().id, ref, "", deadline};
   slot->set_target_node(*node);  // So a peer-down fails it at once.
   calls_.Add(slot, deadline);
@@ -131,13 +147,14 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
 
 void Router::CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
                         const Message& request, absl::Duration timeout, absl::Time deadline,
-                        std::shared_ptr<CallSlot> slot, wire::Kind kind) {
+                        std::shared_ptr<CallSlot> slot, wire::Kind kind,
+                        const TraceContext& client) {
   if (absl::Status s = CheckMessageSize(request.bytes().size()); !s.ok()) {
     slot->Complete(std::move(s));
     return;
   }
   // The letter's envelope without the Letter.
-  const TraceContext trace = ChildTrace(&caller->current_trace());
+  const TraceContext trace = tracer_.Child(&client);
   const uint64_t ref = slot->ref();
   OutgoingEnvelope out(kind, caller->pid(), route.node, trace);
   out.To(name).Carrying(request).ExpectingReply(
@@ -159,8 +176,14 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
   std::weak_ptr<Process> weak_owner;
   if (owner) weak_owner = owner->shared_from_this();
   auto id = std::make_shared<uint64_t>(0);
-  auto fire = [this, target, message = std::move(message), sender, weak_owner, id]() mutable {
+  // The timer is a span of the trace that set it (from now until it
+  // fires); the info it sends is that span's child.
+  const TraceContext timer = tracer_.Child(ParentOf(owner));
+  const int64_t set_ns = absl::ToUnixNanos(base::Now());
+  auto fire = [this, target, message = std::move(message), sender, weak_owner, id, timer,
+               set_ns]() mutable {
     if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
+    if (timer.sampled) RecordTimer(timer, set_ns, sender, target, &message.type());
     absl::StatusOr<std::string> node = Resolve(target);
     if (!node.ok()) {
       POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString()
@@ -168,7 +191,7 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
       return;
     }
     absl::Status s =
-        Route(MakeLetter(wire::KIND_INFO, sender, target, std::move(message), nullptr), *node,
+        Route(MakeLetter(wire::KIND_INFO, sender, target, std::move(message), &timer), *node,
               nullptr);
     if (!s.ok()) {
       POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString() << " dropped: " << s;
@@ -177,6 +200,31 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
   *id = timers_.Schedule(base::Now() + delay, std::move(fire));
   if (owner) owner->AddTimer(*id);
   return TimerRef{*id};
+}
+
+void Router::RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& owner,
+                         const Target& target, const std::string* type) {
+  const int64_t now_ns = absl::ToUnixNanos(base::Now());
+  tracer_.Record([&](SpanRecord& r) {
+    r.trace_id = timer.trace_id;
+    r.span_id = timer.span_id;
+    r.parent_span_id = timer.parent_span_id;
+    r.kind = wire::SPAN_KIND_TIMER;
+    r.start_ns = set_ns;
+    r.end_ns = now_ns;
+    r.sender_node.assign(owner.node);
+    r.sender_pid = owner.id;
+    if (target.is_name()) {
+      r.server.assign(target.name());
+      r.server_pid = 0;
+    } else {
+      r.server.clear();
+      r.server_pid = target.pid().id;
+    }
+    r.peer_node.clear();
+    r.message_type = type;
+    SetStatus(r, absl::OkStatus());
+  });
 }
 
 bool Router::CancelTimer(TimerRef timer, Process* owner) {

@@ -1,0 +1,64 @@
+#include "node/internal/span_store.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace polis::internal {
+
+SpanRing::SpanRing(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {}
+
+SpanRecord* SpanRing::TryBegin() {
+  if (locked_.exchange(true, std::memory_order_acquire)) {
+    busy_drops_.fetch_add(1, std::memory_order_relaxed);
+    return nullptr;
+  }
+  return &slots_[written_.load(std::memory_order_relaxed) % slots_.size()];
+}
+
+SpanRecord* SpanRing::Begin() {
+  Lock();
+  return &slots_[written_.load(std::memory_order_relaxed) % slots_.size()];
+}
+
+void SpanRing::Commit() {
+  written_.store(written_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  Unlock();
+}
+
+void SpanRing::Lock() const {
+  // Held for one span's copy (a writer) or 64 (a reader): spin briefly,
+  // then let the holder run.
+  for (int spins = 0; locked_.exchange(true, std::memory_order_acquire); ++spins) {
+    if (spins > 64) std::this_thread::yield();
+  }
+}
+
+uint64_t SpanRing::dropped() const {
+  const uint64_t w = written();
+  return (w > slots_.size() ? w - slots_.size() : 0) +
+         busy_drops_.load(std::memory_order_relaxed);
+}
+
+SpanStore::SpanStore(size_t max_spans, int workers) {
+  const int rings = std::max(workers, 0) + 1;
+  const size_t each = std::max<size_t>(256, max_spans / rings);
+  for (int i = 0; i < rings; ++i) rings_.push_back(std::make_unique<SpanRing>(each));
+}
+
+TraceStats SpanStore::Stats() const {
+  TraceStats s;
+  for (const auto& r : rings_) {
+    const uint64_t w = r->written();
+    s.dropped += r->dropped();
+    s.stored += std::min<uint64_t>(w, r->capacity());
+    s.recorded += w;
+  }
+  // Refused spans were never written; they count as recorded and dropped.
+  for (const auto& r : rings_) {
+    const uint64_t w = r->written();
+    s.recorded += r->dropped() - (w > r->capacity() ? w - r->capacity() : 0);
+  }
+  return s;
+}
+
+}  // namespace polis::internal
