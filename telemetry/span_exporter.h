@@ -17,7 +17,10 @@
 //     the node's bounded store and go on; the exporter only reads it.
 //   * Spans the store dropped before the exporter read them (it fell
 //     behind) are counted (stats().missed_spans); so are spans a sink
-//     dropped. Nothing is queued without bound.
+//     dropped. Nothing is queued without bound. (A worker that records a
+//     span while the exporter is copying a chunk out of that worker's ring
+//     drops the span rather than wait: that counts in the node's
+//     trace_stats().dropped, not here; larger batches mean fewer reads.)
 //   * Stop reads the store one last time, hands that to the sinks, and
 //     closes them (the HTTP sink's flush is bounded in time); spans
 //     recorded after Stop are not exported.
