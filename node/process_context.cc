@@ -55,7 +55,7 @@ bool CallAwaiter::await_ready() {
   sent_ = true;
   internal::NodeCore& core = self_->context().core();
   NewSlot(core.calls().NextRef());
-  client_ = core.tracer().Child(&self_->current_trace());
+  client_ = core.tracer().CallerSpan(&self_->current_trace());
   if (client_.sampled) {
     start_ns_ = absl::ToUnixNanos(base::Now());
     type_ = &request_.type();
@@ -67,12 +67,14 @@ bool CallAwaiter::await_ready() {
 
 absl::StatusOr<Message> CallAwaiter::await_resume() {
   if (!immediate_.ok()) return std::exchange(immediate_, absl::OkStatus());
+  if (!client_.sampled) {
+    if (slot_->expired()) return internal::CallTimedOut(target_, timeout_);
+    return slot_->Take();
+  }
   absl::StatusOr<Message> r =
       slot_->expired() ? internal::CallTimedOut(target_, timeout_) : slot_->Take();
-  if (client_.sampled) {
-    self_->context().core().tracer().RecordReply(client_, start_ns_, self_->pid(), target_,
-                                                 slot_->target_node(), type_, r.status());
-  }
+  self_->context().core().tracer().RecordReply(client_, start_ns_, self_->pid(), target_,
+                                               slot_->target_node(), type_, r.status());
   return r;
 }
 

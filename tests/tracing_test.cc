@@ -7,12 +7,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/log.h"
+#include "bus/inproc_transport.h"
 #include "base/trace_context.h"
 #include "genserver/genserver.h"
 #include "google/protobuf/wrappers.pb.h"
@@ -74,6 +76,10 @@ class Hop : public GenServer {
     }
     if (p[0] == "fail") co_return absl::InternalError("boom");
     if (p[0] == "log") POLIS_LOG(WARNING) << "hello from a handler";
+    if (p[0] == "hang") {  // never answers
+      j_->Add(absl::StrCat(name_, ":hanging"));
+      co_return Deferred();
+    }
     if (p[0] == "throw") throw std::runtime_error("kaboom");
     if (!s.ok()) co_return s;
     co_return Str("ok");
@@ -340,6 +346,48 @@ TEST(TracingSampling, ANeverNodeRecordsNothingOfItsOwnButAllOfASampledTrace) {
   ASSERT_TRUE(WaitFor([&] { return SpansOf(both, sampled.trace_id).size() == 4; }));
   EXPECT_TRUE(SpansOf(both, own.trace_id).empty());
   EXPECT_GE((*never)->trace_stats().recorded, 2u);
+}
+
+TEST(TracingPeerDown, ACallToANodeThatDiesEndsItsSpansWithUnavailable) {
+  TestNodes nodes("inproc");
+  ASSERT_THAT(nodes.StartMesh({"a"}), IsOk());
+  auto t = bus::InProcTransport::Create({});
+  ASSERT_THAT(t, IsOk());
+  bus::InProcTransport* victim_transport = t->get();
+  NodeOptions o;
+  o.name = "v";
+  o.listen = nodes.Endpoint("v");
+  o.seeds = {nodes[0]->endpoint()};
+  o.transport = *std::move(t);
+  absl::StatusOr<std::unique_ptr<Node>> victim = testing::StartJoinedNode(std::move(o));
+  ASSERT_THAT(victim, IsOk());
+  Journal j;
+  ASSERT_THAT(nodes[0]->Spawn(std::make_unique<Hop>("x", &j), {.name = "x"}), IsOk());
+  ASSERT_THAT((*victim)->Spawn(std::make_unique<Hop>("v", &j), {.name = "v"}), IsOk());
+  ASSERT_THAT(testing::AwaitName(*nodes[0], "v"), IsOk());
+
+  TraceContext root = nodes[0]->StartTrace();
+  std::thread killer([&] {
+    j.WaitFor("v:hanging");
+    victim_transport->Kill();  // as kill -9: no Goodbye, the connection drops
+  });
+  {
+    ScopedTrace scope(root);
+    EXPECT_EQ(nodes[0]->Call<StringValue>("x", Str("call:v:hang"), absl::Seconds(30))
+                  .status()
+                  .code(),
+              absl::StatusCode::kUnavailable);
+  }
+  killer.join();
+  auto spans = SpansOf({nodes[0]}, root.trace_id);
+  const wire::Span* reply_v = Find(spans, wire::SPAN_KIND_REPLY, "v");
+  const wire::Span* call_x = Find(spans, wire::SPAN_KIND_CALL, "x");
+  ASSERT_TRUE(reply_v && call_x);
+  EXPECT_EQ(reply_v->status_code(), static_cast<int>(absl::StatusCode::kUnavailable))
+      << reply_v->status_message();
+  EXPECT_EQ(reply_v->peer_node(), "v");
+  EXPECT_EQ(call_x->status_code(), static_cast<int>(absl::StatusCode::kUnavailable));
+  (*victim)->Shutdown();
 }
 
 TEST(TracingStore, AFloodFillsTheStoreDropsTheOldestAndCountsThem) {

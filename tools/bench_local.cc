@@ -1,7 +1,12 @@
 // tools/bench_local.cc — `polis bench local`: the runtime on one node.
 //
 //   local_call     a GenServer calling another on the same node, one call in
-//                  flight: p50/p99 of each call.
+//                  flight: p50/p99 of each call (untraced: the bench nodes
+//                  sample no traces, so nothing is recorded).
+//   local_call_traced  the same on a node sampling every trace (every call
+//                  records the server's call span and the caller's reply
+//                  span), alternating rounds with an untraced node:
+//                  ratio_vs_untraced of the p50s (median of paired rounds).
 //   external_call  a plain thread calling a GenServer.
 //   local_cast     one GenServer casting to another, confirmed by a final call.
 //   spawn          100,000 idle named GenServers, spawned one after another by
@@ -24,10 +29,26 @@ constexpr int kCalls = 50000;
 constexpr int kCasts = 1000000;
 constexpr int kSpawns = 100000;
 
-absl::StatusOr<std::unique_ptr<Node>> BenchNode(const std::string& name) {
+constexpr int kTracedRounds = 5;
+constexpr int kTracedCallsPerRound = 20000;
+
+absl::StatusOr<std::unique_ptr<Node>> BenchNode(const std::string& name,
+                                                Sampler sampler = Sampler::Never()) {
   NodeOptions options;
   options.name = name;
+  options.trace.sampler = sampler;
   return Node::Create(std::move(options));
+}
+
+absl::Status SpawnServers(Node& node) {
+  if (auto s = node.Spawn(std::make_unique<examples::Echo>(), {.name = "pong", .kind = "echo"});
+      !s.ok()) {
+    return s.status();
+  }
+  if (auto s = node.Spawn(std::make_unique<Sink>(), {.name = "sink", .kind = "sink"}); !s.ok()) {
+    return s.status();
+  }
+  return absl::OkStatus();
 }
 
 // Runs `calls` calls from a CallLoop on `node` to `target`; the latencies.
@@ -54,6 +75,37 @@ absl::Status LocalCall(Node& node, bool json) {
       .Add("p99_us", Percentile(*lat, 0.99))
       .Add("calls", kCalls)
       .Print(json);
+  return absl::OkStatus();
+}
+
+// local_call on `untraced` against a node that records every span,
+// alternating rounds.
+absl::Status LocalCallTraced(Node& untraced, bool json) {
+  absl::StatusOr<std::unique_ptr<Node>> traced = BenchNode("bench-traced", Sampler::Always());
+  if (!traced.ok()) return traced.status();
+  if (absl::Status s = SpawnServers(**traced); !s.ok()) return s;
+  if (auto warm = RunCallLoop(**traced, "pong", kWarmupCalls); !warm.ok()) return warm.status();
+  std::vector<double> traced_p50, untraced_p50, traced_p99, untraced_p99;
+  for (int round = 0; round < kTracedRounds; ++round) {
+    absl::StatusOr<std::vector<double>> u = RunCallLoop(untraced, "pong", kTracedCallsPerRound);
+    if (!u.ok()) return u.status();
+    absl::StatusOr<std::vector<double>> t = RunCallLoop(**traced, "pong", kTracedCallsPerRound);
+    if (!t.ok()) return t.status();
+    untraced_p50.push_back(Percentile(*u, 0.50));
+    untraced_p99.push_back(Percentile(*u, 0.99));
+    traced_p50.push_back(Percentile(*t, 0.50));
+    traced_p99.push_back(Percentile(*t, 0.99));
+  }
+  const TraceStats stats = (*traced)->trace_stats();
+  BenchLine("local_call_traced")
+      .Add("traced_p50_us", Median(traced_p50))
+      .Add("traced_p99_us", Median(traced_p99))
+      .Add("untraced_p50_us", Median(untraced_p50))
+      .Add("untraced_p99_us", Median(untraced_p99))
+      .Add("ratio_vs_untraced", MedianRatio(traced_p50, untraced_p50))
+      .Add("spans_recorded", static_cast<double>(stats.recorded))
+      .Print(json);
+  (*traced)->Shutdown();
   return absl::OkStatus();
 }
 
@@ -128,13 +180,9 @@ absl::Status RunLocalBench(bool json) {
   {
     absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-local");
     if (!node.ok()) return node.status();
-    if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong", .kind = "echo"}); !s.ok()) {
-      return s.status();
-    }
-    if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink", .kind = "sink"}); !s.ok()) {
-      return s.status();
-    }
+    if (absl::Status s = SpawnServers(**node); !s.ok()) return s;
     if (absl::Status s = LocalCall(**node, json); !s.ok()) return s;
+    if (absl::Status s = LocalCallTraced(**node, json); !s.ok()) return s;
     if (absl::Status s = ExternalCall(**node, json); !s.ok()) return s;
     if (absl::Status s = LocalCast(**node, json); !s.ok()) return s;
   }

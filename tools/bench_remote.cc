@@ -8,6 +8,14 @@
 //                          a final call, vs. one-way DEALER->ROUTER.
 //   remote_call_pipelined  100 GenServers calling a remote one at once, vs.
 //                          a DEALER keeping 100 requests in flight.
+//   remote_call_traced     remote_call's polis calls in traces that are
+//                          sampled (both nodes record their spans: the
+//                          caller's reply span, the server's call span)
+//                          against unsampled ones (nothing recorded), in
+//                          alternating rounds: ratio_vs_untraced of the p50s.
+// Traces the bench itself starts (the loops' Count casts) are not sampled:
+// the bench node samples none, so every figure but remote_call_traced's
+// traced side is untraced.
 // Each figure is the median over kRounds rounds; within a round the zmq and
 // polis runs alternate, and a ratio is the median of the rounds' ratios
 // (MedianRatio: paired, so host noise in one round moves both sides). The
@@ -63,6 +71,7 @@ absl::StatusOr<Setup> Connect(const std::string& transport) {
   options.name = absl::StrCat("bench-main-", transport);
   options.listen = listen;
   options.seeds = {ready[1]};
+  options.trace.sampler = Sampler::Never();
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   setup.node = std::move(*node);
@@ -73,11 +82,15 @@ absl::StatusOr<Setup> Connect(const std::string& transport) {
   return setup;
 }
 
-absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n) {
+// `n` calls, each in a trace of its own, sampled or not.
+absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n, bool sampled = false) {
   const google::protobuf::BytesValue payload = BenchPayload();
   std::vector<double> lat;
   lat.reserve(n);
   for (int i = 0; i < n; ++i) {
+    TraceContext trace = node.StartTrace();
+    trace.sampled = sampled;
+    ScopedTrace scope(trace);
     auto start = std::chrono::steady_clock::now();
     absl::StatusOr<Message> reply = node.CallRaw("pong", payload);
     if (!reply.ok()) return reply.status();
@@ -89,16 +102,22 @@ absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n) {
 absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
   if (auto w = s.zmq->RoundTrips(kWarmup); !w.ok()) return w.status();
   if (auto w = PolisRoundTrips(*s.node, kWarmup); !w.ok()) return w.status();
-  std::vector<double> zmq_p50, zmq_p99, polis_p50, polis_p99;
+  if (auto w = PolisRoundTrips(*s.node, kWarmup, /*sampled=*/true); !w.ok()) return w.status();
+  std::vector<double> zmq_p50, zmq_p99, polis_p50, polis_p99, traced_p50, traced_p99;
   for (int round = 0; round < kRounds; ++round) {
     absl::StatusOr<std::vector<double>> zmq = s.zmq->RoundTrips(kCallsPerRound);
     if (!zmq.ok()) return zmq.status();
     absl::StatusOr<std::vector<double>> polis = PolisRoundTrips(*s.node, kCallsPerRound);
     if (!polis.ok()) return polis.status();
+    absl::StatusOr<std::vector<double>> traced =
+        PolisRoundTrips(*s.node, kCallsPerRound, /*sampled=*/true);
+    if (!traced.ok()) return traced.status();
     zmq_p50.push_back(Percentile(*zmq, 0.50));
     zmq_p99.push_back(Percentile(*zmq, 0.99));
     polis_p50.push_back(Percentile(*polis, 0.50));
     polis_p99.push_back(Percentile(*polis, 0.99));
+    traced_p50.push_back(Percentile(*traced, 0.50));
+    traced_p99.push_back(Percentile(*traced, 0.99));
   }
   BenchLine("remote_call")
       .Add("transport", transport)
@@ -107,6 +126,14 @@ absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
       .Add("zmq_p50_us", Median(zmq_p50))
       .Add("zmq_p99_us", Median(zmq_p99))
       .Add("ratio_p50", MedianRatio(polis_p50, zmq_p50))
+      .Print(json);
+  BenchLine("remote_call_traced")
+      .Add("transport", transport)
+      .Add("traced_p50_us", Median(traced_p50))
+      .Add("traced_p99_us", Median(traced_p99))
+      .Add("untraced_p50_us", Median(polis_p50))
+      .Add("untraced_p99_us", Median(polis_p99))
+      .Add("ratio_vs_untraced", MedianRatio(traced_p50, polis_p50))
       .Print(json);
   return absl::OkStatus();
 }

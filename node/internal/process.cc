@@ -311,7 +311,7 @@ void Process::FinishHook() {
     phase_ = Phase::kRunning;
     if (init_slot_) std::exchange(init_slot_, nullptr)->Complete(Message());
   } else {
-    EndSpan(result);
+    if (span_open_) EndSpan(result);
     if (!result.ok()) {
       Die(result, /*run_terminate=*/true);
       return;

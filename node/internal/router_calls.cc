@@ -19,7 +19,7 @@ absl::Status CallTimedOut(const Target& target, absl::Duration timeout) {
 
 absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message request,
                                                absl::Duration timeout, wire::Kind kind) {
-  const TraceContext client = tracer_.Child(base::CurrentTrace());
+  const TraceContext client = tracer_.CallerSpan(base::CurrentTrace());
   if (kind != wire::KIND_CALL || !client.sampled) {
     return CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   }

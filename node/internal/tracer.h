@@ -46,6 +46,13 @@ class Tracer {
   // same trace and flags, `parent`'s span as parent, a fresh span id. A
   // new Root if `parent` is null or untraced.
   TraceContext Child(const TraceContext* parent) const;
+  // The caller's side of a call made under `parent` (its reply span, the
+  // parent of the request): a Child, except in an unsampled trace, where
+  // nothing is recorded and `parent` itself serves (one random id less).
+  TraceContext CallerSpan(const TraceContext* parent) const {
+    if (parent != nullptr && !parent->trace_id.empty() && !parent->sampled) return *parent;
+    return Child(parent);
+  }
 
   // Records one span: `fill` fills the record (its strings keep their
   // buffers). On a worker, dropped if a reader holds the ring.
