@@ -42,28 +42,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "telemetry/otlp_endpoint.h"
 #include "telemetry/otlp_sink.h"
 
 namespace polis::telemetry {
 namespace internal {
 class OtlpHttpPoster;
 }
-
-// Where a collector listens: http://HOST:PORT.
-struct OtlpEndpoint {
-  std::string host;  // A host name, an IPv4 address, or an IPv6 address (no brackets).
-  int port = 0;
-  // "http://HOST:PORT" (IPv6 in brackets).
-  std::string ToString() const;
-};
-
-// Reads "http://HOST:PORT" or "http://HOST:PORT/" (HOST a name, an IPv4
-// address or [IPv6]; PORT 1-65535). INVALID_ARGUMENT saying what is wrong
-// and which form is accepted otherwise (https, a path, a missing port, ...).
-absl::StatusOr<OtlpEndpoint> ParseOtlpEndpoint(std::string_view text);
-
-// The path batches are POSTed to.
-inline constexpr char kOtlpTracesPath[] = "/v1/traces";
 
 struct OtlpHttpOptions {
   absl::Duration connect_timeout = absl::Seconds(1);

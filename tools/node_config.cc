@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
 #include "node/trace.h"
-#include "telemetry/otlp_http_sink.h"
+#include "telemetry/otlp_endpoint.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
