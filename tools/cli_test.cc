@@ -1,5 +1,6 @@
 // tools/cli_test.cc — the pieces of the `polis` CLI that need no cluster:
 // argument parsing, durations, config files, JSON <-> messages, results.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,36 @@ TEST(NodeConfigTest, FlagsOverrideTheFile) {
   EXPECT_EQ(c->serve(0).name(), "");
   EXPECT_EQ(c->serve(1).kind(), "echo");
   EXPECT_EQ(c->serve(1).name(), "e");
+}
+
+TEST(NodeConfigTest, TraceExportComesFromTheFileAndFlagsOverrideIt) {
+  auto c = ParseNodeConfig(
+      "name: \"a\" trace_file: \"/tmp/a.jsonl\" otlp_endpoint: \"http://127.0.0.1:4318\"", "f");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_EQ(c->trace_file(), "/tmp/a.jsonl");
+  EXPECT_EQ(c->otlp_endpoint(), "http://127.0.0.1:4318");
+  const std::map<std::string, FlagKind> flags = {{"trace-file", FlagKind::kValue},
+                                                 {"otlp-endpoint", FlagKind::kValue}};
+  auto args = ParseArgs({"--trace-file=", "--otlp-endpoint=http://collector:4318/"}, flags);
+  ASSERT_THAT(args, IsOk());
+  ASSERT_THAT(ApplyNodeFlags(*args, &*c), IsOk());
+  EXPECT_EQ(c->trace_file(), "") << "an empty flag turns the file's setting off";
+  EXPECT_EQ(c->otlp_endpoint(), "http://collector:4318/");
+}
+
+TEST(NodeConfigTest, BadOtlpEndpointIsRefusedFromFlagOrFile) {
+  NodeConfig c;
+  c.set_name("a");
+  auto args = ParseArgs({"--otlp-endpoint=https://collector:4318"},
+                        {{"otlp-endpoint", FlagKind::kValue}});
+  ASSERT_THAT(args, IsOk());
+  EXPECT_THAT(ApplyNodeFlags(*args, &c),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("https")));
+  NodeConfig from_file;
+  from_file.set_name("a");
+  from_file.set_otlp_endpoint("collector:4318");
+  EXPECT_THAT(ApplyNodeFlags(ParsedArgs{}, &from_file),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("http://HOST:PORT")));
 }
 
 TEST(NodeConfigTest, NameIsRequiredAndServeSpecsAreChecked) {

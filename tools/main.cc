@@ -2,6 +2,7 @@
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
+//               [--trace-file=PATH] [--otlp-endpoint=http://HOST:PORT]
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] [--traceparent=TP] [--json]
 //               NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
@@ -36,7 +37,8 @@ constexpr char kUsage[] =
   polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
              [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
-             [--trace-buffer=SPANS]
+             [--trace-buffer=SPANS] [--trace-file=PATH]
+             [--otlp-endpoint=http://HOST:PORT]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
@@ -50,6 +52,13 @@ constexpr char kUsage[] =
       recorded (default always; a trace sampled where it started is
       recorded on every node); each node keeps the last --trace-buffer
       spans (default 65536) in memory for `polis trace`.
+      They are exported in OpenTelemetry's OTLP/JSON:
+      --trace-file appends one ExportTraceServiceRequest per line (what the
+      Collector's otlpjsonfile receiver reads); --otlp-endpoint POSTs them
+      to a collector's http://HOST:PORT/v1/traces (retried with back-off; a
+      collector that is down or slow never slows the node: what it cannot
+      take is dropped and counted). A file that cannot be opened or an
+      endpoint that is not http://HOST:PORT is a usage error.
       Every server runs under a root supervisor registered as --root
       (default root@NAME): the config file's `supervision` tree, then each
       --serve entry as a permanent child; one_for_one, at most 10 restarts
@@ -125,6 +134,8 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"failure-timeout", FlagKind::kValue},
                        {"trace-sample", FlagKind::kValue},
                        {"trace-buffer", FlagKind::kValue},
+                       {"trace-file", FlagKind::kValue},
+                       {"otlp-endpoint", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
@@ -140,7 +151,14 @@ int NodeMain(const std::vector<std::string>& argv) {
   if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
-  absl::Status s = RunNode(config);
+  // Made (the trace file opened) before the node starts, and before
+  // RunNode blocks the stop signals: it starts no thread until the node runs.
+  absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> exporter = CreateSpanExporter(config);
+  if (!exporter.ok()) {
+    Fail(exporter.status());
+    return 2;
+  }
+  absl::Status s = RunNode(config, *std::move(exporter));
   return s.ok() ? 0 : Fail(s);
 }
 

@@ -18,9 +18,32 @@ constexpr absl::Duration kJoinTimeout = absl::Seconds(5);
 
 const char* SignalName(int signal) { return signal == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+// Stops the exporter and says on stderr what it did.
+void StopExporter(const std::string& node, telemetry::SpanExporter& exporter) {
+  exporter.Stop();
+  const telemetry::SpanExportStats s = exporter.stats();
+  std::cerr << "node " << node << ": spans exported:";
+  if (s.has_file) std::cerr << " file " << s.file.exported_spans;
+  if (s.has_http) std::cerr << " otlp_http " << s.otlp_http.exported_spans;
+  std::cerr << "; dropped: " << s.missed_spans << " missed in the store";
+  if (s.has_file) std::cerr << ", file " << s.file.dropped_spans;
+  if (s.has_http) std::cerr << ", otlp_http " << s.otlp_http.dropped_spans;
+  std::cerr << std::endl;
+}
+
 }  // namespace
 
-absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
+absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> CreateSpanExporter(
+    const NodeConfig& config) {
+  if (config.trace_file().empty() && config.otlp_endpoint().empty()) {
+    return std::unique_ptr<telemetry::SpanExporter>();
+  }
+  return telemetry::SpanExporter::Create(
+      {.trace_file = config.trace_file(), .otlp_endpoint = config.otlp_endpoint()});
+}
+
+absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
+                                      std::unique_ptr<telemetry::SpanExporter> exporter) {
   absl::StatusOr<supervision::SupervisorSpec> root = RootSupervisorSpec(config);
   if (!root.ok()) return root.status();
   NodeOptions options;
@@ -44,6 +67,8 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
   }
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
+  // From here on, the spans of everything the node does are exported.
+  if (exporter != nullptr) exporter->Start(**node);
   // Join before registering names: the cluster then hears of them, and a
   // name taken elsewhere is refused (ALREADY_EXISTS).
   if (config.seeds_size() > 0) {
@@ -52,15 +77,18 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config) {
       std::cerr << "node " << (*node)->name() << ": warning: " << s << std::endl;
     }
   }
-  StartedNode started{
-      .node = *std::move(node), .root = RootName(config), .stop = std::make_shared<NodeStop>()};
+  StartedNode started{.node = *std::move(node),
+                      .root = RootName(config),
+                      .stop = std::make_shared<NodeStop>(),
+                      .exporter = std::move(exporter)};
   if (absl::Status s = StartRoot(*started.node, *root, started.root, started.stop); !s.ok()) {
     return s;
   }
   return started;
 }
 
-absl::Status RunNode(const NodeConfig& config) {
+absl::Status RunNode(const NodeConfig& config,
+                     std::unique_ptr<telemetry::SpanExporter> exporter) {
   // Block the stop signals before any thread starts, so that every node
   // thread inherits the mask and only the sigwait below sees them.
   sigset_t stop_signals;
@@ -69,7 +97,7 @@ absl::Status RunNode(const NodeConfig& config) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<StartedNode> started = StartNode(config);
+  absl::StatusOr<StartedNode> started = StartNode(config, std::move(exporter));
   if (!started.ok()) return started.status();
   Node& node = *started->node;
   std::cout << "node " << node.name() << " listening on "
@@ -105,6 +133,9 @@ absl::Status RunNode(const NodeConfig& config) {
     std::cerr << "node " << node.name() << ": root supervisor '" << root
               << "' failed, shutting down" << std::endl;
   }
+  // What the node recorded until now (the tree's shutdown included) is
+  // exported before the node goes.
+  if (started->exporter != nullptr) StopExporter(node.name(), *started->exporter);
   node.Shutdown();
   // Wake the signal thread if the root ended first (the signal is blocked,
   // so it is delivered to that thread's sigwait, not acted upon).

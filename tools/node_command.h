@@ -16,6 +16,11 @@
 //     after the node is shut down; a normal stop (a `shutdown` call to the
 //     root) shuts the node down and returns OK.
 // See tools/node_root.h for how the end of the root is observed.
+// With a trace file or an OTLP endpoint in the config, a SpanExporter
+// (telemetry/span_exporter.h) exports the node's spans from right after the
+// node is created; it is stopped (a last read of the store, a bounded
+// flush) after the supervision tree and before the node shuts down, and
+// one line on stderr says what it exported and dropped.
 //
 // Thread-safety: RunNode blocks SIGINT/SIGTERM in the calling thread (and
 // so in every thread the node starts) and waits for them on a thread of its
@@ -34,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/node.h"
+#include "telemetry/span_exporter.h"
 #include "tools/node_config.pb.h"
 #include "tools/node_root.h"
 
@@ -44,19 +50,34 @@ struct StartedNode {
   std::unique_ptr<Node> node;
   std::string root;                // Registered name of the root supervisor.
   std::shared_ptr<NodeStop> stop;  // Gets the root's end (RootEnded).
+  // Reads `node`'s spans (null if none are exported). Last, so that it is
+  // stopped before the node is destroyed.
+  std::unique_ptr<telemetry::SpanExporter> exporter;
 };
+
+// The span exporter `config` asks for (trace_file, otlp_endpoint), not yet
+// started; nullptr if it asks for neither. Errors: a trace file that cannot
+// be opened ("cannot open trace file PATH: ...": NOT_FOUND,
+// PERMISSION_DENIED, FAILED_PRECONDITION for a directory), a bad endpoint
+// (INVALID_ARGUMENT). `polis node` makes it before anything else starts, so
+// these are usage errors (exit code 2).
+absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> CreateSpanExporter(
+    const NodeConfig& config);
 
 // Creates the node and starts its root supervisor with every child.
 // Errors: the node's (bad endpoint: INVALID_ARGUMENT / UNAVAILABLE), a bad
 // tree (INVALID_ARGUMENT, see RootSupervisorSpec), a child whose start
 // failed or whose name is taken (ALREADY_EXISTS) — the message names the
 // root and the child. Joins the seeds first (a seed that does not answer
-// within 5 s is a warning on stderr, not an error).
-absl::StatusOr<StartedNode> StartNode(const NodeConfig& config);
+// within 5 s is a warning on stderr, not an error). `exporter` (may be
+// null) is started on the node as soon as it exists.
+absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
+                                      std::unique_ptr<telemetry::SpanExporter> exporter = nullptr);
 
 // StartNode, print the ready line, wait for a stop signal or the end of the
-// root supervisor, stop the tree and the node (see above).
-absl::Status RunNode(const NodeConfig& config);
+// root supervisor, stop the tree, the exporter and the node (see above).
+absl::Status RunNode(const NodeConfig& config,
+                     std::unique_ptr<telemetry::SpanExporter> exporter = nullptr);
 
 }  // namespace polis::tools
 

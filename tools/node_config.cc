@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
 #include "node/trace.h"
+#include "telemetry/otlp_endpoint.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
@@ -124,6 +125,13 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   }
   if (config->trace_buffer_spans() < 0) {
     return absl::InvalidArgumentError("trace_buffer_spans must be >= 0");
+  }
+  if (args.Has("trace-file")) config->set_trace_file(args.Get("trace-file"));
+  if (args.Has("otlp-endpoint")) config->set_otlp_endpoint(args.Get("otlp-endpoint"));
+  if (!config->otlp_endpoint().empty()) {
+    absl::StatusOr<telemetry::OtlpEndpoint> endpoint =
+        telemetry::ParseOtlpEndpoint(config->otlp_endpoint());
+    if (!endpoint.ok()) return endpoint.status();
   }
   if (config->name().empty()) {
     return absl::InvalidArgumentError("a node needs a name: --name=NAME (or name: in --config)");
