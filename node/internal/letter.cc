@@ -91,9 +91,19 @@ LetterPtr NewLetter() {
 }
 
 uint64_t RandomId() {
-  uint64_t v = 0;
-  while (v == 0) v = absl::Uniform<uint64_t>(Gen());
-  return v;
+  // SplitMix64 over a per-thread state seeded from absl's BitGen: ids must
+  // be unique and unpredictable enough to never collide, not secret, and
+  // one is drawn for every message sent (BitGen costs ~15 ns a draw, this
+  // ~2 ns).
+  thread_local uint64_t state = absl::Uniform<uint64_t>(Gen());
+  uint64_t z;
+  do {
+    z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+  } while (z == 0);
+  return z;
 }
 
 TraceId NewTraceId() {
