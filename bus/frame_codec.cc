@@ -106,6 +106,7 @@ void FrameBatch::Append(const EnvelopeView& envelope, size_t frame_size) {
   buffer_.resize(at + frame_size);
   EncodeFrameTo(envelope, frame_size, buffer_.data() + at);
   last_frame_ = at;
+  ++frames_;
 }
 
 bool FrameSplitter::Next(const uint8_t** frame, size_t* size) {

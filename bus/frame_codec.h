@@ -83,9 +83,14 @@ class FrameBatch {
   void Append(const EnvelopeView& envelope, size_t frame_size);
   bool empty() const { return buffer_.empty(); }
   size_t bytes() const { return buffer_.size(); }
+  // Frames appended since the last Clear (for the drop counters).
+  size_t frames() const { return frames_; }
   const char* data() const { return buffer_.data(); }
   // Empties the batch, keeping its memory for the next one.
-  void Clear() { buffer_.clear(); }
+  void Clear() {
+    buffer_.clear();
+    frames_ = 0;
+  }
   // Exchanges the batch's bytes with `other`'s (to hand them off without a
   // copy). Exchanging again restores the batch; giving it an empty string
   // leaves an empty batch.
@@ -94,6 +99,7 @@ class FrameBatch {
  private:
   std::string buffer_;
   size_t last_frame_ = 0;  // offset of the newest frame's header
+  size_t frames_ = 0;
 };
 
 // Walks the frames of one received message. Each frame it yields still

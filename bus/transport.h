@@ -36,11 +36,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bus/envelope.h"
+#include "bus/traffic.h"
 
 namespace polis::bus {
 
@@ -153,6 +155,15 @@ class Transport {
   // `peer_endpoint`. INVALID_ARGUMENT for a malformed endpoint.
   virtual absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(
       const std::string& peer_endpoint) = 0;
+
+  // Any thread. What this transport and its Channels counted per peer node
+  // (bus/traffic.h), kOther first; empty if it counts nothing (the default;
+  // InProcTransport).
+  virtual std::vector<PeerTraffic> Traffic() const { return {}; }
+  // Any thread. `node` is a member: its traffic is counted under its own
+  // name from now on (bus/traffic.h). No-op for a transport that does not
+  // count.
+  virtual void TrackPeer(const std::string& node) {}
 };
 
 }  // namespace polis::bus

@@ -18,6 +18,7 @@
 #include "bus/internal/send_buffers.h"
 #include "bus/internal/zmq_channel.h"
 #include "bus/internal/zmq_util.h"
+#include "bus/traffic.h"
 #include "base/log.h"
 #include "base/status_macros.h"
 
@@ -38,6 +39,9 @@ struct Peer {
   zmq::socket_t dealer;
   std::unique_ptr<ConnectionMonitor> monitor;
   FrameBatch out;        // envelopes sent but not yet handed to the DEALER
+  // The node this connection's last addressed envelope went to (its system
+  // messages, drops and refused frames count there too); null until one.
+  PeerCounters* counters = nullptr;
   bool blocked = false;  // `out` met a full send queue: poll for POLLOUT
   bool closed = false;   // Disconnected/down while a Poll still points at it
 };
@@ -69,6 +73,8 @@ class ZmqTransport::Impl {
   void Flush();
   void Wake() { wake_->Signal(); }
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint);
+  std::vector<PeerTraffic> Traffic() const { return traffic_->Snapshot(); }
+  void TrackPeer(const std::string& node) { traffic_->For(node, /*track=*/true); }
 
  private:
   absl::StatusOr<Peer*> Connect(const std::string& endpoint);
@@ -80,22 +86,30 @@ class ZmqTransport::Impl {
   // Reads one message from `socket` into msg_; false if nothing was ready.
   // `*deliver` is false if it was multipart (drained, reported as bad input:
   // a polis message is a single frame).
-  bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, bool* deliver);
+  // `conn`: where what is refused on this connection counts.
+  bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, PeerCounters& conn, bool* deliver);
   // Hands every good frame of msg_ to `handler`; returns how many.
-  int Deliver(InboundHandler& handler, ReturnPath from);
+  int Deliver(InboundHandler& handler, ReturnPath from, PeerCounters& conn);
   void CheckPeers(absl::Time now, InboundHandler& handler);
+  // Where what happens on `peer`'s connection counts.
+  PeerCounters& Counters(Peer& peer) {
+    return peer.counters != nullptr ? *peer.counters
+                                    : traffic_->For(TrafficCounters::kOther, false);
+  }
   // Queues the frame for `envelope` (`frame_size` bytes) in `batch`, bound
   // for `socket` (after routing id `id` if non-null). Hands the batch to
   // the socket first if the frame does not fit; a frame over kMaxBatchBytes
   // goes alone, right after the batch. RESOURCE_EXHAUSTED if the socket's
   // queue is full (this envelope is refused; the batch stays queued).
+  // What is lost counts as dropped in `counters`.
   absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
-                       const EnvelopeView& envelope, size_t frame_size, absl::string_view what);
+                       const EnvelopeView& envelope, size_t frame_size, absl::string_view what,
+                       PeerCounters& counters);
   // Hands `batch` to `socket` as one message and clears it. On
   // RESOURCE_EXHAUSTED (queue full) the batch stays; on any other error it
-  // is dropped.
+  // is dropped (counted in `counters`).
   absl::Status SendBatch(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
-                         absl::string_view what);
+                         absl::string_view what, PeerCounters& counters);
   // Hands every queued batch to its socket. Returns true if some batch met
   // a full queue and is still waiting.
   bool FlushAll();
@@ -124,6 +138,12 @@ class ZmqTransport::Impl {
   bool in_poll_ = false;
   zmq::message_t msg_;  // reused receive buffer
   std::string bound_;   // The endpoint Listen bound ("" if none).
+  // Per-peer counts (bus/traffic.h), shared with the Channels; the I/O
+  // thread's memos of the last name counted each way.
+  std::shared_ptr<TrafficCounters> traffic_ = std::make_shared<TrafficCounters>();
+  TrafficMemo send_memo_;
+  TrafficMemo reply_memo_;
+  TrafficMemo receive_memo_;
 };
 
 absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoint) {
@@ -171,7 +191,8 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
 }
 
 absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::string* id,
-                                           FrameBatch& batch, absl::string_view what) {
+                                           FrameBatch& batch, absl::string_view what,
+                                           PeerCounters& counters) {
   if (batch.empty()) return absl::OkStatus();
   absl::Status s;
   if (id != nullptr) {
@@ -187,23 +208,31 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
       internal::Restore(*lent, batch);
     }
   }
-  if (s.code() != absl::StatusCode::kResourceExhausted) batch.Clear();
+  if (s.code() != absl::StatusCode::kResourceExhausted) {
+    if (!s.ok()) counters.solo.CountDropped(batch.frames());
+    batch.Clear();
+  }
   return s;
 }
 
 absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
                                          FrameBatch& batch, const EnvelopeView& envelope,
-                                         size_t frame_size, absl::string_view what) {
+                                         size_t frame_size, absl::string_view what,
+                                         PeerCounters& counters) {
   if (batch.bytes() + frame_size > kMaxBatchBytes) {
-    POLIS_RETURN_IF_ERROR(SendBatch(socket, id, batch, what));
+    if (absl::Status s = SendBatch(socket, id, batch, what, counters); !s.ok()) {
+      counters.solo.CountDropped(1);  // This envelope is refused.
+      return s;
+    }
   }
+  counters.solo.CountOut(frame_size);
   if (frame_size <= kMaxBatchBytes) {
     batch.Append(envelope, frame_size);
     return absl::OkStatus();
   }
   FrameBatch alone;
   alone.Append(envelope, frame_size);
-  return SendBatch(socket, id, alone, what);
+  return SendBatch(socket, id, alone, what, counters);
 }
 
 absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
@@ -221,9 +250,14 @@ absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
     }
     last_peer_ = peer;
   }
+  if (!envelope.recipient.node.empty()) {
+    peer->counters = &send_memo_.For(*traffic_, envelope.recipient.node, /*track=*/true);
+  }
+  PeerCounters& counters =
+      peer->counters != nullptr ? *peer->counters : traffic_->For(TrafficCounters::kOther, false);
   const bool was_empty = peer->out.empty();
   POLIS_RETURN_IF_ERROR(
-      Enqueue(peer->dealer, nullptr, peer->out, envelope, frame_size, peer_endpoint));
+      Enqueue(peer->dealer, nullptr, peer->out, envelope, frame_size, peer_endpoint, counters));
   if (was_empty && !peer->out.empty()) unflushed_peers_.push_back(peer);
   return absl::OkStatus();
 }
@@ -244,15 +278,15 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
     }
     last_reply_ = &*it;
   }
-  return Enqueue(router_, &last_reply_->first, last_reply_->second, envelope, frame_size,
-                 "reply");
+  return Enqueue(router_, &last_reply_->first, last_reply_->second, envelope, frame_size, "reply",
+                 reply_memo_.For(*traffic_, envelope.recipient.node, /*track=*/false));
 }
 
 bool ZmqTransport::Impl::FlushAll() {
   bool blocked = false;
   size_t kept = 0;
   for (Peer* peer : unflushed_peers_) {
-    absl::Status s = SendBatch(peer->dealer, nullptr, peer->out, peer->endpoint);
+    absl::Status s = SendBatch(peer->dealer, nullptr, peer->out, peer->endpoint, Counters(*peer));
     peer->blocked = !peer->out.empty();
     if (peer->blocked) {
       unflushed_peers_[kept++] = peer;
@@ -263,7 +297,9 @@ bool ZmqTransport::Impl::FlushAll() {
   replies_blocked_ = false;
   last_reply_ = nullptr;  // Erasing below may move the entries.
   for (auto it = reply_batches_.begin(); it != reply_batches_.end();) {
-    absl::Status s = SendBatch(router_, &it->first, it->second, "reply");
+    // A reply batch is not tied to a node: what it loses counts as kOther's.
+    absl::Status s = SendBatch(router_, &it->first, it->second, "reply",
+                               traffic_->For(TrafficCounters::kOther, false));
     if (!s.ok() && s.code() != absl::StatusCode::kResourceExhausted) {
       // The caller's connection is gone, and the caller with it.
       POLIS_LOG(DEBUG) << "polis: replies dropped: " << s;
@@ -293,6 +329,7 @@ void ZmqTransport::Impl::Retire(Peer* peer) {
   peer->closed = true;
   if (last_peer_ == peer) last_peer_ = nullptr;
   // Whatever it still had queued is dropped with the connection.
+  Counters(*peer).solo.CountDropped(peer->out.frames());
   unflushed_peers_.erase(std::remove(unflushed_peers_.begin(), unflushed_peers_.end(), peer),
                          unflushed_peers_.end());
   if (in_poll_) graveyard_.push_back(std::move(it->second));
@@ -319,19 +356,20 @@ void ZmqTransport::Impl::RebuildPollItems() {
 }
 
 bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handler,
-                                   bool* deliver) {
+                                   PeerCounters& conn, bool* deliver) {
   if (!socket.recv(msg_, zmq::recv_flags::dontwait)) return false;
   *deliver = !msg_.more();
   if (!*deliver) {
     while (msg_.more() && socket.recv(msg_, zmq::recv_flags::dontwait)) {
     }
+    conn.solo.CountRefused();
     handler.OnBadInput(
         absl::InvalidArgumentError("multipart message dropped: a polis message is one frame"));
   }
   return true;
 }
 
-int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
+int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, PeerCounters& conn) {
   int delivered = 0;
   const absl::Time received = base::Now();
   FrameSplitter split(msg_.data(), msg_.size());
@@ -343,33 +381,40 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from) {
   while (split.Next(&frame, &size)) {
     absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
+      receive_memo_.For(*traffic_, envelope.sender.node, /*track=*/false).solo.CountIn(size);
       handler.OnEnvelope(envelope, from, received);
       ++delivered;
     } else {
+      conn.solo.CountRefused();
       handler.OnBadInput(s);
     }
   }
-  if (!split.status().ok()) handler.OnBadInput(split.status());
+  if (!split.status().ok()) {
+    conn.solo.CountRefused();
+    handler.OnBadInput(split.status());
+  }
   return delivered;
 }
 
 void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   zmq::message_t id;
   bool deliver;
+  // A ROUTER connection is not tied to a node: what it refuses is kOther's.
+  PeerCounters& conn = traffic_->For(TrafficCounters::kOther, false);
   for (int n = 0; n < kMaxEnvelopesPerPoll;) {
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
-    if (!ReadFrame(router_, handler, &deliver)) return;
+    if (!ReadFrame(router_, handler, conn, &deliver)) return;
     // A message counts at least one, good frames or not.
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}) : 0);
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, conn) : 0);
   }
 }
 
 void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
   bool deliver;
   for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
-    if (!ReadFrame(peer.dealer, handler, &deliver)) return;
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}) : 0);
+    if (!ReadFrame(peer.dealer, handler, Counters(peer), &deliver)) return;
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}, Counters(peer)) : 0);
   }
 }
 
@@ -448,7 +493,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ZmqTransport::Impl::OpenChannel(
     const std::string& peer_endpoint) {
   POLIS_RETURN_IF_ERROR(ValidateEndpoint(peer_endpoint, EndpointUse::kConnect));
   POLIS_ASSIGN_OR_RETURN(auto channel,
-                         internal::ZmqChannel::Open(context_, options_, peer_endpoint));
+                         internal::ZmqChannel::Open(context_, options_, peer_endpoint, traffic_));
   return std::unique_ptr<Channel>(std::move(channel));
 }
 
@@ -499,5 +544,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ZmqTransport::OpenChannel(
     const std::string& peer_endpoint) {
   return impl_->OpenChannel(peer_endpoint);
 }
+std::vector<PeerTraffic> ZmqTransport::Traffic() const { return impl_->Traffic(); }
+void ZmqTransport::TrackPeer(const std::string& node) { impl_->TrackPeer(node); }
 
 }  // namespace polis::bus

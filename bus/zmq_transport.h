@@ -17,6 +17,8 @@
 //     full is refused with RESOURCE_EXHAUSTED.
 //     Replies the peer sends back on that connection arrive on the DEALER and
 //     carry an empty ReturnPath.
+//   * Counting: what Send, Reply, Poll and the Channels move is counted per
+//     peer node (bus/traffic.h; Traffic()).
 //   * Peer-down: every DEALER is watched by a ZeroMQ socket monitor. A lost
 //     connection (peer process died: reported within milliseconds on
 //     loopback), a ZMTP heartbeat timeout, a failed handshake, or no
@@ -47,6 +49,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -128,6 +131,10 @@ class ZmqTransport final : public Transport {
   // connection is lost or not made within connect_timeout (after handing
   // out any envelopes that arrived before); its Send then fails likewise.
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint) override;
+  // See Transport and bus/traffic.h: Send, Reply, Poll and every Channel
+  // count there.
+  std::vector<PeerTraffic> Traffic() const override;
+  void TrackPeer(const std::string& node) override;
 
  private:
   class Impl;

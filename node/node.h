@@ -38,6 +38,7 @@
 #include "google/protobuf/message.h"
 #include "node/behaviour.h"
 #include "node/message.h"
+#include "node/metrics.h"
 #include "node/trace.h"
 #include "polis/trace.pb.h"
 
@@ -191,6 +192,16 @@ class Node {
   // (a node hosting very many processes).
   absl::StatusOr<wire::NodeInfo> Info(const std::string& node = "",
                                       absl::Duration timeout = kDefaultCallTimeout);
+
+  // --- Metrics (node/metrics.h) ---
+
+  // What this node counts: its servers (named ones each, unnamed ones
+  // summed per kind), its peers (state, traffic, drops), itself (processes,
+  // memory, run queues, the span store). Never fails. Thread-safe, not
+  // concurrently with Shutdown (after it: the node's own figures only).
+  // From a plain thread it waits up to 1 s for the I/O thread to list the
+  // members; from a handler, peers show their traffic without their state.
+  NodeMetrics Metrics() const;
 
   // --- Tracing (node/trace.h) ---
 

@@ -319,6 +319,7 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
     line.append(buf, static_cast<size_t>(n));
   }
   if (failure.ok()) {
+    node->stdout_rest_ = line.substr(line.find('\n') + 1);
     line.resize(line.find('\n'));
     absl::string_view rest = line;
     const std::string prefix =
@@ -334,6 +335,27 @@ absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
   return absl::Status(
       failure.code(),
       absl::StrCat(failure.message(), "; stderr:\n", node->Stderr()));
+}
+
+absl::StatusOr<std::string> NodeProcess::ReadLine(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (stdout_rest_.find('\n') == std::string::npos) {
+    if (!PollReadable(stdout_fd_, deadline)) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "polis node ", name_, ": no line on stdout within ", absl::FormatDuration(timeout)));
+    }
+    char buf[512];
+    ssize_t n = read(stdout_fd_, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return absl::UnavailableError(absl::StrCat("polis node ", name_, ": stdout closed"));
+    }
+    stdout_rest_.append(buf, static_cast<size_t>(n));
+  }
+  const size_t end = stdout_rest_.find('\n');
+  std::string line = stdout_rest_.substr(0, end);
+  stdout_rest_.erase(0, end + 1);
+  return line;
 }
 
 NodeProcess::~NodeProcess() {

@@ -136,6 +136,12 @@ class NodeProcess {
   // Everything the child wrote to stderr so far.
   std::string Stderr() const;
 
+  // The next line the child writes to stdout after its ready line (without
+  // the newline), waiting up to `timeout` (e.g. the "serves metrics at"
+  // line `--metrics` adds). DEADLINE_EXCEEDED if none comes in time,
+  // UNAVAILABLE if its stdout closes first.
+  absl::StatusOr<std::string> ReadLine(absl::Duration timeout = absl::Seconds(10));
+
  private:
   NodeProcess() = default;
   // Waits up to `timeout` for the child to exit and reaps it. False on timeout.
@@ -149,6 +155,7 @@ class NodeProcess {
   pid_t pid_ = -1;
   int pidfd_ = -1;
   int stdout_fd_ = -1;  // Read end of the child's stdout pipe.
+  std::string stdout_rest_;  // Read from stdout after the last line returned.
   int stderr_fd_ = -1;  // memfd the child's stderr goes to.
 };
 

@@ -158,6 +158,30 @@ TEST(NodeConfigTest, BadOtlpEndpointIsRefusedFromFlagOrFile) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("http://HOST:PORT")));
 }
 
+TEST(NodeConfigTest, MetricsFlagOverridesTheFileAndBadAddressesAreRefused) {
+  const std::map<std::string, FlagKind> flags = {{"metrics", FlagKind::kValue}};
+  auto c = ParseNodeConfig("name: \"a\" metrics: \"127.0.0.1:9464\"", "f");
+  ASSERT_THAT(c, IsOk());
+  ASSERT_THAT(ApplyNodeFlags(ParsedArgs{}, &*c), IsOk());
+  EXPECT_EQ(c->metrics(), "127.0.0.1:9464");
+  auto args = ParseArgs({"--metrics=[::1]:0"}, flags);
+  ASSERT_THAT(args, IsOk());
+  ASSERT_THAT(ApplyNodeFlags(*args, &*c), IsOk());
+  EXPECT_EQ(c->metrics(), "[::1]:0");
+  for (const char* bad : {"--metrics=9464", "--metrics=h:99999", "--metrics=h:"}) {
+    auto a = ParseArgs({bad}, flags);
+    ASSERT_THAT(a, IsOk());
+    EXPECT_THAT(ApplyNodeFlags(*a, &*c),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         ::testing::AllOf(HasSubstr("--metrics"), HasSubstr("HOST:PORT"))))
+        << bad;
+  }
+  auto from_file = ParseNodeConfig("name: \"a\" metrics: \"nowhere\"", "f");
+  ASSERT_THAT(from_file, IsOk());
+  EXPECT_THAT(ApplyNodeFlags(ParsedArgs{}, &*from_file),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nowhere")));
+}
+
 TEST(NodeConfigTest, NameIsRequiredAndServeSpecsAreChecked) {
   NodeConfig c;
   EXPECT_THAT(ApplyNodeFlags(ParsedArgs{}, &c),

@@ -17,7 +17,8 @@ jobs="${POLIS_JOBS:-$(nproc)}"
 
 packages=(build-essential cmake ninja-build pkg-config ccache
           libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
-          libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev)
+          libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+          prometheus)
 
 install_deps() {
   local missing=()

@@ -68,6 +68,10 @@ constexpr char kUsage[] =
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
+      --metrics=HOST:PORT (or [IPV6]:PORT, :PORT for all interfaces; port 0
+      picks one) serves Prometheus metrics at http://HOST:PORT/metrics and
+      prints "node NAME serves metrics at URL" after the ready line (the
+      metric names: WORKSPACE.md, Metrics).
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
              [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
@@ -136,6 +140,7 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"trace-buffer", FlagKind::kValue},
                        {"trace-file", FlagKind::kValue},
                        {"otlp-endpoint", FlagKind::kValue},
+                       {"metrics", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");

@@ -69,6 +69,16 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
   if (!node.ok()) return node.status();
   // From here on, the spans of everything the node does are exported.
   if (exporter != nullptr) exporter->Start(**node);
+  std::unique_ptr<telemetry::MetricsServer> metrics;
+  if (!config.metrics().empty()) {
+    absl::StatusOr<telemetry::MetricsAddress> where =
+        telemetry::ParseMetricsAddress(config.metrics());
+    if (!where.ok()) return where.status();
+    absl::StatusOr<std::unique_ptr<telemetry::MetricsServer>> server =
+        telemetry::MetricsServer::Start(*where, **node);
+    if (!server.ok()) return server.status();
+    metrics = *std::move(server);
+  }
   // Join before registering names: the cluster then hears of them, and a
   // name taken elsewhere is refused (ALREADY_EXISTS).
   if (config.seeds_size() > 0) {
@@ -81,6 +91,7 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
                       .root = RootName(config),
                       .stop = std::make_shared<NodeStop>(),
                       .exporter = std::move(exporter)};
+  started.metrics = std::move(metrics);
   if (absl::Status s = StartRoot(*started.node, *root, started.root, started.stop); !s.ok()) {
     return s;
   }
@@ -102,6 +113,10 @@ absl::Status RunNode(const NodeConfig& config,
   Node& node = *started->node;
   std::cout << "node " << node.name() << " listening on "
             << (node.endpoint().empty() ? "(nothing)" : node.endpoint()) << std::endl;
+  if (started->metrics) {
+    std::cout << "node " << node.name() << " serves metrics at " << started->metrics->url()
+              << std::endl;
+  }
 
   std::shared_ptr<NodeStop> stop = started->stop;
   std::thread signals([&stop_signals, stop] {
@@ -133,6 +148,7 @@ absl::Status RunNode(const NodeConfig& config,
     std::cerr << "node " << node.name() << ": root supervisor '" << root
               << "' failed, shutting down" << std::endl;
   }
+  started->metrics.reset();  // No scrape while the node shuts down.
   // What the node recorded until now (the tree's shutdown included) is
   // exported before the node goes.
   if (started->exporter != nullptr) StopExporter(node.name(), *started->exporter);

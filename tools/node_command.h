@@ -5,7 +5,9 @@
 // tree plus one permanent child per --serve entry, servers made by kind
 // (genserver/server_kinds.h; the examples are linked in). Prints one line
 //   node NAME listening on ENDPOINT
-// to stdout when every server has started, then runs until
+// to stdout when every server has started (with --metrics, a second one:
+//   node NAME serves metrics at http://HOST:PORT/metrics
+// the port resolved), then runs until
 //   * SIGINT or SIGTERM: the supervision tree is shut down first
 //     (Supervisor::ShutdownTree: children in reverse start order, each
 //     within its shutdown timeout, Terminate runs), then the node (peers are
@@ -39,6 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "node/node.h"
+#include "telemetry/metrics_server.h"
 #include "telemetry/span_exporter.h"
 #include "tools/node_config.pb.h"
 #include "tools/node_root.h"
@@ -53,6 +56,9 @@ struct StartedNode {
   // Reads `node`'s spans (null if none are exported). Last, so that it is
   // stopped before the node is destroyed.
   std::unique_ptr<telemetry::SpanExporter> exporter;
+  // Serves the node's metrics (config.metrics()); null without. Declared
+  // after `node`: destroyed first.
+  std::unique_ptr<telemetry::MetricsServer> metrics;
 };
 
 // The span exporter `config` asks for (trace_file, otlp_endpoint), not yet
@@ -70,7 +76,9 @@ absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> CreateSpanExporter(
 // failed or whose name is taken (ALREADY_EXISTS) — the message names the
 // root and the child. Joins the seeds first (a seed that does not answer
 // within 5 s is a warning on stderr, not an error). `exporter` (may be
-// null) is started on the node as soon as it exists.
+// null) is started on the node as soon as it exists. With config.metrics(),
+// serves the node's metrics from before the root starts (UNAVAILABLE if
+// that address cannot be bound).
 absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
                                       std::unique_ptr<telemetry::SpanExporter> exporter = nullptr);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "node/internal/seed_spec.h"
 #include "node/trace.h"
+#include "telemetry/metrics_server.h"
 #include "telemetry/otlp_endpoint.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -94,6 +95,12 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
       absl::StatusOr<ServeSpec> spec = ParseServeSpec(s);
       if (!spec.ok()) return spec.status();
       *config->add_serve() = *std::move(spec);
+    }
+  }
+  if (args.Has("metrics")) config->set_metrics(args.Get("metrics"));
+  if (!config->metrics().empty()) {
+    if (absl::Status s = telemetry::ParseMetricsAddress(config->metrics()).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--metrics: ", s.message()));
     }
   }
   if (args.Has("root")) {

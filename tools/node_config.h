@@ -41,11 +41,11 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text);
 
 // Overrides `config` with the flags of `polis node` present in `args`
 // (--name, --listen, --seed, --serve, --threads, --root, --failure-timeout,
-// --trace-sample, --trace-buffer, --trace-file, --otlp-endpoint; an empty
-// --trace-file= or --otlp-endpoint= turns off what the file set), then
-// checks the result: INVALID_ARGUMENT for a bad value (an OTLP endpoint that
-// is not http://HOST:PORT) or a missing name. The trace file is opened
-// later (CreateSpanExporter). The kinds and names of --serve are checked by
+// --trace-sample, --trace-buffer, --trace-file, --otlp-endpoint, --metrics;
+// an empty --trace-file= or --otlp-endpoint= turns off what the file set),
+// then checks the result: INVALID_ARGUMENT for a bad value (an OTLP endpoint
+// that is not http://HOST:PORT, a metrics address that is not HOST:PORT) or
+// a missing name. The trace file is opened later (CreateSpanExporter). The kinds and names of --serve are checked by
 // RootSupervisorSpec (when the node starts).
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config);
 

@@ -11,9 +11,9 @@ namespace polis::bus::internal {
 
 absl::StatusOr<std::unique_ptr<ZmqChannel>> ZmqChannel::Open(
     std::shared_ptr<zmq::context_t> context, const ZmqTransportOptions& options,
-    const std::string& endpoint) {
+    const std::string& endpoint, std::shared_ptr<TrafficCounters> traffic) {
   std::unique_ptr<ZmqChannel> ch(
-      new ZmqChannel(std::move(context), options.max_message_bytes, endpoint));
+      new ZmqChannel(std::move(context), options.max_message_bytes, endpoint, std::move(traffic)));
   POLIS_ASSIGN_OR_RETURN(ch->wake_, WakeFd::Create());
   try {
     ch->dealer_ = zmq::socket_t(*ch->context_, zmq::socket_type::dealer);
@@ -29,8 +29,11 @@ absl::StatusOr<std::unique_ptr<ZmqChannel>> ZmqChannel::Open(
 }
 
 ZmqChannel::ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes,
-                       std::string endpoint)
-    : context_(std::move(context)), max_bytes_(max_bytes), endpoint_(std::move(endpoint)) {}
+                       std::string endpoint, std::shared_ptr<TrafficCounters> traffic)
+    : context_(std::move(context)),
+      max_bytes_(max_bytes),
+      endpoint_(std::move(endpoint)),
+      traffic_(std::move(traffic)) {}
 
 ZmqChannel::~ZmqChannel() {
   monitor_.reset();  // stops the monitor while dealer_ is still open
@@ -39,7 +42,17 @@ ZmqChannel::~ZmqChannel() {
 absl::Status ZmqChannel::Send(const EnvelopeView& envelope) {
   if (monitor_->down()) return monitor_->ReadEvents(base::Now());
   POLIS_ASSIGN_OR_RETURN(zmq::message_t msg, EncodeMessage(envelope, max_bytes_));
-  return SendNoWait(dealer_, msg, zmq::send_flags::none, endpoint_);
+  if (!envelope.recipient.node.empty()) {
+    counters_ = &send_memo_.For(*traffic_, envelope.recipient.node, /*track=*/true);
+  }
+  const size_t bytes = msg.size();
+  absl::Status s = SendNoWait(dealer_, msg, zmq::send_flags::none, endpoint_);
+  if (s.ok()) {
+    Connection().shared.CountOut(bytes);
+  } else {
+    Connection().shared.CountDropped(1);
+  }
+  return s;
 }
 
 bool ZmqChannel::ReceiveMessage(zmq::recv_flags flags) {
@@ -47,10 +60,13 @@ bool ZmqChannel::ReceiveMessage(zmq::recv_flags flags) {
   if (current_.more()) {
     while (current_.more() && dealer_.recv(current_, zmq::recv_flags::dontwait)) {
     }  // Drop the rest of a multipart message: polis messages are single.
+    Connection().shared.CountRefused();
     split_ = FrameSplitter(nullptr, 0);
+    walking_ = false;
     return true;
   }
   split_ = FrameSplitter(current_.data(), current_.size());
+  walking_ = true;
   return true;
 }
 
@@ -58,7 +74,15 @@ bool ZmqChannel::NextInMessage(EnvelopeView* out) {
   const uint8_t* frame;
   size_t size;
   while (split_.Next(&frame, &size)) {
-    if (DecodeFrame(frame, size, max_bytes_, out).ok()) return true;
+    if (DecodeFrame(frame, size, max_bytes_, out).ok()) {
+      receive_memo_.For(*traffic_, out->sender.node, /*track=*/false).shared.CountIn(size);
+      return true;
+    }
+    Connection().shared.CountRefused();
+  }
+  if (walking_) {  // current_ is used up: was it whole?
+    walking_ = false;
+    if (!split_.status().ok()) Connection().shared.CountRefused();
   }
   return false;
 }

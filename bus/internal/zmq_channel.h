@@ -4,12 +4,17 @@
 // ReturnPath of that connection), an eventfd for Wake, and a monitor so that
 // a lost peer fails Recv with UNAVAILABLE instead of waiting out the deadline.
 //
+// What it sends and receives counts in its transport's TrafficCounters
+// (bus/traffic.h; the `shared` tallies: several channels' threads count
+// there at once).
+//
 // Thread-safety: the DEALER and monitor belong to the opening thread: only it
 // may call Send, Recv and the destructor. Wake is thread-safe. The shared
-// zmq context is thread-safe and kept alive by the shared_ptr.
+// zmq context is thread-safe and kept alive by the shared_ptr, and so is
+// the traffic table.
 //
 // Example:
-//   POLIS_ASSIGN_OR_RETURN(auto ch, ZmqChannel::Open(ctx, options, "tcp://h:1"));
+//   POLIS_ASSIGN_OR_RETURN(auto ch, ZmqChannel::Open(ctx, options, "tcp://h:1", traffic));
 //   POLIS_RETURN_IF_ERROR(ch->Send(call));
 //   POLIS_ASSIGN_OR_RETURN(auto reply, ch->Recv(absl::Now() + absl::Seconds(5)));
 #ifndef POLIS_BUS_INTERNAL_ZMQ_CHANNEL_H_
@@ -27,6 +32,7 @@
 #include "bus/internal/connection_monitor.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/zmq_util.h"
+#include "bus/traffic.h"
 #include "bus/transport.h"
 #include "bus/zmq_transport.h"
 
@@ -34,11 +40,13 @@ namespace polis::bus::internal {
 
 class ZmqChannel final : public Channel {
  public:
-  // Connects a new DEALER to `endpoint` (already validated). UNAVAILABLE or
-  // INTERNAL if a socket or eventfd cannot be made.
-  static absl::StatusOr<std::unique_ptr<ZmqChannel>> Open(
-      std::shared_ptr<zmq::context_t> context, const ZmqTransportOptions& options,
-      const std::string& endpoint);
+  // Connects a new DEALER to `endpoint` (already validated); counts in
+  // `traffic` (not null). UNAVAILABLE or INTERNAL if a socket or eventfd
+  // cannot be made.
+  static absl::StatusOr<std::unique_ptr<ZmqChannel>> Open(std::shared_ptr<zmq::context_t> context,
+                                                          const ZmqTransportOptions& options,
+                                                          const std::string& endpoint,
+                                                          std::shared_ptr<TrafficCounters> traffic);
   ~ZmqChannel() override;
 
   // RESOURCE_EXHAUSTED if oversized or the queue is full; UNAVAILABLE once
@@ -52,7 +60,13 @@ class ZmqChannel final : public Channel {
   void Wake() override { woken_.store(true); }
 
  private:
-  ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes, std::string endpoint);
+  ZmqChannel(std::shared_ptr<zmq::context_t> context, int64_t max_bytes, std::string endpoint,
+             std::shared_ptr<TrafficCounters> traffic);
+  // Where what is refused on this connection counts: the node its last
+  // addressed envelope went to.
+  PeerCounters& Connection() {
+    return counters_ != nullptr ? *counters_ : traffic_->For(TrafficCounters::kOther, false);
+  }
   // Non-blocking: the next good envelope of current_, else of messages
   // ready on dealer_; false if there is none.
   absl::StatusOr<bool> TryRead(EnvelopeView* out);
@@ -77,6 +91,11 @@ class ZmqChannel final : public Channel {
   // its frames; the views Recv returns point into it.
   zmq::message_t current_;
   FrameSplitter split_{nullptr, 0};
+  bool walking_ = false;  // split_ walks a message received (not the empty start).
+  std::shared_ptr<TrafficCounters> traffic_;
+  TrafficMemo send_memo_;
+  TrafficMemo receive_memo_;
+  PeerCounters* counters_ = nullptr;
 };
 
 }  // namespace polis::bus::internal

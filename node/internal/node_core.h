@@ -157,7 +157,9 @@ class NodeCore : public ProcessHost,
   void OnBadInput(const absl::Status& why) override;
 
   // MembershipObserver (I/O thread).
-  void OnNodeUp(const std::string& node, uint64_t incarnation) override {}
+  void OnNodeUp(const std::string& node, uint64_t incarnation) override {
+    transport_->TrackPeer(node);  // Its traffic gets series of its own (bus/traffic.h).
+  }
   void OnNodeDown(const std::string& node, uint64_t incarnation, const std::string& endpoint,
                   const absl::Status& why) override {
     channels_->PeerDown(endpoint);  // Plain threads reconnect on their next call.
@@ -167,6 +169,12 @@ class NodeCore : public ProcessHost,
 
   // Prints every process's scheduling state to stderr (debugging).
   void DebugDump();
+
+  // A snapshot of the node's counters (node/metrics.h; node_metrics.cc).
+  // Thread-safe, not concurrently with Shutdown. From a plain thread the
+  // members' state comes from the I/O thread (waited for up to 1 s); on a
+  // worker, peers show their traffic only.
+  NodeMetrics Metrics();
 
  private:
   void HandleDescribe(const bus::EnvelopeView& env, const bus::ReturnPath& from,

@@ -132,6 +132,7 @@ void Process::ReplyTo(const From& from, const absl::Status& status, const Messag
     span_answered_ = true;
     span_answer_ = status;
   }
+  stats_.Get().Answered(status.code());
   host_->Reply(from, status, reply, trace_);
 }
 
@@ -194,6 +195,7 @@ bool Process::StartNextLetter() {
     return true;
   }
   if (!incoming_) incoming_ = std::make_unique<Incoming>();
+  stats_.Get().Started(l.kind);
   Incoming& in = *incoming_;
   // Swapped, not moved: the letter takes the previous message's buffers back
   // to the free list, for the next letter to fill without a malloc.
@@ -244,6 +246,7 @@ bool Process::StaleDown(const Letter& l) {
 
 void Process::RefuseLetter(Letter& l, absl::Status why) {
   if (l.kind == wire::KIND_CALL) {
+    if (phase_ != Phase::kDead) stats_.Get().Answered(why.code());  // Not a dead one's.
     host_->Reply(l.from, why, Message(), l.trace);
   } else {
     POLIS_LOG(DEBUG) << "polis: dropped " << wire::Kind_Name(l.kind) << ": " << why;
@@ -303,6 +306,7 @@ void Process::FinishHook() {
                                               " handler threw a non-std exception"));
   }
   hook_ = Task<absl::Status>();
+  if (phase_ == Phase::kRunning) stats_.Get().Finished();
   if (phase_ == Phase::kStarting) {
     if (!result.ok()) {
       Die(result, /*run_terminate=*/true);
@@ -346,6 +350,10 @@ void Process::Die(absl::Status reason, bool run_terminate) {
     } catch (...) {
       POLIS_LOG(WARNING) << "polis: Terminate of " << who << " threw";
     }
+  }
+  // Counted before Forget sums an unnamed process's counts into its kind's.
+  if (current_call_open_) {
+    stats_.Get().Answered(reason.ok() ? absl::StatusCode::kAborted : reason.code());
   }
   if (first) host_->Forget(*this);
   // The call being handled gets the failure itself; other open calls learn

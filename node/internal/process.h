@@ -38,6 +38,7 @@
 #include "node/internal/letter.h"
 #include "node/internal/mailbox.h"
 #include "node/internal/process_host.h"
+#include "node/internal/process_stats.h"
 #include "node/message.h"
 #include "node/task.h"
 
@@ -78,6 +79,8 @@ class Process : public std::enable_shared_from_this<Process> {
   // Letters waiting in the mailbox (not the one being handled); approximate
   // (Mailbox::ApproximateSize), lock-free.
   int64_t mailbox_length() const { return mailbox_.ApproximateSize(); }
+  // Its counters (process_stats.h); null before its first message.
+  const ProcessStats* stats() const { return stats_.Peek(); }
   // Adds a monitor; false if the process is already dead.
   bool AddMonitor(const Pid& watcher, uint64_t ref);
   void RemoveMonitor(uint64_t ref);
@@ -158,6 +161,7 @@ class Process : public std::enable_shared_from_this<Process> {
   // Its handler view: allocated on the first message, then reused, so an
   // idle process does not carry it (100,000 idle servers must stay small).
   std::unique_ptr<Incoming> incoming_;
+  ProcessStatsSlot stats_;  // Made on the first message too; written by the runner.
   std::coroutine_handle<> resume_at_;
   std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
   // The call being handled (incoming_->from) is not answered yet. Only

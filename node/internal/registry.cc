@@ -99,7 +99,11 @@ void Registry::Forget(const Process& p) {
   std::string name = p.name();
   {
     absl::MutexLock lock(&mu_);
-    processes_.erase(p.pid().id);
+    if (processes_.erase(p.pid().id) > 0 && name.empty() && p.stats() != nullptr) {
+      ServerMetrics& kind = retired_[p.kind()];
+      kind.kind = p.kind();
+      p.stats()->AddTo(&kind);
+    }
     if (!name.empty()) {
       auto it = names_.find(name);
       if (it != names_.end() && it->second.pid == p.pid().id) {
@@ -220,6 +224,17 @@ std::vector<std::shared_ptr<Process>> Registry::Processes() const {
   std::vector<std::shared_ptr<Process>> out;
   absl::ReaderMutexLock lock(&mu_);
   for (const auto& [pid, p] : processes_) out.push_back(p);
+  return out;
+}
+
+std::vector<std::shared_ptr<Process>> Registry::ProcessesAndRetired(
+    std::vector<ServerMetrics>* retired) const {
+  std::vector<std::shared_ptr<Process>> out;
+  absl::ReaderMutexLock lock(&mu_);
+  out.reserve(processes_.size());
+  for (const auto& [pid, p] : processes_) out.push_back(p);
+  retired->clear();
+  for (const auto& [kind, counts] : retired_) retired->push_back(counts);
   return out;
 }
 

@@ -41,6 +41,7 @@
 #include "node/internal/local_node.h"
 #include "node/internal/route_cache.h"
 #include "node/message.h"
+#include "node/metrics.h"
 
 namespace polis::internal {
 
@@ -104,6 +105,12 @@ class Registry {
   size_t size() const;
   // Every live process.
   std::vector<std::shared_ptr<Process>> Processes() const;
+  // Every live process, and in `*retired` the counts (node/metrics.h) of
+  // the processes that ended unnamed, summed per kind (server ""): taken
+  // together, so a process is counted in one or the other. A process's
+  // counts join its kind's in Forget.
+  std::vector<std::shared_ptr<Process>> ProcessesAndRetired(
+      std::vector<ServerMetrics>* retired) const;
   // From now on Create fails; returns every live process, newest first.
   std::vector<std::shared_ptr<Process>> BeginShutdown();
   // Drops every process and name (after shutdown).
@@ -142,6 +149,8 @@ class Registry {
   absl::flat_hash_map<std::string, Held> names_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int32_t> registrations_ ABSL_GUARDED_BY(mu_);
   std::vector<NameChange> changes_ ABSL_GUARDED_BY(mu_);
+  // Counts of the processes that ended unnamed, by kind.
+  absl::flat_hash_map<std::string, ServerMetrics> retired_ ABSL_GUARDED_BY(mu_);
   // Records that `name` was released (mu_ held).
   void Released(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     changes_.push_back(NameChange{name, std::nullopt});
