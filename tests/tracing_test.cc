@@ -380,8 +380,9 @@ TEST(TracingPeerDown, ACallToANodeThatDiesEndsItsSpansWithUnavailable) {
               absl::StatusCode::kUnavailable);
   }
   killer.join();
-  // x's span is recorded when its handler ends, just after it answered.
-  ASSERT_TRUE(WaitFor([&] { return SpansOf({nodes[0]}, root.trace_id).size() >= 2; }));
+  // On a: the thread's reply span for x, x's call span (recorded when its
+  // handler ends, just after it answered) and x's reply span for v.
+  ASSERT_TRUE(WaitFor([&] { return SpansOf({nodes[0]}, root.trace_id).size() >= 3; }));
   auto spans = SpansOf({nodes[0]}, root.trace_id);
   const wire::Span* reply_v = Find(spans, wire::SPAN_KIND_REPLY, "v");
   const wire::Span* call_x = Find(spans, wire::SPAN_KIND_CALL, "x");
