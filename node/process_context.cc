@@ -73,8 +73,9 @@ absl::StatusOr<Message> CallAwaiter::await_resume() {
   }
   absl::StatusOr<Message> r =
       slot_->expired() ? internal::CallTimedOut(target_, timeout_) : slot_->Take();
-  self_->context().core().tracer().RecordReply(client_, start_ns_, self_->pid(), target_,
-                                               slot_->target_node(), type_, r.status());
+  self_->context().core().tracer().RecordSpan(wire::SPAN_KIND_REPLY, client_, start_ns_,
+                                              self_->pid(), target_, slot_->target_node(), type_,
+                                              r.status());
   return r;
 }
 

@@ -158,9 +158,6 @@ class Router {
   void CallRemote(Process* caller, const RouteCache::Entry& route, const std::string& name,
                   const Message& request, absl::Duration timeout, absl::Time deadline,
                   std::shared_ptr<CallSlot> slot, wire::Kind kind, const TraceContext& client);
-  // The span of a SendAfter timer set at `set_ns` by `owner`, fired now.
-  void RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& owner,
-                   const Target& target, const std::string* type);
   // A plain thread's blocking call to remote `node`, over its own channel.
   absl::StatusOr<Message> CallOverChannel(const Target& target, const std::string& node,
                                           LetterPtr letter, absl::Duration timeout);

@@ -36,7 +36,7 @@ absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message req
   const int64_t start_ns = base::NowUnixNanos();
   absl::StatusOr<Message> r = CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   absl::StatusOr<std::string> node = Resolve(target);
-  tracer_.RecordReply(client, start_ns, self_.pid, target, node.ok() ? *node : std::string(), type,
+  tracer_.RecordSpan(wire::SPAN_KIND_REPLY, client, start_ns, self_.pid, target, node.ok() ? *node : std::string(), type,
                       r.status());
   return r;
 }
@@ -192,7 +192,10 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
   auto fire = [this, target, message = std::move(message), sender, weak_owner, id, timer,
                set_ns]() mutable {
     if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
-    if (timer.sampled) RecordTimer(timer, set_ns, sender, target, &message.type());
+    if (timer.sampled) {
+      tracer_.RecordSpan(wire::SPAN_KIND_TIMER, timer, set_ns, sender, target, std::string(),
+                         &message.type(), absl::OkStatus());
+    }
     absl::StatusOr<std::string> node = Resolve(target);
     if (!node.ok()) {
       POLIS_LOG(DEBUG) << "polis: send_after to " << target.ToString()
@@ -209,25 +212,6 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
   *id = timers_.Schedule(base::Now() + delay, std::move(fire));
   if (owner) owner->AddTimer(*id);
   return TimerRef{*id};
-}
-
-void Router::RecordTimer(const TraceContext& timer, int64_t set_ns, const Pid& owner,
-                         const Target& target, const std::string* type) {
-  const int64_t now_ns = base::NowUnixNanos();
-  tracer_.Record([&](SpanRecord& r) {
-    r.trace_id = timer.trace_id;
-    r.span_id = timer.span_id;
-    r.parent_span_id = timer.parent_span_id;
-    r.kind = wire::SPAN_KIND_TIMER;
-    r.start_ns = set_ns;
-    r.end_ns = now_ns;
-    r.sender_node.assign(owner.node);
-    r.sender_pid = owner.id;
-    SetServer(r, target);
-    r.peer_node.clear();
-    r.message_type = type;
-    SetStatus(r, absl::OkStatus());
-  });
 }
 
 bool Router::CancelTimer(TimerRef timer, Process* owner) {

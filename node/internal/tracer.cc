@@ -67,19 +67,19 @@ TraceContext Tracer::Child(const TraceContext* parent) const {
   return t;
 }
 
-void Tracer::RecordReply(const TraceContext& client, int64_t start_ns, const Pid& caller,
-                         const Target& target, const std::string& target_node,
-                         const std::string* message_type, const absl::Status& outcome) {
+void Tracer::RecordSpan(wire::SpanKind kind, const TraceContext& ctx, int64_t start_ns,
+                        const Pid& sender, const Target& target, const std::string& target_node,
+                        const std::string* message_type, const absl::Status& outcome) {
   const int64_t end_ns = NowNs();
   Record([&](SpanRecord& r) {
-    r.trace_id = client.trace_id;
-    r.span_id = client.span_id;
-    r.parent_span_id = client.parent_span_id;
-    r.kind = wire::SPAN_KIND_REPLY;
+    r.trace_id = ctx.trace_id;
+    r.span_id = ctx.span_id;
+    r.parent_span_id = ctx.parent_span_id;
+    r.kind = kind;
     r.start_ns = start_ns;
     r.end_ns = end_ns;
-    r.sender_node.assign(caller.node);
-    r.sender_pid = caller.id;
+    r.sender_node.assign(sender.node);
+    r.sender_pid = sender.id;
     SetServer(r, target);
     r.peer_node.assign(target_node);
     r.message_type = message_type;

@@ -66,10 +66,12 @@ class Tracer {
     ring.Commit();
   }
 
-  // A reply span (the caller's side of a call), ended now.
-  void RecordReply(const TraceContext& client, int64_t start_ns, const Pid& caller,
-                   const Target& target, const std::string& target_node,
-                   const std::string* message_type, const absl::Status& outcome);
+  // A span of `kind` that this node ends now, for `ctx`, begun at
+  // `start_ns` by `sender` about `target` on `target_node` ("" = here): the
+  // caller's reply span, or a timer's span.
+  void RecordSpan(wire::SpanKind kind, const TraceContext& ctx, int64_t start_ns,
+                  const Pid& sender, const Target& target, const std::string& target_node,
+                  const std::string* message_type, const absl::Status& outcome);
 
   // Answers a SpanQuery from this node's store.
   wire::SpanQueryReply Query(const wire::SpanQuery& query) const;
