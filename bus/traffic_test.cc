@@ -107,8 +107,8 @@ TEST(TrafficCountersTest, SharedTalliesLoseNothingUnderConcurrentWriters) {
     });
   }
   for (std::thread& t : threads) t.join();
-  const std::vector<PeerTraffic> all = table.Snapshot();
-  const PeerTraffic* b = Find(all, "b");
+  const auto snapshot = table.Snapshot();  // Find points into it
+  const PeerTraffic* b = Find(snapshot, "b");
   ASSERT_NE(b, nullptr);
   EXPECT_EQ(b->messages_out, uint64_t{kThreads} * kEach);
   EXPECT_EQ(b->bytes_out, uint64_t{kThreads} * kEach * 2);

@@ -280,7 +280,8 @@ TEST_F(TracingTest, LogLinesWrittenByAHandlerCarryItsTraceAndSpan) {
   ::testing::internal::CaptureStderr();
   TraceContext root = CallTraced("x", "log", 2);
   const std::string err = ::testing::internal::GetCapturedStderr();
-  const wire::Span* call = Find(SpansOf(all(), root.trace_id), wire::SPAN_KIND_CALL, "x");
+  const auto spans = SpansOf(all(), root.trace_id);  // Find points into it
+  const wire::Span* call = Find(spans, wire::SPAN_KIND_CALL, "x");
   ASSERT_NE(call, nullptr);
   EXPECT_NE(err.find(absl::StrCat("trace_id=", root.trace_id.Hex(), " span_id=",
                                   SpanIdHex(call->span_id()), " hello from a handler")),
@@ -379,6 +380,9 @@ TEST(TracingPeerDown, ACallToANodeThatDiesEndsItsSpansWithUnavailable) {
               absl::StatusCode::kUnavailable);
   }
   killer.join();
+  // On a: the thread's reply span for x, x's call span (recorded when its
+  // handler ends, just after it answered) and x's reply span for v.
+  ASSERT_TRUE(WaitFor([&] { return SpansOf({nodes[0]}, root.trace_id).size() >= 3; }));
   auto spans = SpansOf({nodes[0]}, root.trace_id);
   const wire::Span* reply_v = Find(spans, wire::SPAN_KIND_REPLY, "v");
   const wire::Span* call_x = Find(spans, wire::SPAN_KIND_CALL, "x");

@@ -48,7 +48,9 @@ uint64_t SpanRing::dropped() const {
 
 SpanStore::SpanStore(size_t max_spans, int workers) {
   const int rings = std::max(workers, 0) + 1;
-  const size_t each = std::max<size_t>(256, max_spans / rings);
+  // Whole chunks, rounded down: the rings together hold at most max_spans
+  // (unless that is under 256 a ring).
+  const size_t each = std::max<size_t>(256, max_spans / rings / 256 * 256);
   for (int i = 0; i < rings; ++i) rings_.push_back(std::make_unique<SpanRing>(each));
 }
 

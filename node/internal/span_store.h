@@ -99,8 +99,8 @@ class SpanRing {
 
 class SpanStore {
  public:
-  // `max_spans` in all, over `workers` worker rings and the shared ring
-  // (each at least 256).
+  // At most `max_spans` in all, over `workers` worker rings and the shared
+  // ring (each a multiple of 256 spans, and at least 256).
   SpanStore(size_t max_spans, int workers);
 
   // The ring for scheduler worker `worker`; the shared ring for -1.
