@@ -225,14 +225,20 @@ absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::strin
       return s;
     }
   }
-  counters.solo.CountOut(frame_size);
   if (frame_size <= kMaxBatchBytes) {
     batch.Append(envelope, frame_size);
+    counters.solo.CountOut(frame_size);
     return absl::OkStatus();
   }
   FrameBatch alone;
   alone.Append(envelope, frame_size);
-  return SendBatch(socket, id, alone, what, counters);
+  absl::Status s = SendBatch(socket, id, alone, what, counters);  // Counts another failure.
+  if (s.ok()) {
+    counters.solo.CountOut(frame_size);
+  } else if (s.code() == absl::StatusCode::kResourceExhausted) {
+    counters.solo.CountDropped(1);  // Refused: `alone` goes.
+  }
+  return s;
 }
 
 absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,

@@ -20,10 +20,12 @@
 //                        by the runtime (a type the server does not accept);
 //   latency              how long handlers ran, from start to end, time
 //                        suspended in a `co_await Call` included — measured
-//                        on a sample: every kLatencySampleEvery-th message a
-//                        process handles, its first included (timing every
-//                        one would cost two clock reads a message; see
-//                        WORKSPACE.md, Metrics);
+//                        for every message whose trace is sampled (its
+//                        span's clock reads are reused: with the default
+//                        --trace-sample=always, every message), and for one
+//                        in kLatencySampleEvery of the others, a process's
+//                        first included (timing every one would cost two
+//                        clock reads a message; WORKSPACE.md, Metrics);
 //   restarts             how many times the name was registered on this node
 //                        before its current holder (a supervisor's restarts,
 //                        and any other re-registration).
@@ -48,8 +50,9 @@
 
 namespace polis {
 
-// Handlers whose duration is measured: one message in this many.
-inline constexpr int kLatencySampleEvery = 16;
+// Handlers of untraced messages whose duration is measured: one in this
+// many per process (traced ones are all measured).
+inline constexpr int kLatencySampleEvery = 64;
 
 // Handler durations, bucketed.
 struct LatencyHistogram {

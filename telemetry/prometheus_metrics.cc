@@ -79,8 +79,9 @@ class Writer {
     }
     constexpr char kDuration[] = "polis_server_handler_duration_seconds";
     out_.Family(kDuration, MetricType::kHistogram,
-                absl::StrCat("How long handlers ran, suspended time included; one message in ",
-                             kLatencySampleEvery, " per process is timed."));
+                absl::StrCat("How long handlers ran, suspended time included. Timed: every "
+                             "message of a sampled trace, one in ",
+                             kLatencySampleEvery, " of the others per process."));
     std::vector<double> bounds;
     for (int64_t ns : LatencyHistogram::kBoundsNs) bounds.push_back(static_cast<double>(ns) / 1e9);
     for (const ServerMetrics& s : m_.servers) {

@@ -122,23 +122,40 @@ TEST_F(NodeMetricsTest, CallsAreCountedByTheCodeTheyWereAnsweredWith) {
   EXPECT_EQ(Answered(*s, absl::StatusCode::kInvalidArgument), 1u);
 }
 
-TEST_F(NodeMetricsTest, OneHandlerInSixteenIsTimedTheFirstIncluded) {
-  ASSERT_THAT(node_->Spawn(std::make_unique<Store>(), {.name = "store", .kind = "store"}), IsOk());
-  constexpr int kMessages = 40;  // Timed: the 1st, 17th and 33rd.
-  for (int i = 0; i < kMessages - 1; ++i) ASSERT_THAT(node_->Cast("store", Int(i)), IsOk());
-  ASSERT_THAT(node_->Call<Int64Value>("store", Str("0")), IsOk());
-  const uint64_t timed = (kMessages - 1) / kLatencySampleEvery + 1;
+// Sends `messages` to a fresh "store" on `node` (casts, then a call) and
+// waits until `timed` handler durations are recorded (a handler's end is
+// recorded just after it answered); the server's metrics then.
+ServerMetrics TimeHandlers(Node& node, int messages, uint64_t timed) {
+  EXPECT_THAT(node.Spawn(std::make_unique<Store>(), {.name = "store", .kind = "store"}), IsOk());
+  for (int i = 0; i < messages - 1; ++i) EXPECT_THAT(node.Cast("store", Int(i)), IsOk());
+  EXPECT_THAT(node.Call<Int64Value>("store", Str("0")), IsOk());
   ServerMetrics s;
-  // A handler's end is recorded just after it answered: wait for it.
-  ASSERT_TRUE(WaitFor([&] {
-    s = Named(node_->Metrics(), "store").value_or(ServerMetrics());
+  EXPECT_TRUE(WaitFor([&] {
+    s = Named(node.Metrics(), "store").value_or(ServerMetrics());
     return s.latency.count == timed;
-  })) << s.latency.count;
+  })) << s.latency.count << " timed, want " << timed;
   uint64_t in_buckets = 0;
   for (uint64_t n : s.latency.counts) in_buckets += n;
-  EXPECT_EQ(in_buckets, timed);
+  EXPECT_EQ(in_buckets, s.latency.count);
   EXPECT_GT(s.latency.sum_ns, 0);
   EXPECT_LT(s.latency.sum_ns, int64_t{10'000'000'000});
+  return s;
+}
+
+TEST_F(NodeMetricsTest, EveryHandlerOfASampledTraceIsTimedByItsSpan) {
+  // The test node samples every trace (the default): each message's span
+  // times its handler.
+  TimeHandlers(*node_, 100, 100);
+}
+
+TEST(NodeMetricsUntracedTest, OneUntracedHandlerInSixtyFourIsTimedTheFirstIncluded) {
+  absl::StatusOr<std::unique_ptr<Node>> node =
+      StartNode({.name = "u", .trace = {.sampler = Sampler::Never()}});
+  ASSERT_THAT(node, IsOk());
+  constexpr int kMessages = 130;  // Timed: the 1st, 65th and 129th.
+  static_assert(kLatencySampleEvery == 64);
+  TimeHandlers(**node, kMessages, 3);
+  (*node)->Shutdown();
 }
 
 TEST_F(NodeMetricsTest, UnnamedProcessesAreSummedPerKindAndKeepTheirCountsWhenTheyEnd) {

@@ -2,7 +2,7 @@
 //
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
-//               [--trace-file=PATH] [--otlp-endpoint=http://HOST:PORT]
+//               [--trace-file=PATH] [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] [--traceparent=TP] [--json]
 //               NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
@@ -38,7 +38,7 @@ constexpr char kUsage[] =
              [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
              [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
              [--trace-buffer=SPANS] [--trace-file=PATH]
-             [--otlp-endpoint=http://HOST:PORT]
+             [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is

@@ -150,6 +150,7 @@ void Process::EndSpan(const absl::Status& result) {
   Tracer* tracer = host_->tracer();
   if (tracer == nullptr) return;
   const int64_t end_ns = base::NowUnixNanos();
+  stats_.Get().Observe(end_ns - span_start_ns_);  // The span's clock reads time the handler.
   const Incoming& in = *incoming_;
   const absl::Status& status = span_answered_ && result.ok() ? span_answer_ : result;
   tracer->Record([&](SpanRecord& r) {
@@ -195,7 +196,6 @@ bool Process::StartNextLetter() {
     return true;
   }
   if (!incoming_) incoming_ = std::make_unique<Incoming>();
-  stats_.Get().Started(l.kind);
   Incoming& in = *incoming_;
   // Swapped, not moved: the letter takes the previous message's buffers back
   // to the free list, for the next letter to fill without a malloc.
@@ -214,6 +214,7 @@ bool Process::StartNextLetter() {
     span_open_ = true;
     span_start_ns_ = base::NowUnixNanos();
   }
+  stats_.Get().Started(l.kind, /*timed_by_span=*/span_open_);
   hook_ = behaviour_->OnMessage(ctx_, in);
   Resume(hook_.handle());
   return true;
