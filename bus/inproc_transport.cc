@@ -208,7 +208,7 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnBadInput(s);
     return;
   }
-  handler.OnEnvelope(envelope, item.from, base::Now());
+  handler.OnEnvelope(envelope, item.from, base::Now(), Sender{});
 }
 
 void InProcTransport::Wake() { box_->Wake(); }

@@ -240,11 +240,12 @@ TEST(InProcTransportTest, HandlerMaySendToItselfDuringPoll) {
   struct Echo : RecordingHandler {
     InProcTransport* t;
     std::string ep;
-    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time at) override {
+    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time at,
+                    const Sender& sender) override {
       if (e.ref < 3) {
         ASSERT_THAT(t->Send(ep, MakeEnvelope(e.ref + 1)), IsOk());
       }
-      RecordingHandler::OnEnvelope(e, from, at);
+      RecordingHandler::OnEnvelope(e, from, at, sender);
     }
   } h;
   h.t = a.get();

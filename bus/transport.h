@@ -42,6 +42,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "bus/envelope.h"
+#include "bus/peer.h"
 #include "bus/traffic.h"
 
 namespace polis::bus {
@@ -70,9 +71,10 @@ class InboundHandler {
   // read, shared by the envelopes batched in it): the time a relative
   // timeout counts from. `envelope` and the bytes it points into are valid
   // only during the call (they are the transport's receive buffer): copy
-  // what you keep.
+  // what you keep. `sender` says who is at the other end of that connection
+  // (bus/peer.h); its pointers are valid during the call.
   virtual void OnEnvelope(const EnvelopeView& envelope, const ReturnPath& from,
-                          absl::Time received) = 0;
+                          absl::Time received, const Sender& sender) = 0;
 
   // The connection to the peer at `endpoint` is lost (peer process died,
   // host unreachable, handshake refused); `why` says which. Calls waiting on

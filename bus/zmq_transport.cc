@@ -89,7 +89,7 @@ class ZmqTransport::Impl {
   // `conn`: where what is refused on this connection counts.
   bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, PeerCounters& conn, bool* deliver);
   // Hands every good frame of msg_ to `handler`; returns how many.
-  int Deliver(InboundHandler& handler, ReturnPath from, PeerCounters& conn);
+  int Deliver(InboundHandler& handler, ReturnPath from, const Sender& sender, PeerCounters& conn);
   void CheckPeers(absl::Time now, InboundHandler& handler);
   // Where what happens on `peer`'s connection counts.
   PeerCounters& Counters(Peer& peer) {
@@ -375,7 +375,8 @@ bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handle
   return true;
 }
 
-int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, PeerCounters& conn) {
+int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, const Sender& sender,
+                                PeerCounters& conn) {
   int delivered = 0;
   const absl::Time received = base::Now();
   FrameSplitter split(msg_.data(), msg_.size());
@@ -388,7 +389,7 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, PeerCo
     absl::Status s = DecodeFrame(frame, size, options_.max_message_bytes, &envelope);
     if (s.ok()) {
       receive_memo_.For(*traffic_, envelope.sender.node, /*track=*/false).solo.CountIn(size);
-      handler.OnEnvelope(envelope, from, received);
+      handler.OnEnvelope(envelope, from, received, sender);
       ++delivered;
     } else {
       conn.solo.CountRefused();
@@ -412,7 +413,8 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
     if (!ReadFrame(router_, handler, conn, &deliver)) return;
     // A message counts at least one, good frames or not.
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, conn) : 0);
+    // No authentication yet: whoever connected is anonymous.
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, Sender{}, conn) : 0);
   }
 }
 
@@ -420,7 +422,8 @@ void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
   bool deliver;
   for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
     if (!ReadFrame(peer.dealer, handler, Counters(peer), &deliver)) return;
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}, Counters(peer)) : 0);
+    const Sender sender{PeerRole::kAnonymous, nullptr, peer.endpoint};
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
   }
 }
 

@@ -47,7 +47,8 @@ Percentiles RunPolis(int n) {
   std::atomic<bool> stop{false};
   struct Echo : InboundHandler {
     ZmqTransport* t;
-    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time) override {
+    void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time,
+                    const Sender&) override {
       EnvelopeView reply = e;
       reply.kind = wire::KIND_REPLY;
       (void)t->Reply(from, reply);

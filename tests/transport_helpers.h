@@ -34,8 +34,8 @@ struct RecordingHandler : bus::InboundHandler {
   std::vector<std::pair<std::string, absl::Status>> downs;
   std::vector<absl::Status> bad;
 
-  void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
-                  absl::Time) override {
+  void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from, absl::Time,
+                  const bus::Sender&) override {
     envelopes.emplace_back(bus::ToProto(envelope), from);
   }
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {

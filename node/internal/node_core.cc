@@ -328,7 +328,7 @@ void NodeCore::OnBadInput(const absl::Status& why) {
 }
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
-                          absl::Time received) {
+                          absl::Time received, const bus::Sender& sender) {
   switch (envelope.kind) {
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope);

@@ -150,7 +150,7 @@ class NodeCore : public ProcessHost,
   // bus::InboundHandler (I/O thread): replies to the Router's calls,
   // system messages to Membership (Describe here), the rest to the Router.
   void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
-                  absl::Time received) override;
+                  absl::Time received, const bus::Sender& sender) override;
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {
     membership_->OnPeerDown(endpoint, why);
   }
