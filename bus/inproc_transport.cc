@@ -32,8 +32,12 @@ void ReportDown(const std::shared_ptr<Mailbox>& box, const std::string& endpoint
 // The Channel: its own mailbox, named in the ReturnPath of what it sends.
 class InProcChannel final : public Channel {
  public:
-  InProcChannel(std::string endpoint, int64_t max_bytes)
-      : endpoint_(std::move(endpoint)), max_bytes_(max_bytes), box_(Mailbox::Make()) {}
+  InProcChannel(std::string endpoint, const InProcTransportOptions& options)
+      : endpoint_(std::move(endpoint)),
+        max_bytes_(options.max_message_bytes),
+        role_(options.sender_role),
+        key_(options.sender_key),
+        box_(Mailbox::Make()) {}
   ~InProcChannel() override { box_->Close(); }
 
   absl::Status Send(const EnvelopeView& envelope) override {
@@ -48,7 +52,10 @@ class InProcChannel final : public Channel {
     }
     peer_id_ = peer->id();
     if (peer->partitioned.load(std::memory_order_relaxed)) return absl::OkStatus();
-    peer->Push(InProcItem::Frame(std::move(frame), box_->token()));
+    InProcItem item = InProcItem::Frame(std::move(frame), box_->token());
+    item.role = role_;
+    item.key = key_;
+    peer->Push(std::move(item));
     peer->Wake();
     return absl::OkStatus();
   }
@@ -78,6 +85,8 @@ class InProcChannel final : public Channel {
 
  private:
   const std::string endpoint_;
+  const PeerRole role_;
+  const AuthorizedKey* const key_;
   const int64_t max_bytes_;
   const std::shared_ptr<Mailbox> box_;
   uint64_t peer_id_ = 0;  // the mailbox first reached
@@ -159,7 +168,10 @@ absl::Status InProcTransport::Send(const std::string& peer_endpoint,
     return absl::OkStatus();
   }
   if (peer->partitioned.load(std::memory_order_relaxed)) return absl::OkStatus();
-  peer->Push(InProcItem::Frame(std::move(frame), box_->token()));
+  InProcItem item = InProcItem::Frame(std::move(frame), box_->token());
+  item.role = options_.sender_role;
+  item.key = options_.sender_key;
+  peer->Push(std::move(item));
   peer->Wake();
   return absl::OkStatus();
 }
@@ -173,7 +185,9 @@ absl::Status InProcTransport::Reply(const ReturnPath& path, const EnvelopeView& 
       box_->partitioned.load(std::memory_order_relaxed) || peer->partitioned.load(std::memory_order_relaxed)) {
     return absl::OkStatus();
   }
-  if (!peer->Push(InProcItem::Frame(std::move(frame), ReturnPath{}))) {
+  InProcItem item = InProcItem::Frame(std::move(frame), ReturnPath{});
+  item.endpoint = endpoint_;  // the receiver dialed it: Sender::dialed
+  if (!peer->Push(std::move(item))) {
     return absl::NotFoundError("reply connection is gone");
   }
   peer->Wake();
@@ -208,7 +222,11 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnBadInput(s);
     return;
   }
-  handler.OnEnvelope(envelope, item.from, base::Now(), Sender{});
+  // A frame without a return path is a Reply on a connection this transport
+  // opened (Send): it came from the endpoint dialed.
+  Sender sender{item.role, item.key, std::string_view()};
+  if (item.from.empty()) sender.dialed = item.endpoint;
+  handler.OnEnvelope(envelope, item.from, base::Now(), sender);
 }
 
 void InProcTransport::Wake() { box_->Wake(); }
@@ -216,7 +234,7 @@ void InProcTransport::Wake() { box_->Wake(); }
 absl::StatusOr<std::unique_ptr<Channel>> InProcTransport::OpenChannel(
     const std::string& peer_endpoint) {
   if (peer_endpoint.empty()) return absl::InvalidArgumentError("empty endpoint");
-  return std::make_unique<InProcChannel>(peer_endpoint, options_.max_message_bytes);
+  return std::make_unique<InProcChannel>(peer_endpoint, options_);
 }
 
 }  // namespace polis::bus

@@ -40,6 +40,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "bus/peer.h"
 #include "bus/transport.h"
 
 namespace polis::bus {
@@ -52,6 +53,13 @@ struct InProcItem;
 struct InProcTransportOptions {
   // Largest serialized envelope; larger Send/Reply fail RESOURCE_EXHAUSTED.
   int64_t max_message_bytes = kDefaultMaxMessageBytes;
+  // Test seam for the trust rules (no CURVE in process): the role and
+  // authorized key the *receiving* transport reports (bus::Sender) for
+  // envelopes this transport or its channels send. `sender_key` must
+  // outlive the transports. Replies always arrive with the replier's
+  // endpoint as Sender::dialed.
+  PeerRole sender_role = PeerRole::kAnonymous;
+  const AuthorizedKey* sender_key = nullptr;
 };
 
 class InProcTransport final : public Transport {

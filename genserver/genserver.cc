@@ -71,6 +71,7 @@ Task<absl::Status> GenServer::OnMessage(ProcessContext& ctx, Incoming& in) {
   // Not a coroutine itself: the typed handler's invoker (or the hooks'
   // dispatcher) is the hook's one frame around the handler's own.
   const std::string* type = &in.message.type();  // Interned: compare pointers.
+  runtime_notice_ = in.runtime_notice;
   for (const Handler& h : handlers_) {
     if (h.type == type && h.kind == in.kind) return h.invoke(*this, h.method, in);
   }
@@ -99,7 +100,7 @@ Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in)
     case wire::KIND_CAST:
       co_return co_await HandleCast(in.message);
     default:
-      if (in.message.Is<wire::NameLost>() && !Declares(info_types_, &in.message.type())) {
+      if (in.runtime_notice && in.message.Is<wire::NameLost>() && !Declares(info_types_, &in.message.type())) {
         co_return LoseName(in.message);
       }
       co_return co_await HandleInfo(in.message);

@@ -280,6 +280,8 @@ class GenServer : public Behaviour {
   // Monitors (ProcessContext::Monitor / MonitorNode has every reason code):
   // a wire::ProcessDown (or wire::NodeDown) info arrives once, for a pid or
   // name on any node (or for a node); none after Demonitor returns.
+  // Only a DOWN the runtime made (IsRuntimeNotice) is news about a monitor:
+  // anyone may Send a message of these types, and it arrives as a plain info.
   uint64_t Monitor(const Target& target) { return ctx_->Monitor(target); }
   void Demonitor(uint64_t ref) { ctx_->Demonitor(ref); }
   uint64_t MonitorNode(const std::string& node) { return ctx_->MonitorNode(node); }
@@ -288,6 +290,11 @@ class GenServer : public Behaviour {
   // anything else = a failure its supervisor sees). The handler's answer,
   // if any, still reaches its caller; Terminate runs with `reason`.
   void Stop(absl::Status reason = absl::OkStatus()) { ctx_->Stop(std::move(reason)); }
+
+  // True while handling a runtime notice (ProcessDown / NodeDown for a
+  // monitor this server holds, NameLost for its name); false for any
+  // message a process or client sent, whatever its type.
+  bool IsRuntimeNotice() const { return runtime_notice_; }
 
   // Kind reported by Describe (default: "").
   void set_kind(std::string kind) { kind_ = std::move(kind); }
@@ -387,6 +394,7 @@ class GenServer : public Behaviour {
 
   ProcessContext* ctx_ = nullptr;  // Set by OnStart; owned by the process.
   std::string kind_;
+  bool runtime_notice_ = false;  // The message being handled is a runtime notice.
   std::vector<Handler> handlers_;  // Few: a linear scan by pointer is fastest.
   std::vector<DeclaredCall> call_types_;
   DeclaredTypes cast_types_;

@@ -349,6 +349,8 @@ void Supervisor::Terminate(const absl::Status& reason) {
 
 Task<absl::Status> Supervisor::HandleInfo(const Message& message) {
   if (message.Is<wire::ProcessDown>()) {
+    // Anyone may send a ProcessDown: only the runtime's says a child ended.
+    if (!IsRuntimeNotice()) co_return absl::OkStatus();
     absl::StatusOr<wire::ProcessDown> down = message.As<wire::ProcessDown>();
     if (!down.ok()) co_return absl::OkStatus();
     Child* c = FindByMonitor(down->monitor_ref());

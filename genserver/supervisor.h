@@ -131,6 +131,9 @@ class Supervisor : public GenServer {
 
   ~Supervisor() override;
 
+  // Clients (bus::PeerRole::kClient) may not reach a supervisor.
+  bool privileged() const override { return true; }
+
  protected:
   Task<absl::Status> Init() override;
   Task<absl::StatusOr<Reply>> HandleCall(const Message& request, const From& from) override;

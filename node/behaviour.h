@@ -275,6 +275,11 @@ class Behaviour {
   // interned name (Message::type(), from InternType): one object per type
   // name, so an implementation may compare addresses.
   virtual bool Accepts(wire::Kind kind, const std::string& type) const { return true; }
+
+  // True for a process a client (bus::PeerRole::kClient) may not reach:
+  // supervisors, which start and stop other processes. Nodes and admins
+  // reach it. Constant for the process's life (read from the I/O thread).
+  virtual bool privileged() const { return false; }
 };
 
 }  // namespace polis

@@ -153,6 +153,9 @@ struct Incoming {
   Pid sender;          // Sending process (id 0 for a plain thread).
   From from;           // Set for KIND_CALL.
   TraceContext trace;  // Trace context of this message.
+  // A runtime notice (ProcessDown, NodeDown, NameLost) for a monitor or name
+  // this process holds; false for a user's message of the same type.
+  bool runtime_notice = false;
 };
 
 }  // namespace polis

@@ -127,6 +127,10 @@ struct NodeMetrics {
   std::vector<ServerMetrics> servers;
   // "" first (if anything was counted there), then by node name.
   std::vector<PeerMetrics> peers;
+  // Trust rules (WORKSPACE.md): envelopes refused for their sender's role or
+  // a runtime notice not from its node; KIND_REPLYs not from the called node.
+  uint64_t refused_by_trust = 0;
+  uint64_t refused_replies = 0;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.

@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "bus/peer.h"
 #include "bus/transport.h"
 
 namespace polis::bus::internal {
@@ -38,8 +39,14 @@ namespace polis::bus::internal {
 struct InProcItem {
   std::string frame;        // an encoded frame (bus/frame_codec.h) ...
   ReturnPath from;          // ... and where replies to it go
+  // A frame's Sender as the receiver reports it (the sending transport's
+  // InProcTransportOptions::sender_role/sender_key, a test seam).
+  PeerRole role = PeerRole::kAnonymous;
+  const AuthorizedKey* key = nullptr;
   bool peer_down = false;   // or: the peer at `endpoint` is gone
-  std::string endpoint;     // peer_down only
+  // peer_down: the peer's endpoint. A frame that is a Reply: the replier's
+  // listening endpoint (the one the receiver dialed: Sender::dialed).
+  std::string endpoint;
   uint64_t peer_id = 0;     // peer_down only: the mailbox that went away
   absl::Status why;         // peer_down only
 

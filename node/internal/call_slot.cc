@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/random/random.h"
 #include "base/clock.h"
 #include "node/internal/process.h"
 #include "node/internal/spin.h"
@@ -83,6 +84,29 @@ void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
     }
   }
   if (arm) Arm(deadline);
+}
+
+uint64_t CallTable::NextRef() {
+  thread_local absl::BitGen gen;
+  for (;;) {
+    const uint64_t ref = absl::Uniform<uint64_t>(gen);
+    if (ref == 0) continue;
+    absl::MutexLock lock(&mu_);
+    if (!slots_.contains(ref)) return ref;
+  }
+}
+
+std::shared_ptr<CallSlot> CallTable::TakeReply(uint64_t ref, std::string_view dialed,
+                                               bool* foreign) {
+  *foreign = false;
+  absl::MutexLock lock(&mu_);
+  auto it = slots_.find(ref);
+  if (it == slots_.end()) return nullptr;
+  if (dialed.empty() || it->second->endpoint() != dialed) {
+    *foreign = true;
+    return nullptr;
+  }
+  return Remove(it);
 }
 
 std::shared_ptr<CallSlot> CallTable::Take(uint64_t ref) {

@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -59,6 +60,12 @@ class CallSlot {
   // The node the call went to ("" = local). Set before the slot is shared.
   const std::string& target_node() const { return target_node_; }
   void set_target_node(std::string node) { target_node_ = std::move(node); }
+  // The endpoint the call left for (the callee node's, on this node's own
+  // connection to it): a reply is taken only from a connection this node
+  // dialed there (CallTable::TakeReply). "" = a local call, no reply from
+  // the wire. Set before the slot is shared.
+  const std::string& endpoint() const { return endpoint_; }
+  void set_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
 
   // Stores the outcome and wakes the waiter. Returns false (and drops
   // `result`) if the slot was already complete.
@@ -79,6 +86,7 @@ class CallSlot {
 
   const uint64_t ref_;
   std::string target_node_;
+  std::string endpoint_;
   std::function<void()> wake_;
   std::weak_ptr<Process> process_;
   std::atomic<uint8_t> state_{kPending};
@@ -99,14 +107,22 @@ class CallTable {
   // table is destroyed (its timer callbacks point at the table).
   explicit CallTable(TimerQueue* timers) : timers_(timers) {}
 
-  // A fresh, never reused, non-zero reference.
-  uint64_t NextRef() { return next_ref_.fetch_add(1, std::memory_order_relaxed); }
+  // A fresh reference: 64 random bits (a per-thread absl::BitGen), never 0,
+  // not in the table now. Unguessable, so that nobody but the callee (who
+  // got it with the call) can name a pending call; monitor refs are drawn
+  // here too.
+  uint64_t NextRef();
   // Registers `slot`. At a finite `deadline`, if still registered, it is
   // taken out and completed with DEADLINE_EXCEEDED (expired() is then true;
   // the waiter words the message, it knows what it called).
   void Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
   // Removes and returns the slot for `ref`, or nullptr if already settled.
   std::shared_ptr<CallSlot> Take(uint64_t ref);
+  // For a KIND_REPLY from the wire that came on the connection this node
+  // dialed to `dialed` ("" = not one: the listening socket): the slot for
+  // `ref` if its call went there, removed; else nullptr, the slot staying
+  // (`*foreign` set if a slot for `ref` exists but went elsewhere).
+  std::shared_ptr<CallSlot> TakeReply(uint64_t ref, std::string_view dialed, bool* foreign);
   // Removes and returns every slot waiting on `node`.
   std::vector<std::shared_ptr<CallSlot>> TakeForNode(const std::string& node);
   std::vector<std::shared_ptr<CallSlot>> TakeAll();
@@ -135,7 +151,6 @@ class CallTable {
   void Arm(absl::Time at);
 
   TimerQueue* const timers_;
-  std::atomic<uint64_t> next_ref_{1};
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>> slots_ ABSL_GUARDED_BY(mu_);
   std::vector<HeapEntry> heap_ ABSL_GUARDED_BY(mu_);

@@ -42,6 +42,10 @@ struct Letter : MailboxLink {
   uint64_t to_pid = 0;         // by pid (local).
   From from;                   // For calls: who to reply to.
   TraceContext trace;
+  // A runtime notice (ProcessDown, NodeDown, NameLost) the runtime made: set
+  // only by Router::Inform, or by NodeCore for a ProcessDown a node peer sent
+  // about one of its own processes. Never from a user's message.
+  bool runtime = false;
 
   // Empties every field, keeping the strings' buffers (up to
   // kKeptCapacity bytes each) for the next letter built in this one.

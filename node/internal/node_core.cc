@@ -136,6 +136,7 @@ absl::Status NodeCore::Start() {
                                                    .channels = channels_.get(),
                                                    .scheduler = scheduler_.get(),
                                                    .tracer = tracer_.get()});
+  trust_ = std::make_unique<TrustGate>(registry_.get(), self_.name);
   membership_ = std::make_unique<Membership>(
       Membership::Parts{.self = &self_,
                         .directory = &directory_,
@@ -331,10 +332,28 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
                           absl::Time received, const bus::Sender& sender) {
   switch (envelope.kind) {
     case wire::KIND_REPLY:
-      router_->DeliverReply(envelope);
+      router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
       return;
     case wire::KIND_SYSTEM:
       if (membership_->HandleSystem(envelope, from, *this)) return;
+      if (TrustGate::IsNoticeType(envelope.type)) {
+        // A DOWN from a node about its own process, for a monitor the
+        // watcher holds (Process::StaleDown checks): a runtime notice.
+        if (absl::Status s = trust_->CheckNotice(envelope, sender); !s.ok()) {
+          Refuse(envelope, from, received, sender, s);
+          return;
+        }
+        LetterPtr l = FromView(envelope, from, received);
+        l->kind = wire::KIND_INFO;
+        l->runtime = true;
+        l->from = From();
+        router_->DeliverInbound(std::move(l));
+        return;
+      }
+      if (absl::Status s = trust_->CheckSystem(envelope, sender); !s.ok()) {
+        Refuse(envelope, from, received, sender, s);
+        return;
+      }
       if (monitors_->HandleSystem(envelope, *this)) return;
       if (envelope.type == wire::DescribeRequest::descriptor()->full_name()) {
         HandleDescribe(envelope, from, received);
@@ -354,11 +373,24 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
     case wire::KIND_CALL:
     case wire::KIND_CAST:
     case wire::KIND_INFO:
+      if (absl::Status s = trust_->CheckMessage(envelope, sender); !s.ok()) {
+        Refuse(envelope, from, received, sender, s);
+        return;
+      }
       router_->DeliverInbound(FromView(envelope, from, received));
       return;
     default:
       OnBadInput(absl::InvalidArgumentError(
           absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind))));
+  }
+}
+
+void NodeCore::Refuse(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                      absl::Time received, const bus::Sender& sender, const absl::Status& why) {
+  trust_->Refused(env, sender, why);
+  if (env.kind == wire::KIND_CALL || (env.kind == wire::KIND_SYSTEM && env.ref != 0)) {
+    LetterPtr l = FromView(env, from, received);
+    router_->SendReply(l->from, why, Message(), l->trace);
   }
 }
 

@@ -45,6 +45,7 @@
 #include "node/internal/process_host.h"
 #include "node/internal/registry.h"
 #include "node/internal/router.h"
+#include "node/internal/trust.h"
 #include "node/internal/scheduler.h"
 #include "node/internal/seed_resolver.h"
 #include "node/internal/timer_queue.h"
@@ -175,10 +176,18 @@ class NodeCore : public ProcessHost,
   // members' state comes from the I/O thread (waited for up to 1 s); on a
   // worker, peers show their traffic only.
   NodeMetrics Metrics();
+  // Envelopes refused by the trust rules / replies refused as not from the
+  // called node, so far (tests).
+  uint64_t refused_by_trust() const { return trust_ ? trust_->refused() : 0; }
+  uint64_t refused_replies() const { return router_ ? router_->refused_replies() : 0; }
 
  private:
   void HandleDescribe(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received);
+  // Refuses `env` from `sender` for `why` (trust.h): a call or request is
+  // answered with it, anything else dropped; counted either way.
+  void Refuse(const bus::EnvelopeView& env, const bus::ReturnPath& from, absl::Time received,
+              const bus::Sender& sender, const absl::Status& why);
   void HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received);  // introspection.cc
   void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
@@ -198,6 +207,7 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<ChannelPool> channels_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Router> router_;
+  std::unique_ptr<TrustGate> trust_;  // Trust rules (trust.h); after registry_.
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Monitors> monitors_;
   // Keeps dns: seeds resolved (null without one); feeds membership.

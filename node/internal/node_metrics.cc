@@ -60,6 +60,8 @@ NodeMetrics NodeCore::Metrics() {
   NodeMetrics m;
   m.node = self_.name;
   m.started_unix_ns = self_.started_unix_ns;
+  m.refused_by_trust = refused_by_trust();
+  m.refused_replies = refused_replies();
   m.resident_bytes = ResidentMemoryBytes();
   m.spans = facade_->trace_stats();
   if (!scheduler_ || stopped_) return m;  // Not started, or shut down.

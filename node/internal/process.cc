@@ -184,7 +184,7 @@ bool Process::StartNextLetter() {
     letter_.reset();  // The caller has given up; at-most-once means: drop.
     return true;
   }
-  if (l.kind == wire::KIND_INFO && StaleDown(l)) {
+  if (l.kind == wire::KIND_INFO && l.runtime && StaleDown(l)) {
     letter_.reset();  // Demonitor is final: a DOWN already on its way is dropped.
     return true;
   }
@@ -203,6 +203,7 @@ bool Process::StartNextLetter() {
   std::swap(in.message, l.message);
   std::swap(in.sender, l.sender);
   in.trace = l.trace;
+  in.runtime_notice = l.runtime;
   if (l.kind == wire::KIND_CALL) {
     std::swap(in.from, l.from);
     current_call_open_ = true;

@@ -123,7 +123,8 @@ class Process : public std::enable_shared_from_this<Process> {
 
   // Starts the hook for the next letter; false if the mailbox is empty.
   bool StartNextLetter();
-  // For an info letter: true if it is a ProcessDown / NodeDown for a
+  // For a runtime notice (Letter::runtime; a user's message of these types
+  // is a plain info): true if it is a ProcessDown / NodeDown for a
   // monitor this process no longer holds (demonitored, or fired already),
   // to be dropped. A DOWN for one it holds ends that monitor.
   bool StaleDown(const Letter& l);

@@ -289,9 +289,13 @@ void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
 
 void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info) {
   const std::string& node = to.node == self_.name ? std::string() : to.node;
-  absl::Status s =
-      Route(MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr), node,
-            nullptr);
+  LetterPtr letter = MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr);
+  letter->runtime = true;
+  // Between nodes a notice travels as KIND_SYSTEM: the receiving node trusts
+  // it only from a node peer, about that peer's own process
+  // (NodeCore::OnRuntimeNotice); a KIND_INFO of the same type is a user's.
+  if (!node.empty()) letter->kind = wire::KIND_SYSTEM;
+  absl::Status s = Route(std::move(letter), node, nullptr);
   (void)s;  // The recipient may be gone.
 }
 
@@ -322,8 +326,21 @@ void Router::DeliverInbound(LetterPtr letter) {
   }
 }
 
-void Router::DeliverReply(const bus::EnvelopeView& envelope) {
-  std::shared_ptr<CallSlot> slot = calls_.Take(envelope.ref);
+void Router::DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed) {
+  bool foreign = false;
+  std::shared_ptr<CallSlot> slot = calls_.TakeReply(envelope.ref, dialed, &foreign);
+  if (!slot && (foreign || dialed.empty())) {
+    // Not from the node the call went to: someone guessing refs. The call
+    // waits on for its real reply.
+    const uint64_t n = refused_replies_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((n & (n - 1)) == 0) {  // 1, 2, 4, 8...: a flood costs a few lines
+      POLIS_LOG(WARNING) << "polis: refused a reply that did not come from the called node ("
+                         << (dialed.empty() ? std::string("on the listening socket")
+                                            : absl::StrCat("from ", absl::string_view(dialed.data(), dialed.size())))
+                         << "); " << n << " so far";
+    }
+    return;
+  }
   if (!slot) return;  // Late (after the deadline) or duplicate: dropped.
   slot->Complete(ReplyOf(envelope));
 }

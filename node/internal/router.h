@@ -31,6 +31,7 @@
 #ifndef POLIS_NODE_INTERNAL_ROUTER_H_
 #define POLIS_NODE_INTERNAL_ROUTER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -113,9 +114,10 @@ class Router {
   // Tells `watcher` with a ProcessDown info that `process` ended.
   void NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process, const std::string& name,
                   const absl::Status& reason);
-  // Sends `info` (a runtime notice: ProcessDown, NodeDown, NameLost) as
-  // KIND_INFO from `from` to process `to`, here or on another node.
-  // Best effort: `to` may be gone.
+  // Sends `info` (a runtime notice: ProcessDown, NodeDown, NameLost) from
+  // `from` to process `to`: here a KIND_INFO letter marked Letter::runtime;
+  // to another node a KIND_SYSTEM envelope (bus/WIRE.md, "Runtime
+  // notices"). Best effort: `to` may be gone.
   void Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info);
   // The node hosting `target` ("" = here). NOT_FOUND for an unknown name;
   // UNAVAILABLE for a pid on a node not connected.
@@ -124,9 +126,14 @@ class Router {
   // --- Inbound (I/O thread) ---
   // A call, cast or info `letter` from the wire, to its local recipient.
   void DeliverInbound(LetterPtr letter);
-  // A KIND_REPLY from the wire, to the call waiting for it (dropped if
-  // none: late or duplicate).
-  void DeliverReply(const bus::EnvelopeView& envelope);
+  // A KIND_REPLY from the wire that came on the connection this node
+  // dialed to `dialed` (bus::Sender::dialed; a channel's peer), to the call
+  // waiting for it: only if that call went to `dialed`. Dropped if none
+  // (late or duplicate); refused and counted if the call went elsewhere or
+  // the reply came on the listening socket (`dialed` empty).
+  void DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed);
+  // KIND_REPLYs refused so far (see DeliverReply).
+  uint64_t refused_replies() const { return refused_replies_.load(std::memory_order_relaxed); }
   // The I/O thread finished a poll: forget the memo of its last recipient.
   void EndOfPoll() { inbound_.process.reset(); }
 
@@ -194,6 +201,7 @@ class Router {
     std::shared_ptr<Process> process;
   };
   InboundMemo inbound_;
+  std::atomic<uint64_t> refused_replies_{0};
 };
 
 }  // namespace polis::internal

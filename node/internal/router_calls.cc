@@ -80,6 +80,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
   auto slot = std::make_shared<CallSlot>(ref, node, [weak] {
     if (auto h = weak.lock()) h->Wake();
   });
+  slot->set_endpoint(*endpoint);  // The channel's one peer.
   calls_.Add(slot);
   // The node may have left the view since it was resolved: its calls were
   // failed (Membership removes it from the directory, then fails them), and
@@ -119,7 +120,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
       channels_.Discard(*endpoint, holder);
       return slot->Take();
     }
-    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in);
+    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in, *endpoint);
     if (!slot->done() && base::Now() >= deadline && calls_.Take(ref)) {
       return CallTimedOut(target, timeout);
     }
@@ -147,6 +148,15 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
   LetterPtr letter = MakeLetter(kind, caller->pid(), target, std::move(request), &client);
   letter->from = From{self_.name, caller->pid().id, ref, "", deadline};
   slot->set_target_node(*node);  // So a peer-down fails it at once.
+  if (!node->empty()) {
+    // The reply must come back from there (CallTable::TakeReply).
+    const std::string* ep = RouteCache::EndpointOf(registry_.versions(), *node);
+    if (ep != nullptr) {
+      slot->set_endpoint(*ep);
+    } else if (std::optional<std::string> looked_up = directory_.EndpointOf(*node)) {
+      slot->set_endpoint(std::move(*looked_up));
+    }
+  }
   calls_.Add(slot, deadline);
   absl::Status s = Route(std::move(letter), *node, caller);
   if (!s.ok()) {
@@ -170,6 +180,7 @@ void Router::CallRemote(Process* caller, const RouteCache::Entry& route, const s
       ref, self_.name, caller->pid().id, deadline,
       deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
   slot->set_target_node(route.node);  // So a peer-down fails it at once.
+  slot->set_endpoint(route.endpoint);   // And only a reply from there completes it.
   PinToIo(caller);
   calls_.Add(std::move(slot), deadline);
   if (absl::Status s = io_.transport().Send(route.endpoint, out.view()); !s.ok()) {

@@ -1,0 +1,297 @@
+// The trust rules (WORKSPACE.md, "Trust rules"; node/internal/trust.h), in
+// process over inproc: a forged ProcessDown is a plain info (locally, and
+// from the wire only a node's own DOWN counts), a KIND_REPLY not from the
+// called node completes nothing, and a client's role limits what it
+// reaches (the InProcTransportOptions::sender_role seam stands in for
+// CURVE keys).
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "bus/envelope.h"
+#include "bus/inproc_transport.h"
+#include "bus/peer.h"
+#include "genserver/genserver.h"
+#include "genserver/supervisor.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "gtest/gtest.h"
+#include "node/node.h"
+#include "polis/supervisor.pb.h"
+#include "tests/journal.h"
+#include "tests/node_fixtures.h"
+#include "tests/status_matchers.h"
+#include "tests/test_values.h"
+#include "tests/wait.h"
+
+namespace polis {
+namespace {
+
+using ::google::protobuf::Int64Value;
+using ::google::protobuf::StringValue;
+using ::polis::testing::Int;
+using ::polis::testing::IsOk;
+using ::polis::testing::Journal;
+using ::polis::testing::StatusIs;
+using ::polis::testing::Str;
+using ::polis::testing::WaitFor;
+namespace sv = ::polis::supervision;
+
+// Echoes calls; journals infos ("info:VALUE") and every ProcessDown
+// ("down:REF:runtime" or "down:REF:user"). A call "monitor:NAME" monitors
+// NAME and answers the ref.
+class Echo : public GenServer {
+ public:
+  explicit Echo(Journal* j) : j_(j) {
+    OnCall(&Echo::Command);
+    OnInfo(&Echo::Note);
+    OnInfo(&Echo::Down);
+  }
+
+ private:
+  Task<absl::StatusOr<Int64Value>> Command(const StringValue& req) {
+    if (req.value().rfind("monitor:", 0) == 0) {
+      co_return Int(static_cast<int64_t>(Monitor(req.value().substr(8))));
+    }
+    co_return Int(static_cast<int64_t>(req.value().size()));
+  }
+  Task<absl::Status> Note(const StringValue& v) {
+    j_->Add(absl::StrCat("info:", v.value()));
+    co_return absl::OkStatus();
+  }
+  Task<absl::Status> Down(const wire::ProcessDown& d) {
+    j_->Add(absl::StrCat("down:", d.monitor_ref(), IsRuntimeNotice() ? ":runtime" : ":user"));
+    co_return absl::OkStatus();
+  }
+  Journal* j_;
+};
+
+// Answers a call only when told: keeps the caller and publishes its ref.
+class Slow : public GenServer {
+ public:
+  explicit Slow(std::atomic<uint64_t>* ref) : ref_(ref) {
+    OnCall(&Slow::Hold);
+    OnCast(&Slow::Release);
+  }
+
+ private:
+  Task<Deferrable<StringValue>> Hold(const StringValue&, const Caller<StringValue>& caller) {
+    caller_ = caller;
+    ref_->store(caller.from().ref);
+    co_return Deferred();
+  }
+  Task<absl::Status> Release(const StringValue& v) {
+    if (caller_) ReplyTo(*caller_, Str(v.value()));
+    co_return absl::OkStatus();
+  }
+  std::atomic<uint64_t>* ref_;
+  std::optional<Caller<StringValue>> caller_;
+};
+
+sv::SupervisorRequest Terminate(const std::string& id) {
+  sv::SupervisorRequest r;
+  r.set_terminate_child(id);
+  return r;
+}
+sv::SupervisorRequest WhichChildren() {
+  sv::SupervisorRequest r;
+  r.mutable_which_children();
+  return r;
+}
+
+wire::ProcessDown ForgedDown(uint64_t ref, const Pid& process) {
+  wire::ProcessDown d;
+  d.set_monitor_ref(ref);
+  d.mutable_process()->set_node(process.node);
+  d.mutable_process()->set_pid(process.id);
+  d.set_status_code(static_cast<int>(absl::StatusCode::kInternal));
+  d.set_status_message("forged");
+  return d;
+}
+
+class TrustTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto srv = testing::StartNode({.name = "srv", .listen = testing::TestEndpoint("inproc", "srv")});
+    ASSERT_THAT(srv, IsOk());
+    srv_ = *std::move(srv);
+    ASSERT_THAT(srv_->Spawn(std::make_unique<Echo>(&j_), {.name = "counter1"}), IsOk());
+    ASSERT_THAT(srv_->Spawn(std::make_unique<Echo>(&j_), {.name = "kv"}), IsOk());
+    ASSERT_THAT(srv_->Spawn(std::make_unique<Slow>(&slow_ref_), {.name = "slow"}), IsOk());
+    std::vector<ChildDef> children;
+    children.push_back(MakeChild(
+        "worker", [this]() -> absl::StatusOr<std::unique_ptr<Behaviour>> {
+          return std::make_unique<Echo>(&j_);
+        },
+        {.name = "worker"}));
+    auto sup = Supervisor::Create(Supervisor::Options{}, std::move(children));
+    ASSERT_THAT(sup, IsOk());
+    ASSERT_THAT(srv_->Spawn(*std::move(sup), {.name = "sup"}), IsOk());
+    ASSERT_TRUE(WaitFor([&] { return srv_->WhereIs("worker").ok(); }));
+  }
+  void TearDown() override {
+    for (auto& n : clients_) n->Shutdown();
+    if (srv_) srv_->Shutdown();
+  }
+
+  // A client node of `role` whose envelopes srv sees with `key`.
+  Node& Client(const std::string& name, bus::PeerRole role, const bus::AuthorizedKey* key) {
+    bus::InProcTransportOptions io;
+    io.sender_role = role;
+    io.sender_key = key;
+    auto t = bus::InProcTransport::Create(io);
+    EXPECT_THAT(t, IsOk());
+    NodeOptions o;
+    o.name = name;
+    o.client = true;
+    o.seeds = {srv_->endpoint()};
+    o.transport = *std::move(t);
+    auto n = testing::StartJoinedNode(std::move(o));
+    EXPECT_THAT(n, IsOk());
+    clients_.push_back(*std::move(n));
+    return *clients_.back();
+  }
+
+  int RestartsOfWorker() {
+    auto r = srv_->Call<sv::SupervisorReply>("sup", WhichChildren(), absl::Seconds(5));
+    EXPECT_THAT(r, IsOk());
+    if (!r.ok() || r->children().children_size() != 1) return -1;
+    return r->children().children(0).restart_count();
+  }
+
+  Journal j_;
+  std::atomic<uint64_t> slow_ref_{0};
+  std::unique_ptr<Node> srv_;
+  std::vector<std::unique_ptr<Node>> clients_;
+};
+
+// --- Runtime notices ---
+
+TEST_F(TrustTest, ForgedProcessDownIsAPlainInfoEvenWithTheRightRef) {
+  auto ref = srv_->Call<Int64Value>("counter1", Str("monitor:kv"), absl::Seconds(5));
+  ASSERT_THAT(ref, IsOk());
+  const Pid kv = *srv_->WhereIs("kv");
+  ASSERT_THAT(srv_->Send("counter1", ForgedDown(static_cast<uint64_t>(ref->value()), kv)), IsOk());
+  ASSERT_TRUE(j_.WaitFor(absl::StrCat("down:", static_cast<uint64_t>(ref->value()), ":user")));
+  // The monitor is still held: the real DOWN comes, as the runtime's.
+  ASSERT_THAT(srv_->Stop("kv"), IsOk());
+  EXPECT_TRUE(j_.WaitFor(absl::StrCat("down:", static_cast<uint64_t>(ref->value()), ":runtime")));
+}
+
+TEST_F(TrustTest, ForgedProcessDownToASupervisorRestartsNothing) {
+  const Pid worker = *srv_->WhereIs("worker");
+  for (uint64_t ref = 0; ref < 64; ++ref) {
+    ASSERT_THAT(srv_->Send("sup", ForgedDown(ref, worker)), IsOk());
+  }
+  // A call after the sends: the mailbox has handled them all by its answer.
+  EXPECT_EQ(RestartsOfWorker(), 0);
+  EXPECT_EQ(*srv_->WhereIs("worker"), worker);
+}
+
+TEST_F(TrustTest, ProcessDownFromTheWireCountsOnlyFromItsOwnNode) {
+  auto ref = srv_->Call<Int64Value>("counter1", Str("monitor:kv"), absl::Seconds(5));
+  ASSERT_THAT(ref, IsOk());
+  const Pid watcher = *srv_->WhereIs("counter1");
+  const Pid kv = *srv_->WhereIs("kv");
+  auto raw = bus::InProcTransport::Create({});
+  ASSERT_THAT(raw, IsOk());
+  // A "node" saying that a process of srv ended: refused.
+  wire::Envelope e;
+  e.set_version(bus::kWireVersion);
+  e.set_kind(wire::KIND_SYSTEM);
+  e.set_type(wire::ProcessDown::descriptor()->full_name());
+  e.mutable_sender()->set_node("evil");
+  e.mutable_recipient()->set_node("srv");
+  e.mutable_recipient()->set_pid(watcher.id);
+  e.set_payload(ForgedDown(static_cast<uint64_t>(ref->value()), kv).SerializeAsString());
+  ASSERT_THAT((*raw)->Send(srv_->endpoint(), bus::EnvelopeView(e)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return srv_->Metrics().refused_by_trust >= 1; }));
+  // The watcher got nothing; its monitor still fires for real.
+  ASSERT_THAT(srv_->Stop("kv"), IsOk());
+  ASSERT_TRUE(j_.WaitFor(absl::StrCat("down:", static_cast<uint64_t>(ref->value()), ":runtime")))
+      << ::testing::PrintToString(j_.Events());
+  EXPECT_EQ(j_.With("down:").size(), 1u);
+}
+
+// --- Replies ---
+
+TEST_F(TrustTest, ReplyFromAnotherConnectionDoesNotCompleteACall) {
+  auto caller = testing::StartJoinedNode(
+      {.name = "caller", .listen = testing::TestEndpoint("inproc", "caller"),
+       .seeds = {srv_->endpoint()}});
+  ASSERT_THAT(caller, IsOk());
+  ASSERT_THAT(testing::AwaitName(**caller, "slow"), IsOk());
+  absl::StatusOr<StringValue> got = absl::UnknownError("not yet");
+  std::thread t([&] { got = (*caller)->Call<StringValue>("slow", Str("x"), absl::Seconds(20)); });
+  ASSERT_TRUE(WaitFor([&] { return slow_ref_.load() != 0; }));
+  // Refs are random, but suppose the attacker knows this one.
+  auto raw = bus::InProcTransport::Create({});
+  ASSERT_THAT(raw, IsOk());
+  wire::Envelope forged;
+  forged.set_version(bus::kWireVersion);
+  forged.set_kind(wire::KIND_REPLY);
+  forged.set_type(StringValue::descriptor()->full_name());
+  forged.mutable_sender()->set_node("srv");
+  forged.mutable_recipient()->set_node("caller");
+  forged.set_ref(slow_ref_.load());
+  forged.set_payload(Str("forged").SerializeAsString());
+  ASSERT_THAT((*raw)->Send((*caller)->endpoint(), bus::EnvelopeView(forged)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return (*caller)->Metrics().refused_replies >= 1; }));
+  ASSERT_THAT(srv_->Cast("slow", Str("real")), IsOk());
+  t.join();
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->value(), "real");
+  (*caller)->Shutdown();
+}
+
+// --- Roles ---
+
+TEST_F(TrustTest, ClientReachesOnlyTheNamesItsKeyAllows) {
+  bus::AuthorizedKey key{.role = bus::PeerRole::kClient, .name_globs = {"counter*"}};
+  Node& c = Client("cli", bus::PeerRole::kClient, &key);
+  ASSERT_THAT(testing::AwaitName(c, "kv"), IsOk());
+  EXPECT_THAT(c.Call<Int64Value>("counter1", Str("abc"), absl::Seconds(5)), IsOk());
+  EXPECT_THAT(c.Call<Int64Value>("kv", Str("abc"), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // Never by pid, even to a name it may reach.
+  const Pid counter = *srv_->WhereIs("counter1");
+  EXPECT_THAT(c.Call<Int64Value>(counter, Str("abc"), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  // System requests: Describe of its names only; no NodeInfo.
+  EXPECT_THAT(c.Describe("counter1", absl::Seconds(5)), IsOk());
+  EXPECT_THAT(c.Describe("kv", absl::Seconds(5)), StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_THAT(c.Info("srv", absl::Seconds(5)), StatusIs(absl::StatusCode::kPermissionDenied));
+  // A denied info is dropped (and counted); an allowed one arrives.
+  const uint64_t before = srv_->Metrics().refused_by_trust;
+  ASSERT_THAT(c.Send("kv", Str("to-kv")), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return srv_->Metrics().refused_by_trust > before; }));
+  ASSERT_THAT(c.Send("counter1", Str("to-counter")), IsOk());
+  ASSERT_TRUE(j_.WaitFor("info:to-counter"));
+  EXPECT_FALSE(j_.Has("info:to-kv"));
+}
+
+TEST_F(TrustTest, ClientMayNotReachASupervisorButAnAdminMay) {
+  bus::AuthorizedKey client_key{.role = bus::PeerRole::kClient};  // any name
+  Node& c = Client("cli", bus::PeerRole::kClient, &client_key);
+  ASSERT_THAT(testing::AwaitName(c, "sup"), IsOk());
+  const Pid worker = *srv_->WhereIs("worker");
+  EXPECT_THAT(c.Call<sv::SupervisorReply>("sup", Terminate("worker"), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(*srv_->WhereIs("worker"), worker);
+  // A forged DOWN from a client is refused before any process sees it.
+  ASSERT_THAT(c.Send("sup", ForgedDown(1, worker)), IsOk());
+  EXPECT_EQ(RestartsOfWorker(), 0);
+
+  bus::AuthorizedKey admin_key{.role = bus::PeerRole::kAdmin};
+  Node& a = Client("adm", bus::PeerRole::kAdmin, &admin_key);
+  ASSERT_THAT(testing::AwaitName(a, "sup"), IsOk());
+  EXPECT_THAT(a.Call<sv::SupervisorReply>("sup", WhichChildren(), absl::Seconds(5)), IsOk());
+  EXPECT_THAT(a.Info("srv", absl::Seconds(5)), IsOk());
+}
+
+}  // namespace
+}  // namespace polis
