@@ -60,8 +60,9 @@ class Watcher : public GenServer {
     if (parts[0] == "pid" && absl::SimpleAtoi(parts[2], &n)) {
       co_return Int(static_cast<int64_t>(Monitor(Pid{parts[1], n})));
     }
-    if (parts[0] == "demonitor" && absl::SimpleAtoi(parts[1], &n)) {
-      Demonitor(n);
+    // Refs are 64 random bits, carried as Int64Value: parsed as signed.
+    if (int64_t r = 0; parts[0] == "demonitor" && absl::SimpleAtoi(parts[1], &r)) {
+      Demonitor(static_cast<uint64_t>(r));
       co_return Int(0);
     }
     if (parts[0] == "stop-demonitor") {
@@ -79,13 +80,13 @@ class Watcher : public GenServer {
     co_return absl::InvalidArgumentError(req.value());
   }
   Task<absl::Status> Down(const wire::ProcessDown& d) {
-    j_->Add(absl::StrCat("downmsg:", d.monitor_ref(), ":", d.status_message()));
-    j_->Add(absl::StrCat("down:", d.monitor_ref(), ":",
+    j_->Add(absl::StrCat("downmsg:", static_cast<int64_t>(d.monitor_ref()), ":", d.status_message()));
+    j_->Add(absl::StrCat("down:", static_cast<int64_t>(d.monitor_ref()), ":",
                          absl::StatusCodeToString(static_cast<absl::StatusCode>(d.status_code()))));
     co_return absl::OkStatus();
   }
   Task<absl::Status> NodeIsDown(const wire::NodeDown& d) {
-    j_->Add(absl::StrCat("nodedown:", d.monitor_ref(), ":",
+    j_->Add(absl::StrCat("nodedown:", static_cast<int64_t>(d.monitor_ref()), ":",
                          absl::StatusCodeToString(static_cast<absl::StatusCode>(d.status_code()))));
     co_return absl::OkStatus();
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -171,6 +172,41 @@ TEST(CallSlotTest, WaitUntilReturnsFalseAtTheDeadline) {
   CallSlot slot(1, "", nullptr);
   EXPECT_FALSE(slot.WaitUntil(absl::Now() + absl::Milliseconds(5)));
   EXPECT_FALSE(slot.done());
+}
+
+TEST_F(CallTableTest, RefsAreRandomNonZeroAndDistinct) {
+  std::set<uint64_t> seen;
+  bool high_bit = false;
+  for (int i = 0; i < 1000; ++i) {
+    const uint64_t r = table_.NextRef();
+    EXPECT_NE(r, 0u);
+    high_bit = high_bit || (r >> 63) != 0;
+    seen.insert(r);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_TRUE(high_bit);  // Not a counter.
+}
+
+TEST_F(CallTableTest, AReplyTakesItsSlotOnlyFromTheEndpointTheCallWentTo) {
+  auto slot = NewSlot("b");
+  slot->set_endpoint("inproc://b");
+  table_.Add(slot);
+  bool foreign = false;
+  EXPECT_EQ(table_.TakeReply(slot->ref(), "", &foreign), nullptr);  // the listening socket
+  EXPECT_TRUE(foreign);
+  EXPECT_EQ(table_.TakeReply(slot->ref(), "inproc://evil", &foreign), nullptr);
+  EXPECT_TRUE(foreign);
+  EXPECT_EQ(table_.size(), 1u);  // Still waiting for the real reply.
+  EXPECT_EQ(table_.TakeReply(slot->ref(), "inproc://b", &foreign), slot);
+  EXPECT_FALSE(foreign);
+  EXPECT_EQ(table_.TakeReply(slot->ref(), "inproc://b", &foreign), nullptr);  // a duplicate
+  EXPECT_FALSE(foreign);
+  // A local call (no endpoint) takes no reply from the wire.
+  auto local = NewSlot();
+  table_.Add(local);
+  EXPECT_EQ(table_.TakeReply(local->ref(), "inproc://b", &foreign), nullptr);
+  EXPECT_TRUE(foreign);
+  EXPECT_EQ(table_.Take(local->ref()), local);
 }
 
 }  // namespace
