@@ -11,10 +11,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "bus/envelope.h"
 #include "bus/inproc_transport.h"
+#include "bus/zmq_transport.h"
 #include "bus/peer.h"
 #include "genserver/genserver.h"
 #include "genserver/supervisor.h"
@@ -227,6 +229,10 @@ TEST_F(TrustTest, ReplyFromAnotherConnectionDoesNotCompleteACall) {
   ASSERT_THAT(testing::AwaitName(**caller, "slow"), IsOk());
   absl::StatusOr<StringValue> got = absl::UnknownError("not yet");
   std::thread t([&] { got = (*caller)->Call<StringValue>("slow", Str("x"), absl::Seconds(20)); });
+  absl::Cleanup join = [&] {  // Also when an ASSERT returns early.
+    (void)srv_->Cast("slow", Str("real"));
+    t.join();
+  };
   ASSERT_TRUE(WaitFor([&] { return slow_ref_.load() != 0; }));
   // Refs are random, but suppose the attacker knows this one.
   auto raw = bus::InProcTransport::Create({});
@@ -241,12 +247,58 @@ TEST_F(TrustTest, ReplyFromAnotherConnectionDoesNotCompleteACall) {
   forged.set_payload(Str("forged").SerializeAsString());
   ASSERT_THAT((*raw)->Send((*caller)->endpoint(), bus::EnvelopeView(forged)), IsOk());
   ASSERT_TRUE(WaitFor([&] { return (*caller)->Metrics().refused_replies >= 1; }));
-  ASSERT_THAT(srv_->Cast("slow", Str("real")), IsOk());
-  t.join();
+  std::move(join).Invoke();  // The real reply.
   ASSERT_THAT(got, IsOk());
   EXPECT_EQ(got->value(), "real");
   (*caller)->Shutdown();
 }
+
+// Over a real ZeroMQ connection too: the forged reply comes from a raw
+// DEALER (a bare transport) connected to the caller's listening ROUTER.
+class ReplyTrustTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::atomic<uint64_t> slow_ref_{0};
+  testing::TestNodes nodes_{GetParam()};
+};
+
+TEST_P(ReplyTrustTest, AForgedReplyIsRefusedAndTheRealOneArrives) {
+  ASSERT_THAT(nodes_.StartMesh({"srv", "caller"}), IsOk());
+  Node& srv = *nodes_[0];
+  Node& caller = *nodes_[1];
+  ASSERT_THAT(srv.Spawn(std::make_unique<Slow>(&slow_ref_), {.name = "slow"}), IsOk());
+  ASSERT_THAT(testing::AwaitName(caller, "slow"), IsOk());
+  absl::StatusOr<StringValue> got = absl::UnknownError("not yet");
+  std::thread t([&] { got = caller.Call<StringValue>("slow", Str("x"), absl::Seconds(20)); });
+  absl::Cleanup join = [&] {  // Also when an ASSERT returns early.
+    (void)srv.Cast("slow", Str("real"));
+    t.join();
+  };
+  ASSERT_TRUE(WaitFor([&] { return slow_ref_.load() != 0; }));
+  absl::StatusOr<std::unique_ptr<bus::Transport>> raw;
+  if (GetParam() == "inproc") {
+    raw = bus::InProcTransport::Create({});
+  } else {
+    raw = bus::ZmqTransport::Create({});
+  }
+  ASSERT_THAT(raw, IsOk());
+  wire::Envelope forged;
+  forged.set_version(bus::kWireVersion);
+  forged.set_kind(wire::KIND_REPLY);
+  forged.set_type(StringValue::descriptor()->full_name());
+  forged.mutable_sender()->set_node("srv");
+  forged.mutable_recipient()->set_node("caller");
+  forged.set_ref(slow_ref_.load());  // Suppose the attacker learnt it.
+  forged.set_payload(Str("forged").SerializeAsString());
+  ASSERT_THAT((*raw)->Send(caller.endpoint(), bus::EnvelopeView(forged)), IsOk());
+  (*raw)->Flush();
+  ASSERT_TRUE(WaitFor([&] { return caller.Metrics().refused_replies >= 1; }));
+  std::move(join).Invoke();  // The real reply.
+  ASSERT_THAT(got, IsOk());
+  EXPECT_EQ(got->value(), "real");
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, ReplyTrustTest, ::testing::Values("inproc", "tcp"),
+                         [](const auto& info) { return info.param; });
 
 // --- Roles ---
 
