@@ -68,12 +68,12 @@ for t in "${selected[@]}"; do
       -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name-" "$work" "$seeds" \
       >"$log" 2>&1; then
     failed=1
-    grep -E "ERROR|SUMMARY|_fuzz:" "$log" | head -20 >&2 || true
-    repro="$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')"
+    grep -a -E "ERROR|SUMMARY|_fuzz:" "$log" | head -20 >&2 || true
+    repro="$(grep -a -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')"
     echo "!! $name FAILED; reproducer: ${repro:-see $log} (log: $log)" >&2
     echo "   rerun: $dir/fuzz/$name ${repro:-<file>}" >&2
   else
-    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec" "$log" |
+    grep -a -E "stat::number_of_executed_units|stat::average_exec_per_sec" "$log" |
       tr '\n' ' ' | sed "s/^/   $name: /"; echo
   fi
 done
