@@ -4,10 +4,13 @@
 #   tools/dev.sh demo   install what is missing, build, run the 3-node demo
 #   tools/dev.sh test   install what is missing, build, run every test, then
 #                       build again with AddressSanitizer + UBSan and run
-#                       every test again (set POLIS_SKIP_SANITIZERS=1 to skip)
+#                       every test again (set POLIS_SKIP_SANITIZERS=1 to skip),
+#                       then build the libFuzzer targets with clang and run
+#                       each for POLIS_FUZZ_SECONDS (20) on its corpus
+#                       (tools/fuzz.sh; set POLIS_SKIP_FUZZ=1 to skip)
 #   tools/dev.sh build  install and build only
 #
-# Builds go to build/ (and build-asan/); binaries land in build/bin/.
+# Builds go to build/ (and build-asan/, build-fuzz/); binaries land in build/bin/.
 # Uses ccache when present. Safe to run again: every step is incremental.
 set -euo pipefail
 
@@ -18,7 +21,7 @@ jobs="${POLIS_JOBS:-$(nproc)}"
 packages=(build-essential cmake ninja-build pkg-config ccache
           libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
           libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
-          prometheus)
+          prometheus clang-14 libclang-rt-14-dev)
 
 install_deps() {
   local missing=()
@@ -65,6 +68,9 @@ case "$cmd" in
       ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
       UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_tests build-asan
+    fi
+    if [[ "${POLIS_SKIP_FUZZ:-0}" != 1 ]]; then
+      tools/fuzz.sh
     fi
     ;;
   build)

@@ -127,7 +127,10 @@ absl::StatusOr<std::string> DynamicTypes::ToJson(const std::string& full_name,
   std::string out;
   auto status = google::protobuf::util::MessageToJsonString(*m, &out, options);
   if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("cannot print ", full_name, " as JSON: ",
+    // The bytes parsed but hold what JSON cannot show (an Any of a type the
+    // description lacks, ...): the peer's data, not our bug (not INTERNAL).
+    return absl::DataLossError(absl::StrCat("reply parses as ", full_name,
+                                            " but cannot be printed as JSON: ",
                                             status.message().as_string()));
   }
   return out;

@@ -48,7 +48,9 @@ class DynamicTypes {
 
   // The message of type `full_name` serialized as `bytes`, as JSON on one
   // line, every field printed (also zero and empty ones), with the .proto
-  // field names. DATA_LOSS if `bytes` does not parse.
+  // field names. DATA_LOSS if `bytes` does not parse, or parses but cannot
+  // be printed (an Any whose type URL names a type neither the set nor the
+  // well-known types define).
   absl::StatusOr<std::string> ToJson(const std::string& full_name, const std::string& bytes) const;
 
  private:
