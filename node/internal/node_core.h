@@ -34,6 +34,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/log_limiter.h"
 #include "bus/transport.h"
 #include "node/internal/call_slot.h"
 #include "node/internal/channels.h"
@@ -155,6 +156,7 @@ class NodeCore : public ProcessHost,
     membership_->OnPeerDown(endpoint, why);
   }
   void OnBadInput(const absl::Status& why) override;
+  static std::string BadInputReason(const absl::Status& why);
 
   // MembershipObserver (I/O thread).
   void OnNodeUp(const std::string& node, uint64_t incarnation) override {
@@ -186,6 +188,7 @@ class NodeCore : public ProcessHost,
 
   Node* const facade_;
   NodeOptions options_;
+  base::LogLimiter bad_input_log_{/*lines=*/5, absl::Seconds(10)};
   LocalNode self_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;
