@@ -44,6 +44,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "node/trace.h"
@@ -127,6 +128,11 @@ struct NodeMetrics {
   std::vector<ServerMetrics> servers;
   // "" first (if anything was counted there), then by node name.
   std::vector<PeerMetrics> peers;
+  // Frames and messages from peers the node refused, by reason
+  // (node/internal/bad_input.h: "framing", "version", "multipart",
+  // "oversized", "undecodable", "unknown_kind", "unknown_system", "refused",
+  // "other"), every reason listed, in that order.
+  std::vector<std::pair<std::string, uint64_t>> bad_input;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.

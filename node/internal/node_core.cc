@@ -1,9 +1,7 @@
 // NodeCore: builds the parts, dispatches what arrives, starts and stops.
 #include "node/internal/node_core.h"
 
-#include <algorithm>
 #include <cstdio>
-#include <string_view>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -325,24 +323,17 @@ void NodeCore::IoRound(absl::Duration block) {
   router_->EndOfPoll();  // A server that ends meanwhile is not kept.
 }
 
-// A peer can send bad input as fast as it likes: a few lines per reason
-// every 10 s, then a count of the rest (base/log_limiter.h).
+// Counted by reason (node/internal/bad_input.h). A peer can send bad input
+// as fast as it likes: a few lines per reason every 10 s, then a count of
+// the rest (base/log_limiter.h).
 void NodeCore::OnBadInput(const absl::Status& why) {
+  const BadInputReason reason = ClassifyBadInput(why);
+  bad_input_.Count(reason);
   if (!log::Enabled(log::WARNING)) return;
   uint64_t suppressed = 0;
-  if (!bad_input_log_.Admit(BadInputReason(why), base::Now(), &suppressed)) return;
+  if (!bad_input_log_.Admit(BadInputReasonName(reason), base::Now(), &suppressed)) return;
   POLIS_LOG(WARNING) << "polis: node " << self_.name << " dropped bad input: " << why
                      << base::Suppressed(suppressed);
-}
-
-// The part of a bad-input status that names its reason, not the offending
-// value: code and message up to the first quote, digit or colon (at most 48
-// bytes), e.g. "INVALID_ARGUMENT:unknown system message ".
-std::string NodeCore::BadInputReason(const absl::Status& why) {
-  absl::string_view m = why.message();
-  const size_t end = m.find_first_of("\"0123456789:");
-  m = m.substr(0, std::min<size_t>(end == absl::string_view::npos ? m.size() : end, 48));
-  return absl::StrCat(absl::StatusCodeToString(why.code()), ":", m);
 }
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "base/log_limiter.h"
 #include "bus/transport.h"
+#include "node/internal/bad_input.h"
 #include "node/internal/call_slot.h"
 #include "node/internal/channels.h"
 #include "node/internal/directory.h"
@@ -156,7 +157,6 @@ class NodeCore : public ProcessHost,
     membership_->OnPeerDown(endpoint, why);
   }
   void OnBadInput(const absl::Status& why) override;
-  static std::string BadInputReason(const absl::Status& why);
 
   // MembershipObserver (I/O thread).
   void OnNodeUp(const std::string& node, uint64_t incarnation) override {
@@ -185,10 +185,13 @@ class NodeCore : public ProcessHost,
                       absl::Time received);  // introspection.cc
   void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                        absl::Time received);  // introspection.cc
+  // CollectNodeInfo plus the bad-input counts (introspection.cc; I/O thread).
+  wire::NodeInfo NodeInfoWithBadInput();
 
   Node* const facade_;
   NodeOptions options_;
   base::LogLimiter bad_input_log_{/*lines=*/5, absl::Seconds(10)};
+  BadInputCounts bad_input_;  // OnBadInput's, by reason.
   LocalNode self_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;
