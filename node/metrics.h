@@ -44,6 +44,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "node/trace.h"
@@ -131,6 +132,11 @@ struct NodeMetrics {
   // a runtime notice not from its node; KIND_REPLYs not from the called node.
   uint64_t refused_by_trust = 0;
   uint64_t refused_replies = 0;
+  // Frames and messages from peers the node refused, by reason
+  // (node/internal/bad_input.h: "framing", "version", "multipart",
+  // "oversized", "undecodable", "unknown_kind", "unknown_system", "refused",
+  // "other"), every reason listed, in that order.
+  std::vector<std::pair<std::string, uint64_t>> bad_input;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.

@@ -152,6 +152,12 @@ class Writer {
       out_.Sample("polis_scheduler_queue_length", {{"node", m_.node}, {"worker", worker}},
                   m_.run_queues[i]);
     }
+    out_.Family("polis_bad_input_total", MetricType::kCounter,
+                "Frames and messages from peers the node refused, by reason (framing, version, "
+                "multipart, oversized, undecodable, unknown_kind, unknown_system, refused, other).");
+    for (const auto& [reason, n] : m_.bad_input) {
+      out_.Sample("polis_bad_input_total", {{"node", m_.node}, {"reason", reason}}, n);
+    }
     out_.Family("polis_spans_recorded_total", MetricType::kCounter,
                 "Spans recorded in the node's span store.");
     out_.Sample("polis_spans_recorded_total", node, m_.spans.recorded);

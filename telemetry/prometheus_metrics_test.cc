@@ -66,6 +66,16 @@ NodeMetrics Sample() {
   return m;
 }
 
+TEST(PrometheusMetricsTest, BadInputIsCountedByReason) {
+  NodeMetrics m;
+  m.node = "a";
+  m.bad_input = {{"framing", 12}, {"unknown_kind", 0}};
+  const std::string text = PrometheusMetrics(m);
+  EXPECT_THAT(text, HasSubstr("# TYPE polis_bad_input_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("polis_bad_input_total{node=\"a\",reason=\"framing\"} 12\n"));
+  EXPECT_THAT(text, HasSubstr("polis_bad_input_total{node=\"a\",reason=\"unknown_kind\"} 0\n"));
+}
+
 TEST(PrometheusMetricsTest, ServerSeriesCarryNodeServerAndKind) {
   const std::string text = PrometheusMetrics(Sample());
   EXPECT_THAT(text, HasSubstr("# TYPE polis_server_messages_total counter\n"));

@@ -38,6 +38,15 @@ struct PsRow {
   const std::string* node;
 };
 
+// {"framing":12,"unknown_kind":3}: what the node refused, by reason.
+std::string BadInputJson(const wire::NodeInfo& info) {
+  std::vector<std::string> items;
+  for (const wire::BadInputCount& c : info.bad_input()) {
+    items.push_back(absl::StrCat(JsonQuote(c.reason()), ":", c.count()));
+  }
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
 }  // namespace
 
 CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
@@ -66,7 +75,8 @@ CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
           ",\"servers\":", ok ? absl::StrCat(n.info->servers_size()) : "null",
           ",\"names\":", ok ? n.info->self().names_size() : static_cast<int>(n.seen.names()),
           ",\"last_heard_ms\":", n.seen.last_heard_ms(), ",\"clock_offset_ms\":",
-          n.seen.clock_offset_ms(), ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
+          n.seen.clock_offset_ms(), ",\"bad_input\":", ok ? BadInputJson(*n.info) : "null",
+          ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
     } else {
       table.AddRow({n.node, endpoint, incarnation == 0 ? "-" : absl::StrCat(incarnation),
                     n.seen.state(), ok ? Uptime(up) : "-",

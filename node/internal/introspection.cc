@@ -61,7 +61,7 @@ absl::StatusOr<wire::NodeInfo> NodeCore::Info(const std::string& node, absl::Dur
   // Membership's view is the I/O thread's: collected there.
   auto slot = std::make_shared<CallSlot>(0, "", nullptr);
   io_->Post(
-      [this, slot] { slot->Complete(Message::From(CollectNodeInfo(*membership_, *registry_))); });
+      [this, slot] { slot->Complete(Message::From(NodeInfoWithBadInput())); });
   if (!slot->WaitUntil(base::Now() + timeout)) {
     return absl::DeadlineExceededError(absl::StrCat(
         "node ", self_.name, " did not describe itself within ", absl::FormatDuration(timeout)));
@@ -101,8 +101,20 @@ void NodeCore::HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPa
 void NodeCore::HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                               absl::Time received) {
   LetterPtr l = FromView(env, from, received);
-  router_->SendReply(l->from, absl::OkStatus(),
-                     Message::From(CollectNodeInfo(*membership_, *registry_)), l->trace);
+  router_->SendReply(l->from, absl::OkStatus(), Message::From(NodeInfoWithBadInput()), l->trace);
+}
+
+wire::NodeInfo NodeCore::NodeInfoWithBadInput() {
+  wire::NodeInfo info = CollectNodeInfo(*membership_, *registry_);
+  for (size_t r = 0; r < kBadInputReasons; ++r) {
+    const auto reason = static_cast<BadInputReason>(r);
+    if (const uint64_t n = bad_input_.Get(reason); n != 0) {
+      wire::BadInputCount* c = info.add_bad_input();
+      c->set_reason(BadInputReasonName(reason));
+      c->set_count(n);
+    }
+  }
+  return info;
 }
 
 }  // namespace polis::internal

@@ -324,8 +324,17 @@ void NodeCore::IoRound(absl::Duration block) {
   router_->EndOfPoll();  // A server that ends meanwhile is not kept.
 }
 
+// Counted by reason (node/internal/bad_input.h). A peer can send bad input
+// as fast as it likes: a few lines per reason every 10 s, then a count of
+// the rest (base/log_limiter.h).
 void NodeCore::OnBadInput(const absl::Status& why) {
-  POLIS_LOG(WARNING) << "polis: node " << self_.name << " dropped bad input: " << why;
+  const BadInputReason reason = ClassifyBadInput(why);
+  bad_input_.Count(reason);
+  if (!log::Enabled(log::WARNING)) return;
+  uint64_t suppressed = 0;
+  if (!bad_input_log_.Admit(BadInputReasonName(reason), base::Now(), &suppressed)) return;
+  POLIS_LOG(WARNING) << "polis: node " << self_.name << " dropped bad input: " << why
+                     << base::Suppressed(suppressed);
 }
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,

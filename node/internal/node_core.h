@@ -34,7 +34,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/log_limiter.h"
 #include "bus/transport.h"
+#include "node/internal/bad_input.h"
 #include "node/internal/call_slot.h"
 #include "node/internal/channels.h"
 #include "node/internal/directory.h"
@@ -192,9 +194,13 @@ class NodeCore : public ProcessHost,
                       absl::Time received);  // introspection.cc
   void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                        absl::Time received);  // introspection.cc
+  // CollectNodeInfo plus the bad-input counts (introspection.cc; I/O thread).
+  wire::NodeInfo NodeInfoWithBadInput();
 
   Node* const facade_;
   NodeOptions options_;
+  base::LogLimiter bad_input_log_{/*lines=*/5, absl::Seconds(10)};
+  BadInputCounts bad_input_;  // OnBadInput's, by reason.
   LocalNode self_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;

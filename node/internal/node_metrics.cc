@@ -64,6 +64,10 @@ NodeMetrics NodeCore::Metrics() {
   m.refused_replies = refused_replies();
   m.resident_bytes = ResidentMemoryBytes();
   m.spans = facade_->trace_stats();
+  for (size_t r = 0; r < kBadInputReasons; ++r) {
+    const auto reason = static_cast<BadInputReason>(r);
+    m.bad_input.emplace_back(BadInputReasonName(reason), bad_input_.Get(reason));
+  }
   if (!scheduler_ || stopped_) return m;  // Not started, or shut down.
   for (int i = 0; i < scheduler_->size(); ++i) {
     m.run_queues.push_back(static_cast<int64_t>(scheduler_->queued(i)));
