@@ -54,6 +54,18 @@ struct SpawnOptions {
   // can run, so even a child that ends at once is reported with its real
   // reason (SpawnAwaiter::monitor_ref() gives the reference).
   bool monitor = false;
+  // Most letters its mailbox holds; 0 = unlimited. When full, a call is
+  // answered RESOURCE_EXHAUSTED at once and a cast or info is dropped and
+  // counted (polis ps "dropped", polis_server_dropped_messages_total).
+  // The runtime's notices (DOWN, NameLost) and what the process sends
+  // itself (its timers) are never refused; replies to its own calls are
+  // not letters and never queue here. See kDefaultMaxMailbox.
+  int64_t max_mailbox = kDefaultMaxMailbox;
+  // 100,000 letters: a few tens of MB of small letters (a recycled letter
+  // is ~250 bytes plus its payload), ~1 s of backlog at a busy server's
+  // rate; far above what a healthy server queues, well below what exhausts
+  // a node's memory.
+  static constexpr int64_t kDefaultMaxMailbox = 100'000;
 };
 
 namespace internal {

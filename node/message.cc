@@ -31,7 +31,43 @@ const std::string* InternSlow(std::string_view type) {
   return &*t.names.emplace(std::string(type)).first;
 }
 
+const std::string* FindSlow(std::string_view type) {
+  InternTable& t = Table();
+  absl::ReaderMutexLock lock(&t.mu);
+  auto it = t.names.find(absl::string_view(type.data(), type.size()));
+  return it != t.names.end() ? &*it : nullptr;
+}
+
 }  // namespace
+
+const std::string* FindType(std::string_view type) {
+  // Same per-thread caches as InternType (only interned names enter them);
+  // an unknown name costs a shared (reader) lock and a hash lookup.
+  thread_local const std::string* last = nullptr;
+  if (last != nullptr && *last == type) return last;
+  thread_local absl::flat_hash_map<std::string_view, const std::string*> cache;
+  auto it = cache.find(type);
+  if (it != cache.end()) return last = it->second;
+  const std::string* found = FindSlow(type);
+  if (found == nullptr) return nullptr;
+  if (cache.size() < kMaxInterned) cache.emplace(*found, found);
+  return last = found;
+}
+
+Message Message::FromWire(std::string_view type, std::string bytes) {
+  if (const std::string* interned = FindType(type)) return Message(interned, std::move(bytes));
+  auto owned = std::make_shared<const std::string>(type);
+  Message m(owned.get(), std::move(bytes));
+  m.owned_ = std::move(owned);
+  return m;
+}
+
+void Message::ReinternSlow() {
+  if (const std::string* interned = FindType(*owned_)) {
+    type_ = interned;
+    owned_.reset();
+  }
+}
 
 const std::string* InternType(std::string_view type) {
   // The last type this thread interned first (a stream of one type is the

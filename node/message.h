@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -74,7 +75,13 @@ class Target {
 // than 512 bytes, and new names once 65,536 are stored, all map to the
 // single name "polis.TooManyTypes" (which no server accepts), so a peer
 // cannot grow the table without bound. Thread-safe.
+// For names local code knows (generated messages, handlers, the runtime's
+// own types) only: what a peer sends is looked up (FindType), never
+// inserted, so no peer can fill the table (see Message::FromWire).
 const std::string* InternType(std::string_view type);
+// The interned copy of `type` if some local code interned it, else nullptr.
+// Never inserts. Thread-safe.
+const std::string* FindType(std::string_view type);
 // InternType(""), looked up once.
 const std::string* EmptyType();
 
@@ -87,13 +94,31 @@ class Message {
 
   // Serializes `m` (its full protobuf name becomes the type).
   static Message From(const google::protobuf::Message& m);
+  // A payload received from a peer: a type some local code interned is
+  // shared (one pointer compare, as for local messages); any other type is
+  // carried as the message's own string (an allocation, freed with the
+  // message), so a peer's names never enter the shared intern table.
+  static Message FromWire(std::string_view type, std::string bytes);
+
+  // If the type is carried as the message's own string and has been
+  // interned since (a handler registered after the message arrived),
+  // switches to the interned copy. One null check otherwise.
+  void Reintern() {
+    if (owned_ != nullptr) ReinternSlow();
+  }
+  // The interned type name, or nullptr if this message carries its own
+  // (an unknown type from a peer): for records that outlive the message.
+  const std::string* interned_type() const { return owned_ != nullptr ? nullptr : type_; }
 
   // The interned type name (see InternType).
   const std::string& type() const { return *type_; }
   const std::string& bytes() const { return bytes_; }
   std::string& mutable_bytes() { return bytes_; }
   // Makes the type "" (as a default Message); the bytes are left as they are.
-  void ClearType() { type_ = EmptyType(); }
+  void ClearType() {
+    type_ = EmptyType();
+    owned_.reset();
+  }
 
   template <typename M>
   bool Is() const {
@@ -102,7 +127,9 @@ class Message {
     // must match nothing here (`exact` is false for it).
     static const std::string* const interned = InternType(M::descriptor()->full_name());
     static const bool exact = *interned == M::descriptor()->full_name();
-    return type_ == interned && exact;
+    if (type_ == interned) return exact;
+    // An unknown type from a peer, carried as its own string (FromWire).
+    return owned_ != nullptr && exact && *owned_ == *interned;
   }
 
   // Parses the payload as M. INVALID_ARGUMENT if the payload is of another
@@ -122,8 +149,12 @@ class Message {
   Message(const std::string* interned, std::string bytes)
       : type_(interned), bytes_(std::move(bytes)) {}
 
+  void ReinternSlow();
+
   const std::string* type_;
   std::string bytes_;
+  // Set when the type is not interned (FromWire): type_ points into it.
+  std::shared_ptr<const std::string> owned_;
 };
 
 // The caller of a call. Copy it out of HandleCall to reply later (a deferred

@@ -24,6 +24,34 @@ TEST(MessageTest, IsMatchesExactlyTheMessagesType) {
   EXPECT_FALSE(Message().Is<Int64Value>());
 }
 
+// What peers send is looked up, never interned: 70,000 distinct names from
+// the wire leave the table as it was, and local types are still interned.
+TEST(MessageTest, WireTypesNeverEnterTheInternTable) {
+  for (int i = 0; i < 70'000; ++i) {
+    const std::string name = "peer.Junk" + std::to_string(i);
+    const Message m = Message::FromWire(name, "");
+    ASSERT_EQ(m.type(), name);
+    ASSERT_EQ(m.interned_type(), nullptr);
+    ASSERT_FALSE(m.Is<UInt32Value>());
+  }
+  EXPECT_EQ(FindType("peer.Junk5"), nullptr);
+  // A local type interned afterwards gets its own name, not the overflow.
+  EXPECT_EQ(*InternType("test.LocalAfterFlood"), "test.LocalAfterFlood");
+  EXPECT_TRUE(Message::From(UInt32Value()).Is<UInt32Value>());
+  // A known type from the wire shares the interned name (pointer compare).
+  const Message known = Message::FromWire("google.protobuf.UInt32Value", "");
+  EXPECT_EQ(&known.type(), FindType("google.protobuf.UInt32Value"));
+  EXPECT_TRUE(known.Is<UInt32Value>());
+}
+
+TEST(MessageTest, AnUnknownWireTypeMatchesOnceInternedAndAfterReintern) {
+  Message m = Message::FromWire("google.protobuf.StringValue", "");  // Not interned yet here?
+  EXPECT_TRUE(m.Is<StringValue>());  // By name if it was carried as its own string.
+  m.Reintern();
+  EXPECT_NE(m.interned_type(), nullptr);
+  EXPECT_EQ(&m.type(), FindType("google.protobuf.StringValue"));
+}
+
 // Fills the process-wide intern table for good: declared last, so that a
 // run of the whole binary (declaration order) does it last; ctest runs each
 // test in a process of its own.

@@ -17,6 +17,7 @@ void ServerMetrics::Add(const ServerMetrics& other) {
   casts += other.casts;
   infos += other.infos;
   mailbox += other.mailbox;
+  dropped += other.dropped;
   for (int c = 0; c < kStatusCodes; ++c) answered[c] += other.answered[c];
   latency.Add(other.latency);
 }

@@ -95,6 +95,7 @@ struct ServerMetrics {
   uint64_t casts = 0;
   uint64_t infos = 0;
   int64_t mailbox = 0;                            // Letters waiting now (approximate).
+  uint64_t dropped = 0;  // Casts and infos dropped: the mailbox was full.
   std::array<uint64_t, kStatusCodes> answered{};  // Calls answered, by code.
   LatencyHistogram latency;
   int64_t restarts = 0;  // Named servers only.

@@ -64,6 +64,12 @@ class Writer {
     for (const ServerMetrics& s : m_.servers) {
       if (Active(s) || s.mailbox != 0) out_.Sample(kMailbox, ServerLabels(s), s.mailbox);
     }
+    constexpr char kDropped[] = "polis_server_dropped_messages_total";
+    out_.Family(kDropped, MetricType::kCounter,
+                "Casts and infos dropped because the mailbox was full.");
+    for (const ServerMetrics& s : m_.servers) {
+      if (Active(s) || s.dropped != 0) out_.Sample(kDropped, ServerLabels(s), s.dropped);
+    }
     constexpr char kAnswered[] = "polis_server_calls_answered_total";
     out_.Family(kAnswered, MetricType::kCounter,
                 "Calls answered, by status code (the handler's reply or error, or a refusal).");

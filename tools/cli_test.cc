@@ -438,18 +438,18 @@ TEST(ClusterCommandsTest, PsListsNamesSortedAndAllAddsUnregisteredProcesses) {
   CommandOutput ps = FormatPs(v, /*json=*/true, /*all=*/false);
   EXPECT_EQ(ps.out,
             R"({"names":[)"
-            R"({"name":"abe","node":"b","pid":3,"kind":"counter","mailbox":0,"restarts":0},)"
-            R"({"name":"zed","node":"b","pid":2,"kind":"counter","mailbox":0,"restarts":0}],)"
+            R"({"name":"abe","node":"b","pid":3,"kind":"counter","mailbox":0,"restarts":0,"dropped":0},)"
+            R"({"name":"zed","node":"b","pid":2,"kind":"counter","mailbox":0,"restarts":0,"dropped":0}],)"
             R"("unreachable":[{"node":"a","error":"DEADLINE_EXCEEDED: a did not answer"},)"
             R"({"node":"c","error":"UNAVAILABLE: node \"c\" is down as b sees it; not asked"}]})"
             "\n");
   EXPECT_THAT(ps.err, HasSubstr("node a is left out"));
   CommandOutput all = FormatPs(v, /*json=*/false, /*all=*/true);
   EXPECT_EQ(all.out,
-            "NAME  NODE  PID  KIND     MAILBOX  RESTARTS\n"
-            "-     b     1    watcher  0        0\n"
-            "abe   b     3    counter  0        0\n"
-            "zed   b     2    counter  0        0\n");
+            "NAME  NODE  PID  KIND     MAILBOX  RESTARTS  DROPPED\n"
+            "-     b     1    watcher  0        0         0\n"
+            "abe   b     3    counter  0        0         0\n"
+            "zed   b     2    counter  0        0         0\n");
 }
 
 }  // namespace

@@ -114,17 +114,19 @@ CommandOutput FormatPs(const ClusterView& view, bool json, bool all) {
       items.push_back(absl::StrCat(
           "{\"name\":", JsonQuote(r.server->name()), ",\"node\":", JsonQuote(*r.node),
           ",\"pid\":", r.server->pid(), ",\"kind\":", JsonQuote(r.server->kind()),
-          ",\"mailbox\":", r.server->mailbox(), ",\"restarts\":", r.server->restarts(), "}"));
+          ",\"mailbox\":", r.server->mailbox(), ",\"restarts\":", r.server->restarts(),
+          ",\"dropped\":", r.server->dropped(), "}"));
     }
     output.out = absl::StrCat("{\"names\":[", absl::StrJoin(items, ","), "],\"unreachable\":[",
                               absl::StrJoin(unreachable, ","), "]}\n");
     return output;
   }
-  TextTable table({"NAME", "NODE", "PID", "KIND", "MAILBOX", "RESTARTS"});
+  TextTable table({"NAME", "NODE", "PID", "KIND", "MAILBOX", "RESTARTS", "DROPPED"});
   for (const PsRow& r : rows) {
     table.AddRow({r.server->name().empty() ? "-" : r.server->name(), *r.node,
                   absl::StrCat(r.server->pid()), r.server->kind().empty() ? "-" : r.server->kind(),
-                  absl::StrCat(r.server->mailbox()), absl::StrCat(r.server->restarts())});
+                  absl::StrCat(r.server->mailbox()), absl::StrCat(r.server->restarts()),
+                  absl::StrCat(r.server->dropped())});
   }
   output.out = table.Render();
   return output;

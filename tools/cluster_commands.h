@@ -20,7 +20,7 @@
 //             and error a "CODE: message" string for a node that did not
 //             answer (else error is null); last_heard_ms is -1 for the
 //             seed itself or a member never heard.
-//   ps:       {"names":[{"name","node","pid","kind","mailbox","restarts"}],
+//   ps:       {"names":[{"name","node","pid","kind","mailbox","restarts","dropped"}],
 //              "unreachable":[{"node","error"}]}   pid is a number.
 //   describe: the wire::ServerDescription in the protobuf JSON mapping
 //             (field names as in envelope.proto, file_descriptor_set left

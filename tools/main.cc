@@ -91,7 +91,7 @@ constexpr char kUsage[] =
   polis ps --seed=ENDPOINT [--json] [--all] [--timeout=DURATION]
       Every registered name: NAME NODE PID KIND MAILBOX RESTARTS (--all:
       unregistered processes too). --json: {"names":[{"name","node","pid",
-      "kind","mailbox","restarts"}],"unreachable":[{"node","error"}]}.
+      "kind","mailbox","restarts","dropped"}],"unreachable":[{"node","error"}]}.
   polis describe --seed=ENDPOINT [--json] [--timeout=DURATION] NAME
       The server's kind, node, pid, accepted types and their .proto
       definitions. --json: its ServerDescription plus "node", "pid" and

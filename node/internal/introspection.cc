@@ -36,6 +36,7 @@ void FillServers(const Registry& registry, wire::NodeInfo* info) {
     s->set_pid(p->pid().id);
     s->set_kind(p->kind());
     s->set_mailbox(p->mailbox_length());
+    s->set_dropped(p->dropped());
     if (!s->name().empty()) s->set_restarts(std::max(0, registry.Registrations(s->name()) - 1));
   }
   std::sort(info->mutable_servers()->begin() + first, info->mutable_servers()->end(),

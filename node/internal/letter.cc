@@ -122,7 +122,7 @@ LetterPtr FromView(const bus::EnvelopeView& env, const bus::ReturnPath& path,
   // Into the recycled letter's buffers: no malloc for small messages.
   std::string bytes = std::move(l->message.mutable_bytes());
   bytes.assign(env.payload);
-  l->message = Message(env.type, std::move(bytes));
+  l->message = Message::FromWire(env.type, std::move(bytes));
   l->sender.node = env.sender.node;
   l->sender.id = env.sender.pid;
   l->to_name = env.recipient.name;
@@ -156,7 +156,7 @@ absl::Time ReceivedCallDeadline(const bus::EnvelopeView& env, absl::Time receive
 
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env) {
   if (env.status_code != 0) return StatusOf(env);
-  return Message(env.type, std::string(env.payload));
+  return Message::FromWire(env.type, std::string(env.payload));
 }
 
 }  // namespace polis::internal

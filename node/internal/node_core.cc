@@ -231,6 +231,7 @@ absl::StatusOr<std::shared_ptr<Process>> NodeCore::CreateProcess(
         // Before the process is visible: a message to its name may run it
         // (and its Init) at once, and Init's end must find the slot.
         made->set_init_slot(std::move(init_slot));
+        made->set_max_mailbox(options.max_mailbox);
         if (monitor_by != nullptr && monitor_ref != nullptr) {
           *monitor_ref = calls_.NextRef();
           made->AddMonitor(monitor_by->pid(), *monitor_ref);

@@ -34,6 +34,7 @@ void CollectServers(const Registry& registry, NodeMetrics* m) {
     s.kind = p->kind();
     s.processes = 1;
     s.mailbox = p->mailbox_length();
+    s.dropped = p->dropped();
     if (const ProcessStats* stats = p->stats()) stats->AddTo(&s);
     std::string name = p->name();
     if (name.empty()) {

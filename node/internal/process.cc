@@ -15,6 +15,20 @@ absl::Status StoppedError(const std::string& who, const absl::Status& reason) {
   return absl::AbortedError(absl::StrCat("server ", who, " stopped: ", reason.ToString()));
 }
 
+// The runtime's own notices, interned before any process can receive one:
+// one arriving from a peer then shares the interned name (Message::FromWire
+// interns nothing), so StaleDown and GenServer::Accepts recognize it by
+// pointer.
+void InternRuntimeTypes() {
+  static const bool done = [] {
+    InternType(wire::ProcessDown::descriptor()->full_name());
+    InternType(wire::NodeDown::descriptor()->full_name());
+    InternType(wire::NameLost::descriptor()->full_name());
+    return true;
+  }();
+  (void)done;
+}
+
 }  // namespace
 
 Process::Process(ProcessHost* host, NodeCore* core, Pid pid, std::string name, std::string kind,
@@ -25,7 +39,9 @@ Process::Process(ProcessHost* host, NodeCore* core, Pid pid, std::string name, s
       behaviour_(std::move(behaviour)),
       ctx_(this, core),
       name_cache_(name),
-      name_(std::move(name)) {}
+      name_(std::move(name)) {
+  InternRuntimeTypes();
+}
 
 Process::~Process() = default;
 
@@ -40,6 +56,10 @@ void Process::set_name(std::string name) {
 }
 
 void Process::Deliver(LetterPtr letter) {
+  // Two relaxed loads; the branch is taken only past the bound.
+  if (max_mailbox_ != 0 && mailbox_.ApproximateSize() >= max_mailbox_) [[unlikely]] {
+    if (!RefuseWhenFull(letter)) return;
+  }
   mailbox_.Push(std::move(letter));
   if (TryClaim()) host_->Schedule(shared_from_this());
 }
@@ -167,7 +187,7 @@ void Process::EndSpan(const absl::Status& result) {
     r.server.assign(name_cache_);
     r.server_pid = pid_.id;
     r.peer_node.clear();
-    r.message_type = &in.message.type();
+    r.message_type = in.message.interned_type();  // Outlives the message.
     SetStatus(r, status);
   });
   span_answered_ = false;
@@ -184,6 +204,7 @@ bool Process::StartNextLetter() {
     letter_.reset();  // The caller has given up; at-most-once means: drop.
     return true;
   }
+  l.message.Reintern();  // A peer's unknown type, perhaps handled since it arrived.
   if (l.kind == wire::KIND_INFO && l.runtime && StaleDown(l)) {
     letter_.reset();  // Demonitor is final: a DOWN already on its way is dropped.
     return true;
@@ -243,6 +264,35 @@ bool Process::StaleDown(const Letter& l) {
   if (it == my_monitors_.end()) return true;
   if (it->second.node != pid_.node || it->second.id == 0) host_->MonitorFired(it->second, ref);
   my_monitors_.erase(it);
+  return false;
+}
+
+bool Process::RefuseWhenFull(LetterPtr& letter) {
+  Letter& l = *letter;
+  // The runtime's notices (Letter::runtime, set only by the runtime: a
+  // peer cannot claim it): a monitor's DOWN must arrive (a supervisor that
+  // misses one never restarts its child), NameLost likewise. Everything
+  // else counts, the process's own timers too: a sender pid can be forged
+  // on the wire, so it grants nothing.
+  if (l.runtime) return true;
+  std::string who = name();  // Not name_cache_: a pusher's thread.
+  if (who.empty()) who = pid_.ToString();
+  if (l.kind == wire::KIND_CALL) {
+    host_->Reply(l.from,
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     "server ", who, ": mailbox full (", max_mailbox_, " letters)")),
+                 Message(), l.trace);
+    return false;
+  }
+  const uint64_t n = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
+  // At most one line a second per process.
+  const int64_t now = base::NowUnixNanos();
+  int64_t last = last_drop_log_ns_.load(std::memory_order_relaxed);
+  if (now - last >= 1'000'000'000 &&
+      last_drop_log_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    POLIS_LOG(WARNING) << "polis: server " << who << " mailbox full (" << max_mailbox_
+                       << " letters): dropping casts and infos (" << n << " so far)";
+  }
   return false;
 }
 

@@ -67,8 +67,16 @@ class Process : public std::enable_shared_from_this<Process> {
 
   // --- Any thread ---
 
-  // Queues a letter and schedules the process.
+  // Queues a letter and schedules the process. If the mailbox holds
+  // max_mailbox letters or more, refuses it instead (a call is answered
+  // RESOURCE_EXHAUSTED, a cast or info dropped and counted), except the
+  // runtime's notices and the process's own letters (see SpawnOptions).
   void Deliver(LetterPtr letter);
+  // 0 = unlimited. Before the process is visible (CreateProcess).
+  void set_max_mailbox(int64_t n) { max_mailbox_ = n < 0 ? 0 : n; }
+  int64_t max_mailbox() const { return max_mailbox_; }
+  // Casts and infos dropped because the mailbox was full.
+  uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   // Claims the right to run; true if the caller must enqueue the process.
   bool TryClaim() { return !scheduled_.exchange(true); }
   // Asks the process to stop with `reason`; `done` completes when it ended.
@@ -138,6 +146,10 @@ class Process : public std::enable_shared_from_this<Process> {
   // `waiter_result`.
   void Bury(const absl::Status& reason, const absl::Status& waiter_result);
   void RefuseLetter(Letter& l, absl::Status why);
+  // Deliver's slow path, the mailbox being full: true if `l` is queued
+  // anyway (a runtime notice, the process's own letter).
+  bool RefuseWhenFull(LetterPtr& l);
+
   // Records the span of the message being handled (if one is open), its
   // handling having ended with `result`.
   void EndSpan(const absl::Status& result);
@@ -148,6 +160,9 @@ class Process : public std::enable_shared_from_this<Process> {
   std::unique_ptr<Behaviour> behaviour_;
   ProcessContext ctx_;
   Mailbox mailbox_;
+  int64_t max_mailbox_ = SpawnOptions::kDefaultMaxMailbox;
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<int64_t> last_drop_log_ns_{0};
   std::atomic<bool> scheduled_{false};
   std::atomic<bool> dead_{false};
   std::atomic<bool> stop_requested_{false};

@@ -87,6 +87,37 @@ class ProcessTest : public ::testing::Test {
   Script* script_ = nullptr;
 };
 
+// A full mailbox: casts and infos are dropped and counted, a call is
+// answered RESOURCE_EXHAUSTED at once, the runtime's DOWN still gets in,
+// and the server handles what it queued and works on afterwards.
+TEST_F(ProcessTest, AFullMailboxRefusesCallsAndDropsCastsButNotDowns) {
+  std::shared_ptr<Process> p = Start();
+  host_.RunUntilIdle();  // Init.
+  p->set_max_mailbox(3);
+  for (int i = 0; i < 10; ++i) ManualHost::Deliver(*p, wire::KIND_CAST, absl::StrCat("c", i));
+  EXPECT_EQ(p->mailbox_length(), 3);
+  EXPECT_EQ(p->dropped(), 7u);
+  ManualHost::Deliver(*p, wire::KIND_CALL, "full", /*ref=*/9);
+  ASSERT_THAT(host_.replies, SizeIs(1));  // Before the process ran at all.
+  EXPECT_EQ(host_.replies[0].to.ref, 9u);
+  EXPECT_EQ(host_.replies[0].status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(p->dropped(), 7u);  // A refused call is answered, not counted.
+  LetterPtr down = NewLetter();
+  down->kind = wire::KIND_INFO;
+  down->message = Message::From(wire::ProcessDown());
+  down->sender = Pid{"test", 0};
+  p->Deliver(std::move(down));
+  EXPECT_EQ(p->mailbox_length(), 4);  // Bypasses the bound.
+  host_.RunUntilIdle();
+  ManualHost::Deliver(*p, wire::KIND_CALL, "after", /*ref=*/10);
+  host_.RunUntilIdle();
+  ASSERT_THAT(host_.replies, SizeIs(2));
+  EXPECT_TRUE(host_.replies[1].status.ok());
+  EXPECT_EQ(host_.replies[1].text, "re:after");
+  EXPECT_EQ(journal_[1], "KIND_CAST:c0");
+  EXPECT_EQ(journal_[3], "KIND_CAST:c2");
+}
+
 TEST_F(ProcessTest, InitRunsBeforeAnyLetterAndLettersRunInOrder) {
   std::shared_ptr<Process> p = Start();
   ManualHost::Deliver(*p, wire::KIND_CAST, "a");

@@ -32,7 +32,7 @@ absl::StatusOr<Message> Router::CallFromThread(const Target& target, Message req
   if (kind != wire::KIND_CALL || !client.sampled) {
     return CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   }
-  const std::string* type = &request.type();
+  const std::string* type = request.interned_type();  // Outlives the request.
   const int64_t start_ns = base::NowUnixNanos();
   absl::StatusOr<Message> r = CallFromThreadUnder(client, target, std::move(request), timeout, kind);
   absl::StatusOr<std::string> node = Resolve(target);
@@ -205,7 +205,7 @@ absl::StatusOr<TimerRef> Router::SendAfter(absl::Duration delay, const Target& t
     if (auto o = weak_owner.lock()) o->RemoveTimer(*id);
     if (timer.sampled) {
       tracer_.RecordSpan(wire::SPAN_KIND_TIMER, timer, set_ns, sender, target, std::string(),
-                         &message.type(), absl::OkStatus());
+                         message.interned_type(), absl::OkStatus());
     }
     absl::StatusOr<std::string> node = Resolve(target);
     if (!node.ok()) {
