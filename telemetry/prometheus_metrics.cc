@@ -164,6 +164,13 @@ class Writer {
     for (const auto& [reason, n] : m_.bad_input) {
       out_.Sample("polis_bad_input_total", {{"node", m_.node}, {"reason", reason}}, n);
     }
+    out_.Family("polis_trust_refused_total", MetricType::kCounter,
+                "Envelopes the trust rules refused: a client's message or system request its role "
+                "does not allow, a runtime notice not from the node it is about.");
+    out_.Sample("polis_trust_refused_total", node, m_.refused_by_trust);
+    out_.Family("polis_refused_replies_total", MetricType::kCounter,
+                "Replies refused because they did not come from the node the call was sent to.");
+    out_.Sample("polis_refused_replies_total", node, m_.refused_replies);
     out_.Family("polis_spans_recorded_total", MetricType::kCounter,
                 "Spans recorded in the node's span store.");
     out_.Sample("polis_spans_recorded_total", node, m_.spans.recorded);
