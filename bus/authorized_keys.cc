@@ -60,6 +60,7 @@ absl::StatusOr<std::shared_ptr<const AuthorizedKeys>> AuthorizedKeys::Parse(
     }
     keys->entries_.push_back(std::move(key));
     keys->by_binary_.emplace(std::move(binary), &keys->entries_.back());
+    keys->by_z85_.emplace(keys->entries_.back().public_key, &keys->entries_.back());
   }
   return std::shared_ptr<const AuthorizedKeys>(std::move(keys));
 }
@@ -79,8 +80,8 @@ const AuthorizedKey* AuthorizedKeys::FindBinary(absl::string_view key32) const {
 }
 
 const AuthorizedKey* AuthorizedKeys::FindZ85(absl::string_view z85) const {
-  std::string binary = CurveKeyBinary(z85);
-  return binary.empty() ? nullptr : FindBinary(binary);
+  auto it = by_z85_.find(z85);
+  return it == by_z85_.end() ? nullptr : it->second;
 }
 
 }  // namespace polis::bus

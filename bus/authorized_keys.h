@@ -51,6 +51,7 @@ class AuthorizedKeys {
  private:
   std::deque<AuthorizedKey> entries_;  // stable addresses
   absl::flat_hash_map<std::string, const AuthorizedKey*> by_binary_;
+  absl::flat_hash_map<std::string, const AuthorizedKey*> by_z85_;  // per-message lookup
 };
 
 }  // namespace polis::bus
