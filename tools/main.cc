@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/curve_keys.h"
 #include "absl/status/status.h"
 #include "tools/args.h"
 #include "tools/bench.h"
@@ -82,6 +83,9 @@ constexpr char kUsage[] =
       ({"error": {"code", "message"}, "trace_id"} if it failed).
   polis cast ...   same arguments; casts, prints nothing ({"trace_id"} with --json).
   polis send ...   same arguments; sends an info message, prints nothing.
+  polis keygen --out=DIR/NAME
+      Writes a CURVE keypair: DIR/NAME.pub (public, share it) and
+      DIR/NAME.key (secret, mode 0600). Never overwrites (exit 1).
   polis nodes --seed=ENDPOINT [--json] [--timeout=DURATION]
       Every member: NODE ENDPOINT INCARNATION STATE UPTIME SERVERS LAST_HEARD
       (STATE, LAST_HEARD as the seed sees it; ERROR for a node that did not
@@ -165,6 +169,23 @@ int NodeMain(const std::vector<std::string>& argv) {
   }
   absl::Status s = RunNode(config, *std::move(exporter));
   return s.ok() ? 0 : Fail(s);
+}
+
+int KeygenMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"out", FlagKind::kValue}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("out") || args->Get("out").empty() || !args->positional.empty()) {
+    return UsageError("polis keygen --out=DIR/NAME");
+  }
+  absl::StatusOr<bus::CurveKeyPair> keys = bus::GenerateCurveKeyPair();
+  if (!keys.ok()) return Fail(keys.status());
+  if (absl::Status s = bus::WriteCurveKeyFiles(args->Get("out"), *keys); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+  std::cout << args->Get("out") << ".pub " << keys->public_key << "\n"
+            << args->Get("out") << ".key (secret, mode 0600)\n";
+  return 0;
 }
 
 int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
@@ -298,6 +319,7 @@ int Main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (command == "node") return NodeMain(rest);
+  if (command == "keygen") return KeygenMain(rest);
   if (command == "call") return ClientMain(wire::KIND_CALL, rest);
   if (command == "cast") return ClientMain(wire::KIND_CAST, rest);
   if (command == "send") return ClientMain(wire::KIND_INFO, rest);
