@@ -145,6 +145,9 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"trace-file", FlagKind::kValue},
                        {"otlp-endpoint", FlagKind::kValue},
                        {"metrics", FlagKind::kValue},
+                       {"key", FlagKind::kValue},
+                       {"authorized-keys", FlagKind::kValue},
+                       {"server-key", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
