@@ -40,6 +40,8 @@ constexpr char kUsage[] =
              [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
              [--trace-buffer=SPANS] [--trace-file=PATH]
              [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
+             [--key=NAME.key --authorized-keys=FILE] [--server-key=NAME.pub|Z85]
+             (CurveZMQ; a seed may carry its key: --seed=ENDPOINT@NAME.pub)
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
