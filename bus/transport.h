@@ -166,6 +166,13 @@ class Transport {
   // name from now on (bus/traffic.h). No-op for a transport that does not
   // count.
   virtual void TrackPeer(const std::string& node) {}
+
+  // Pins the server key (Z85) a secure transport expects at `endpoint`
+  // (bus/curve_security.h). Any thread. Transports without authentication
+  // ignore it.
+  virtual absl::Status SetPeerKey(const std::string& endpoint, const std::string& z85) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace polis::bus

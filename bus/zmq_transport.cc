@@ -16,6 +16,7 @@
 #include "bus/internal/connection_monitor.h"
 #include "bus/internal/endpoint.h"
 #include "bus/internal/send_buffers.h"
+#include "bus/internal/zap_handler.h"
 #include "bus/internal/zmq_channel.h"
 #include "bus/internal/zmq_util.h"
 #include "bus/traffic.h"
@@ -62,6 +63,7 @@ class ZmqTransport::Impl {
     // Close the listening socket now and remove an ipc socket file, so a
     // clean shutdown leaves nothing behind in the file system.
     if (router_.handle() != nullptr) router_.close();
+    zap_.reset();
     if (absl::StartsWith(bound_, "ipc://")) ::unlink(bound_.c_str() + 6);
   }
 
@@ -75,6 +77,10 @@ class ZmqTransport::Impl {
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint);
   std::vector<PeerTraffic> Traffic() const { return traffic_->Snapshot(); }
   void TrackPeer(const std::string& node) { traffic_->For(node, /*track=*/true); }
+  absl::Status SetPeerKey(const std::string& endpoint, const std::string& z85) {
+    if (options_.curve == nullptr) return absl::OkStatus();
+    return options_.curve->SetServerKey(endpoint, z85);
+  }
 
  private:
   absl::StatusOr<Peer*> Connect(const std::string& endpoint);
@@ -117,6 +123,7 @@ class ZmqTransport::Impl {
   const ZmqTransportOptions options_;
   std::shared_ptr<zmq::context_t> context_;
   std::unique_ptr<WakeFd> wake_;
+  std::unique_ptr<internal::ZapHandler> zap_;  // with CURVE, from Listen on
   zmq::socket_t router_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> graveyard_;
@@ -152,8 +159,14 @@ absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoi
   }
   POLIS_RETURN_IF_ERROR(ValidateEndpoint(endpoint, EndpointUse::kBind));
   try {
+    if (options_.curve != nullptr && zap_ == nullptr) {
+      // Before the bind: no handshake may find the ZAP endpoint empty.
+      POLIS_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(*context_,
+                                                               options_.curve->authorized_ptr()));
+    }
     zmq::socket_t router(*context_, zmq::socket_type::router);
     internal::ApplyCommonOptions(router, options_);
+    if (options_.curve != nullptr) internal::ApplyCurveServer(router, *options_.curve);
     router.set(zmq::sockopt::router_mandatory, true);
     router.bind(endpoint);
     std::string bound = router.get(zmq::sockopt::last_endpoint);
@@ -177,9 +190,13 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
   try {
     peer->dealer = zmq::socket_t(*context_, zmq::socket_type::dealer);
     internal::ApplyDealerOptions(peer->dealer, options_);
+    if (options_.curve != nullptr) {
+      POLIS_RETURN_IF_ERROR(internal::ApplyCurveClient(peer->dealer, *options_.curve, endpoint));
+    }
     POLIS_ASSIGN_OR_RETURN(peer->monitor,
                            ConnectionMonitor::Attach(*context_, peer->dealer, endpoint,
-                                                     base::Now() + options_.connect_timeout));
+                                                     base::Now() + options_.connect_timeout,
+                                                     options_.curve != nullptr));
     peer->dealer.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("cannot connect to ", endpoint));
@@ -412,9 +429,21 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
     if (!ReadFrame(router_, handler, conn, &deliver)) return;
+    Sender sender;
+    if (deliver && options_.curve != nullptr) {
+      // The ZAP handler set the User-Id to the connection's Z85 key.
+      const char* user = zmq_msg_gets(msg_.handle(), "User-Id");
+      sender.key = user != nullptr ? options_.curve->authorized().FindZ85(user) : nullptr;
+      if (sender.key == nullptr) {  // cannot happen with the ZAP handler up
+        conn.solo.CountRefused();
+        handler.OnBadInput(absl::UnauthenticatedError("message without an authorized User-Id"));
+        ++n;
+        continue;
+      }
+      sender.role = sender.key->role;
+    }
     // A message counts at least one, good frames or not.
-    // No authentication yet: whoever connected is anonymous.
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, Sender{}, conn) : 0);
+    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);
   }
 }
 
@@ -422,7 +451,9 @@ void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
   bool deliver;
   for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
     if (!ReadFrame(peer.dealer, handler, Counters(peer), &deliver)) return;
-    const Sender sender{PeerRole::kAnonymous, nullptr, peer.endpoint};
+    // With CURVE the peer proved the server key pinned for this endpoint.
+    const Sender sender{options_.curve != nullptr ? PeerRole::kNode : PeerRole::kAnonymous,
+                        nullptr, peer.endpoint};
     n += std::max(1, deliver ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
   }
 }
@@ -555,5 +586,8 @@ absl::StatusOr<std::unique_ptr<Channel>> ZmqTransport::OpenChannel(
 }
 std::vector<PeerTraffic> ZmqTransport::Traffic() const { return impl_->Traffic(); }
 void ZmqTransport::TrackPeer(const std::string& node) { impl_->TrackPeer(node); }
+absl::Status ZmqTransport::SetPeerKey(const std::string& endpoint, const std::string& z85) {
+  return impl_->SetPeerKey(endpoint, z85);
+}
 
 }  // namespace polis::bus

@@ -54,6 +54,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bus/curve_security.h"
 #include "bus/transport.h"
 
 namespace polis::bus {
@@ -83,6 +84,13 @@ struct ZmqTransportOptions {
   // Socket limit of the context (ZMQ_MAX_SOCKETS; libzmq's default is 1023).
   // Each peer and each Channel uses three (DEALER, monitor, monitor reader).
   int max_sockets = 8192;
+  // CurveZMQ (bus/curve_security.h). Null: no authentication, no
+  // encryption, every Sender anonymous. Set: the ROUTER is a CURVE server
+  // admitting only authorized keys (ZAP thread `polis-zap`), each envelope
+  // it delivers carries its connection's AuthorizedKey and role; every
+  // DEALER and Channel is a CURVE client pinning its endpoint's server key;
+  // what comes back on a dialed connection is from a kNode sender.
+  std::shared_ptr<CurveSecurity> curve;
 };
 
 // The most envelopes one Poll delivers from one socket (it finishes the
@@ -135,6 +143,10 @@ class ZmqTransport final : public Transport {
   // count there.
   std::vector<PeerTraffic> Traffic() const override;
   void TrackPeer(const std::string& node) override;
+  // Pins the CURVE server key of `endpoint` for connections opened from now
+  // on (any thread). INVALID_ARGUMENT if not a Z85 key; a no-op (OK)
+  // without CURVE.
+  absl::Status SetPeerKey(const std::string& endpoint, const std::string& z85) override;
 
  private:
   class Impl;

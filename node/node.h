@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "bus/curve_security.h"
 #include "bus/transport.h"
 #include "google/protobuf/message.h"
 #include "node/behaviour.h"
@@ -79,6 +80,10 @@ struct NodeOptions {
   int64_t max_message_bytes = bus::kDefaultMaxMessageBytes;
   // Sampling and the span store (node/trace.h).
   TraceOptions trace;
+  // CurveZMQ (bus/curve_security.h): own keys, authorized keys, the server
+  // key of each seed. Null: anonymous and in clear. Only for the default
+  // ZmqTransport (tcp:// and ipc:// endpoints).
+  std::shared_ptr<bus::CurveSecurity> curve;
   // Transport to use; default: InProcTransport when every endpoint above is
   // inproc:// (or there are none), ZmqTransport otherwise.
   std::unique_ptr<bus::Transport> transport;

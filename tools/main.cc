@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bus/curve_keys.h"
 #include "absl/status/status.h"
 #include "tools/args.h"
 #include "tools/bench.h"
@@ -39,6 +40,8 @@ constexpr char kUsage[] =
              [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
              [--trace-buffer=SPANS] [--trace-file=PATH]
              [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
+             [--key=NAME.key --authorized-keys=FILE] [--server-key=NAME.pub|Z85]
+             (CurveZMQ; a seed may carry its key: --seed=ENDPOINT@NAME.pub)
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
@@ -82,6 +85,9 @@ constexpr char kUsage[] =
       ({"error": {"code", "message"}, "trace_id"} if it failed).
   polis cast ...   same arguments; casts, prints nothing ({"trace_id"} with --json).
   polis send ...   same arguments; sends an info message, prints nothing.
+  polis keygen --out=DIR/NAME
+      Writes a CURVE keypair: DIR/NAME.pub (public, share it) and
+      DIR/NAME.key (secret, mode 0600). Never overwrites (exit 1).
   polis nodes --seed=ENDPOINT [--json] [--timeout=DURATION]
       Every member: NODE ENDPOINT INCARNATION STATE UPTIME SERVERS LAST_HEARD
       (STATE, LAST_HEARD as the seed sees it; ERROR for a node that did not
@@ -141,6 +147,9 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"trace-file", FlagKind::kValue},
                        {"otlp-endpoint", FlagKind::kValue},
                        {"metrics", FlagKind::kValue},
+                       {"key", FlagKind::kValue},
+                       {"authorized-keys", FlagKind::kValue},
+                       {"server-key", FlagKind::kValue},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
@@ -165,6 +174,23 @@ int NodeMain(const std::vector<std::string>& argv) {
   }
   absl::Status s = RunNode(config, *std::move(exporter));
   return s.ok() ? 0 : Fail(s);
+}
+
+int KeygenMain(const std::vector<std::string>& argv) {
+  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"out", FlagKind::kValue}});
+  if (!args.ok()) return UsageError(std::string(args.status().message()));
+  if (!args->Has("out") || args->Get("out").empty() || !args->positional.empty()) {
+    return UsageError("polis keygen --out=DIR/NAME");
+  }
+  absl::StatusOr<bus::CurveKeyPair> keys = bus::GenerateCurveKeyPair();
+  if (!keys.ok()) return Fail(keys.status());
+  if (absl::Status s = bus::WriteCurveKeyFiles(args->Get("out"), *keys); !s.ok()) {
+    std::cerr << s << "\n";
+    return 1;
+  }
+  std::cout << args->Get("out") << ".pub " << keys->public_key << "\n"
+            << args->Get("out") << ".key (secret, mode 0600)\n";
+  return 0;
 }
 
 int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
@@ -298,6 +324,7 @@ int Main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (command == "node") return NodeMain(rest);
+  if (command == "keygen") return KeygenMain(rest);
   if (command == "call") return ClientMain(wire::KIND_CALL, rest);
   if (command == "cast") return ClientMain(wire::KIND_CAST, rest);
   if (command == "send") return ClientMain(wire::KIND_INFO, rest);

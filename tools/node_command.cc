@@ -1,4 +1,6 @@
 // tools/node_command.cc — see node_command.h.
+#include "bus/authorized_keys.h"
+#include "bus/curve_keys.h"
 #include "tools/node_command.h"
 
 #include <pthread.h>
@@ -50,7 +52,31 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
   options.name = config.name();
   options.listen = config.listen();
   options.advertise = config.advertise();
-  options.seeds.assign(config.seeds().begin(), config.seeds().end());
+  if (!config.key_file().empty()) {
+    absl::StatusOr<bus::CurveKeyPair> own = bus::LoadCurveSecretKeyFile(config.key_file());
+    if (!own.ok()) return own.status();
+    absl::StatusOr<std::shared_ptr<const bus::AuthorizedKeys>> authorized =
+        bus::AuthorizedKeys::LoadFile(config.authorized_keys_file());
+    if (!authorized.ok()) return authorized.status();
+    std::string default_key;
+    if (!config.server_key().empty()) {
+      absl::StatusOr<std::string> k = bus::LoadCurvePublicKey(config.server_key());
+      if (!k.ok()) return k.status();
+      default_key = *k;
+    }
+    options.curve = std::make_shared<bus::CurveSecurity>(*own, *authorized, default_key);
+  }
+  for (const std::string& seed : config.seeds()) {
+    auto [endpoint, key] = SplitSeedKey(seed);
+    if (!key.empty()) {
+      absl::StatusOr<std::string> k = bus::LoadCurvePublicKey(key);
+      if (!k.ok()) return k.status();
+      if (options.curve != nullptr) {
+        if (absl::Status s = options.curve->SetServerKey(endpoint, *k); !s.ok()) return s;
+      }
+    }
+    options.seeds.push_back(endpoint);
+  }
   options.scheduler_threads = config.threads();
   if (config.max_message_bytes() > 0) options.max_message_bytes = config.max_message_bytes();
   if (config.failure_timeout_ms() > 0) {

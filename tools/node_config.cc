@@ -78,6 +78,14 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
   return spec;
 }
 
+std::pair<std::string, std::string> SplitSeedKey(const std::string& seed) {
+  size_t from = seed.find("://");
+  from = from == std::string::npos ? (seed.rfind("dns:", 0) == 0 ? 4 : 0) : from + 3;
+  const size_t at = seed.find('@', from);
+  if (at == std::string::npos) return {seed, ""};
+  return {seed.substr(0, at), seed.substr(at + 1)};
+}
+
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (args.Has("name")) config->set_name(args.Get("name"));
   if (args.Has("listen")) config->set_listen(args.Get("listen"));
@@ -86,8 +94,14 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
     config->clear_seeds();
     for (const std::string& s : SplitList(args.Get("seed"))) config->add_seeds(s);
   }
+  if (args.Has("key")) config->set_key_file(args.Get("key"));
+  if (args.Has("authorized-keys")) config->set_authorized_keys_file(args.Get("authorized-keys"));
+  if (args.Has("server-key")) config->set_server_key(args.Get("server-key"));
+  if (config->key_file().empty() != config->authorized_keys_file().empty()) {
+    return absl::InvalidArgumentError("--key and --authorized-keys go together (both or neither)");
+  }
   for (const std::string& s : config->seeds()) {
-    if (absl::Status st = internal::ValidateSeedSpec(s); !st.ok()) return st;
+    if (absl::Status st = internal::ValidateSeedSpec(SplitSeedKey(s).first); !st.ok()) return st;
   }
   if (args.Has("serve")) {
     config->clear_serve();

@@ -47,6 +47,10 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text);
 // that is not http://HOST:PORT, a metrics address that is not HOST:PORT) or
 // a missing name. The trace file is opened later (CreateSpanExporter). The kinds and names of --serve are checked by
 // RootSupervisorSpec (when the node starts).
+// "tcp://H:P@KEY" -> {"tcp://H:P", "KEY"}: split at the first '@' after
+// "://" (tcp, ipc) or after "dns:". No '@': {seed, ""}.
+std::pair<std::string, std::string> SplitSeedKey(const std::string& seed);
+
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config);
 
 // Defaults of the root supervisor where the config sets none.

@@ -223,5 +223,13 @@ TEST(NodeConfigSupervisionTest, ServeEntriesThatCollideOrAreUnknownAreRefused) {
   EXPECT_THAT(MergeError(*c, {"--serve=counter,echo:e"}), IsOk());
 }
 
+TEST(NodeConfigCurveTest, SeedKeySplitsAfterTheScheme) {
+  using P = std::pair<std::string, std::string>;
+  EXPECT_EQ(SplitSeedKey("tcp://h:1@k.pub"), P("tcp://h:1", "k.pub"));
+  EXPECT_EQ(SplitSeedKey("ipc:///tmp/a@b.sock@K"), P("ipc:///tmp/a", "b.sock@K"));
+  EXPECT_EQ(SplitSeedKey("dns:polis.svc:7000@/k/a.pub"), P("dns:polis.svc:7000", "/k/a.pub"));
+  EXPECT_EQ(SplitSeedKey("tcp://h:1"), P("tcp://h:1", ""));
+}
+
 }  // namespace
 }  // namespace polis::tools

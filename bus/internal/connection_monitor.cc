@@ -22,7 +22,7 @@ std::atomic<uint64_t> next_monitor_id{0};
 
 absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
     zmq::context_t& context, zmq::socket_t& socket, std::string endpoint,
-    absl::Time connect_deadline) {
+    absl::Time connect_deadline, bool curve) {
   const std::string address = absl::StrCat(
       "inproc://polis-monitor-", next_monitor_id.fetch_add(1, std::memory_order_relaxed));
   if (zmq_socket_monitor(socket.handle(), address.c_str(), kEvents) != 0) {
@@ -33,7 +33,7 @@ absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
     events.set(zmq::sockopt::linger, 0);
     events.connect(address);
     std::unique_ptr<ConnectionMonitor> monitor(new ConnectionMonitor(
-        socket, std::move(events), std::move(endpoint), connect_deadline));
+        socket, std::move(events), std::move(endpoint), connect_deadline, curve));
     // A read that finds nothing arms events_fd(): libzmq signals the fd
     // only for a reader that found its queue empty.
     (void)monitor->ReadEvents(base::Now());
@@ -45,12 +45,13 @@ absl::StatusOr<std::unique_ptr<ConnectionMonitor>> ConnectionMonitor::Attach(
 }
 
 ConnectionMonitor::ConnectionMonitor(zmq::socket_t& socket, zmq::socket_t events,
-                                     std::string endpoint, absl::Time deadline)
+                                     std::string endpoint, absl::Time deadline, bool curve)
     : socket_(socket),
       events_(std::move(events)),
       events_fd_(events_.get(zmq::sockopt::fd)),
       endpoint_(std::move(endpoint)),
-      deadline_(deadline) {}
+      deadline_(deadline),
+      curve_(curve) {}
 
 ConnectionMonitor::~ConnectionMonitor() {
   if (socket_.handle() != nullptr) zmq_socket_monitor(socket_.handle(), nullptr, 0);
@@ -85,11 +86,29 @@ void ConnectionMonitor::OnEvent(uint16_t event, uint32_t value) {
       up_ = true;
       break;
     case ZMQ_EVENT_DISCONNECTED:
+      if (curve_ && !up_) {
+        down_ = absl::UnauthenticatedError(absl::StrCat(
+            "handshake with ", endpoint_,
+            " failed: the server closed the connection before the CURVE handshake ended "
+            "(wrong server key?)"));
+        break;
+      }
       down_ = absl::UnavailableError(absl::StrCat("connection to ", endpoint_, " lost"));
       break;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      down_ = absl::PermissionDeniedError(
+          absl::StrCat("handshake with ", endpoint_,
+                       " refused: this key is not authorized there (ZAP ", value, ")"));
+      break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:  // e.g. the server's WELCOME did not decrypt
+      if (curve_) {
+        down_ = absl::UnauthenticatedError(
+            absl::StrCat("handshake with ", endpoint_,
+                         " failed: security mismatch or wrong server key (protocol error ",
+                         value, ")"));
+        break;
+      }
       down_ = absl::UnavailableError(
           absl::StrCat("handshake with ", endpoint_, " failed (zmq event ", event, ")"));
       break;

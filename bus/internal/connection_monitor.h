@@ -6,6 +6,12 @@
 // the connection was lost (ZMQ_EVENT_DISCONNECTED — a killed peer process
 // shows up here within milliseconds on loopback, a heartbeat timeout too),
 // a handshake failed, or the socket was not up by its connect deadline.
+// For a CURVE client a failed handshake is reported as what it is:
+// PERMISSION_DENIED "handshake with EP refused: this key is not authorized
+// there" (the server's ZAP said 400), UNAUTHENTICATED "handshake with EP
+// failed: wrong server key?" (the server closed before the handshake
+// ended: it could not read our hello) or "... security mismatch" (the
+// server does not speak CURVE).
 //
 // Thread-safety: none. Owned by the thread that owns the monitored socket,
 // which must outlive this object (declare the monitor after the socket).
@@ -37,7 +43,8 @@ class ConnectionMonitor {
   static absl::StatusOr<std::unique_ptr<ConnectionMonitor>> Attach(zmq::context_t& context,
                                                                    zmq::socket_t& socket,
                                                                    std::string endpoint,
-                                                                   absl::Time connect_deadline);
+                                                                   absl::Time connect_deadline,
+                                                                   bool curve = false);
   // Stops the monitor; the monitored socket must still be open.
   ~ConnectionMonitor();
   ConnectionMonitor(const ConnectionMonitor&) = delete;
@@ -63,7 +70,7 @@ class ConnectionMonitor {
 
  private:
   ConnectionMonitor(zmq::socket_t& socket, zmq::socket_t events, std::string endpoint,
-                    absl::Time deadline);
+                    absl::Time deadline, bool curve);
   void OnEvent(uint16_t event, uint32_t value);
 
   zmq::socket_t& socket_;
@@ -71,6 +78,7 @@ class ConnectionMonitor {
   const int events_fd_;
   const std::string endpoint_;
   const absl::Time deadline_;
+  const bool curve_;  // a CURVE client: a refused handshake is a security error
   bool up_ = false;
   absl::Status down_;
 };

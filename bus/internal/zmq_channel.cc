@@ -18,9 +18,13 @@ absl::StatusOr<std::unique_ptr<ZmqChannel>> ZmqChannel::Open(
   try {
     ch->dealer_ = zmq::socket_t(*ch->context_, zmq::socket_type::dealer);
     ApplyDealerOptions(ch->dealer_, options);
+    if (options.curve != nullptr) {
+      POLIS_RETURN_IF_ERROR(ApplyCurveClient(ch->dealer_, *options.curve, endpoint));
+    }
     POLIS_ASSIGN_OR_RETURN(ch->monitor_,
                            ConnectionMonitor::Attach(*ch->context_, ch->dealer_, endpoint,
-                                                     base::Now() + options.connect_timeout));
+                                                     base::Now() + options.connect_timeout,
+                                                     options.curve != nullptr));
     ch->dealer_.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("channel to ", endpoint));

@@ -84,6 +84,25 @@ void ApplyDealerOptions(zmq::socket_t& socket, const ZmqTransportOptions& option
   socket.set(zmq::sockopt::connect_timeout, Millis(options.connect_timeout));
 }
 
+void ApplyCurveServer(zmq::socket_t& socket, const CurveSecurity& curve) {
+  socket.set(zmq::sockopt::curve_server, true);
+  socket.set(zmq::sockopt::curve_secretkey, curve.own().secret_key);
+  socket.set(zmq::sockopt::zap_domain, "polis");
+  // libzmq 4.3 admits every CURVE client when no ZAP handler is bound
+  // (ZMQ_ZAP_ENFORCE_DOMAIN is a draft option): ZmqTransport::Listen binds
+  // its handler before the ROUTER, and the handler lives as long as it.
+}
+
+absl::Status ApplyCurveClient(zmq::socket_t& socket, const CurveSecurity& curve,
+                              const std::string& endpoint) {
+  absl::StatusOr<std::string> server = curve.ServerKeyFor(endpoint);
+  if (!server.ok()) return server.status();
+  socket.set(zmq::sockopt::curve_serverkey, *server);
+  socket.set(zmq::sockopt::curve_publickey, curve.own().public_key);
+  socket.set(zmq::sockopt::curve_secretkey, curve.own().secret_key);
+  return absl::OkStatus();
+}
+
 long PollMillis(absl::Duration timeout) {
   if (timeout == absl::InfiniteDuration()) return -1;
   if (timeout <= absl::ZeroDuration()) return 0;

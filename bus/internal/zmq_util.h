@@ -45,6 +45,15 @@ void ApplyCommonOptions(zmq::socket_t& socket, const ZmqTransportOptions& option
 // Options for a connecting DEALER (on top of the common ones).
 void ApplyDealerOptions(zmq::socket_t& socket, const ZmqTransportOptions& options);
 
+// CURVE server options (own secret, ZAP domain "polis") for a ROUTER.
+void ApplyCurveServer(zmq::socket_t& socket, const CurveSecurity& curve);
+
+// CURVE client options for a socket that will connect to `endpoint`:
+// own keypair and the server key pinned for it. FAILED_PRECONDITION if
+// no server key is known for `endpoint`.
+absl::Status ApplyCurveClient(zmq::socket_t& socket, const CurveSecurity& curve,
+                              const std::string& endpoint);
+
 // Milliseconds for zmq::poll: rounds up, clamps to [0, INT_MAX], -1 forever.
 long PollMillis(absl::Duration timeout);
 

@@ -1,4 +1,5 @@
 // NodeCore: builds the parts, dispatches what arrives, starts and stops.
+#include "node/internal/membership_gate.h"
 #include "node/internal/node_core.h"
 
 #include <cstdio>
@@ -32,6 +33,7 @@ absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions&
   }
   bus::ZmqTransportOptions zo;
   zo.max_message_bytes = o.max_message_bytes;
+  zo.curve = o.curve;
   if (!o.client && !o.listen.empty()) {
     // Heartbeat datagrams detect a dead or frozen peer (HeartbeatDetector);
     // ZMTP heartbeats ride the data connection, where a flood can delay a
@@ -344,7 +346,16 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
       return;
-    case wire::KIND_SYSTEM:
+    case wire::KIND_SYSTEM: {
+      // sec-curve: membership messages only from node keys (membership_gate.h).
+      std::pair<std::string, std::string> pin;
+      if (absl::Status s = CheckMembershipSender(envelope, sender, &pin); !s.ok()) {
+        ++refused_membership_;
+        OnBadInput(s);
+        return;
+      }
+      if (!pin.first.empty()) (void)io_->transport().SetPeerKey(pin.first, pin.second);
+    }
       if (membership_->HandleSystem(envelope, from, *this)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {
         // A DOWN from a node about its own process, for a monitor the

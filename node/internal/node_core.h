@@ -210,6 +210,8 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<IoThread> io_;
+  // Membership messages refused by membership_gate.h (I/O thread only).
+  uint64_t refused_membership_ = 0;
   std::unique_ptr<ChannelPool> channels_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Router> router_;
