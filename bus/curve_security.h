@@ -56,6 +56,14 @@ class CurveSecurity {
     return absl::OkStatus();
   }
 
+  // The key pinned for `endpoint` by SetServerKey; "" if none (the default
+  // is not returned).
+  std::string PinnedKey(const std::string& endpoint) const {
+    absl::MutexLock lock(&mu_);
+    auto it = server_keys_.find(endpoint);
+    return it == server_keys_.end() ? std::string() : it->second;
+  }
+
   // The server key to pin for `endpoint`. FAILED_PRECONDITION if none is
   // known (no SetServerKey, no default).
   absl::StatusOr<std::string> ServerKeyFor(const std::string& endpoint) const {

@@ -109,6 +109,8 @@ class NetnsTest : public ::testing::Test {
 
   NodeProcess& StartIn(const std::string& ns, NodeProcessOptions o) {
     o.prefix = In(ns);
+    // A private veth pair in the test's own namespaces: no keys needed.
+    o.extra_args.push_back("--insecure");
     absl::StatusOr<std::unique_ptr<NodeProcess>> n = NodeProcess::Start(o);
     EXPECT_THAT(n, IsOk());
     nodes_.push_back(std::move(*n));
@@ -178,7 +180,7 @@ TEST_F(NetnsTest, CallsByNameCrossTheNetworkBetweenTwoHosts) {
 
 TEST_F(NetnsTest, WildcardListenWithoutAdvertiseIsRefused) {
   absl::StatusOr<ProcessResult> r =
-      PolisIn(ns_a_, {"node", "--name=a", "--listen=tcp://0.0.0.0:7103"});
+      PolisIn(ns_a_, {"node", "--name=a", "--listen=tcp://0.0.0.0:7103", "--insecure"});
   ASSERT_THAT(r, IsOk());
   EXPECT_NE(r->exit_code, 0);
   EXPECT_THAT(r->err, HasSubstr("advertise"));

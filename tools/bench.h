@@ -32,8 +32,8 @@ absl::Status RunLocalBench(bool json);
 // always stopped before this returns. A non-empty `only` runs just the
 // benchmark of that name (one of kRemoteBenches); INVALID_ARGUMENT for any
 // other name, before anything starts.
-inline constexpr std::array<const char*, 3> kRemoteBenches = {
-    "remote_call", "remote_cast", "remote_call_pipelined"};
+inline constexpr std::array<const char*, 4> kRemoteBenches = {
+    "remote_call", "remote_cast", "remote_call_pipelined", "remote_call_curve"};
 absl::Status RunRemoteBench(bool json, const std::string& only = "");
 
 // OK for "" or one of kRemoteBenches; INVALID_ARGUMENT naming them else.

@@ -1,8 +1,9 @@
 // tools/bench_peer.cc — `polis bench-peer`: the second process of
 // `polis bench remote`. Hosts a polis node (servers "pong": echo, "sink":
 // counts casts) and a raw ZeroMQ echo server on the same transport, prints
-//   ready POLIS_ENDPOINT ZMQ_ENDPOINT
-// and runs until its stdin closes (the parent went away) or SIGTERM/SIGINT.
+//   ready POLIS_ENDPOINT ZMQ_ENDPOINT [PUBLIC_KEY]
+// (with --authorize=Z85 its node runs CurveZMQ with a fresh keypair, admits
+// that one key as a node, and prints its own public key), and runs until its stdin closes (the parent went away) or SIGTERM/SIGINT.
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "bus/authorized_keys.h"
+#include "bus/curve_keys.h"
 #include "examples/echo.h"
 #include "node/node.h"
 #include "tools/args.h"
@@ -21,7 +24,8 @@
 namespace polis::tools {
 
 absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"transport", FlagKind::kValue}});
+  absl::StatusOr<ParsedArgs> args =
+      ParseArgs(argv, {{"transport", FlagKind::kValue}, {"authorize", FlagKind::kValue}});
   if (!args.ok()) return args.status();
   const std::string transport = args->Get("transport", "tcp");
   std::string polis_endpoint = "tcp://127.0.0.1:*";
@@ -42,6 +46,16 @@ absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   NodeOptions options;
   options.name = absl::StrCat("bench-peer-", transport);
   options.listen = polis_endpoint;
+  std::string public_key;
+  if (args->Has("authorize")) {
+    absl::StatusOr<bus::CurveKeyPair> own = bus::GenerateCurveKeyPair();
+    if (!own.ok()) return own.status();
+    absl::StatusOr<std::shared_ptr<const bus::AuthorizedKeys>> authorized =
+        bus::AuthorizedKeys::Parse("node " + args->Get("authorize") + " bench main\n", "--authorize");
+    if (!authorized.ok()) return authorized.status();
+    public_key = own->public_key;
+    options.curve = std::make_shared<bus::CurveSecurity>(*own, *authorized);
+  }
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   if (auto s = (*node)->Spawn(std::make_unique<examples::Echo>(), {.name = "pong", .kind = "echo"}); !s.ok()) {
@@ -52,7 +66,8 @@ absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   }
   absl::StatusOr<std::unique_ptr<ZmqEchoServer>> zmq = ZmqEchoServer::Start(zmq_endpoint);
   if (!zmq.ok()) return zmq.status();
-  std::cout << "ready " << (*node)->endpoint() << " " << (*zmq)->endpoint() << std::endl;
+  std::cout << "ready " << (*node)->endpoint() << " " << (*zmq)->endpoint()
+            << (public_key.empty() ? "" : " " + public_key) << std::endl;
 
   // EOF on stdin: the parent is gone or done. Turn it into a SIGTERM.
   std::thread stdin_watch([] {

@@ -8,6 +8,10 @@
 //                          a final call, vs. one-way DEALER->ROUTER.
 //   remote_call_pipelined  100 GenServers calling a remote one at once, vs.
 //                          a DEALER keeping 100 requests in flight.
+//   remote_call_curve      remote_call over tcp with CurveZMQ on both
+//                          nodes (a second peer process) against plain
+//                          tcp, in alternating rounds: ratio_vs_plain of
+//                          the p50s.
 //   remote_call_traced     remote_call's polis calls in traces that are
 //                          sampled (both nodes record their spans: the
 //                          caller's reply span, the server's call span)
@@ -29,6 +33,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bus/authorized_keys.h"
+#include "bus/curve_keys.h"
 #include "node/node.h"
 #include "tools/bench.h"
 #include "tools/bench_servers.h"
@@ -54,14 +60,22 @@ struct Setup {
   std::unique_ptr<ZmqClient> zmq;
 };
 
-absl::StatusOr<Setup> Connect(const std::string& transport) {
+// `curve`: both nodes run CurveZMQ (fresh keys, each admitting the other).
+absl::StatusOr<Setup> Connect(const std::string& transport, bool curve = false) {
   Setup setup;
-  absl::StatusOr<std::unique_ptr<ChildProcess>> peer = ChildProcess::Start(
-      {"/proc/self/exe", kBenchPeerCommand, "--transport=" + transport}, absl::Seconds(10));
+  std::vector<std::string> argv = {"/proc/self/exe", kBenchPeerCommand, "--transport=" + transport};
+  bus::CurveKeyPair own;
+  if (curve) {
+    absl::StatusOr<bus::CurveKeyPair> k = bus::GenerateCurveKeyPair();
+    if (!k.ok()) return k.status();
+    own = *k;
+    argv.push_back("--authorize=" + own.public_key);
+  }
+  absl::StatusOr<std::unique_ptr<ChildProcess>> peer = ChildProcess::Start(argv, absl::Seconds(10));
   if (!peer.ok()) return peer.status();
   setup.peer = std::move(*peer);
   std::vector<std::string> ready = absl::StrSplit(setup.peer->first_line(), ' ');
-  if (ready.size() != 3 || ready[0] != "ready") {
+  if (ready.size() != (curve ? 4u : 3u) || ready[0] != "ready") {
     return absl::InternalError(absl::StrCat("bench peer said: ", setup.peer->first_line()));
   }
   const std::string listen = transport == "ipc"
@@ -72,6 +86,13 @@ absl::StatusOr<Setup> Connect(const std::string& transport) {
   options.listen = listen;
   options.seeds = {ready[1]};
   options.trace.sampler = Sampler::Never();
+  if (curve) {
+    options.name += "-curve";
+    absl::StatusOr<std::shared_ptr<const bus::AuthorizedKeys>> authorized =
+        bus::AuthorizedKeys::Parse("node " + ready[3] + " bench peer\n", "bench");
+    if (!authorized.ok()) return authorized.status();
+    options.curve = std::make_shared<bus::CurveSecurity>(own, *authorized, ready[3]);
+  }
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   setup.node = std::move(*node);
@@ -97,6 +118,32 @@ absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n, bool samp
     lat.push_back(MicrosSince(start));
   }
   return lat;
+}
+
+// Plain and CURVE nodes over tcp, alternating rounds of remote_call's loop.
+absl::Status RemoteCallCurve(Setup& plain, Setup& curve, bool json) {
+  if (auto w = PolisRoundTrips(*plain.node, kWarmup); !w.ok()) return w.status();
+  if (auto w = PolisRoundTrips(*curve.node, kWarmup); !w.ok()) return w.status();
+  std::vector<double> plain_p50, plain_p99, curve_p50, curve_p99;
+  for (int round = 0; round < kRounds; ++round) {
+    absl::StatusOr<std::vector<double>> p = PolisRoundTrips(*plain.node, kCallsPerRound);
+    if (!p.ok()) return p.status();
+    absl::StatusOr<std::vector<double>> c = PolisRoundTrips(*curve.node, kCallsPerRound);
+    if (!c.ok()) return c.status();
+    plain_p50.push_back(Percentile(*p, 0.50));
+    plain_p99.push_back(Percentile(*p, 0.99));
+    curve_p50.push_back(Percentile(*c, 0.50));
+    curve_p99.push_back(Percentile(*c, 0.99));
+  }
+  BenchLine("remote_call_curve")
+      .Add("transport", "tcp")
+      .Add("curve_p50_us", Median(curve_p50))
+      .Add("curve_p99_us", Median(curve_p99))
+      .Add("plain_p50_us", Median(plain_p50))
+      .Add("plain_p99_us", Median(plain_p99))
+      .Add("ratio_vs_plain", MedianRatio(curve_p50, plain_p50))
+      .Print(json);
+  return absl::OkStatus();
 }
 
 absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
@@ -265,6 +312,13 @@ absl::Status RunRemoteBench(bool json, const std::string& only) {
     }
     if (transport == "tcp" && wanted("remote_call_pipelined")) {
       if (absl::Status s = RemoteCallPipelined(*setup, json); !s.ok()) return s;
+    }
+    if (transport == "tcp" && wanted("remote_call_curve")) {
+      absl::StatusOr<Setup> curve = Connect(transport, /*curve=*/true);
+      if (!curve.ok()) return curve.status();
+      absl::Status s = RemoteCallCurve(*setup, *curve, json);
+      curve->node->Shutdown();
+      if (!s.ok()) return s;
     }
     setup->node->Shutdown();
     if (transport == "ipc") unlink(absl::StrCat("/tmp/polis-bench-", getpid(), "-main").c_str());

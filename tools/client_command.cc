@@ -5,7 +5,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bus/authorized_keys.h"
+#include "bus/curve_keys.h"
 #include "node/node.h"
+#include "tools/node_config.h"
 #include "tools/dynamic_types.h"
 #include "tools/text_output.h"
 
@@ -41,8 +44,40 @@ absl::Duration Remaining(absl::Time deadline) {
   return std::max(deadline - absl::Now(), absl::Milliseconds(1));
 }
 
+namespace {
+std::shared_ptr<bus::CurveSecurity>& ClientCurve() {
+  static std::shared_ptr<bus::CurveSecurity> curve;  // Set once, by main's thread.
+  return curve;
+}
+}  // namespace
+
+absl::StatusOr<std::string> UseClientKeys(const std::string& seed, const std::string& key_file,
+                                          const std::string& server_key) {
+  auto [endpoint, seed_key] = SplitSeedKey(seed);
+  const std::string& server = seed_key.empty() ? server_key : seed_key;
+  if (key_file.empty() && server.empty()) return endpoint;
+  if (key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a server key needs --key=NAME.key (this client's own key, authorized on the node)");
+  }
+  if (server.empty()) {
+    return absl::InvalidArgumentError(
+        "--key needs the node's public key: --server-key=NAME.pub or --seed=ENDPOINT@NAME.pub");
+  }
+  absl::StatusOr<bus::CurveKeyPair> own = bus::LoadCurveSecretKeyFile(key_file);
+  if (!own.ok()) return own.status();
+  absl::StatusOr<std::string> pub = bus::LoadCurvePublicKey(server);
+  if (!pub.ok()) return pub.status();
+  absl::StatusOr<std::shared_ptr<const bus::AuthorizedKeys>> none =
+      bus::AuthorizedKeys::Parse("", "(client)");
+  if (!none.ok()) return none.status();
+  ClientCurve() = std::make_shared<bus::CurveSecurity>(*own, *none, *pub);
+  return endpoint;
+}
+
 absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl::Time deadline) {
   NodeOptions options;
+  options.curve = ClientCurve();
   options.name = absl::StrCat("polis-cli-", getpid());
   options.client = true;
   options.scheduler_threads = 1;

@@ -86,7 +86,17 @@ absl::Duration Remaining(absl::Time deadline);
 // one scheduler thread) seeded by `seed`, once it has the seed's view.
 // UNAVAILABLE if the seed did not answer by `deadline`; Node::Create's
 // errors (e.g. INVALID_ARGUMENT for a bad seed).
+// With CURVE keys set by UseClientKeys, the client node connects with them.
 absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl::Time deadline);
+
+// Client commands' keys (--key=NAME.key, the client's secret key file;
+// --server-key=NAME.pub|Z85, the seed's public key, or the seed written as
+// ENDPOINT@KEY): from then on JoinAsClient connects with CurveZMQ. Returns
+// the seed's endpoint (without @KEY). INVALID_ARGUMENT for a key without
+// the other half; the key files' own errors (curve_keys.h: NOT_FOUND,
+// FAILED_PRECONDITION for a secret readable by others, INVALID_ARGUMENT).
+absl::StatusOr<std::string> UseClientKeys(const std::string& seed, const std::string& key_file,
+                                          const std::string& server_key);
 
 // Which declared type a request uses: `wanted` if the server declares it
 // (or if `wanted` is set and the server declares none), else the only or

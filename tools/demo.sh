@@ -17,8 +17,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-polis="${1:-${POLIS:-$here/../build/bin/polis}}"
-[[ -x "$polis" ]] || { echo "demo: no polis binary at $polis (build first)" >&2; exit 2; }
+real_polis="${1:-${POLIS:-$here/../build/bin/polis}}"
+[[ -x "$real_polis" ]] || { echo "demo: no polis binary at $real_polis (build first)" >&2; exit 2; }
 
 workdir="$(mktemp -d)"
 pids=()
@@ -30,16 +30,42 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_node NAME SEED SERVE -> sets $endpoint to the node's endpoint.
+# Security: every node and client has a CurveZMQ keypair (polis keygen);
+# each node admits only the keys in authorized_keys, with their roles. The
+# demo's client is an admin (it asks supervisors too); `counters` may only
+# reach names matching counter*; `stranger` is in no file.
+for k in a b c admin counters stranger; do "$real_polis" keygen --out="$workdir/$k" >/dev/null; done
+{
+  for n in a b c; do echo "node $(cat "$workdir/$n.pub") node $n"; done
+  echo "admin $(cat "$workdir/admin.pub") the demo's client"
+  echo "client $(cat "$workdir/counters.pub") names=counter* may only reach counters"
+} >"$workdir/authorized_keys"
+# `polis` below is this wrapper: client commands carry the admin key; each
+# seed carries its node's public key (--seed=ENDPOINT@a.pub).
+polis="$workdir/polis"
+cat >"$polis" <<WRAPPER
+#!/bin/sh
+verb="\$1"; shift
+case "\$verb" in
+  call|cast|send|nodes|ps|describe|trace) exec "$real_polis" "\$verb" --key="$workdir/admin.key" "\$@" ;;
+esac
+exec "$real_polis" "\$verb" "\$@"
+WRAPPER
+chmod +x "$polis"
+
+# start_node NAME SEED SERVE -> sets $endpoint to the node's endpoint,
+# followed by @ and the node's public key file (what clients and nodes
+# seeding from it need).
 start_node() {
   local name="$1" seed="$2" serve="$3" out="$workdir/$1.out"
-  local args=(node "--name=$name" "--listen=tcp://127.0.0.1:*" "--serve=$serve")
+  local args=(node "--name=$name" "--listen=tcp://127.0.0.1:*" "--serve=$serve"
+              "--key=$workdir/$name.key" "--authorized-keys=$workdir/authorized_keys")
   [[ -n "$seed" ]] && args+=("--seed=$seed")
   "$polis" "${args[@]}" >"$out" 2>"$workdir/$name.err" &
   pids+=($!)
   for _ in $(seq 100); do
     if grep -q "listening on" "$out"; then
-      endpoint="$(awk '/listening on/ {print $NF}' "$out")"
+      endpoint="$(awk '/listening on/ {print $NF}' "$out")@$workdir/$name.pub"
       echo "started $(head -1 "$out")   [serves $serve]"
       return 0
     fi
@@ -77,7 +103,7 @@ run() {
   if "$polis" "$@" 2>&1; then :; else echo "(exit code $?)"; fi
 }
 
-echo "== starting a 3-node cluster on loopback"
+echo "== starting a 3-node cluster on loopback, every connection authenticated and encrypted (CurveZMQ)"
 start_node a "" "counter,echo,relay:relay_a"; ep_a="$endpoint"
 start_node b "$ep_a" "kv,counter:other_counter,relay:relay_b"; ep_b="$endpoint"
 start_node c "$ep_b" "counter:counter_c,relay:relay_c"; ep_c="$endpoint"
@@ -120,6 +146,20 @@ run call --seed="$ep_b" counter_c '{"get": {}}'
 run call --seed="$ep_b" root@c '{"which_children": {}}'
 echo "(a fresh counter_c, restart_count 1; node c and everything else kept running)"
 run call --seed="$ep_c" counter '{"get": {}}'
+
+echo
+echo "== security: a client limited to counter* is refused kv; an unknown key gets nothing in"
+run_as() {
+  local key="$1"; shift
+  echo
+  echo "\$ polis $1 --key=$key.key ${*:2}"
+  if "$real_polis" "$1" --key="$workdir/$key.key" "${@:2}" 2>&1; then :; else echo "(exit code $?)"; fi
+}
+run_as counters call --seed="$ep_a" --timeout=2s counter '{"get": {}}'
+run_as counters call --seed="$ep_a" --timeout=2s kv '{"get": {"key": "greeting"}}'
+run_as stranger call --seed="$ep_a" --timeout=2s counter '{"add": 100}'
+run call --seed="$ep_a" counter '{"get": {}}'
+echo "(the stranger's add never arrived)"
 
 echo
 echo "== the cluster as node a sees it: members, then every name"

@@ -42,6 +42,7 @@ constexpr char kUsage[] =
              [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
              [--key=NAME.key --authorized-keys=FILE] [--server-key=NAME.pub|Z85]
              (CurveZMQ; a seed may carry its key: --seed=ENDPOINT@NAME.pub)
+             [--insecure]
       Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
       Prints "node NAME listening on ENDPOINT" when ready. Flags override
       the text-format config file (tools/node_config.proto). --advertise is
@@ -75,6 +76,11 @@ constexpr char kUsage[] =
       picks one) serves Prometheus metrics at http://HOST:PORT/metrics and
       prints "node NAME serves metrics at URL" after the ready line (the
       metric names: WORKSPACE.md, Metrics).
+      Security: with --key and --authorized-keys, every connection is
+      CurveZMQ (authenticated, encrypted) and only keys in the file get in,
+      each with its role (node, client, admin; README, Security). Without
+      keys a node listens only on loopback or ipc; --insecure lets it listen
+      anywhere unauthenticated (it logs a warning).
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
              [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
@@ -83,6 +89,9 @@ constexpr char kUsage[] =
       printed on stderr as trace_id=<32 hex digits> (see polis trace).
       --json: stdout is one object {"reply": REPLY, "trace_id": "..."}
       ({"error": {"code", "message"}, "trace_id"} if it failed).
+      Every client command takes --key=NAME.key (this client's secret key)
+      and --server-key=NAME.pub (the seed node's key; or --seed=EP@NAME.pub)
+      to reach nodes that run with keys.
   polis cast ...   same arguments; casts, prints nothing ({"trace_id"} with --json).
   polis send ...   same arguments; sends an info message, prints nothing.
   polis keygen --out=DIR/NAME
@@ -150,6 +159,7 @@ int NodeMain(const std::vector<std::string>& argv) {
                        {"key", FlagKind::kValue},
                        {"authorized-keys", FlagKind::kValue},
                        {"server-key", FlagKind::kValue},
+                       {"insecure", FlagKind::kBool},
                        {"config", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
@@ -193,8 +203,15 @@ int KeygenMain(const std::vector<std::string>& argv) {
   return 0;
 }
 
+// The seed of a client command, its CURVE keys applied (UseClientKeys).
+absl::StatusOr<std::string> ClientSeed(const ParsedArgs& args) {
+  return UseClientKeys(args.Get("seed"), args.Get("key"), args.Get("server-key"));
+}
+
 int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"key", FlagKind::kValue},
+                                                     {"server-key", FlagKind::kValue},
                                                      {"timeout", FlagKind::kValue},
                                                      {"type", FlagKind::kValue},
                                                      {"traceparent", FlagKind::kValue},
@@ -202,8 +219,10 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
   if (args->positional.size() != 2) return UsageError("expected NAME and 'JSON'");
+  absl::StatusOr<std::string> seed = ClientSeed(*args);
+  if (!seed.ok()) return UsageError(std::string(seed.status().message()));
   ClientRequest request{.kind = kind,
-                        .seed = args->Get("seed"),
+                        .seed = *seed,
                         .name = args->positional[0],
                         .json = args->positional[1],
                         .type = args->Get("type"),
@@ -227,12 +246,15 @@ int ClientMain(wire::Kind kind, const std::vector<std::string>& argv) {
 // nodes, ps, describe: `positionals` names what the command takes.
 int ClusterMain(const std::string& command, const std::vector<std::string>& argv) {
   std::map<std::string, FlagKind> flags = {
-      {"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"json", FlagKind::kBool}};
+      {"seed", FlagKind::kValue}, {"timeout", FlagKind::kValue}, {"json", FlagKind::kBool},
+      {"key", FlagKind::kValue},  {"server-key", FlagKind::kValue}};
   if (command == "ps") flags["all"] = FlagKind::kBool;
   absl::StatusOr<ParsedArgs> args = ParseArgs(argv, flags);
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
-  ClusterCommand c{.seed = args->Get("seed"), .json = args->Has("json"), .all = args->Has("all")};
+  absl::StatusOr<std::string> seed = ClientSeed(*args);
+  if (!seed.ok()) return UsageError(std::string(seed.status().message()));
+  ClusterCommand c{.seed = *seed, .json = args->Has("json"), .all = args->Has("all")};
   if (command == "describe") {
     if (args->positional.size() != 1) {
       return UsageError("polis describe takes one NAME (the server's registered name)");
@@ -257,13 +279,17 @@ int ClusterMain(const std::string& command, const std::vector<std::string>& argv
 
 int TraceMain(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args = ParseArgs(argv, {{"seed", FlagKind::kValue},
+                                                     {"key", FlagKind::kValue},
+                                                     {"server-key", FlagKind::kValue},
                                                      {"timeout", FlagKind::kValue},
                                                      {"json", FlagKind::kBool},
                                                      {"last", FlagKind::kValue},
                                                      {"errors", FlagKind::kBool}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (!args->Has("seed")) return UsageError("--seed=ENDPOINT is required");
-  TraceCommand c{.seed = args->Get("seed"),
+  absl::StatusOr<std::string> seed = ClientSeed(*args);
+  if (!seed.ok()) return UsageError(std::string(seed.status().message()));
+  TraceCommand c{.seed = *seed,
                  .json = args->Has("json"),
                  .errors_only = args->Has("errors")};
   if (args->Has("timeout")) {

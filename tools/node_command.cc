@@ -1,6 +1,4 @@
 // tools/node_command.cc — see node_command.h.
-#include "bus/authorized_keys.h"
-#include "bus/curve_keys.h"
 #include "tools/node_command.h"
 
 #include <pthread.h>
@@ -10,6 +8,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
+#include "bus/authorized_keys.h"
+#include "bus/curve_keys.h"
 #include "genserver/supervisor.h"
 #include "tools/node_config.h"
 
@@ -76,6 +77,11 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
       }
     }
     options.seeds.push_back(endpoint);
+  }
+  if (config.insecure() && !ListensOnlyLocally(config.listen())) {
+    POLIS_LOG(WARNING) << "polis: node " << config.name() << " listens on " << config.listen()
+                       << " with --insecure: no authentication, no encryption; anyone who "
+                          "reaches it can call, stop or reconfigure any server";
   }
   options.scheduler_threads = config.threads();
   if (config.max_message_bytes() > 0) options.max_message_bytes = config.max_message_bytes();

@@ -78,6 +78,18 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
   return spec;
 }
 
+bool ListensOnlyLocally(const std::string& listen) {
+  if (listen.empty() || listen.rfind("ipc://", 0) == 0) return true;
+  if (listen.rfind("tcp://", 0) != 0) return false;
+  std::string host = listen.substr(6, listen.rfind(':') == std::string::npos || listen.rfind(':') < 6
+                                          ? std::string::npos
+                                          : listen.rfind(':') - 6);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::pair<std::string, std::string> SplitSeedKey(const std::string& seed) {
   size_t from = seed.find("://");
   from = from == std::string::npos ? (seed.rfind("dns:", 0) == 0 ? 4 : 0) : from + 3;
@@ -99,6 +111,18 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (args.Has("server-key")) config->set_server_key(args.Get("server-key"));
   if (config->key_file().empty() != config->authorized_keys_file().empty()) {
     return absl::InvalidArgumentError("--key and --authorized-keys go together (both or neither)");
+  }
+  if (args.Has("insecure")) config->set_insecure(true);
+  if (config->insecure() && !config->key_file().empty()) {
+    return absl::InvalidArgumentError("--insecure and --key contradict each other: choose one");
+  }
+  // Secure by default (as Redis's protected mode): no keys, no network.
+  if (config->key_file().empty() && !config->insecure() && !ListensOnlyLocally(config->listen())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", config->listen(),
+        " without keys: anyone who reaches it could call, stop or reconfigure any server. Give "
+        "--key=NAME.key --authorized-keys=FILE (see polis keygen), or --insecure to accept "
+        "unauthenticated, unencrypted connections on a network you trust"));
   }
   for (const std::string& s : config->seeds()) {
     if (absl::Status st = internal::ValidateSeedSpec(SplitSeedKey(s).first); !st.ok()) return st;

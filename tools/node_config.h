@@ -53,6 +53,10 @@ std::pair<std::string, std::string> SplitSeedKey(const std::string& seed);
 
 absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config);
 
+// True if `listen` can only be reached from this host: empty, ipc://, or tcp
+// on a loopback address (127.0.0.0/8, ::1, localhost).
+bool ListensOnlyLocally(const std::string& listen);
+
 // Defaults of the root supervisor where the config sets none.
 inline constexpr int kRootIntensity = 10;
 inline constexpr int64_t kRootPeriodMs = 5000;

@@ -7,7 +7,10 @@
 #define POLIS_NODE_INTERNAL_LOCAL_NODE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+#include "bus/curve_security.h"
 
 #include "node/message.h"
 
@@ -21,6 +24,9 @@ struct LocalNode {
   std::string endpoint;       // Where peers reach it ("" if not listening).
   bool client = false;        // Hosts no names, is not announced.
   int64_t started_unix_ns = 0;  // Wall clock at start (orders incarnations, uptime).
+  // CURVE (NodeOptions::curve): its own public key and the keys it pinned
+  // for other endpoints, for the entries its Hellos list; null without.
+  std::shared_ptr<bus::CurveSecurity> curve;
 };
 
 }  // namespace polis::internal

@@ -239,7 +239,7 @@ void Membership::Tick() {
       wire::Members all;
       all.set_node(self_->name);
       all.set_incarnation(self_->incarnation);
-      for (wire::NodeEntry& e : directory_->Snapshot(/*with_names=*/false)) {
+      for (wire::NodeEntry& e : Snapshot(/*with_names=*/false)) {
         *all.add_members() = std::move(e);
       }
       const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, all);
@@ -249,8 +249,17 @@ void Membership::Tick() {
   ScheduleTick();
 }
 
+std::vector<wire::NodeEntry> Membership::Snapshot(bool with_names) const {
+  std::vector<wire::NodeEntry> entries = directory_->Snapshot(with_names);
+  if (self_->curve != nullptr) {
+    for (wire::NodeEntry& e : entries) e.set_public_key(self_->curve->PinnedKey(e.endpoint()));
+  }
+  return entries;
+}
+
 wire::NodeEntry Membership::SelfEntry() const {
   wire::NodeEntry me;
+  if (self_->curve != nullptr) me.set_public_key(self_->curve->own().public_key);
   me.set_node(self_->name);
   me.set_endpoint(self_->endpoint);
   me.set_incarnation(self_->incarnation);
@@ -276,7 +285,7 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
     hello.set_subscribe(true);
   } else {
     *hello.mutable_self() = SelfEntry();
-    std::vector<wire::NodeEntry> members = directory_->Snapshot(/*with_names=*/false);
+    std::vector<wire::NodeEntry> members = Snapshot(/*with_names=*/false);
     members_digest = MembersDigest(members, endpoint);
     for (wire::NodeEntry& e : members) *hello.add_members() = std::move(e);
     if (detector_ != nullptr) hello.set_heartbeat(detector_->address());
@@ -317,7 +326,7 @@ void Membership::AnswerClient(const wire::Hello& hello, const bus::ReturnPath& f
   answer.set_answering_via(hello.via());
   *answer.mutable_self() = SelfEntry();
   *answer.add_view() = SelfEntry();
-  for (wire::NodeEntry& e : directory_->Snapshot(/*with_names=*/true)) {
+  for (wire::NodeEntry& e : Snapshot(/*with_names=*/true)) {
     *answer.add_view() = std::move(e);
   }
   const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, answer);
@@ -337,7 +346,7 @@ void Membership::PushView() {
   view.set_endpoint(self_->endpoint);
   *view.mutable_self() = SelfEntry();
   *view.add_view() = SelfEntry();
-  for (wire::NodeEntry& e : directory_->Snapshot(/*with_names=*/true)) {
+  for (wire::NodeEntry& e : Snapshot(/*with_names=*/true)) {
     *view.add_view() = std::move(e);
   }
   const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, view);
@@ -551,7 +560,7 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
     if (sent == hello_version_sent_.end() || sent->second != announced_version_ ||
         listed == hello_members_sent_.end() ||
         listed->second !=
-            MembersDigest(directory_->Snapshot(/*with_names=*/false), e.endpoint())) {
+            MembersDigest(Snapshot(/*with_names=*/false), e.endpoint())) {
       SendHello(e.endpoint(), /*reply_requested=*/false, "");
     }
   }

@@ -159,6 +159,8 @@ class Membership : public NamesListener {
   void FillMembers(wire::NodeInfo* info) const;
   // This node's own entry (names as last announced).
   wire::NodeEntry SelfEntry() const;
+  // The directory's entries, each with the CURVE key pinned for it.
+  std::vector<wire::NodeEntry> Snapshot(bool with_names) const;
   // Any thread: the names_version last announced (heartbeats carry it).
   uint64_t names_version() const {
     return announced_version_seen_.load(std::memory_order_acquire);

@@ -15,7 +15,8 @@ bool IsMembershipMessage(const bus::EnvelopeView& env) {
 }
 
 absl::Status CheckMembershipSender(const bus::EnvelopeView& env, const bus::Sender& sender,
-                                   std::pair<std::string, std::string>* pin) {
+                                   std::pair<std::string, std::string>* pin,
+                                   std::vector<std::pair<std::string, std::string>>* hearsay) {
   if (sender.role == bus::PeerRole::kAnonymous || !IsMembershipMessage(env)) {
     return absl::OkStatus();
   }
@@ -33,8 +34,23 @@ absl::Status CheckMembershipSender(const bus::EnvelopeView& env, const bus::Send
                               : std::string(),
         " refused: a client key is never accepted as a node"));
   }
-  if (is_hello && !hello.client() && sender.key != nullptr && !hello.endpoint().empty()) {
-    *pin = {hello.endpoint(), sender.key->public_key};
+  if (is_hello && !hello.client() && sender.key != nullptr) {
+    // A node speaks only for itself: its entry's key is the one it proved.
+    if (!hello.self().public_key().empty() && hello.self().public_key() != sender.key->public_key) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "Hello from node \"", hello.node(), "\" (authorized keys line ", sender.key->line,
+          ") claims another key for itself: refused"));
+    }
+    if (!hello.endpoint().empty()) *pin = {hello.endpoint(), sender.key->public_key};
+  }
+  if (is_hello && hearsay != nullptr) {
+    for (const auto* list : {&hello.members(), &hello.view()}) {
+      for (const wire::NodeEntry& m : *list) {
+        if (!m.public_key().empty() && !m.endpoint().empty()) {
+          hearsay->emplace_back(m.endpoint(), m.public_key());
+        }
+      }
+    }
   }
   return absl::OkStatus();
 }

@@ -25,6 +25,7 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "bus/envelope.h"
@@ -36,8 +37,11 @@ namespace polis::internal {
 bool IsMembershipMessage(const bus::EnvelopeView& env);
 
 // See above. OK for messages that are not membership messages.
+// `hearsay` gets the (endpoint, key) of every member a node's Hello lists
+// with a key: candidates the caller pins only if it trusts them.
 absl::Status CheckMembershipSender(const bus::EnvelopeView& env, const bus::Sender& sender,
-                                   std::pair<std::string, std::string>* pin);
+                                   std::pair<std::string, std::string>* pin,
+                                   std::vector<std::pair<std::string, std::string>>* hearsay = nullptr);
 
 }  // namespace polis::internal
 

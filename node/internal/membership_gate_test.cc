@@ -63,6 +63,31 @@ TEST(MembershipGateTest, NodeHelloPinsTheKeyItsConnectionProved) {
   EXPECT_THAT(CheckMembershipSender(GoodbyeEnv().View(), node, &pin), IsOk());
 }
 
+TEST(MembershipGateTest, ANodeSpeaksOnlyForItsOwnKeyAndListsItsMembersKeys) {
+  bus::AuthorizedKey key{bus::PeerRole::kNode, std::string(40, 'k'), {}, "", 1};
+  bus::Sender node{bus::PeerRole::kNode, &key, ""};
+  wire::Hello h;
+  h.set_node("n");
+  h.set_endpoint("tcp://10.0.0.2:7");
+  h.mutable_self()->set_public_key(std::string(40, 'x'));  // not the key it proved
+  Built forged{wire::Hello::descriptor()->full_name(), h.SerializeAsString()};
+  std::pair<std::string, std::string> pin;
+  std::vector<std::pair<std::string, std::string>> hearsay;
+  EXPECT_THAT(CheckMembershipSender(forged.View(), node, &pin, &hearsay),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  h.mutable_self()->set_public_key(key.public_key);
+  wire::NodeEntry* m = h.add_members();
+  m->set_endpoint("tcp://10.0.0.3:7");
+  m->set_public_key(std::string(40, 'm'));
+  h.add_members()->set_endpoint("tcp://10.0.0.4:7");  // no key: nothing to pin
+  Built good{wire::Hello::descriptor()->full_name(), h.SerializeAsString()};
+  EXPECT_THAT(CheckMembershipSender(good.View(), node, &pin, &hearsay), IsOk());
+  EXPECT_EQ(pin.second, key.public_key);
+  ASSERT_EQ(hearsay.size(), 1u);
+  EXPECT_EQ(hearsay[0].first, "tcp://10.0.0.3:7");
+  EXPECT_EQ(hearsay[0].second, std::string(40, 'm'));
+}
+
 TEST(MembershipGateTest, AnonymousIsUnchanged) {
   std::pair<std::string, std::string> pin;
   EXPECT_THAT(CheckMembershipSender(GoodbyeEnv().View(), bus::Sender{}, &pin), IsOk());

@@ -74,6 +74,7 @@ NodeCore::NodeCore(Node* facade, NodeOptions options)
   self_.incarnation = RandomId();
   self_.instance = next_instance.fetch_add(1) + 1;
   self_.client = options_.client;
+  self_.curve = options_.curve;
   self_.started_unix_ns = absl::ToUnixNanos(absl::Now());
   // Debian's Abseil is built with Mutex deadlock detection on, which costs
   // a graph lookup on every lock (a third of the cost of a remote cast).
@@ -349,12 +350,23 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
     case wire::KIND_SYSTEM: {
       // sec-curve: membership messages only from node keys (membership_gate.h).
       std::pair<std::string, std::string> pin;
-      if (absl::Status s = CheckMembershipSender(envelope, sender, &pin); !s.ok()) {
+      std::vector<std::pair<std::string, std::string>> hearsay;
+      if (absl::Status s = CheckMembershipSender(envelope, sender, &pin, &hearsay); !s.ok()) {
         ++refused_membership_;
         OnBadInput(s);
         return;
       }
       if (!pin.first.empty()) (void)io_->transport().SetPeerKey(pin.first, pin.second);
+      // Members a node listed: a node pins their keys only if its own
+      // authorized keys say they are node keys; a client trusts the node
+      // it authenticated. Never over a key proved first-hand.
+      for (const auto& [endpoint, key] : hearsay) {
+        if (sender.role != bus::PeerRole::kNode || self_.curve == nullptr) break;
+        const bus::AuthorizedKey* k = self_.curve->authorized().FindZ85(key);
+        if (!self_.client && (k == nullptr || k->role != bus::PeerRole::kNode)) continue;
+        if (!self_.curve->PinnedKey(endpoint).empty()) continue;
+        (void)io_->transport().SetPeerKey(endpoint, key);
+      }
     }
       if (membership_->HandleSystem(envelope, from, *this)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {

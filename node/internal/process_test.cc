@@ -106,8 +106,16 @@ TEST_F(ProcessTest, AFullMailboxRefusesCallsAndDropsCastsButNotDowns) {
   down->kind = wire::KIND_INFO;
   down->message = Message::From(wire::ProcessDown());
   down->sender = Pid{"test", 0};
+  LetterPtr forged = NewLetter();  // The same type from a user: counts.
+  forged->kind = wire::KIND_INFO;
+  forged->message = Message::From(wire::ProcessDown());
+  forged->sender = Pid{"test", 0};
+  p->Deliver(std::move(forged));
+  EXPECT_EQ(p->mailbox_length(), 3);
+  EXPECT_EQ(p->dropped(), 8u);
+  down->runtime = true;  // The runtime's own notice: bypasses the bound.
   p->Deliver(std::move(down));
-  EXPECT_EQ(p->mailbox_length(), 4);  // Bypasses the bound.
+  EXPECT_EQ(p->mailbox_length(), 4);
   host_.RunUntilIdle();
   ManualHost::Deliver(*p, wire::KIND_CALL, "after", /*ref=*/10);
   host_.RunUntilIdle();
