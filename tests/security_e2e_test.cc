@@ -107,7 +107,7 @@ TEST_F(SecurityE2eTest, AClientWithAnUnknownKeyOrNoKeyDeliversNothing) {
   ASSERT_NE(n1, nullptr);
   ProcessResult r = As("stranger", "call", *n1, "n1", {"counter", R"({"add": 5})"});
   EXPECT_NE(r.exit_code, 0) << r.Summary();
-  EXPECT_FALSE(r.err.empty());
+  EXPECT_THAT(r.err, HasSubstr("not authorized")) << r.Summary();
   r = As("stranger", "cast", *n1, "n1", {"counter", R"({"add": 7})"});
   EXPECT_NE(r.exit_code, 0) << r.Summary();
   r = Polis({"call", "--seed=" + n1->endpoint(), "--timeout=2s", "counter", R"({"add": 9})"});
@@ -130,6 +130,7 @@ TEST_F(SecurityE2eTest, AClientLimitedToCountersIsDeniedKvAndSupervisors) {
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   r = As("limited", "call", *n1, "n1", {"kv", R"({"put": {"key": "a", "value": "b"}})"});
   EXPECT_TRUE(FailedWith(r, {"PERMISSION_DENIED"})) << r.Summary();
+  EXPECT_THAT(r.err, HasSubstr("may not reach \"kv\"")) << r.Summary();
   // Not even an admin-only request through a name it may reach.
   r = As("client", "call", *n1, "n1", {"root@n1", R"({"which_children": {}})"});
   EXPECT_TRUE(FailedWith(r, {"PERMISSION_DENIED"})) << r.Summary();

@@ -87,8 +87,9 @@ absl::Status Membership::Join(absl::Duration timeout) {
   if (join_mu_.AwaitWithTimeout(absl::Condition(&joined_), timeout)) return absl::OkStatus();
   std::string seeds;
   for (const std::string& s : options_.seeds) absl::StrAppend(&seeds, seeds.empty() ? "" : ", ", s);
-  return absl::UnavailableError(absl::StrCat("no seed answered within ",
-                                             absl::FormatDuration(timeout), " (", seeds, ")"));
+  return absl::UnavailableError(absl::StrCat(
+      "no seed answered within ", absl::FormatDuration(timeout), " (", seeds, ")",
+      last_seed_error_.empty() ? "" : "; last failure: ", last_seed_error_));
 }
 
 void Membership::MarkJoined() {
@@ -606,6 +607,10 @@ void Membership::OnPeerDown(const std::string& endpoint, const absl::Status& why
   }
   auto c = contacts_.find(endpoint);
   if (c == contacts_.end()) return;
+  if (c->second.source == Contact::Source::kSeed && !why.ok()) {
+    absl::MutexLock lock(&join_mu_);
+    last_seed_error_ = why.ToString();
+  }
   ++c->second.failures;
   if (c->second.source == Contact::Source::kReferred &&
       c->second.failures >= kReferredAttempts) {

@@ -238,6 +238,9 @@ class Membership : public NamesListener {
 
   absl::Mutex join_mu_;
   bool joined_ ABSL_GUARDED_BY(join_mu_) = false;
+  // Why a seed's connection last failed (a refused CURVE handshake says
+  // so), for Join's error.
+  std::string last_seed_error_ ABSL_GUARDED_BY(join_mu_);
 };
 
 }  // namespace polis::internal

@@ -40,8 +40,11 @@ absl::Status TrustGate::CheckSystem(const bus::EnvelopeView& env,
                                     const bus::Sender& sender) const {
   if (sender.is_privileged()) return absl::OkStatus();
   if (env.type == wire::DescribeRequest::descriptor()->full_name() &&
-      !env.recipient.name.empty() && sender.MayReach(env.recipient.name)) {
-    return absl::OkStatus();
+      !env.recipient.name.empty()) {
+    if (sender.MayReach(env.recipient.name)) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat(
+        "this client key", sender.key != nullptr ? absl::StrCat(" (authorized keys line ", sender.key->line, ")") : "",
+        " may not reach \"", std::string(env.recipient.name), "\""));
   }
   return absl::PermissionDeniedError(
       absl::StrCat("a client may not send \"", std::string(env.type), "\" (admin or node only)"));
