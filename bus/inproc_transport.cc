@@ -34,9 +34,9 @@ class InProcChannel final : public Channel {
  public:
   InProcChannel(std::string endpoint, const InProcTransportOptions& options)
       : endpoint_(std::move(endpoint)),
-        max_bytes_(options.max_message_bytes),
         role_(options.sender_role),
         key_(options.sender_key),
+        max_bytes_(options.max_message_bytes),
         box_(Mailbox::Make()) {}
   ~InProcChannel() override { box_->Close(); }
 

@@ -186,7 +186,7 @@ class Mutator {
     const int fields = 1 + Pick(8);
     for (int i = 0; i < fields; ++i) {
       const uint32_t tag = (static_cast<uint32_t>(1 + Pick(40)) << 3) | static_cast<uint32_t>(Pick(8));
-      s.push_back(static_cast<char>(tag & 0x7f | (tag > 0x7f ? 0x80 : 0)));
+      s.push_back(static_cast<char>((tag & 0x7f) | (tag > 0x7f ? 0x80 : 0)));
       if (tag > 0x7f) s.push_back(static_cast<char>(tag >> 7));
       switch (Pick(4)) {
         case 0:  // A huge varint (or an overlong one that never ends).
