@@ -303,7 +303,9 @@ INSTANTIATE_TEST_SUITE_P(Transports, ReplyTrustTest, ::testing::Values("inproc",
 // --- Roles ---
 
 TEST_F(TrustTest, ClientReachesOnlyTheNamesItsKeyAllows) {
-  bus::AuthorizedKey key{.role = bus::PeerRole::kClient, .name_globs = {"counter*"}};
+  // Static: the nodes (the fixture's) outlive the test body, and their
+  // Goodbyes at shutdown still carry the key.
+  static const bus::AuthorizedKey key{.role = bus::PeerRole::kClient, .name_globs = {"counter*"}};
   Node& c = Client("cli", bus::PeerRole::kClient, &key);
   ASSERT_THAT(testing::AwaitName(c, "kv"), IsOk());
   EXPECT_THAT(c.Call<Int64Value>("counter1", Str("abc"), absl::Seconds(5)), IsOk());
@@ -327,7 +329,7 @@ TEST_F(TrustTest, ClientReachesOnlyTheNamesItsKeyAllows) {
 }
 
 TEST_F(TrustTest, ClientMayNotReachASupervisorButAnAdminMay) {
-  bus::AuthorizedKey client_key{.role = bus::PeerRole::kClient};  // any name
+  static const bus::AuthorizedKey client_key{.role = bus::PeerRole::kClient};  // any name
   Node& c = Client("cli", bus::PeerRole::kClient, &client_key);
   ASSERT_THAT(testing::AwaitName(c, "sup"), IsOk());
   const Pid worker = *srv_->WhereIs("worker");
@@ -338,7 +340,7 @@ TEST_F(TrustTest, ClientMayNotReachASupervisorButAnAdminMay) {
   ASSERT_THAT(c.Send("sup", ForgedDown(1, worker)), IsOk());
   EXPECT_EQ(RestartsOfWorker(), 0);
 
-  bus::AuthorizedKey admin_key{.role = bus::PeerRole::kAdmin};
+  static const bus::AuthorizedKey admin_key{.role = bus::PeerRole::kAdmin};
   Node& a = Client("adm", bus::PeerRole::kAdmin, &admin_key);
   ASSERT_THAT(testing::AwaitName(a, "sup"), IsOk());
   EXPECT_THAT(a.Call<sv::SupervisorReply>("sup", WhichChildren(), absl::Seconds(5)), IsOk());
