@@ -147,7 +147,8 @@ class TracingTest : public ::testing::Test {
       EXPECT_EQ(r.status().code(), want) << r.status();
     }
     EXPECT_TRUE(WaitFor([&] { return SpansOf(all(), root.trace_id).size() >= spans; }))
-        << SpansOf(all(), root.trace_id).size() << " spans of " << spans;
+        << SpansOf(all(), root.trace_id).size() << " spans of " << spans << "; dropped a="
+        << nodes_[0]->trace_stats().dropped << " b=" << nodes_[1]->trace_stats().dropped;
     return root;
   }
   std::vector<Node*> all() { return {nodes_[0], nodes_[1]}; }

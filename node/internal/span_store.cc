@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "node/internal/spin.h"
+
 namespace polis::internal {
 
 SpanRing::SpanRing(size_t capacity)
@@ -16,8 +18,16 @@ SpanRecord& SpanRing::Slot(uint64_t pos) {
 
 SpanRecord* SpanRing::TryBegin() {
   if (locked_.exchange(true, std::memory_order_acquire)) {
-    busy_drops_.fetch_add(1, std::memory_order_relaxed);
-    return nullptr;
+    // A reader holds the ring for at most 64 spans' copies: a few
+    // microseconds. Wait that long, never longer (kWriterWait), then drop.
+    // (Dropping at once lost the span of a handler that ended while
+    // `polis trace` or an exporter was reading: a likely moment, right
+    // after the reply a reader was waiting for.)
+    const absl::Time until = base::Now() + kWriterWait;
+    if (!SpinUntil(until, [&] { return !locked_.exchange(true, std::memory_order_acquire); })) {
+      busy_drops_.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
   }
   return &Slot(written_.load(std::memory_order_relaxed));
 }

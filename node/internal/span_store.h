@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "base/trace_context.h"
 #include "node/trace.h"
 #include "polis/trace.pb.h"
@@ -59,7 +60,9 @@ class SpanRing {
 
   // Writer. The next slot, with the ring held; nullptr (and a drop
   // counted) if a reader holds it. Fill it, then Commit.
+  // Waits at most kWriterWait for a reader's chunk, then drops the span.
   SpanRecord* TryBegin();
+  static constexpr absl::Duration kWriterWait = absl::Microseconds(50);
   // As TryBegin, but waits for a reader's chunk (threads that are not
   // scheduler workers).
   SpanRecord* Begin();

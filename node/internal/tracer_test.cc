@@ -84,7 +84,7 @@ TEST(Tracer, TheStoreIsBoundedAndDropsTheOldestCountingThem) {
   EXPECT_EQ(r.spans(0).node(), "n");
 }
 
-TEST(Tracer, AWriterNeverWaitsForAReaderItDropsInstead) {
+TEST(Tracer, AWriterWaitsForAReaderOnlyBrieflyThenDrops) {
   Tracer t("n", TraceOptions{.max_spans = 256}, nullptr);
   SpanStore store(256, 1);
   SpanRecord* r = store.ring(0).TryBegin();
@@ -93,8 +93,11 @@ TEST(Tracer, AWriterNeverWaitsForAReaderItDropsInstead) {
   int seen = 0;
   store.ring(0).Read(0, [&](const SpanRecord&, uint64_t) {
     ++seen;
-    // The reader holds the ring: a worker's write is refused at once.
+    // The reader holds the ring (here: for longer than the writer waits):
+    // a worker's write is refused after kWriterWait.
+    const absl::Time start = absl::Now();
     EXPECT_EQ(store.ring(0).TryBegin(), nullptr);
+    EXPECT_GE(absl::Now() - start, SpanRing::kWriterWait);
   });
   EXPECT_EQ(seen, 1);
   EXPECT_EQ(store.Stats().dropped, 1u);
