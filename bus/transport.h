@@ -60,6 +60,12 @@ struct ReturnPath {
   bool empty() const { return token.empty(); }
 };
 
+// What a transport holds for callers that are slow to read their replies.
+struct SlowReaderStats {
+  int64_t unread_reply_bytes = 0;  // handed to connections, not yet written out
+  uint64_t dropped_replies = 0;    // refused because their caller had too much unread
+};
+
 // Receives what a transport reads. Called only on the I/O thread, from
 // inside Transport::Poll.
 class InboundHandler {
@@ -162,6 +168,9 @@ class Transport {
   // (bus/traffic.h), kOther first; empty if it counts nothing (the default;
   // InProcTransport).
   virtual std::vector<PeerTraffic> Traffic() const { return {}; }
+  // Replies held for callers that do not read them, and replies dropped at
+  // the limit (ZmqTransportOptions::max_unread_reply_bytes). Thread-safe.
+  virtual SlowReaderStats SlowReaders() const { return {}; }
   // Any thread. `node` is a member: its traffic is counted under its own
   // name from now on (bus/traffic.h). No-op for a transport that does not
   // count.

@@ -9,9 +9,11 @@
 #include <zmq.hpp>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
+#include "base/log_limiter.h"
 #include "bus/frame_codec.h"
 #include "bus/internal/connection_monitor.h"
 #include "bus/internal/endpoint.h"
@@ -47,6 +49,15 @@ struct Peer {
   bool closed = false;   // Disconnected/down while a Poll still points at it
 };
 
+// One connection to the listening socket, as replies see it (I/O thread
+// only): replies not yet handed to the ROUTER, and the bytes libzmq still
+// holds for it (lent batches not yet written out).
+struct ReplyConnection {
+  FrameBatch batch;
+  std::shared_ptr<internal::Unread> unread;
+};
+using ReplyEntry = std::pair<const std::string, ReplyConnection>;
+
 }  // namespace
 
 class ZmqTransport::Impl {
@@ -76,6 +87,10 @@ class ZmqTransport::Impl {
   void Wake() { wake_->Signal(); }
   absl::StatusOr<std::unique_ptr<Channel>> OpenChannel(const std::string& peer_endpoint);
   std::vector<PeerTraffic> Traffic() const { return traffic_->Snapshot(); }
+  SlowReaderStats SlowReaders() const {
+    return {unread_total_->load(std::memory_order_relaxed),
+            slow_reader_drops_.load(std::memory_order_relaxed)};
+  }
   void TrackPeer(const std::string& node) { traffic_->For(node, /*track=*/true); }
   absl::Status SetPeerKey(const std::string& endpoint, const std::string& z85) {
     if (options_.curve == nullptr) return absl::OkStatus();
@@ -107,15 +122,27 @@ class ZmqTransport::Impl {
   // the socket first if the frame does not fit; a frame over kMaxBatchBytes
   // goes alone, right after the batch. RESOURCE_EXHAUSTED if the socket's
   // queue is full (this envelope is refused; the batch stays queued).
-  // What is lost counts as dropped in `counters`.
+  // What is lost counts as dropped in `counters`. With an `account`, what
+  // is handed to libzmq is charged to it until written out.
   absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
                        const EnvelopeView& envelope, size_t frame_size, absl::string_view what,
-                       PeerCounters& counters);
+                       PeerCounters& counters,
+                       const std::shared_ptr<internal::Unread>& account = nullptr);
   // Hands `batch` to `socket` as one message and clears it. On
   // RESOURCE_EXHAUSTED (queue full) the batch stays; on any other error it
   // is dropped (counted in `counters`).
   absl::Status SendBatch(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
-                         absl::string_view what, PeerCounters& counters);
+                         absl::string_view what, PeerCounters& counters,
+                         const std::shared_ptr<internal::Unread>& account = nullptr);
+  // The reply connection `token` (made if new).
+  ReplyEntry& ReplyConnectionOf(const std::string& token);
+  // Refuses a reply of `frame_size` bytes to `c` if its caller has the
+  // limit's worth of replies unread (and something unread at all: a reply
+  // to a connection with nothing pending always goes).
+  absl::Status CheckUnread(const ReplyConnection& c, size_t frame_size);
+  // Forgets reply connections with nothing queued and nothing unread
+  // (gone or idle callers), once there are many.
+  void PruneReplyConnections();
   // Hands every queued batch to its socket. Returns true if some batch met
   // a full queue and is still waiting.
   bool FlushAll();
@@ -130,12 +157,23 @@ class ZmqTransport::Impl {
   Peer* last_peer_ = nullptr;  // The peer the last Send went to (in peers_).
   // Peers whose `out` batch is not empty (each listed once).
   std::vector<Peer*> unflushed_peers_;
-  // Replies not yet handed to the ROUTER, one batch per connection (by
-  // routing id); `spare_batches_` keeps the buffers of flushed ones.
-  absl::flat_hash_map<std::string, FrameBatch> reply_batches_;
-  // The entry the last Reply went to; reset whenever entries may move.
-  std::pair<const std::string, FrameBatch>* last_reply_ = nullptr;
+  // Reply connections by routing id (node_hash_map: entries stay put, so
+  // the lists below may point at them until pruned).
+  absl::node_hash_map<std::string, ReplyConnection> replies_;
+  // Those whose batch is not empty (each listed once).
+  std::vector<ReplyEntry*> unflushed_replies_;
+  // The entry the last Reply went to; reset when entries are pruned.
+  ReplyEntry* last_reply_ = nullptr;
+  size_t prune_replies_at_ = kMinPruneAt;
+  static constexpr size_t kMinPruneAt = 256;
+  // The buffers of flushed reply batches, for the next ones.
   std::vector<FrameBatch> spare_batches_;
+  // Bytes of replies lent to libzmq over all connections, and replies
+  // dropped because their caller had too many unread (SlowReaders).
+  std::shared_ptr<internal::Unread::Total> unread_total_ =
+      std::make_shared<internal::Unread::Total>(0);
+  std::atomic<uint64_t> slow_reader_drops_{0};
+  base::LogLimiter slow_reader_log_{/*lines=*/5, absl::Seconds(10)};
   bool replies_blocked_ = false;  // a reply batch met a full queue
   bool pollout_set_ = false;      // some poll item asks for ZMQ_POLLOUT
   // Poll set: [wake fd, ROUTER?, then per peer: DEALER, monitor].
@@ -209,7 +247,8 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
 
 absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::string* id,
                                            FrameBatch& batch, absl::string_view what,
-                                           PeerCounters& counters) {
+                                           PeerCounters& counters,
+                                           const std::shared_ptr<internal::Unread>& account) {
   if (batch.empty()) return absl::OkStatus();
   absl::Status s;
   if (id != nullptr) {
@@ -219,7 +258,7 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
   }
   if (s.ok()) {
     std::string* lent = nullptr;
-    zmq::message_t msg = internal::MessageOf(batch, &lent);
+    zmq::message_t msg = internal::MessageOf(batch, &lent, account);
     s = internal::SendNoWait(socket, msg, zmq::send_flags::none, what);
     if (s.code() == absl::StatusCode::kResourceExhausted && lent != nullptr) {
       internal::Restore(*lent, batch);
@@ -235,9 +274,10 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
 absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
                                          FrameBatch& batch, const EnvelopeView& envelope,
                                          size_t frame_size, absl::string_view what,
-                                         PeerCounters& counters) {
+                                         PeerCounters& counters,
+                                         const std::shared_ptr<internal::Unread>& account) {
   if (batch.bytes() + frame_size > kMaxBatchBytes) {
-    if (absl::Status s = SendBatch(socket, id, batch, what, counters); !s.ok()) {
+    if (absl::Status s = SendBatch(socket, id, batch, what, counters, account); !s.ok()) {
       counters.solo.CountDropped(1);  // This envelope is refused.
       return s;
     }
@@ -249,7 +289,8 @@ absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::strin
   }
   FrameBatch alone;
   alone.Append(envelope, frame_size);
-  absl::Status s = SendBatch(socket, id, alone, what, counters);  // Counts another failure.
+  // Counts another failure.
+  absl::Status s = SendBatch(socket, id, alone, what, counters, account);
   if (s.ok()) {
     counters.solo.CountOut(frame_size);
   } else if (s.code() == absl::StatusCode::kResourceExhausted) {
@@ -294,15 +335,66 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
   // Replies come in runs to one connection: a string compare instead of a
   // hash lookup.
   if (last_reply_ == nullptr || last_reply_->first != path.token) {
-    auto [it, added] = reply_batches_.try_emplace(path.token);
-    if (added && !spare_batches_.empty()) {
-      it->second = std::move(spare_batches_.back());
-      spare_batches_.pop_back();
-    }
-    last_reply_ = &*it;
+    last_reply_ = &ReplyConnectionOf(path.token);
   }
-  return Enqueue(router_, &last_reply_->first, last_reply_->second, envelope, frame_size, "reply",
-                 reply_memo_.For(*traffic_, envelope.recipient.node, /*track=*/false));
+  ReplyConnection& c = last_reply_->second;
+  PeerCounters& counters = reply_memo_.For(*traffic_, envelope.recipient.node, /*track=*/false);
+  if (absl::Status s = CheckUnread(c, frame_size); !s.ok()) {
+    counters.solo.CountDropped(1);
+    return s;
+  }
+  if (c.batch.empty() && !spare_batches_.empty()) {
+    c.batch = std::move(spare_batches_.back());
+    spare_batches_.pop_back();
+  }
+  const bool was_empty = c.batch.empty();
+  absl::Status s = Enqueue(router_, &last_reply_->first, c.batch, envelope, frame_size, "reply",
+                           counters, c.unread);
+  if (was_empty && !c.batch.empty()) unflushed_replies_.push_back(last_reply_);
+  return s;
+}
+
+ReplyEntry& ZmqTransport::Impl::ReplyConnectionOf(const std::string& token) {
+  auto [it, added] = replies_.try_emplace(token);
+  if (added) it->second.unread = std::make_shared<internal::Unread>(unread_total_);
+  return *it;
+}
+
+absl::Status ZmqTransport::Impl::CheckUnread(const ReplyConnection& c, size_t frame_size) {
+  const int64_t pending = c.unread->bytes() + static_cast<int64_t>(c.batch.bytes());
+  if (pending == 0) return absl::OkStatus();
+  const int64_t size = static_cast<int64_t>(frame_size);
+  const bool over_own = pending + size > options_.max_unread_reply_bytes;
+  const bool over_all = c.unread->total() + static_cast<int64_t>(c.batch.bytes()) + size >
+                        options_.max_unread_reply_bytes_total;
+  if (!over_own && !over_all) return absl::OkStatus();
+  slow_reader_drops_.fetch_add(1, std::memory_order_relaxed);
+  absl::Status why = absl::ResourceExhaustedError(
+      over_own ? absl::StrCat("reply dropped: its caller has ", pending,
+                              " bytes of replies it has not read (limit ",
+                              options_.max_unread_reply_bytes, " per connection)")
+               : absl::StrCat("reply dropped: callers have ", c.unread->total(),
+                              " bytes of replies they have not read (limit ",
+                              options_.max_unread_reply_bytes_total, " for all connections)"));
+  uint64_t suppressed = 0;
+  if (slow_reader_log_.Admit(over_own ? "own" : "all", base::Now(), &suppressed)) {
+    POLIS_LOG(WARNING) << "polis: " << why.message() << base::Suppressed(suppressed);
+  }
+  return why;
+}
+
+void ZmqTransport::Impl::PruneReplyConnections() {
+  last_reply_ = nullptr;
+  for (auto it = replies_.begin(); it != replies_.end();) {
+    // An empty batch is not listed in unflushed_replies_; nothing unread
+    // means libzmq holds no message charged to it.
+    if (it->second.batch.empty() && it->second.unread->bytes() == 0) {
+      replies_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+  prune_replies_at_ = std::max(kMinPruneAt, 2 * replies_.size());
 }
 
 bool ZmqTransport::Impl::FlushAll() {
@@ -318,23 +410,28 @@ bool ZmqTransport::Impl::FlushAll() {
   }
   unflushed_peers_.resize(kept);
   replies_blocked_ = false;
-  last_reply_ = nullptr;  // Erasing below may move the entries.
-  for (auto it = reply_batches_.begin(); it != reply_batches_.end();) {
+  kept = 0;
+  for (ReplyEntry* entry : unflushed_replies_) {
+    ReplyConnection& c = entry->second;
     // A reply batch is not tied to a node: what it loses counts as kOther's.
-    absl::Status s = SendBatch(router_, &it->first, it->second, "reply",
-                               traffic_->For(TrafficCounters::kOther, false));
+    absl::Status s = SendBatch(router_, &entry->first, c.batch, "reply",
+                               traffic_->For(TrafficCounters::kOther, false), c.unread);
     if (!s.ok() && s.code() != absl::StatusCode::kResourceExhausted) {
       // The caller's connection is gone, and the caller with it.
       POLIS_LOG(DEBUG) << "polis: replies dropped: " << s;
     }
-    if (!it->second.empty()) {
+    if (!c.batch.empty()) {
       replies_blocked_ = true;
-      ++it;
+      unflushed_replies_[kept++] = entry;
       continue;
     }
-    if (spare_batches_.size() < 8) spare_batches_.push_back(std::move(it->second));
-    reply_batches_.erase(it++);
+    if (spare_batches_.size() < 8) {
+      spare_batches_.push_back(std::move(c.batch));
+      c.batch = FrameBatch();
+    }
   }
+  unflushed_replies_.resize(kept);
+  if (replies_.size() >= prune_replies_at_) PruneReplyConnections();
   return blocked || replies_blocked_;
 }
 
@@ -545,6 +642,10 @@ absl::StatusOr<std::unique_ptr<ZmqTransport>> ZmqTransport::Create(
       options.max_message_bytes >= (int64_t{1} << 31) - static_cast<int64_t>(kFrameHeaderBytes)) {
     return absl::InvalidArgumentError("max_message_bytes must be in (0, 2 GiB)");
   }
+  if (options.max_unread_reply_bytes <= 0 || options.max_unread_reply_bytes_total <= 0) {
+    return absl::InvalidArgumentError(
+        "max_unread_reply_bytes and max_unread_reply_bytes_total must be > 0");
+  }
   if (options.send_high_water_mark < 0 || options.receive_high_water_mark < 0 ||
       options.io_threads <= 0 || options.max_sockets <= 0) {
     return absl::InvalidArgumentError(
@@ -585,6 +686,7 @@ absl::StatusOr<std::unique_ptr<Channel>> ZmqTransport::OpenChannel(
   return impl_->OpenChannel(peer_endpoint);
 }
 std::vector<PeerTraffic> ZmqTransport::Traffic() const { return impl_->Traffic(); }
+SlowReaderStats ZmqTransport::SlowReaders() const { return impl_->SlowReaders(); }
 void ZmqTransport::TrackPeer(const std::string& node) { impl_->TrackPeer(node); }
 absl::Status ZmqTransport::SetPeerKey(const std::string& endpoint, const std::string& z85) {
   return impl_->SetPeerKey(endpoint, z85);

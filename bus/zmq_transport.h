@@ -68,6 +68,16 @@ struct ZmqTransportOptions {
   // Reply that finds the queue full fails with RESOURCE_EXHAUSTED at once.
   int send_high_water_mark = 100000;
   int receive_high_water_mark = 100000;
+  // Bytes of replies one connection to the listening socket may have
+  // unread (queued in libzmq, not yet written to the kernel), and all of
+  // them together. A caller that sends calls and does not read the replies
+  // meets the limit: further replies to it are dropped (the caller never
+  // gets them; SlowReaders counts them, the log says so at a rate limit)
+  // until it reads. libzmq 4.3's ROUTER cannot close one connection, so the
+  // connection stays. A reply to a connection with nothing unread always
+  // goes, so the bound is the limit plus one message.
+  int64_t max_unread_reply_bytes = int64_t{16} << 20;
+  int64_t max_unread_reply_bytes_total = int64_t{256} << 20;
   // ZMTP heartbeats on every connection (ZMQ_HEARTBEAT_IVL / _TIMEOUT /
   // _TTL). A peer that stops answering for `heartbeat_timeout` is down.
   // Zero interval disables heartbeats.
@@ -142,6 +152,7 @@ class ZmqTransport final : public Transport {
   // See Transport and bus/traffic.h: Send, Reply, Poll and every Channel
   // count there.
   std::vector<PeerTraffic> Traffic() const override;
+  SlowReaderStats SlowReaders() const override;
   void TrackPeer(const std::string& node) override;
   // Pins the CURVE server key of `endpoint` for connections opened from now
   // on (any thread). INVALID_ARGUMENT if not a Z85 key; a no-op (OK)

@@ -167,6 +167,84 @@ TEST(ZmqTransportTest, ReplyOnAGoneConnectionIsDroppedAndOthersStillArrive) {
   EXPECT_EQ((*got)->ref, 5u);
 }
 
+// A caller that sends a call and never reads: the replies it has not read
+// stay under the limit (the rest are dropped and counted), every reply that
+// was accepted arrives once it reads, and other callers are served all along.
+TEST(ZmqTransportTest, ASlowReadersRepliesAreBoundedByBytesAndAcceptedOnesAllArrive) {
+  ZmqTransportOptions options;
+  options.max_unread_reply_bytes = int64_t{1} << 20;
+  auto a = Make(options);
+  const std::string ep = ListenOn(*a);
+  zmq::context_t ctx;
+  zmq::socket_t slow(ctx, zmq::socket_type::dealer);
+  slow.set(zmq::sockopt::linger, 0);
+  slow.set(zmq::sockopt::rcvhwm, 1);
+  slow.set(zmq::sockopt::rcvbuf, 4096);  // a small TCP window: the kernel holds little
+  slow.connect(ep);
+  std::string hello;
+  ASSERT_THAT(EncodeFrame(MakeEnvelope(1), kDefaultMaxMessageBytes, &hello), IsOk());
+  ASSERT_TRUE(slow.send(zmq::buffer(hello), zmq::send_flags::none));
+  RecordingHandler ha;
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}}, [&] { return ha.envelopes.size() == 1; }));
+  const ReturnPath slow_path = ha.envelopes[0].second;
+
+  // 2,000 replies of 64 KiB (125 MiB): far more than the kernel's buffers.
+  const std::string payload(64 << 10, 'r');
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 2000; ++i) {
+    absl::Status s = a->Reply(slow_path, MakeEnvelope(100 + i, payload));
+    if (s.ok()) {
+      ++accepted;
+    } else {
+      ASSERT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+      ++refused;
+    }
+    a->Flush();
+    const SlowReaderStats stats = a->SlowReaders();
+    ASSERT_LE(stats.unread_reply_bytes, options.max_unread_reply_bytes + (65 << 10)) << i;
+  }
+  EXPECT_GT(refused, 0);
+  EXPECT_LT(accepted, 400);  // 1 MiB unread + what the kernel took
+  EXPECT_EQ(a->SlowReaders().dropped_replies, static_cast<uint64_t>(refused));
+
+  // Another caller is answered meanwhile.
+  auto other = a->OpenChannel(ep);
+  ASSERT_THAT(other, IsOk());
+  ASSERT_THAT((*other)->Send(MakeEnvelope(2)), IsOk());
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}}, [&] { return ha.envelopes.size() == 2; }));
+  ASSERT_THAT(a->Reply(ha.envelopes[1].second, MakeEnvelope(3, "for other")), IsOk());
+  a->Flush();
+  auto got = (*other)->Recv(absl::Now() + absl::Seconds(10));
+  ASSERT_THAT(got, IsOk());
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ((*got)->ref, 3u);
+
+  // The slow caller reads at last: every accepted reply, in order.
+  int read = 0;
+  uint64_t last_ref = 0;
+  RecordingHandler ignored;
+  ASSERT_TRUE(PollUntil({{a.get(), &ignored}}, [&] {
+    zmq::message_t msg;
+    while (read < accepted && slow.recv(msg, zmq::recv_flags::dontwait)) {
+      FrameSplitter split(msg.data(), msg.size());
+      const uint8_t* frame;
+      size_t size;
+      EnvelopeView view;
+      while (split.Next(&frame, &size)) {
+        EXPECT_THAT(DecodeFrame(frame, size, kDefaultMaxMessageBytes, &view), IsOk());
+        EXPECT_GT(view.ref, last_ref);
+        last_ref = view.ref;
+        ++read;
+      }
+    }
+    return read == accepted;
+  }));
+  // Nothing is held for it any more, and it is served again.
+  ASSERT_TRUE(PollUntil({{a.get(), &ignored}},
+                        [&] { return a->SlowReaders().unread_reply_bytes == 0; }));
+  EXPECT_THAT(a->Reply(slow_path, MakeEnvelope(9000, payload)), IsOk());
+}
+
 TEST(ZmqTransportTest, OnePollDeliversABoundedShareOfABurstAndNothingIsLost) {
   ConnectedPair p;
   Connect(p);
