@@ -401,6 +401,10 @@ void Membership::Broadcast(const google::protobuf::Message& payload) {
 }
 
 void Membership::SayGoodbye() {
+  if (self_->client) {  // Never a member: nothing to take back (with CURVE it was refused).
+    io_->transport().Flush();
+    return;
+  }
   wire::Goodbye g;
   g.set_node(self_->name);
   g.set_incarnation(self_->incarnation);

@@ -157,6 +157,7 @@ class Membership : public NamesListener {
   // The transport lost the connection to `endpoint`.
   void OnPeerDown(const std::string& endpoint, const absl::Status& why);
   // Says Goodbye to every member and flushes the transport (node shutdown).
+  // A client only flushes: it was never a member.
   void SayGoodbye();
   // This node's view as NodeInfo members (polis nodes).
   void FillMembers(wire::NodeInfo* info) const;
