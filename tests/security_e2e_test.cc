@@ -3,7 +3,9 @@
 // with --key/--server-key. An unknown key delivers nothing; a client key
 // cannot join as a node; a client limited to `counter*` is refused `kv`;
 // two keyed nodes form a cluster; what crosses loopback is ciphertext
-// (tcpdump); without keys a node will not listen off loopback.
+// (tcpdump); without keys a node will not listen off loopback; a node key
+// cannot speak for another member (a raw CURVE DEALER with node c's key
+// forging b's Goodbye, NamesChanged and Hello at node a changes nothing).
 #include <sys/stat.h>
 
 #include <fstream>
@@ -12,15 +14,19 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "bus/curve_keys.h"
+#include "polis/envelope.pb.h"
 #include "tests/node_process.h"
 #include "tests/scratch_dir.h"
 #include "tests/status_matchers.h"
 #include "tests/wait.h"
 #include "tools/child_process.h"
+#include "zmq.hpp"
 
 namespace polis::testing {
 namespace {
@@ -35,13 +41,113 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+// A KIND_SYSTEM envelope carrying `payload`, framed as bus/WIRE.md says
+// ('P' 'L' version flags, little-endian body length, body).
+std::string SystemFrame(const google::protobuf::Message& payload) {
+  wire::Envelope e;
+  e.set_version(1);
+  e.set_kind(wire::KIND_SYSTEM);
+  e.set_type(payload.GetDescriptor()->full_name());
+  e.set_payload(payload.SerializeAsString());
+  const std::string body = e.SerializeAsString();
+  std::string f = {'P', 'L', 1, 0};
+  for (int i = 0; i < 4; ++i) f.push_back(static_cast<char>((body.size() >> (8 * i)) & 0xff));
+  return f + body;
+}
+
+// A raw ZeroMQ DEALER that is a CURVE client with the keypair in
+// `key_file`, connected to `endpoint` whose server key is `server_pub`:
+// whatever it sends arrives with that key's role, as from a real peer.
+class RawCurveDealer {
+ public:
+  RawCurveDealer(const std::string& key_file, const std::string& server_pub,
+                 const std::string& endpoint)
+      : dealer_(ctx_, zmq::socket_type::dealer) {
+    absl::StatusOr<bus::CurveKeyPair> keys = bus::LoadCurveSecretKeyFile(key_file);
+    EXPECT_THAT(keys, IsOk());
+    if (!keys.ok()) return;
+    dealer_.set(zmq::sockopt::linger, 0);
+    dealer_.set(zmq::sockopt::rcvtimeo, 10'000);
+    dealer_.set(zmq::sockopt::sndtimeo, 10'000);
+    dealer_.set(zmq::sockopt::curve_serverkey, server_pub);
+    dealer_.set(zmq::sockopt::curve_publickey, keys->public_key);
+    dealer_.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+    dealer_.connect(endpoint);
+  }
+
+  void Send(const google::protobuf::Message& payload) {
+    const std::string f = SystemFrame(payload);
+    EXPECT_TRUE(dealer_.send(zmq::buffer(f), zmq::send_flags::none).has_value());
+  }
+
+  // Sends a client Hello and returns the node's answer: its view (members
+  // with names) after it handled everything this DEALER sent before, since
+  // one connection is read in order.
+  absl::StatusOr<wire::Hello> View() {
+    wire::Hello ask;
+    ask.set_node(absl::StrCat("raw-", ++asked_));
+    ask.set_wire_version(1);
+    ask.set_client(true);
+    ask.set_reply_requested(true);
+    Send(ask);
+    zmq::message_t m;
+    while (dealer_.recv(m, zmq::recv_flags::none)) {
+      if (m.size() < 8) continue;
+      const auto* p = static_cast<const unsigned char*>(m.data());
+      const uint32_t n = p[4] | (p[5] << 8) | (p[6] << 16) | (uint32_t{p[7]} << 24);
+      wire::Envelope e;
+      wire::Hello h;
+      if (8 + size_t{n} <= m.size() && e.ParseFromArray(p + 8, static_cast<int>(n)) &&
+          e.type() == wire::Hello::descriptor()->full_name() && h.ParseFromString(e.payload()) &&
+          !h.view().empty()) {
+        return h;
+      }
+    }
+    return absl::DeadlineExceededError("no answer to a client Hello within 10 s");
+  }
+
+ private:
+  zmq::context_t ctx_;
+  zmq::socket_t dealer_;
+  int asked_ = 0;
+};
+
+// `node`'s entry in a Hello's view; null if it has none.
+const wire::NodeEntry* EntryOf(const wire::Hello& view, const std::string& node) {
+  for (const wire::NodeEntry& e : view.view()) {
+    if (e.node() == node) return &e;
+  }
+  return nullptr;
+}
+
+// The text of `node`'s object in `polis nodes --json` output ("" if none).
+std::string NodeJson(const std::string& json, const std::string& node) {
+  const size_t at = json.find(absl::StrCat("{\"name\":\"", node, "\""));
+  if (at == std::string::npos) return "";
+  const size_t end = json.find("\"error\":", at);
+  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// The "refused" count in `node`'s bad_input in `polis nodes --json` output.
+uint64_t RefusedOf(const std::string& json, const std::string& node) {
+  const std::string obj = NodeJson(json, node);
+  const size_t at = obj.find("\"refused\":");
+  uint64_t n = 0;
+  if (at == std::string::npos) return 0;
+  const size_t start = at + 10;
+  size_t end = start;
+  while (end < obj.size() && obj[end] >= '0' && obj[end] <= '9') ++end;
+  (void)absl::SimpleAtoi(obj.substr(start, end - start), &n);
+  return n;
+}
+
 class SecurityE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
     absl::StatusOr<std::unique_ptr<ScratchDir>> dir = ScratchDir::Create("polis-sec");
     ASSERT_THAT(dir, IsOk());
     dir_ = *std::move(dir);
-    for (const char* name : {"n1", "n2", "client", "limited", "admin", "stranger"}) {
+    for (const char* name : {"n1", "n2", "n3", "client", "limited", "admin", "stranger"}) {
       ProcessResult r = Polis({"keygen", "--out=" + dir_->File(name)});
       ASSERT_EQ(r.exit_code, 0) << r.Summary();
     }
@@ -49,6 +155,7 @@ class SecurityE2eTest : public ::testing::Test {
     auth << "# who may connect\n"
          << "node " << Pub("n1") << " n1\n"
          << "node " << Pub("n2") << " n2\n"
+         << "node " << Pub("n3") << " n3\n"
          << "client " << Pub("client") << " any name\n"
          << "client " << Pub("limited") << " names=counter* only counters\n"
          << "admin " << Pub("admin") << " operator\n";
@@ -62,12 +169,13 @@ class SecurityE2eTest : public ::testing::Test {
   // A keyed node n1 serving counter and kv.
   std::unique_ptr<NodeProcess> StartKeyed(const std::string& name,
                                           std::vector<std::string> seeds = {},
-                                          const std::string& key = "") {
+                                          const std::string& key = "",
+                                          std::vector<std::string> serve = {"counter", "kv"}) {
     absl::StatusOr<std::unique_ptr<NodeProcess>> n = NodeProcess::Start(
         {.name = name,
          .listen = "tcp://127.0.0.1:*",
          .seeds = std::move(seeds),
-         .serve = {"counter", "kv"},
+         .serve = std::move(serve),
          .extra_args = {"--key=" + Key(key.empty() ? name : key),
                         "--authorized-keys=" + dir_->File("authorized_keys")}});
     EXPECT_THAT(n, IsOk());
@@ -167,6 +275,104 @@ TEST_F(SecurityE2eTest, TwoKeyedNodesJoinAndAClientKeyCannotJoinAsANode) {
   EXPECT_THAT(impostor->Stop(), IsOk());
   EXPECT_THAT(n2->Stop(), IsOk());
   EXPECT_THAT(n1->Stop(), IsOk());
+}
+
+// Issue 15: with CURVE on, any authorized node key reached a's listening
+// socket and could speak for another member. Node c's key, on a raw
+// DEALER, forges b's Goodbye (b gone for good), a NamesChanged removing
+// b's names, and a Hello of a "restarted" b; a refuses all three, counts
+// them as refused bad input, and still routes b's name. A client key
+// sending the same gets nothing applied either.
+TEST_F(SecurityE2eTest, ANodeKeyCannotSpeakForAnotherMember) {
+  std::unique_ptr<NodeProcess> a = StartKeyed("a", {}, "n1", {});
+  ASSERT_NE(a, nullptr);
+  const std::string seed = a->endpoint() + "@" + dir_->File("n1.pub");
+  std::unique_ptr<NodeProcess> b = StartKeyed("b", {seed}, "n2", {"counter:bee"});
+  ASSERT_NE(b, nullptr);
+  std::unique_ptr<NodeProcess> c = StartKeyed("c", {seed}, "n3", {});
+  ASSERT_NE(c, nullptr);
+  auto nodes = [&] { return As("admin", "nodes", *a, "n1", {"--json"}); };
+  ProcessResult r = RetryUntil(nodes, [](const ProcessResult& r) {
+    return NodeJson(r.out, "b").find("\"state\":\"up\"") != std::string::npos &&
+           NodeJson(r.out, "c").find("\"state\":\"up\"") != std::string::npos;
+  });
+  ASSERT_THAT(NodeJson(r.out, "b"), HasSubstr("\"state\":\"up\"")) << r.Summary();
+  ASSERT_THAT(NodeJson(r.out, "c"), HasSubstr("\"state\":\"up\"")) << r.Summary();
+
+  RawCurveDealer forger(Key("n3"), Pub("n1"), a->endpoint());
+  // b's incarnation, names and names_version as a sees them, once b's
+  // name has reached a.
+  absl::StatusOr<wire::Hello> view = RetryUntil(
+      [&] { return forger.View(); },
+      [](const absl::StatusOr<wire::Hello>& v) {
+        const wire::NodeEntry* e = v.ok() ? EntryOf(*v, "b") : nullptr;
+        if (e == nullptr) return false;
+        for (const wire::NameEntry& n : e->names()) {
+          if (n.name() == "bee") return true;
+        }
+        return false;
+      });
+  ASSERT_THAT(view, IsOk());
+  ASSERT_NE(EntryOf(*view, "b"), nullptr) << view->DebugString();
+  const wire::NodeEntry b_seen = *EntryOf(*view, "b");
+  ASSERT_GT(b_seen.names_size(), 0) << b_seen.DebugString();
+  const uint64_t refused_before = RefusedOf(nodes().out, "a");
+
+  wire::NamesChanged nc;
+  nc.set_node("b");
+  nc.set_incarnation(b_seen.incarnation());
+  nc.set_names_version(b_seen.names_version() + 1);
+  for (const wire::NameEntry& n : b_seen.names()) nc.add_removed(n.name());
+  wire::Goodbye bye;
+  bye.set_node("b");
+  bye.set_incarnation(b_seen.incarnation());
+  wire::Hello restarted;  // no self key: the existing check lets it through
+  restarted.set_node("b");
+  restarted.set_incarnation(b_seen.incarnation() + 1);
+  restarted.set_wire_version(1);
+  restarted.set_endpoint(b_seen.endpoint());
+  restarted.mutable_self()->set_node("b");
+  restarted.mutable_self()->set_incarnation(b_seen.incarnation() + 1);
+  restarted.mutable_self()->set_endpoint(b_seen.endpoint());
+  restarted.mutable_self()->set_started_unix_ns(b_seen.started_unix_ns() + 1);
+  restarted.mutable_self()->set_names_version(1);
+
+  auto b_intact = [&](const absl::StatusOr<wire::Hello>& v) {
+    ASSERT_THAT(v, IsOk());
+    const wire::NodeEntry* e = EntryOf(*v, "b");
+    ASSERT_NE(e, nullptr) << "b left a's view: " << v->DebugString();
+    EXPECT_EQ(e->incarnation(), b_seen.incarnation());
+    EXPECT_EQ(e->names_version(), b_seen.names_version());
+    EXPECT_EQ(e->names_size(), b_seen.names_size()) << e->DebugString();
+  };
+  forger.Send(nc);
+  forger.Send(bye);
+  forger.Send(restarted);
+  b_intact(forger.View());  // a handled the three before this answer
+  r = nodes();
+  EXPECT_THAT(NodeJson(r.out, "b"), HasSubstr("\"state\":\"up\"")) << r.Summary();
+  // Exactly those three (no other peer sends a anything it refuses).
+  EXPECT_EQ(RefusedOf(r.out, "a"), refused_before + 3) << r.Summary();
+  // The name still routes through a.
+  r = As("client", "call", *a, "n1", {"bee", R"({"add": 4})"});
+  EXPECT_EQ(r.exit_code, 0) << r.Summary();
+  EXPECT_EQ(r.out, "{\"value\":\"4\"}\n") << r.Summary();
+
+  // A client key: refused as before (a client key is never a node).
+  const uint64_t refused_mid = RefusedOf(nodes().out, "a");
+  RawCurveDealer client(Key("client"), Pub("n1"), a->endpoint());
+  client.Send(nc);
+  client.Send(bye);
+  b_intact(client.View());
+  r = nodes();
+  EXPECT_THAT(NodeJson(r.out, "b"), HasSubstr("\"state\":\"up\"")) << r.Summary();
+  EXPECT_EQ(RefusedOf(r.out, "a"), refused_mid + 2) << r.Summary();
+  r = As("client", "call", *a, "n1", {"bee", R"({"get": {}})"});
+  EXPECT_EQ(r.out, "{\"value\":\"4\"}\n") << r.Summary();
+
+  EXPECT_THAT(c->Stop(), IsOk());
+  EXPECT_THAT(b->Stop(), IsOk());
+  EXPECT_THAT(a->Stop(), IsOk());
 }
 
 // tcpdump on loopback: the payload crosses as ciphertext with keys, as

@@ -1,8 +1,9 @@
 // The trust rules (WORKSPACE.md, "Trust rules"; node/internal/trust.h), in
 // process over inproc: a forged ProcessDown is a plain info (locally, and
 // from the wire only a node's own DOWN counts), a KIND_REPLY not from the
-// called node completes nothing, and a client's role limits what it
-// reaches (the InProcTransportOptions::sender_role seam stands in for
+// called node completes nothing, a client's role limits what it
+// reaches, and a node key speaks only for its own node in membership
+// messages (the InProcTransportOptions::sender_role seam stands in for
 // CURVE keys).
 #include <atomic>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "genserver/genserver.h"
 #include "genserver/supervisor.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/node.h"
 #include "polis/supervisor.pb.h"
@@ -345,6 +347,99 @@ TEST_F(TrustTest, ClientMayNotReachASupervisorButAnAdminMay) {
   ASSERT_THAT(testing::AwaitName(a, "sup"), IsOk());
   EXPECT_THAT(a.Call<sv::SupervisorReply>("sup", WhichChildren(), absl::Seconds(5)), IsOk());
   EXPECT_THAT(a.Info("srv", absl::Seconds(5)), IsOk());
+}
+
+// --- Membership: a node speaks only for itself (membership_gate.h) ---
+
+// bad_input "refused" of `node`.
+uint64_t RefusedInput(const Node& node) {
+  for (const auto& [reason, n] : node.Metrics().bad_input) {
+    if (reason == "refused") return n;
+  }
+  return 0;
+}
+
+// A node on inproc whose envelopes arrive with node key `key`.
+absl::StatusOr<std::unique_ptr<Node>> KeyedNode(const std::string& name,
+                                                const bus::AuthorizedKey* key,
+                                                std::vector<std::string> seeds) {
+  bus::InProcTransportOptions io;
+  io.sender_role = bus::PeerRole::kNode;
+  io.sender_key = key;
+  auto t = bus::InProcTransport::Create(io);
+  if (!t.ok()) return t.status();
+  NodeOptions o;
+  o.name = name;
+  o.listen = testing::TestEndpoint("inproc", name);
+  o.seeds = std::move(seeds);
+  o.transport = *std::move(t);
+  return o.seeds.empty() ? testing::StartNode(std::move(o))
+                         : testing::StartJoinedNode(std::move(o));
+}
+
+// Node y's key forges x's NamesChanged (every names_version that could be
+// next) and Goodbye at z: z refuses them all, x stays with its name. The
+// same Goodbye under x's own key removes x (so the forgeries were able to).
+TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
+  // Static: the keys outlive the nodes (their Goodbyes at shutdown).
+  static const bus::AuthorizedKey kx{bus::PeerRole::kNode, std::string(40, 'x'), {}, "x", 1};
+  static const bus::AuthorizedKey ky{bus::PeerRole::kNode, std::string(40, 'y'), {}, "y", 2};
+  static const bus::AuthorizedKey kz{bus::PeerRole::kNode, std::string(40, 'z'), {}, "z", 3};
+  auto z = KeyedNode("mz", &kz, {});
+  ASSERT_THAT(z, IsOk());
+  auto x = KeyedNode("mx", &kx, {(*z)->endpoint()});
+  ASSERT_THAT(x, IsOk());
+  Journal j;
+  ASSERT_THAT((*x)->Spawn(std::make_unique<Echo>(&j), {.name = "xname"}), IsOk());
+  ASSERT_THAT(testing::AwaitName(**z, "xname"), IsOk());
+  const uint64_t incarnation = (*x)->incarnation();
+
+  // Bare transports whose envelopes z sees with y's and with x's key.
+  auto raw_with = [](const bus::AuthorizedKey* key) {
+    bus::InProcTransportOptions io;
+    io.sender_role = bus::PeerRole::kNode;
+    io.sender_key = key;
+    return bus::InProcTransport::Create(io);
+  };
+  auto as_y = raw_with(&ky);
+  auto as_x = raw_with(&kx);
+  ASSERT_THAT(as_y, IsOk());
+  ASSERT_THAT(as_x, IsOk());
+  auto send = [&](bus::Transport& raw, const google::protobuf::Message& m) {
+    wire::Envelope e;
+    e.set_version(bus::kWireVersion);
+    e.set_kind(wire::KIND_SYSTEM);
+    e.set_type(m.GetDescriptor()->full_name());
+    e.mutable_sender()->set_node("my");
+    e.set_payload(m.SerializeAsString());
+    ASSERT_THAT(raw.Send((*z)->endpoint(), bus::EnvelopeView(e)), IsOk());
+  };
+  const uint64_t before = RefusedInput(**z);
+  constexpr int kVersions = 8;
+  for (int v = 1; v <= kVersions; ++v) {
+    wire::NamesChanged nc;
+    nc.set_node("mx");
+    nc.set_incarnation(incarnation);
+    nc.set_names_version(v);
+    nc.add_removed("xname");
+    send(**as_y, nc);
+  }
+  wire::Goodbye bye;
+  bye.set_node("mx");
+  bye.set_incarnation(incarnation);
+  send(**as_y, bye);
+  ASSERT_TRUE(WaitFor([&] { return RefusedInput(**z) >= before + kVersions + 1; }))
+      << RefusedInput(**z) - before << " refused";
+  EXPECT_THAT((*z)->WhereIs("xname"), IsOk());
+  EXPECT_THAT((*z)->Peers(), ::testing::Contains("mx"));
+  EXPECT_THAT((*z)->Call<Int64Value>("xname", Str("abc"), absl::Seconds(5)), IsOk());
+
+  // x's own Goodbye (its key) is applied: x and its name are gone.
+  send(**as_x, bye);
+  EXPECT_TRUE(WaitFor([&] { return !(*z)->WhereIs("xname").ok(); }));
+  EXPECT_THAT((*z)->Peers(), ::testing::Not(::testing::Contains("mx")));
+  (*x)->Shutdown();
+  (*z)->Shutdown();
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ void Directory::DropAllClaims(const Entry& e) {
   for (const auto& [name, n] : e.names) DropClaim(e.m.node, name);
 }
 
-std::optional<uint64_t> Directory::Upsert(const wire::NodeEntry& entry) {
+std::optional<uint64_t> Directory::Upsert(const wire::NodeEntry& entry, std::string public_key) {
   absl::MutexLock lock(&mu_);
   Changed();
   std::optional<uint64_t> previous;
@@ -54,6 +54,7 @@ std::optional<uint64_t> Directory::Upsert(const wire::NodeEntry& entry) {
   e.m.incarnation = entry.incarnation();
   e.m.names_version = entry.names_version();
   e.m.started_unix_ns = entry.started_unix_ns();
+  e.m.public_key = std::move(public_key);
   for (const wire::NameEntry& n : entry.names()) {
     e.names[n.name()] = n;
     AddClaim(e, n);

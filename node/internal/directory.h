@@ -62,12 +62,15 @@ class Directory {
     int64_t started_unix_ns = 0;
     absl::Time since;  // When it (last) became a member.
     size_t names = 0;
+    // The CURVE key its own Hello proved: only this key speaks for it
+    // (membership_gate.h). "" without CURVE, and in a client's view.
+    std::string public_key;
   };
 
-  // Records member `entry` with its names (replacing the names it had).
-  // Returns the previous incarnation if the node was a member under
-  // another one (it restarted), else nullopt.
-  std::optional<uint64_t> Upsert(const wire::NodeEntry& entry);
+  // Records member `entry` with its names (replacing the names it had) and
+  // the key its Hello proved. Returns the previous incarnation if the node
+  // was a member under another one (it restarted), else nullopt.
+  std::optional<uint64_t> Upsert(const wire::NodeEntry& entry, std::string public_key = {});
 
   enum class Delta {
     kApplied,   // Applied; the member's names_version is now nc's.

@@ -401,6 +401,10 @@ void Membership::Broadcast(const google::protobuf::Message& payload) {
 }
 
 void Membership::SayGoodbye() {
+  if (self_->client) {  // Never a member: nothing to take back (with CURVE it was refused).
+    io_->transport().Flush();
+    return;
+  }
   wire::Goodbye g;
   g.set_node(self_->name);
   g.set_incarnation(self_->incarnation);
@@ -409,7 +413,7 @@ void Membership::SayGoodbye() {
 }
 
 bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
-                              bus::InboundHandler& bad_input) {
+                              std::string_view proved_key, bus::InboundHandler& bad_input) {
   const std::string_view type = env.type;
   auto parse = [&env, &bad_input](google::protobuf::Message& m) {
     if (m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()))) return true;
@@ -419,7 +423,7 @@ bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPat
   };
   if (type == wire::Hello::descriptor()->full_name()) {
     wire::Hello hello;
-    if (parse(hello)) HandleHello(hello, from, bad_input);
+    if (parse(hello)) HandleHello(hello, from, proved_key, bad_input);
   } else if (type == wire::NamesChanged::descriptor()->full_name()) {
     wire::NamesChanged nc;
     if (parse(nc)) HandleNamesChanged(nc);
@@ -448,7 +452,7 @@ bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPat
 }
 
 void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
-                             bus::InboundHandler& bad_input) {
+                             std::string_view proved_key, bus::InboundHandler& bad_input) {
   if (hello.wire_version() != bus::kWireVersion) {
     bad_input.OnBadInput(absl::FailedPreconditionError(
         absl::StrCat("node \"", hello.node(), "\" speaks wire version ", hello.wire_version(),
@@ -512,7 +516,7 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
     known.reset();
   }
   const bool is_new = !known;
-  directory_->Upsert(e);
+  directory_->Upsert(e, std::string(proved_key));
   names_lag_.erase(e.node());
   for (const std::string* via : {&e.endpoint(), &hello.answering_via()}) {
     auto c = contacts_.find(*via);

@@ -47,7 +47,7 @@
 //   Membership m(parts, options);
 //   registry.set_listener(&m);
 //   m.Start();                                   // greets every seed
-//   ... I/O thread: if (!m.HandleSystem(env, from, *this)) { /* not membership */ }
+//   ... I/O thread: if (!m.HandleSystem(env, from, proved_key, *this)) { /* not membership */ }
 #ifndef POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 #define POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 
@@ -148,12 +148,16 @@ class Membership : public NamesListener {
   void SetSeeds(std::vector<std::string> seeds);
   // Handles a Hello, NamesChanged, Members or Goodbye that arrived on `from`; false
   // if `env` is none of them. A payload that does not parse is reported
-  // through `bad_input` (DATA_LOSS) and dropped.
+  // through `bad_input` (DATA_LOSS) and dropped. `proved_key`: the CURVE
+  // key the sender proved ("" anonymous; membership_gate.h ProvedKey),
+  // bound to the member a Hello makes. The caller has already refused what
+  // the membership gate refuses (a node speaks only for itself).
   bool HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
-                    bus::InboundHandler& bad_input);
+                    std::string_view proved_key, bus::InboundHandler& bad_input);
   // The transport lost the connection to `endpoint`.
   void OnPeerDown(const std::string& endpoint, const absl::Status& why);
   // Says Goodbye to every member and flushes the transport (node shutdown).
+  // A client only flushes: it was never a member.
   void SayGoodbye();
   // This node's view as NodeInfo members (polis nodes).
   void FillMembers(wire::NodeInfo* info) const;
@@ -189,7 +193,7 @@ class Membership : public NamesListener {
   void SendHello(const std::string& endpoint, bool reply_requested, const std::string& answering);
   void AnswerClient(const wire::Hello& hello, const bus::ReturnPath& from);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
-                   bus::InboundHandler& bad_input);
+                   std::string_view proved_key, bus::InboundHandler& bad_input);
   void HandleNamesChanged(const wire::NamesChanged& nc);
   // The names `entries` of member `node` are now claimed: yields ours that lose.
   void ResolveConflicts(const std::string& node, uint64_t incarnation,

@@ -348,10 +348,15 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
       return;
     case wire::KIND_SYSTEM: {
-      // sec-curve: membership messages only from node keys (membership_gate.h).
+      // sec-curve: membership messages only from node keys, each about the
+      // node whose key sent it (membership_gate.h).
       std::pair<std::string, std::string> pin;
       std::vector<std::pair<std::string, std::string>> hearsay;
-      if (absl::Status s = CheckMembershipSender(envelope, sender, &pin, &hearsay); !s.ok()) {
+      const std::string proved =
+          IsMembershipMessage(envelope) ? ProvedKey(sender, self_.curve.get()) : std::string();
+      absl::Status s = CheckMembershipSender(envelope, sender, &pin, &hearsay);
+      if (s.ok()) s = CheckSpeaksForItself(envelope, sender, proved, directory_);
+      if (!s.ok()) {
         ++refused_membership_;
         OnBadInput(s);
         return;
@@ -367,8 +372,8 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         if (!self_.curve->PinnedKey(endpoint).empty()) continue;
         (void)io_->transport().SetPeerKey(endpoint, key);
       }
+      if (membership_->HandleSystem(envelope, from, proved, *this)) return;
     }
-      if (membership_->HandleSystem(envelope, from, *this)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {
         // A DOWN from a node about its own process, for a monitor the
         // watcher holds (Process::StaleDown checks): a runtime notice.
