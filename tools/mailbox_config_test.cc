@@ -82,6 +82,8 @@ TEST(MailboxConfigTest, NonIntegerOrOutOfRangeNumberNamesFileLineAndField) {
   EXPECT_THAT(ParseNodeConfig("serve {\n  kind: \"echo\"\n  max_mailbox:  \"many\"\n}\n", "n.textproto"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("n.textproto:3:17: field max_mailbox: ")));
+  EXPECT_THAT(ParseNodeConfig("serve {\n\tkind: \"echo\"\n\tmax_mailbox:\t-2.5\n}\n", "tabs"),
+              StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("tabs:3:"), HasSubstr(": field max_mailbox: "))));
   EXPECT_THAT(ParseNodeConfig("serve { kind: \"echo\" max_mailbox: 99999999999999999999 }", "n"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("n:1:35: field max_mailbox: ")));
   EXPECT_THAT(

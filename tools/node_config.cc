@@ -25,10 +25,16 @@ namespace {
 // The field a value at `column` of `line` belongs to: the identifier before
 // the ':' that precedes it ("  max_mailbox: 1.5" -> "max_mailbox"), or "".
 std::string FieldBefore(absl::string_view line, size_t column) {
-  size_t i = std::min(column, line.size());
+  // The tokenizer's columns advance to the next multiple of 8 at a tab.
+  size_t i = 0;
+  for (size_t col = 0; i < line.size() && col < column; ++i) {
+    col = line[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+  }
   auto skip_space = [&] {
     while (i > 0 && (line[i - 1] == ' ' || line[i - 1] == '\t')) --i;
   };
+  skip_space();
+  if (i > 0 && line[i - 1] == '-') --i;  // "-2.5": the error is at "2.5".
   skip_space();
   if (i == 0 || line[i - 1] != ':') return "";
   --i;
