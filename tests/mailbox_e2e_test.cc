@@ -119,8 +119,8 @@ TEST(MailboxE2eTest, CastFloodOnASlowServerIsDroppedAndCounted) {
   ASSERT_THAT(started, IsOk());
   NodeProcess& node = **started;
   const std::string seed = "--seed=" + node.endpoint();
-  auto client = testing::StartJoinedNode(
-      {.name = "good-client", .seeds = {node.endpoint()}, .client = true});
+  auto client =
+      testing::StartJoinedNode({.name = "good-client", .seeds = {node.endpoint()}, .client = true});
   ASSERT_THAT(client, IsOk());
   ASSERT_THAT(testing::AwaitName(**client, "slow", absl::Seconds(15)), IsOk());
   const uint64_t rss_start = ProcStatusBytes(node.pid(), "VmRSS");
@@ -161,7 +161,9 @@ TEST(MailboxE2eTest, CastFloodOnASlowServerIsDroppedAndCounted) {
 
   // The mailbox fills: ps shows drops.
   ProcessResult ps = testing::RetryUntil(
-      [&] { return Polis({"ps", "--json", seed}); },
+      [&] {
+        return Polis({"ps", "--json", seed});
+      },
       [](const ProcessResult& r) { return PsField(r.out, "slow", "dropped") > 0; });
   EXPECT_GT(PsField(ps.out, "slow", "dropped"), 0) << ps.Summary();
   const int64_t mailbox_seen = PsField(ps.out, "slow", "mailbox");
@@ -206,7 +208,9 @@ TEST(MailboxE2eTest, CastFloodOnASlowServerIsDroppedAndCounted) {
 
   // Every cast was read. Wait for slow to finish its backlog, then count.
   ProcessResult drained = testing::RetryUntil(
-      [&] { return Polis({"ps", "--json", seed}); },
+      [&] {
+        return Polis({"ps", "--json", seed});
+      },
       [](const ProcessResult& r) { return PsField(r.out, "slow", "mailbox") == 0; });
   ASSERT_EQ(PsField(drained.out, "slow", "mailbox"), 0) << drained.Summary();
   absl::StatusOr<CounterReply> handled = (*client)->Call<CounterReply>("slow", CounterGet());
@@ -247,7 +251,8 @@ TEST(MailboxE2eTest, BadMaxMailboxInTheConfigFileExitsWithAUsageError) {
   ASSERT_THAT(dir, IsOk());
   for (const char* value : {"-1", "1.5", "2000000000", "\"lots\""}) {
     const std::string path = (*dir)->File("bad.textproto");
-    std::ofstream(path) << "name: \"x\"\nserve { kind: \"counter\" max_mailbox: " << value << " }\n";
+    std::ofstream(path) << "name: \"x\"\nserve { kind: \"counter\" max_mailbox: " << value
+                        << " }\n";
     ProcessResult r = Polis({"node", "--config=" + path}, absl::Seconds(10));
     EXPECT_EQ(r.exit_code, 2) << value << ": " << r.Summary();
     EXPECT_NE(r.err.find(path), std::string::npos) << value << ": " << r.err;

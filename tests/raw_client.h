@@ -51,7 +51,8 @@ inline bool ForEachEnvelope(const zmq::message_t& m,
   size_t at = 0;
   while (at + 8 <= m.size()) {
     const uint8_t flags = p[at + 3];
-    const uint32_t n = p[at + 4] | (p[at + 5] << 8) | (p[at + 6] << 16) | (uint32_t{p[at + 7]} << 24);
+    const uint32_t n =
+        p[at + 4] | (p[at + 5] << 8) | (p[at + 6] << 16) | (uint32_t{p[at + 7]} << 24);
     if (at + 8 + size_t{n} > m.size()) return false;
     wire::Envelope e;
     if (!e.ParseFromArray(p + at + 8, static_cast<int>(n))) return false;

@@ -114,7 +114,7 @@ TEST(TypeFloodE2eTest, SeventyThousandJunkTypesLeaveTheNodeServing) {
       (same ? echo_ok : wrong).fetch_add(1);
     } else {
       (r.status_code() == static_cast<int>(absl::StatusCode::kInvalidArgument) ? counter_invalid
-                                                                                : wrong)
+                                                                               : wrong)
           .fetch_add(1);
     }
   };
@@ -165,11 +165,14 @@ TEST(TypeFloodE2eTest, SeventyThousandJunkTypesLeaveTheNodeServing) {
   ProcessResult describe = Polis({"describe", "--json", seed, "echo"});
   EXPECT_EQ(describe.exit_code, 0) << describe.Summary();
   EXPECT_NE(describe.out.find("\"kind\":\"echo\""), std::string::npos) << describe.out;
-  ProcessResult start_kv = Polis(
-      {"call", seed, "root@target", R"({"start_child": {"id": "late", "kind": "kv", "name": "late"}})"});
+  ProcessResult start_kv =
+      Polis({"call", seed, "root@target",
+             R"({"start_child": {"id": "late", "kind": "kv", "name": "late"}})"});
   EXPECT_EQ(start_kv.exit_code, 0) << start_kv.Summary();
   ProcessResult put = testing::RetryUntil(
-      [&] { return Polis({"call", seed, "late", R"({"put": {"key": "k", "value": "v"}})"}); },
+      [&] {
+        return Polis({"call", seed, "late", R"({"put": {"key": "k", "value": "v"}})"});
+      },
       [](const ProcessResult& r) { return !testing::FailedWith(r, {"NOT_FOUND"}); });
   EXPECT_EQ(put.exit_code, 0) << put.Summary();
   ProcessResult get = Polis({"call", seed, "late", R"({"get": {"key": "k"}})"});

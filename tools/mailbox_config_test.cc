@@ -5,9 +5,9 @@
 // tests/mailbox_e2e_test.cc.)
 #include <string>
 
+#include "genserver/supervisor_child.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "genserver/supervisor_child.h"
 #include "tests/status_matchers.h"
 #include "tools/node_config.h"
 
@@ -43,9 +43,10 @@ TEST(MailboxConfigTest, ServeAndSupervisionChildrenCarryTheirBound) {
 }
 
 TEST(MailboxConfigTest, TheLargestBoundIsAccepted) {
-  EXPECT_THAT(ParseNodeConfig(
-                  absl::StrCat("serve { kind: \"echo\" max_mailbox: ", kMaxMailboxLimit, " }"), "f"),
-              IsOk());
+  EXPECT_THAT(
+      ParseNodeConfig(absl::StrCat("serve { kind: \"echo\" max_mailbox: ", kMaxMailboxLimit, " }"),
+                      "f"),
+      IsOk());
 }
 
 TEST(MailboxConfigTest, NegativeOrTooBigServeBoundNamesTheFileEntryAndField) {
@@ -56,8 +57,9 @@ TEST(MailboxConfigTest, NegativeOrTooBigServeBoundNamesTheFileEntryAndField) {
                        AllOf(HasSubstr("m.textproto: serve[1] (kind 'counter'): max_mailbox"),
                              HasSubstr("got -1"))));
   EXPECT_THAT(
-      ParseNodeConfig(absl::StrCat("serve { kind: \"echo\" max_mailbox: ", kMaxMailboxLimit + 1, " }"),
-                      "m.textproto"),
+      ParseNodeConfig(
+          absl::StrCat("serve { kind: \"echo\" max_mailbox: ", kMaxMailboxLimit + 1, " }"),
+          "m.textproto"),
       StatusIs(absl::StatusCode::kInvalidArgument,
                AllOf(HasSubstr("m.textproto: serve[0] (kind 'echo'): max_mailbox must be in [0, "
                                "1000000000]"),
@@ -76,19 +78,23 @@ TEST(MailboxConfigTest, BadBoundInTheSupervisionTreeNamesTheChild) {
 }
 
 TEST(MailboxConfigTest, NonIntegerOrOutOfRangeNumberNamesFileLineAndField) {
-  EXPECT_THAT(ParseNodeConfig("name: \"a\"\nserve { kind: \"echo\" max_mailbox: 1.5 }\n", "n.textproto"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("n.textproto:2:35: field max_mailbox: ")));
-  EXPECT_THAT(ParseNodeConfig("serve {\n  kind: \"echo\"\n  max_mailbox:  \"many\"\n}\n", "n.textproto"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("n.textproto:3:17: field max_mailbox: ")));
-  EXPECT_THAT(ParseNodeConfig("serve {\n\tkind: \"echo\"\n\tmax_mailbox:\t-2.5\n}\n", "tabs"),
-              StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("tabs:3:"), HasSubstr(": field max_mailbox: "))));
-  EXPECT_THAT(ParseNodeConfig("serve { kind: \"echo\" max_mailbox: 99999999999999999999 }", "n"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("n:1:35: field max_mailbox: ")));
   EXPECT_THAT(
-      ParseNodeConfig("supervision { children { id: \"c\" kind: \"counter\" max_mailbox: 1e3 } }", "n"),
-      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field max_mailbox: ")));
+      ParseNodeConfig("name: \"a\"\nserve { kind: \"echo\" max_mailbox: 1.5 }\n", "n.textproto"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("n.textproto:2:35: field max_mailbox: ")));
+  EXPECT_THAT(
+      ParseNodeConfig("serve {\n  kind: \"echo\"\n  max_mailbox:  \"many\"\n}\n", "n.textproto"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("n.textproto:3:17: field max_mailbox: ")));
+  EXPECT_THAT(ParseNodeConfig("serve {\n\tkind: \"echo\"\n\tmax_mailbox:\t-2.5\n}\n", "tabs"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("tabs:3:"), HasSubstr(": field max_mailbox: "))));
+  EXPECT_THAT(
+      ParseNodeConfig("serve { kind: \"echo\" max_mailbox: 99999999999999999999 }", "n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("n:1:35: field max_mailbox: ")));
+  EXPECT_THAT(ParseNodeConfig(
+                  "supervision { children { id: \"c\" kind: \"counter\" max_mailbox: 1e3 } }", "n"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("field max_mailbox: ")));
 }
 
 TEST(MailboxConfigTest, StartChildAtRunTimeChecksTheBoundToo) {

@@ -11,12 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "genserver/supervisor_child.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
 #include "node/internal/seed_spec.h"
 #include "node/trace.h"
 #include "telemetry/metrics_server.h"
 #include "telemetry/otlp_endpoint.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
 
 namespace polis::tools {
@@ -40,7 +40,8 @@ std::string FieldBefore(absl::string_view line, size_t column) {
   --i;
   skip_space();
   const size_t end = i;
-  while (i > 0 && (std::isalnum(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == '_')) --i;
+  while (i > 0 && (std::isalnum(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == '_'))
+    --i;
   return std::string(line.substr(i, end - i));
 }
 
