@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "examples/args.h"
 #include "genserver/server_kinds.h"
 
@@ -51,10 +52,20 @@ absl::StatusOr<int64_t> Counter::Apply(const CounterRequest& req) {
       if (!timer.ok()) return timer.status();
       return value_;
     }
+    case CounterRequest::kSlowAdd: {
+      const SlowAdd& slow = req.slow_add();
+      if (slow.sleep_us() < 0 || slow.sleep_us() > 10'000'000) {
+        return absl::InvalidArgumentError("slow_add: sleep_us must be in [0, 10000000]");
+      }
+      absl::SleepFor(absl::Microseconds(slow.sleep_us()));  // Blocks this worker, on purpose.
+      value_ += slow.n();
+      return value_;
+    }
     case CounterRequest::OP_NOT_SET:
       break;
   }
-  return absl::InvalidArgumentError("CounterRequest: no op set (add, get, crash, add_later)");
+  return absl::InvalidArgumentError(
+      "CounterRequest: no op set (add, get, crash, add_later, slow_add)");
 }
 
 namespace {

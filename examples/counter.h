@@ -8,9 +8,11 @@
 //   call add_later  -> schedules, with SendAfter, an `add` to a counter
 //                      (itself or another, local or remote) after a delay;
 //                      replies the current value
+//   call slow_add   -> sleeps sleep_us (blocking its worker thread: a slow
+//                      server, for overload tests), then adds n
 //   call, no op     -> INVALID_ARGUMENT; the server keeps running
-//   cast / info     -> add and add_later as above, without a reply (an
-//                      invalid one is logged and dropped)
+//   cast / info     -> add, add_later and slow_add as above, without a
+//                      reply (an invalid one is logged and dropped)
 // The three are typed handlers (GenServer::OnCall / OnCast / OnInfo).
 // Registered as server kind "counter"; args (google.protobuf.Struct):
 // {"initial": N} sets the starting value (default 0).

@@ -123,5 +123,24 @@ TEST_F(CounterTest, AddLaterWithoutTargetAddsToItself) {
   EXPECT_EQ(Value("c"), 3);
 }
 
+TEST_F(CounterTest, SlowAddSleepsThenAddsAndRefusesABadSleep) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<Counter>(), {.name = "c"}), IsOk());
+  CounterRequest slow;
+  slow.mutable_slow_add()->set_n(2);
+  slow.mutable_slow_add()->set_sleep_us(30'000);
+  const absl::Time start = absl::Now();
+  absl::StatusOr<CounterReply> r = node_->Call<CounterReply>("c", slow);
+  ASSERT_THAT(r, IsOk());
+  EXPECT_EQ(r->value(), 2);
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(30));
+  slow.mutable_slow_add()->set_sleep_us(-1);
+  EXPECT_THAT(node_->Call<CounterReply>("c", slow),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sleep_us")));
+  slow.mutable_slow_add()->set_sleep_us(10'000'001);
+  EXPECT_THAT(node_->Call<CounterReply>("c", slow),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("sleep_us")));
+  EXPECT_EQ(Value("c"), 2);
+}
+
 }  // namespace
 }  // namespace polis::examples

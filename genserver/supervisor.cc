@@ -166,7 +166,10 @@ Task<absl::Status> Supervisor::StartChild(Child& c) {
   if (c.kind.empty()) c.kind = (*instance)->Describe().kind();
   // The runtime monitors the child for us from before it can run, so even a
   // child that ends right after Init is reported with its real reason.
-  SpawnOptions spawn{.name = c.def.spec.name(), .kind = c.kind, .monitor = true};
+  SpawnOptions spawn{.name = c.def.spec.name(),
+                     .kind = c.kind,
+                     .monitor = true,
+                     .max_mailbox = MaxMailboxOf(c.def.spec)};
   SpawnAwaiter spawning = context().Spawn(*std::move(instance), std::move(spawn));
   absl::StatusOr<Pid> pid = co_await spawning;
   if (!pid.ok()) {

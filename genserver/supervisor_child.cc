@@ -26,7 +26,16 @@ absl::Status ValidateChildSpec(const supervision::ChildSpec& spec) {
     return absl::InvalidArgumentError(
         absl::StrCat("child '", spec.id(), "': shutdown_timeout_ms must be >= 0"));
   }
+  if (spec.has_max_mailbox() && (spec.max_mailbox() < 0 || spec.max_mailbox() > kMaxMailboxLimit)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("child '", spec.id(), "': max_mailbox must be in [0, ", kMaxMailboxLimit,
+                     "] (0 = no bound), got ", spec.max_mailbox()));
+  }
   return absl::OkStatus();
+}
+
+int64_t MaxMailboxOf(const supervision::ChildSpec& spec) {
+  return spec.has_max_mailbox() ? spec.max_mailbox() : SpawnOptions::kDefaultMaxMailbox;
 }
 
 supervision::Restart RestartOf(const supervision::ChildSpec& spec) {

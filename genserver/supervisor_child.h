@@ -43,6 +43,14 @@ struct ChildOptions {
   absl::Duration shutdown_timeout = absl::ZeroDuration();
 };
 
+// Largest ChildSpec.max_mailbox accepted (a billion letters: far past any
+// node's memory; a larger value is a typo, and 0 means no bound).
+inline constexpr int64_t kMaxMailboxLimit = 1'000'000'000;
+
+// The mailbox bound the child's process gets: spec.max_mailbox() if set,
+// else SpawnOptions::kDefaultMaxMailbox.
+int64_t MaxMailboxOf(const supervision::ChildSpec& spec);
+
 // One child as a supervisor holds it.
 struct ChildDef {
   supervision::ChildSpec spec;  // id, name, restart, shutdown timeout (start unused if factory set).
@@ -62,7 +70,8 @@ ChildDef MakeChild(std::string id, ChildFactory factory, const ChildOptions& opt
 // (NOT_FOUND), so that kinds may be registered later.
 absl::StatusOr<ChildDef> ChildFromSpec(const supervision::ChildSpec& spec);
 
-// INVALID_ARGUMENT for an empty id or a negative shutdown timeout.
+// INVALID_ARGUMENT for an empty id, a negative shutdown timeout or a
+// max_mailbox outside [0, kMaxMailboxLimit].
 absl::Status ValidateChildSpec(const supervision::ChildSpec& spec);
 
 // The restart type, PERMANENT if unset.

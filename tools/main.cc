@@ -69,6 +69,11 @@ constexpr char kUsage[] =
       in 5s, no backoff unless the file says otherwise. A crashed server is
       restarted with fresh state (calls meanwhile: NOT_FOUND). Ask the
       root: polis call --seed=EP root@NAME '{"which_children": {}}'.
+      A server's mailbox holds at most 100000 letters (then calls get
+      RESOURCE_EXHAUSTED at once, casts are dropped and counted: polis ps
+      DROPPED); the config file sets it per server: `serve { kind: "echo"
+      max_mailbox: 1000 }` or max_mailbox in a supervision child (0 = no
+      bound, at most 1000000000).
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
       exit 0. If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").

@@ -1,34 +1,74 @@
 // tools/node_config.cc — see node_config.h.
 #include "tools/node_config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "genserver/supervisor_child.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
 #include "node/internal/seed_spec.h"
 #include "node/trace.h"
 #include "telemetry/metrics_server.h"
 #include "telemetry/otlp_endpoint.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "tools/supervision_config.h"
 
 namespace polis::tools {
 namespace {
 
-// Keeps the first error, as "FILE:LINE:COLUMN: message" (1-based).
+// The field a value at `column` of `line` belongs to: the identifier before
+// the ':' that precedes it ("  max_mailbox: 1.5" -> "max_mailbox"), or "".
+std::string FieldBefore(absl::string_view line, size_t column) {
+  // The tokenizer's columns advance to the next multiple of 8 at a tab.
+  size_t i = 0;
+  for (size_t col = 0; i < line.size() && col < column; ++i) {
+    col = line[i] == '\t' ? (col / 8 + 1) * 8 : col + 1;
+  }
+  auto skip_space = [&] {
+    while (i > 0 && (line[i - 1] == ' ' || line[i - 1] == '\t')) --i;
+  };
+  skip_space();
+  if (i > 0 && line[i - 1] == '-') --i;  // "-2.5": the error is at "2.5".
+  skip_space();
+  if (i == 0 || line[i - 1] != ':') return "";
+  --i;
+  skip_space();
+  const size_t end = i;
+  while (i > 0 && (std::isalnum(static_cast<unsigned char>(line[i - 1])) || line[i - 1] == '_'))
+    --i;
+  return std::string(line.substr(i, end - i));
+}
+
+// Keeps the first error, as "FILE:LINE:COLUMN: message" (1-based), with
+// "field NAME: " before the message when the error is in a field's value
+// (a bad number names its field: "a.textproto:3:16: field max_mailbox:
+// Expected integer, got: 1.5").
 class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
  public:
-  explicit FirstErrorCollector(std::string filename) : filename_(std::move(filename)) {}
+  FirstErrorCollector(std::string filename, absl::string_view text)
+      : filename_(std::move(filename)), text_(text) {}
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
-    if (error_.empty()) error_ = absl::StrCat(filename_, ":", line + 1, ":", column + 1, ": ", message);
+    if (!error_.empty()) return;
+    error_ = absl::StrCat(filename_, ":", line + 1, ":", column + 1, ": ");
+    std::vector<absl::string_view> lines = absl::StrSplit(text_, '\n');
+    if (line >= 0 && static_cast<size_t>(line) < lines.size() && column >= 0) {
+      const std::string field = FieldBefore(lines[line], static_cast<size_t>(column));
+      if (!field.empty()) absl::StrAppend(&error_, "field ", field, ": ");
+    }
+    absl::StrAppend(&error_, message);
   }
   const std::string& error() const { return error_; }
 
  private:
   std::string filename_;
+  absl::string_view text_;
   std::string error_;
 };
 
@@ -36,12 +76,21 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 
 absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename) {
   NodeConfig config;
-  FirstErrorCollector errors(filename);
+  FirstErrorCollector errors(filename, text);
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, &config)) {
     return absl::InvalidArgumentError(
         errors.error().empty() ? absl::StrCat(filename, ": cannot parse node config") : errors.error());
+  }
+  for (int i = 0; i < config.serve_size(); ++i) {
+    const ServeSpec& serve = config.serve(i);
+    if (serve.has_max_mailbox() &&
+        (serve.max_mailbox() < 0 || serve.max_mailbox() > kMaxMailboxLimit)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          filename, ": serve[", i, "] (kind '", serve.kind(), "'): max_mailbox must be in [0, ",
+          kMaxMailboxLimit, "] (0 = no bound), got ", serve.max_mailbox()));
+    }
   }
   if (config.has_supervision()) {
     std::set<std::string> names;
@@ -214,6 +263,7 @@ absl::StatusOr<supervision::SupervisorSpec> RootSupervisorSpec(const NodeConfig&
     child->set_name(name);
     child->set_kind(serve.kind());
     *child->mutable_args() = serve.args();
+    if (serve.has_max_mailbox()) child->set_max_mailbox(serve.max_mailbox());
     child->set_restart(supervision::PERMANENT);
     if (absl::Status s = CheckChildSpec(*child, path, &names); !s.ok()) return s;
   }

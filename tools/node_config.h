@@ -28,7 +28,11 @@ namespace polis::tools {
 
 // Parses text-format `text`; `filename` is used in error messages.
 // INVALID_ARGUMENT "FILE:LINE:COLUMN: message" for a syntax error or an
-// unknown field (an unknown enum value such as `strategy: BOGUS` too);
+// unknown field (an unknown enum value such as `strategy: BOGUS` too), with
+// "field NAME: " before the message for a bad value ("FILE:2:38: field
+// max_mailbox: Expected integer, got: 1.5"); INVALID_ARGUMENT
+// "FILE: serve[1] (kind 'echo'): max_mailbox must be in [0, 1000000000]..."
+// for a serve entry's bound out of range;
 // INVALID_ARGUMENT "FILE: supervision.children[0] (id 'x'): message" for a
 // supervision tree that cannot start (see CheckSupervisionTree).
 absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename);

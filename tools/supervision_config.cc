@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "genserver/backoff.h"
 #include "genserver/server_kinds.h"
+#include "genserver/supervisor_child.h"
 
 namespace polis::tools {
 namespace {
@@ -36,6 +37,11 @@ absl::Status CheckKind(const std::string& path, const sv::ChildSpec& child) {
 absl::Status CheckChildSpec(const sv::ChildSpec& child, const std::string& path,
                             std::set<std::string>* names) {
   if (child.shutdown_timeout_ms() < 0) return Bad(path, "shutdown_timeout_ms must be >= 0");
+  if (child.has_max_mailbox() &&
+      (child.max_mailbox() < 0 || child.max_mailbox() > kMaxMailboxLimit)) {
+    return Bad(path, absl::StrCat("max_mailbox must be in [0, ", kMaxMailboxLimit,
+                                  "] (0 = no bound), got ", child.max_mailbox()));
+  }
   if (child.has_restart() && !sv::Restart_IsValid(child.restart())) {
     return Bad(path, absl::StrCat("unknown restart type ", child.restart()));
   }

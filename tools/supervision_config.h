@@ -28,9 +28,10 @@ namespace polis::tools {
 // strategy, intensity >= 0, period_ms >= 0, a valid backoff; each child has
 // an id unique among its siblings, one way to start, a known kind whose
 // factory accepts its args (an instance is made and dropped, never
-// started), shutdown_timeout_ms >= 0; every registered name in the tree is
-// new to `names` (which collects them). INVALID_ARGUMENT otherwise; the
-// message starts with `path` (e.g. "FILE: supervision") and the field.
+// started), shutdown_timeout_ms >= 0, max_mailbox (if set) in
+// [0, kMaxMailboxLimit]; every registered name in the tree is new to
+// `names` (which collects them). INVALID_ARGUMENT otherwise; the message
+// starts with `path` (e.g. "FILE: supervision") and the field.
 absl::Status CheckSupervisionTree(const supervision::SupervisorSpec& spec, const std::string& path,
                                   std::set<std::string>* names);
 
