@@ -133,6 +133,10 @@ struct NodeMetrics {
   // a runtime notice not from its node; KIND_REPLYs not from the called node.
   uint64_t refused_by_trust = 0;
   uint64_t refused_replies = 0;
+  // Callers slow to read their replies (bus/zmq_transport.h
+  // max_unread_reply_bytes): bytes held for them now, replies dropped.
+  int64_t unread_reply_bytes = 0;
+  uint64_t slow_reader_dropped_replies = 0;
   // Frames and messages from peers the node refused, by reason
   // (node/internal/bad_input.h: "framing", "version", "multipart",
   // "oversized", "undecodable", "unknown_kind", "unknown_system", "refused",

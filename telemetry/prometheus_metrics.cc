@@ -171,6 +171,12 @@ class Writer {
     out_.Family("polis_refused_replies_total", MetricType::kCounter,
                 "Replies refused because they did not come from the node the call was sent to.");
     out_.Sample("polis_refused_replies_total", node, m_.refused_replies);
+    out_.Family("polis_unread_reply_bytes", MetricType::kGauge,
+                "Bytes of replies handed to callers' connections and not yet written out.");
+    out_.Sample("polis_unread_reply_bytes", node, m_.unread_reply_bytes);
+    out_.Family("polis_slow_reader_dropped_replies_total", MetricType::kCounter,
+                "Replies dropped because their caller had max_unread_reply_bytes unread.");
+    out_.Sample("polis_slow_reader_dropped_replies_total", node, m_.slow_reader_dropped_replies);
     out_.Family("polis_spans_recorded_total", MetricType::kCounter,
                 "Spans recorded in the node's span store.");
     out_.Sample("polis_spans_recorded_total", node, m_.spans.recorded);

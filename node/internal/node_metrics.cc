@@ -63,6 +63,11 @@ NodeMetrics NodeCore::Metrics() {
   m.started_unix_ns = self_.started_unix_ns;
   m.refused_by_trust = refused_by_trust();
   m.refused_replies = refused_replies();
+  if (transport_) {
+    const bus::SlowReaderStats slow = transport_->SlowReaders();  // Thread-safe.
+    m.unread_reply_bytes = slow.unread_reply_bytes;
+    m.slow_reader_dropped_replies = slow.dropped_replies;
+  }
   m.resident_bytes = ResidentMemoryBytes();
   m.spans = facade_->trace_stats();
   for (size_t r = 0; r < kBadInputReasons; ++r) {
