@@ -36,6 +36,7 @@
 #include "polis/envelope.pb.h"
 #include "tests/node_fixtures.h"
 #include "tests/node_process.h"
+#include "tests/raw_client.h"
 #include "tests/status_matchers.h"
 #include "zmq.hpp"
 
@@ -48,6 +49,8 @@ using ::polis::examples::CounterReply;
 using ::polis::testing::IsOk;
 using ::polis::testing::NodeProcess;
 using ::polis::testing::Polis;
+using ::polis::testing::ClientHelloFrame;
+using ::polis::testing::ProcStatusBytes;
 using ::polis::testing::StartJoinedNode;
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -60,14 +63,6 @@ constexpr int kDealers = 4;
 int Frames() {
   const char* env = std::getenv("POLIS_HOSTILE_FRAMES");
   return env != nullptr ? std::atoi(env) : kDefaultFrames;
-}
-
-// Resident set size of `pid`, bytes (/proc/PID/statm); 0 if unreadable.
-uint64_t RssBytes(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/statm"));
-  uint64_t size = 0, resident = 0;
-  if (!(in >> size >> resident)) return 0;
-  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
 }
 
 // Builds hostile messages (each a list of ZeroMQ message parts).
@@ -210,39 +205,6 @@ class Mutator {
   std::mt19937_64 rng_;
 };
 
-// A client Hello asking for an answer (bus/WIRE.md): the node handles a
-// connection's messages in order, so its answer means everything sent
-// before it on that connection was handled.
-std::string ClientHelloFrame(const std::string& name) {
-  wire::Hello ask;
-  ask.set_node(name);
-  ask.set_incarnation(7);
-  ask.set_wire_version(1);
-  ask.set_client(true);
-  ask.set_reply_requested(true);
-  wire::Envelope e;
-  e.set_version(1);
-  e.set_kind(wire::KIND_SYSTEM);
-  e.set_type(wire::Hello::descriptor()->full_name());
-  e.set_payload(ask.SerializeAsString());
-  const std::string body = e.SerializeAsString();
-  std::string f = {'P', 'L', 1, 0};
-  for (int i = 0; i < 4; ++i) f.push_back(static_cast<char>((body.size() >> (8 * i)) & 0xff));
-  return f + body;
-}
-
-// Whether `m` holds (first) a Hello with a view: the answer to a client Hello.
-bool IsHelloAnswer(const zmq::message_t& m) {
-  if (m.size() < 8) return false;
-  const auto* p = static_cast<const unsigned char*>(m.data());
-  const uint32_t n = p[4] | (p[5] << 8) | (p[6] << 16) | (uint32_t{p[7]} << 24);
-  wire::Envelope e;
-  wire::Hello h;
-  return 8 + size_t{n} <= m.size() && e.ParseFromArray(p + 8, static_cast<int>(n)) &&
-         e.type() == wire::Hello::descriptor()->full_name() && h.ParseFromString(e.payload()) &&
-         !h.view().empty();
-}
-
 TEST(HostileBusTest, HundredThousandBadFrames) {
   // Mutated envelopes carry invalid UTF-8 in string fields on purpose.
   google::protobuf::SetLogHandler(nullptr);
@@ -254,7 +216,7 @@ TEST(HostileBusTest, HundredThousandBadFrames) {
   ASSERT_THAT(client, IsOk());
   ASSERT_THAT(testing::AwaitName(**client, "counter", absl::Seconds(15)), IsOk());
 
-  const uint64_t rss_start = RssBytes(target.pid());
+  const uint64_t rss_start = ProcStatusBytes(target.pid(), "VmRSS");
   const int frames = Frames();
   std::atomic<int> sent{0};
   std::atomic<int> dealers_done{0};
@@ -284,7 +246,12 @@ TEST(HostileBusTest, HundredThousandBadFrames) {
       if (dealer.send(zmq::buffer(hello), zmq::send_flags::none)) {
         zmq::message_t m;
         while (dealer.recv(m, zmq::recv_flags::none)) {
-          if (IsHelloAnswer(m)) {
+          // The node handles a connection's messages in order: its answer
+          // to the Hello means everything sent before it was handled.
+          bool hello_answered = false;
+          testing::ForEachEnvelope(
+              m, [&](const wire::Envelope& e) { hello_answered |= testing::IsHelloAnswer(e); });
+          if (hello_answered) {
             answered.fetch_add(1);
             break;
           }
@@ -307,7 +274,7 @@ TEST(HostileBusTest, HundredThousandBadFrames) {
       ADD_FAILURE() << "good call " << good + failed << " failed: " << r.status();
       if (failed > 5) break;
     }
-    rss_peak = std::max(rss_peak, RssBytes(target.pid()));
+    rss_peak = std::max(rss_peak, ProcStatusBytes(target.pid(), "VmRSS"));
   }
   for (std::thread& t : dealers) t.join();
   const absl::Duration took = absl::Now() - start;
@@ -332,7 +299,7 @@ TEST(HostileBusTest, HundredThousandBadFrames) {
   }
   std::printf("polis nodes --json: %s", nodes.out.c_str());
 
-  const uint64_t rss_end = RssBytes(target.pid());
+  const uint64_t rss_end = ProcStatusBytes(target.pid(), "VmRSS");
   rss_peak = std::max(rss_peak, rss_end);
   const std::string err = target.Stderr();
   size_t lines = 0;
