@@ -11,8 +11,9 @@
 #   membership_fuzz    node/fuzz/corpus/membership    (+ node/fuzz/membership.dict)
 #   dynamic_json_fuzz  tools/fuzz/corpus/dynamic_json (+ tools/fuzz/dynamic_json.dict)
 #   node_config_fuzz   tools/fuzz/corpus/node_config  (+ tools/fuzz/node_config.dict)
-# The build goes to build-fuzz/ (or POLIS_FUZZ_DIR; compiler clang++-14 or
-# POLIS_FUZZ_CXX; -DPOLIS_FUZZ=ON, no tests). Each run reads the seeds from
+# POLIS_FUZZ_SEED fixes libFuzzer's seed (tools/dev.sh test uses 1; unset,
+# every run explores from a new random seed). The build goes to build-fuzz/
+# (or POLIS_FUZZ_DIR; compiler clang++-14 or POLIS_FUZZ_CXX; -DPOLIS_FUZZ=ON, no tests). Each run reads the seeds from
 # the repository and writes what it learns to build-fuzz/corpus/<target>/
 # (kept between runs; the repository's corpus is never written). A crash, leak, sanitizer report or timeout fails the
 # script and prints the reproducer: build-fuzz/artifacts/<target>-crash-<sha1>
@@ -26,6 +27,8 @@ shift || true
 jobs="${POLIS_JOBS:-$(nproc)}"
 cxx="${POLIS_FUZZ_CXX:-clang++-14}"
 dir="${POLIS_FUZZ_DIR:-build-fuzz}"
+seed=()
+[[ -n "${POLIS_FUZZ_SEED:-}" ]] && seed=(-seed="$POLIS_FUZZ_SEED")
 
 all=(envelope_fuzz:bus frame_fuzz:bus membership_fuzz:node dynamic_json_fuzz:tools
      node_config_fuzz:tools)
@@ -64,7 +67,7 @@ for t in "${selected[@]}"; do
   echo "== fuzzing $name for ${seconds}s ($seeds)"
   log="$dir/artifacts/$name.log"
   if ! ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      "$dir/fuzz/$name" "${dict[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
+      "$dir/fuzz/$name" "${dict[@]}" "${seed[@]}" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name-" "$work" "$seeds" \
       >"$log" 2>&1; then
     failed=1
