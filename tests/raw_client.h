@@ -7,6 +7,7 @@
 // could send. Sync() sends a client Hello asking for an answer; the node
 // handles a connection's messages in order, so the answer means it has read
 // everything sent before (replies read meanwhile are passed to the caller).
+// WaitFor waits for one envelope a predicate picks (a REPLY by ref, a Hello).
 // ProcStatusBytes reads VmRSS / VmHWM (peak) from /proc/PID/status.
 //
 // Thread-safety: a RawClient is used by one thread (ZeroMQ sockets are
@@ -17,15 +18,18 @@
 //   RawClient raw(ctx, node.endpoint());
 //   raw.Send(Frame(envelope));
 //   ASSERT_TRUE(raw.Sync("raw-1", [](const wire::Envelope& reply) {}));
+//   auto r = raw.WaitFor([](const wire::Envelope& e) { return e.ref() == 7; }, 10'000);
 //   uint64_t rss = ProcStatusBytes(node.pid(), "VmRSS");
 #ifndef POLIS_TESTS_RAW_CLIENT_H_
 #define POLIS_TESTS_RAW_CLIENT_H_
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -133,6 +137,27 @@ class RawClient {
       if (Pass(m, on_reply) > 0) return true;
     }
     return false;
+  }
+
+  // Waits up to `timeout_ms` for an envelope (a Hello too) that `match`
+  // accepts and returns it; the envelopes before it are skipped. nullopt
+  // if none came.
+  std::optional<wire::Envelope> WaitFor(const std::function<bool(const wire::Envelope&)>& match,
+                                        int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    zmq::message_t m;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(left.count()));
+      if (!socket_.recv(m, zmq::recv_flags::none)) return std::nullopt;
+      std::optional<wire::Envelope> found;
+      ForEachEnvelope(m, [&](const wire::Envelope& e) {
+        if (!found && match(e)) found = e;
+      });
+      if (found) return found;
+    }
   }
 
   // Sends a client Hello named `name` and waits (30 s at most) for its
