@@ -164,6 +164,9 @@ TEST_F(WireContractE2eTest, AClientHelloNamedLikeTheNodeIsAnswered) {
   wire::Hello h;
   ASSERT_TRUE(h.ParseFromString(answer->payload()));
   EXPECT_EQ(h.wire_version(), 1u);
+  // The node's envelope size limit (the default, 64 MiB): a client refuses
+  // larger requests itself.
+  EXPECT_EQ(h.max_message_bytes(), int64_t{64} << 20);
   bool lists_counter = false;
   for (const wire::NodeEntry& n : h.view()) {
     for (const wire::NameEntry& name : n.names()) lists_counter |= name.name() == "counter";

@@ -24,6 +24,7 @@ struct LocalNode {
   std::string endpoint;       // Where peers reach it ("" if not listening).
   bool client = false;        // Hosts no names, is not announced.
   int64_t started_unix_ns = 0;  // Wall clock at start (orders incarnations, uptime).
+  int64_t max_message_bytes = 0;  // Its envelope size limit (NodeOptions), told in Hello.
   // CURVE (NodeOptions::curve): its own public key and the keys it pinned
   // for other endpoints, for the entries its Hellos list; null without.
   std::shared_ptr<bus::CurveSecurity> curve;

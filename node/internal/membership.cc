@@ -276,6 +276,7 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
   hello.set_node(self_->name);
   hello.set_incarnation(self_->incarnation);
   hello.set_wire_version(bus::kWireVersion);
+  hello.set_max_message_bytes(self_->max_message_bytes);
   hello.set_endpoint(self_->endpoint);
   hello.set_client(self_->client);
   hello.set_reply_requested(reply_requested);
@@ -323,6 +324,7 @@ void Membership::AnswerClient(const wire::Hello& hello, const bus::ReturnPath& f
   answer.set_node(self_->name);
   answer.set_incarnation(self_->incarnation);
   answer.set_wire_version(bus::kWireVersion);
+  answer.set_max_message_bytes(self_->max_message_bytes);
   answer.set_endpoint(self_->endpoint);
   answer.set_answering_via(hello.via());
   *answer.mutable_self() = SelfEntry();
@@ -355,6 +357,7 @@ void Membership::PushView() {
   view.set_node(self_->name);
   view.set_incarnation(self_->incarnation);
   view.set_wire_version(bus::kWireVersion);
+  view.set_max_message_bytes(self_->max_message_bytes);
   view.set_endpoint(self_->endpoint);
   *view.mutable_self() = SelfEntry();
   *view.add_view() = SelfEntry();

@@ -105,6 +105,7 @@ NodeCore::NodeCore(Node* facade, NodeOptions options)
   self_.client = options_.client;
   self_.curve = options_.curve;
   self_.started_unix_ns = absl::ToUnixNanos(absl::Now());
+  self_.max_message_bytes = options_.max_message_bytes;
   // Debian's Abseil is built with Mutex deadlock detection on, which costs
   // a graph lookup on every lock (a third of the cost of a remote cast).
   // polis's lock order is fixed and documented; turn the detector off.
