@@ -208,6 +208,29 @@ class Client:
         self._refresh_view(self._deadline(timeout))
         return list(self._view.values())
 
+    def wait_view(self, predicate, timeout=None):
+        """Waits until predicate(nodes) is true for the seed's view (a list of
+        NodeEntry), subscribing to its changes (Hello.subscribe: the node
+        sends the view again when it changes, at most every 100 ms); returns
+        that view. DEADLINE_EXCEEDED (local) if it never holds in time."""
+        deadline = self._deadline(timeout)
+        self._refresh_view(deadline, subscribe=True)
+        conn = self._conns[self.seed]
+        while not predicate(list(self._view.values())):
+            try:
+                bodies = conn.wait(deadline)
+            except PolisError:
+                self._drop(conn)
+                raise
+            for body in bodies:
+                e = wire.Envelope.FromString(body)
+                if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
+                    self._take_view(wire.Hello.FromString(e.payload))
+            if time.monotonic() >= deadline and not predicate(list(self._view.values())):
+                raise PolisError(Code.DEADLINE_EXCEEDED, "the view did not change as expected",
+                                 local=True)
+        return list(self._view.values())
+
     def where(self, name):
         """The node hosting `name` in the last view (None if not in it)."""
         if self._view is None:
@@ -265,6 +288,11 @@ class Client:
                     raise
                 retried = True
                 delivered = not (e.local and not conn.up)
+                if delivered and e.code == Code.UNAVAILABLE:
+                    # It may have run: not sent again. The next call asks for
+                    # a fresh view first (not now: the seed may be the lost node).
+                    self._view = None
+                    raise
                 before = self._endpoint_of(name)
                 try:
                     self._refresh_view(deadline)
@@ -333,9 +361,9 @@ class Client:
             self._conns[endpoint] = conn
         return conn
 
-    def _refresh_view(self, deadline):
+    def _refresh_view(self, deadline, subscribe=False):
         hello = wire.Hello(node=self.name, incarnation=self.incarnation, wire_version=WIRE_VERSION,
-                           client=True, reply_requested=True, via=self.seed)
+                           client=True, reply_requested=True, via=self.seed, subscribe=subscribe)
         env = wire.Envelope(version=WIRE_VERSION, kind=wire.KIND_SYSTEM,
                             type=wire.Hello.DESCRIPTOR.full_name,
                             payload=hello.SerializeToString())

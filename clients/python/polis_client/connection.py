@@ -5,8 +5,8 @@ way polis's own client does (bus/internal/connection_monitor.cc):
   * disconnected after the handshake          -> UNAVAILABLE ("connection lost")
   * ZAP refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400)
                                               -> PERMISSION_DENIED
-  * closed by the server during a CURVE handshake, or a CURVE protocol
-    failure (wrong server key, NULL/CURVE mismatch) -> UNAUTHENTICATED
+  * closed by the server during a CURVE handshake, a CURVE protocol
+    failure (wrong server key), or a NULL/CURVE mismatch -> UNAUTHENTICATED
   * no completed handshake within connect_timeout -> UNAVAILABLE
 A connection that failed is closed; the Client opens a new one on next use.
 
@@ -98,9 +98,10 @@ class Connection:
                 f"handshake with {ep} refused: this key is not authorized there (ZAP {value})",
                 local=True)
         else:  # HANDSHAKE_FAILED_PROTOCOL / NO_DETAIL
-            code = Code.UNAUTHENTICATED if self.curve else Code.UNAVAILABLE
+            # WIRE.md: a NULL/CURVE mismatch is UNAUTHENTICATED, on either
+            # side; a node that dies gives DISCONNECTED, not these.
             self.down = PolisError(
-                code, f"handshake with {ep} failed: security mismatch or wrong server key "
+                Code.UNAUTHENTICATED, f"handshake with {ep} failed: security mismatch or wrong server key "
                       f"(zmq event {event}, value {value})", local=True)
 
     def wait(self, deadline):
