@@ -345,8 +345,8 @@ class Client:
 
     def _connection(self, endpoint, server_key):
         conn = self._conns.get(endpoint)
-        if conn is not None and conn.read_events() is not None and conn.up:
-            self._drop(conn)  # Lost since its last use: open a new one.
+        if conn is not None and conn.read_events() is not None:
+            self._drop(conn)  # Failed since its last use: open a new one.
             conn = None
         if conn is None:
             curve = None

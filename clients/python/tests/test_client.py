@@ -297,6 +297,34 @@ class ClusterTest(ClusterBase):
         self.assertCode(Code.INVALID_ARGUMENT, lambda: self.client.call(
             "counter", counter(slow_add=ex.SlowAdd(n=1, sleep_us=-1))), local=False)
 
+    def test_not_found_from_a_handler_is_not_the_runtime_s(self):
+        self.assertCode(Code.NOT_FOUND, lambda: self.client.call(
+            "kv", ex.KvRequest(get=ex.KvKey(key="never-put"))), local=False,
+            message='no key "never-put"')
+
+    def test_internal_when_the_handler_throws_and_the_supervisor_restarts_it(self):
+        self.assertCode(Code.INTERNAL, lambda: self.client.call("counter2", counter(crash={})),
+                        local=False, message="threw")
+        # Restarted with fresh state by b's root supervisor; until the new
+        # process has registered the name, a call may be NOT_FOUND.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.assertEqual(self.client.call("counter2", counter(**GET), ex.CounterReply),
+                                 ex.CounterReply(value=0))
+                break
+            except PolisError as e:
+                if e.code != Code.NOT_FOUND or time.monotonic() > deadline:
+                    raise
+
+    def test_a_dynamic_call_to_a_supervisor_without_keys(self):
+        # NULL security has no roles: a client may ask a node's root.
+        d = self.client.describe("root@a")
+        self.assertEqual(d.kind, "supervisor")
+        children = json.loads(self.client.call_json("root@a", '{"which_children": {}}'))
+        ids = {c["id"] for c in children["children"]["children"]}
+        self.assertTrue({"counter", "kv", "tiny"} <= ids, ids)
+
     def test_deadline_exceeded_is_raised_by_the_client_and_the_server_goes_on(self):
         before = self.client.call("counter2", counter(**GET), ex.CounterReply).value
         t = time.monotonic()
@@ -474,6 +502,13 @@ class CurveTest(ClusterBase):
     def test_a_client_key_may_not_call_a_supervisor(self):
         self.assertCode(Code.PERMISSION_DENIED, lambda: self.client.call("root@a", counter()),
                         local=False, message="supervisor")
+
+    def test_a_client_key_may_not_ask_for_node_info(self):
+        env = wire.Envelope(version=1, kind=wire.KIND_SYSTEM,
+                            type=wire.NodeInfoRequest.DESCRIPTOR.full_name)
+        env.sender.node = self.client.name
+        self.assertCode(Code.PERMISSION_DENIED, lambda: self.client._request("", env, 5),
+                        local=False, message="admin or node only")
 
     def test_an_unknown_key_is_refused_at_the_handshake(self):
         with self.make_client("stranger", connect_timeout=5) as c:
