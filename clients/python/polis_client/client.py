@@ -32,6 +32,7 @@ from .dynamic import Types
 from .errors import Code, PolisError
 from .framing import WIRE_VERSION, encode_batch, encode_frame
 from .keys import load_public_key, load_secret_key_file
+from .view import View
 from polis import envelope_pb2 as wire
 
 DEFAULT_MAX_MESSAGE_BYTES = 64 << 20
@@ -104,8 +105,7 @@ class Client:
         self._seed_key = load_public_key(server_key) if server_key is not None else None
         self._ctx = zmq.Context()
         self._conns = {}   # endpoint -> Connection
-        self._view = None  # node name -> NodeEntry
-        self._seed_node = None
+        self._view = None  # View, from the seed's last Hello answer
         self._types = {}   # server name -> Types (call_json)
 
     # --- lifetime ---
@@ -206,7 +206,7 @@ class Client:
         """The seed's current view: a list of polis.wire.NodeEntry (name,
         endpoint, incarnation, names, public_key), the seed's own first."""
         self._refresh_view(self._deadline(timeout))
-        return list(self._view.values())
+        return list(self._view.entries)
 
     def wait_view(self, predicate, timeout=None):
         """Waits until predicate(nodes) is true for the seed's view (a list of
@@ -216,7 +216,7 @@ class Client:
         deadline = self._deadline(timeout)
         self._refresh_view(deadline, subscribe=True)
         conn = self._conns[self.seed]
-        while not predicate(list(self._view.values())):
+        while not predicate(list(self._view.entries)):
             try:
                 bodies = conn.wait(deadline)
             except PolisError:
@@ -226,16 +226,16 @@ class Client:
                 e = wire.Envelope.FromString(body)
                 if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
                     self._take_view(wire.Hello.FromString(e.payload))
-            if time.monotonic() >= deadline and not predicate(list(self._view.values())):
+            if time.monotonic() >= deadline and not predicate(list(self._view.entries)):
                 raise PolisError(Code.DEADLINE_EXCEEDED, "the view did not change as expected",
                                  local=True)
-        return list(self._view.values())
+        return list(self._view.entries)
 
     def where(self, name):
         """The node hosting `name` in the last view (None if not in it)."""
         if self._view is None:
             self._refresh_view(self._deadline(None))
-        entry = self._host_of(name)
+        entry = self._view.host_of(name)
         return entry.node if entry is not None else None
 
     # --- envelopes ---
@@ -381,7 +381,6 @@ class Client:
                 if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
                     h = wire.Hello.FromString(e.payload)
                     if h.view:
-                        self._seed_node = h.node
                         self._take_view(h)
                         return
             if time.monotonic() >= deadline:
@@ -390,29 +389,17 @@ class Client:
 
     def _take_view(self, hello):
         if hello.view:
-            self._view = {e.node: e for e in hello.view}
-
-    def _host_of(self, name):
-        """The NodeEntry hosting `name` by the conflict rule (earliest claim,
-        then smaller node name, then smaller incarnation), or None."""
-        best = None
-        for entry in (self._view or {}).values():
-            for n in entry.names:
-                if n.name == name:
-                    k = (n.registered_unix_ns, entry.node, entry.incarnation)
-                    if best is None or k < best[0]:
-                        best = (k, entry)
-        return best[1] if best else None
+            self._view = View(hello)
 
     def _endpoint_of(self, name):
         """(endpoint, server key) to send to for `name`: its host's, or the
         seed's when the view does not list it (the seed then answers)."""
-        entry = self._host_of(name)
-        if entry is None or entry.node == self._seed_node:
+        entry = self._view.host_of(name) if self._view is not None else None
+        if entry is None or entry.node == self._view.node:
             return self.seed, self._seed_key
         return entry.endpoint, (entry.public_key.encode() or None)
 
     def _connection_for(self, name, deadline):
-        if self._view is None or self._host_of(name) is None:
+        if self._view is None or self._view.host_of(name) is None:
             self._refresh_view(deadline)
         return self._connection(*self._endpoint_of(name))
