@@ -6,7 +6,10 @@ way polis's own client does (bus/internal/connection_monitor.cc):
   * ZAP refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400)
                                               -> PERMISSION_DENIED
   * closed by the server during a CURVE handshake, a CURVE protocol
-    failure (wrong server key), or a NULL/CURVE mismatch -> UNAUTHENTICATED
+    failure (wrong server key), or a ZMTP protocol failure (a NULL client
+    at a CURVE node)                          -> UNAUTHENTICATED
+  * a NULL handshake that fails with an errno (EPIPE, ECONNRESET: the peer
+    closed; a NULL client at a CURVE node sees this too) -> UNAVAILABLE
   * no completed handshake within connect_timeout -> UNAVAILABLE
 A connection that failed is closed; the Client opens a new one on next use.
 
@@ -98,10 +101,12 @@ class Connection:
                 f"handshake with {ep} refused: this key is not authorized there (ZAP {value})",
                 local=True)
         else:  # HANDSHAKE_FAILED_PROTOCOL / NO_DETAIL
-            # WIRE.md: a NULL/CURVE mismatch is UNAUTHENTICATED, on either
-            # side; a node that dies gives DISCONNECTED, not these.
+            # WIRE.md: a NULL/CURVE mismatch is UNAUTHENTICATED. Without CURVE
+            # only a PROTOCOL failure says so: NO_DETAIL carries an errno
+            # (EPIPE, ECONNRESET), which a node dying mid-handshake gives too.
+            mismatch = self.curve or event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
             self.down = PolisError(
-                Code.UNAUTHENTICATED, f"handshake with {ep} failed: security mismatch or wrong server key "
+                Code.UNAUTHENTICATED if mismatch else Code.UNAVAILABLE, f"handshake with {ep} failed: security mismatch or wrong server key "
                       f"(zmq event {event}, value {value})", local=True)
 
     def wait(self, deadline):
