@@ -211,6 +211,74 @@ class FramingTest(unittest.TestCase):
                 decode_message(bad)
 
 
+class FakeNodeTest(unittest.TestCase):
+    """A ROUTER in this process plays the node: what the client must accept."""
+
+    def setUp(self):
+        if MISSING is not None:
+            self.fail(MISSING)
+        self.ctx = zmq.Context()
+        self.router = self.ctx.socket(zmq.ROUTER)
+        self.router.setsockopt(zmq.LINGER, 0)
+        self.router.bind("tcp://127.0.0.1:*")
+        self.endpoint = self.router.getsockopt(zmq.LAST_ENDPOINT).decode()
+
+    def tearDown(self):
+        self.router.close(linger=0)
+        self.ctx.term()
+
+    def _read(self):
+        self.assertTrue(self.router.poll(10_000), "the client sent nothing")
+        routing_id, data = self.router.recv_multipart()
+        (body,) = decode_message(data)
+        return routing_id, wire.Envelope.FromString(body)
+
+    def test_a_batch_holding_the_view_a_stray_reply_and_an_error_with_details(self):
+        with Client(self.endpoint, name="py") as c:
+            result = {}
+
+            def call():
+                try:
+                    result["reply"] = c.call("svc", counter(**GET), timeout=10)
+                except PolisError as e:
+                    result["error"] = e
+
+            th = threading.Thread(target=call)
+            th.start()
+            rid, hello_env = self._read()
+            hello = wire.Hello.FromString(hello_env.payload)
+            self.assertEqual((hello.client, hello.wire_version, hello.node), (True, 1, "py"))
+            answer = wire.Hello(node="fake", incarnation=1, wire_version=1, endpoint=self.endpoint)
+            entry = answer.view.add(node="fake", endpoint=self.endpoint, incarnation=1)
+            entry.names.add(name="svc", pid=7)
+            self.router.send_multipart([rid, encode_frame(wire.Envelope(
+                version=1, kind=wire.KIND_SYSTEM, type="polis.wire.Hello",
+                payload=answer.SerializeToString()).SerializeToString())])
+            rid, call = self._read()
+            self.assertEqual(call.kind, wire.KIND_CALL)
+            self.assertEqual(call.recipient.name, "svc")
+            self.assertEqual(call.reply_to.node, "py")
+            self.assertNotEqual(call.ref, 0)
+            self.assertGreater(call.timeout_us, 9_000_000)
+            self.assertAlmostEqual(call.deadline_unix_us / 1e6, time.time() + 10, delta=2)
+            stray = wire.Envelope(version=1, kind=wire.KIND_REPLY, ref=call.ref + 1, status_code=5)
+            error = wire.Envelope(version=1, kind=wire.KIND_REPLY, ref=call.ref, status_code=9,
+                                  status_message="insufficient funds")
+            error.status_details.add(type_url="type.googleapis.com/polis.examples.KvKey",
+                                     value=ex.KvKey(key="acct").SerializeToString())
+            self.router.send_multipart([rid, encode_batch(
+                [stray.SerializeToString(), error.SerializeToString()])])
+            th.join(10)
+            e = result["error"]
+            self.assertEqual(e.code, Code.FAILED_PRECONDITION)
+            self.assertEqual(e.message, "insufficient funds")
+            self.assertFalse(e.local)
+            self.assertEqual(len(e.details), 1)
+            detail = ex.KvKey()
+            self.assertTrue(e.details[0].Unpack(detail))
+            self.assertEqual(detail.key, "acct")
+
+
 class ClusterTest(ClusterBase):
     """NULL security (no keys): nodes listen on loopback only."""
 
@@ -274,6 +342,17 @@ class ClusterTest(ClusterBase):
         self.assertNotEqual(r.parent_span_id, 0)  # the handler's span
         self.assertEqual(r.trace_flags & 1, 1)
         self.assertRegex(r.traceparent(), r"^00-[0-9a-f]{32}-[0-9a-f]{16}-01$")
+        # The node recorded the handler's span under our trace id, with the
+        # span id we sent (the reply's parent): `polis trace` shows it.
+        deadline = time.monotonic() + 10
+        while True:
+            out = subprocess.run([POLIS, "trace", f"--seed={self.a.endpoint}", "--json",
+                                  r.trace_id.hex()], capture_output=True, text=True, timeout=20)
+            spans = json.loads(out.stdout).get("spans", []) if out.returncode == 0 else []
+            if spans or time.monotonic() > deadline:
+                break
+        self.assertIn((f"{r.parent_span_id:016x}", "a", "counter", "call"),
+                      [(x["span_id"], x["node"], x["server"], x["kind"]) for x in spans], out)
         # A second traced call starts another trace.
         self.assertNotEqual(self.client.call_reply("counter", counter(**GET), trace=True).trace_id,
                             r.trace_id)
