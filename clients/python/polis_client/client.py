@@ -30,7 +30,7 @@ from . import proto  # noqa: F401  (clear error if the generated modules are mis
 from .connection import Connection
 from .dynamic import Types
 from .errors import Code, PolisError
-from .framing import WIRE_VERSION, encode_batch, encode_frame
+from .framing import WIRE_VERSION, encode_frame
 from .keys import load_public_key, load_secret_key_file
 from .view import View
 from polis import envelope_pb2 as wire
