@@ -156,10 +156,19 @@ wire::ServerDescription GenServer::Describe() const {
   std::set<std::string> seen;
   google::protobuf::FileDescriptorSet files;
   for (const DeclaredCall& c : call_types_) {
-    // A request declared with several replies is listed once.
-    if (std::find(d.call_types().begin(), d.call_types().end(), *c.request.name) ==
-        d.call_types().end()) {
+    // A request declared with several replies is listed once, in both
+    // lists; `calls` gathers its replies, in declaration order.
+    auto entry = std::find_if(d.mutable_calls()->begin(), d.mutable_calls()->end(),
+                              [&c](const wire::CallType& t) {
+                                return t.request_type() == *c.request.name;
+                              });
+    if (entry == d.mutable_calls()->end()) {
       d.add_call_types(*c.request.name);
+      wire::CallType* t = d.add_calls();
+      t->set_request_type(*c.request.name);
+      t->add_reply_types(*c.reply.name);
+    } else {
+      entry->add_reply_types(*c.reply.name);  // AddCallType keeps pairs unique.
     }
     CollectFile(c.request.descriptor->file(), &seen, &files);
     CollectFile(c.reply.descriptor->file(), &seen, &files);

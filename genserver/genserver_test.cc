@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
@@ -527,6 +529,38 @@ TEST_F(GenServerTest, DescribeListsDeclaredTypesWithTheirFiles) {
   EXPECT_THAT(d->call_types(), ::testing::Contains("google.protobuf.Int64Value"));
   EXPECT_THAT(d->cast_types(), ::testing::Contains("google.protobuf.Empty"));
   EXPECT_FALSE(d->file_descriptor_set().empty());
+}
+
+// Declares Int64Value -> Int64Value or StringValue, and StringValue -> Empty.
+class TwoReplies : public GenServer {
+ public:
+  TwoReplies() {
+    AcceptCall<Int64Value, Int64Value>();
+    AcceptCall<StringValue, Empty>();
+    AcceptCall<Int64Value, StringValue>();
+    AcceptCall<Int64Value, Int64Value>();  // Again: listed once.
+  }
+};
+
+TEST_F(GenServerTest, DescribeGivesEachRequestTypeWithEveryReplyTypeDeclaredForIt) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<TwoReplies>(), {.name = "two"}), IsOk());
+  auto d = node_->Describe("two");
+  ASSERT_THAT(d, IsOk());
+  EXPECT_THAT(d->call_types(), ::testing::ElementsAre("google.protobuf.Int64Value",
+                                                      "google.protobuf.StringValue"));
+  ASSERT_EQ(d->calls_size(), 2) << d->DebugString();
+  EXPECT_EQ(d->calls(0).request_type(), "google.protobuf.Int64Value");
+  EXPECT_THAT(d->calls(0).reply_types(), ::testing::ElementsAre("google.protobuf.Int64Value",
+                                                                "google.protobuf.StringValue"));
+  EXPECT_EQ(d->calls(1).request_type(), "google.protobuf.StringValue");
+  EXPECT_THAT(d->calls(1).reply_types(), ::testing::ElementsAre("google.protobuf.Empty"));
+  // The reply types' files come too.
+  google::protobuf::FileDescriptorSet files;
+  ASSERT_TRUE(files.ParseFromString(d->file_descriptor_set()));
+  std::vector<std::string> names;
+  for (const auto& f : files.file()) names.push_back(f.name());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"google/protobuf/wrappers.proto",
+                                              "google/protobuf/empty.proto"}));
 }
 
 }  // namespace

@@ -218,7 +218,9 @@ TEST_F(ClusterCliTest, DescribePrintsTheRequestTypeAndItsProtoDefinition) {
   ProcessResult r = Polis({"describe", "--seed=" + c_->endpoint(), "counter_a"});
   ASSERT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_THAT(r.out, AllOf(HasSubstr("KIND  counter"), HasSubstr("NODE  a"),
-                           HasSubstr("CALL  polis.examples.CounterRequest"),
+                           HasSubstr("CALL  polis.examples.CounterRequest -> "
+                                     "polis.examples.CounterReply\n"),
+                           HasSubstr("polis.examples.CounterReply is a message:\n"),
                            HasSubstr("polis.examples.CounterRequest is a message:\n"
                                      "message CounterRequest {"),
                            HasSubstr("int64 add = 1;"), HasSubstr("message AddLater {")));
@@ -230,6 +232,12 @@ TEST_F(ClusterCliTest, DescribePrintsTheRequestTypeAndItsProtoDefinition) {
   EXPECT_EQ(d.fields().at("node").string_value(), "a");
   ASSERT_EQ(List(d, "call_types").values_size(), 1) << json.out;
   EXPECT_EQ(List(d, "call_types").values(0).string_value(), "polis.examples.CounterRequest");
+  ASSERT_EQ(List(d, "calls").values_size(), 1) << json.out;
+  const google::protobuf::Value& call = List(d, "calls").values(0);
+  EXPECT_EQ(Field(call, "request_type").string_value(), "polis.examples.CounterRequest");
+  ASSERT_EQ(Field(call, "reply_types").list_value().values_size(), 1) << json.out;
+  EXPECT_EQ(Field(call, "reply_types").list_value().values(0).string_value(),
+            "polis.examples.CounterReply");
   EXPECT_THAT(d.fields()
                   .at("definitions")
                   .struct_value()

@@ -23,9 +23,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -133,6 +135,27 @@ class RawClient {
       if (Pass(m, on_reply) > 0) return true;
     }
     return false;
+  }
+
+  // Waits up to `timeout_ms` for an envelope (a Hello too) that `match`
+  // accepts and returns it; the envelopes before it are skipped. nullopt
+  // if none came.
+  std::optional<wire::Envelope> WaitFor(const std::function<bool(const wire::Envelope&)>& match,
+                                        int timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    zmq::message_t m;
+    while (true) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      socket_.set(zmq::sockopt::rcvtimeo, static_cast<int>(left.count()));
+      if (!socket_.recv(m, zmq::recv_flags::none)) return std::nullopt;
+      std::optional<wire::Envelope> found;
+      ForEachEnvelope(m, [&](const wire::Envelope& e) {
+        if (!found && match(e)) found = e;
+      });
+      if (found) return found;
+    }
   }
 
   // Sends a client Hello named `name` and waits (30 s at most) for its

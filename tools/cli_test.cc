@@ -452,5 +452,63 @@ TEST(ClusterCommandsTest, PsListsNamesSortedAndAllAddsUnregisteredProcesses) {
             "zed   b     2    counter  0        0         0\n");
 }
 
+// A counter-like description: CounterRequest -> CounterReply, and a
+// second request type with two reply types.
+wire::ServerDescription TwoCallsDescription() {
+  wire::ServerDescription d;
+  d.set_name("counter");
+  d.set_kind("counter");
+  d.add_call_types("polis.examples.CounterRequest");
+  d.add_call_types("polis.examples.RelayRequest");
+  wire::CallType* c = d.add_calls();
+  c->set_request_type("polis.examples.CounterRequest");
+  c->add_reply_types("polis.examples.CounterReply");
+  c = d.add_calls();
+  c->set_request_type("polis.examples.RelayRequest");
+  c->add_reply_types("polis.examples.CounterReply");
+  c->add_reply_types("google.protobuf.Empty");
+  d.add_cast_types("polis.examples.CounterRequest");
+  d.set_file_descriptor_set(ExamplesDescriptorSet());
+  return d;
+}
+
+TEST(DescribeCommandTest, PrintsEachRequestTypeWithItsReplyTypes) {
+  absl::StatusOr<CommandOutput> text =
+      FormatDescribe(TwoCallsDescription(), Pid{"a", 7}, /*json=*/false);
+  ASSERT_THAT(text, IsOk());
+  EXPECT_THAT(text->out,
+              HasSubstr("NODE  a\n"
+                        "PID   7\n"
+                        "CALL  polis.examples.CounterRequest -> polis.examples.CounterReply\n"
+                        "      polis.examples.RelayRequest -> polis.examples.CounterReply | "
+                        "google.protobuf.Empty\n"
+                        "CAST  polis.examples.CounterRequest\n"));
+  // Reply types are defined below like the requests.
+  EXPECT_THAT(text->out, HasSubstr("polis.examples.CounterReply is a message:\n"
+                                   "message CounterReply {"));
+}
+
+TEST(DescribeCommandTest, JsonCarriesCallsWithReplyTypesAndTheirDefinitions) {
+  absl::StatusOr<CommandOutput> json =
+      FormatDescribe(TwoCallsDescription(), Pid{"a", 7}, /*json=*/true);
+  ASSERT_THAT(json, IsOk());
+  EXPECT_THAT(json->out,
+              HasSubstr(R"("calls":[{"request_type":"polis.examples.CounterRequest",)"
+                        R"("reply_types":["polis.examples.CounterReply"]},)"
+                        R"({"request_type":"polis.examples.RelayRequest",)"
+                        R"("reply_types":["polis.examples.CounterReply","google.protobuf.Empty"]}])"));
+  EXPECT_THAT(json->out, HasSubstr(R"("polis.examples.CounterReply":"message CounterReply {)"));
+  EXPECT_THAT(json->out, ::testing::Not(HasSubstr("file_descriptor_set")));
+}
+
+TEST(DescribeCommandTest, ADescriptionWithoutCallsListsTheRequestTypesAlone) {
+  wire::ServerDescription d = TwoCallsDescription();
+  d.clear_calls();  // From a node before `calls` existed.
+  absl::StatusOr<CommandOutput> text = FormatDescribe(d, Pid{"a", 7}, /*json=*/false);
+  ASSERT_THAT(text, IsOk());
+  EXPECT_THAT(text->out, HasSubstr("CALL  polis.examples.CounterRequest, "
+                                   "polis.examples.RelayRequest\n"));
+}
+
 }  // namespace
 }  // namespace polis::tools

@@ -8,7 +8,8 @@
 //   ps        every registered name cluster-wide: NAME NODE PID KIND MAILBOX
 //             RESTARTS (`all`: unregistered processes too, NAME "-").
 //   describe  one server: its kind, node, pid, accepted call/cast/info
-//             types and their .proto definitions (as grpcurl describe).
+//             types and their .proto definitions (as grpcurl describe);
+//             one CALL row per request type: "REQ -> REPLY | REPLY".
 //
 // JSON (`json`), one object, keys in a fixed order, rows sorted:
 //   nodes:    {"nodes":[{"name","endpoint","incarnation","state","seed",
@@ -24,8 +25,10 @@
 //              "unreachable":[{"node","error"}]}   pid is a number.
 //   describe: the wire::ServerDescription in the protobuf JSON mapping
 //             (field names as in envelope.proto, file_descriptor_set left
-//             out), plus "node", "pid" and "definitions": {TYPE: ".proto
-//             text of TYPE"}.
+//             out; "calls" gives each request type with its
+//             "reply_types"), plus "node", "pid" and "definitions": {TYPE:
+//             ".proto text of TYPE"} for every request, reply, cast and
+//             info type.
 // Rows are sorted: nodes by name; names by name, node, pid. MAILBOX is
 // approximate (read without locks).
 //
@@ -41,6 +44,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "node/message.h"
+#include "polis/envelope.pb.h"
 #include "tools/cluster_view.h"
 
 namespace polis::tools {
@@ -71,6 +76,10 @@ absl::StatusOr<CommandOutput> RunDescribe(const ClusterCommand& command);
 // The printing steps, without sockets (for tests). `now` is for uptimes.
 CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now);
 CommandOutput FormatPs(const ClusterView& view, bool json, bool all);
+// `d` (the server `pid` runs) as `polis describe` prints it. INVALID_ARGUMENT
+// if its .proto files do not build.
+absl::StatusOr<CommandOutput> FormatDescribe(const wire::ServerDescription& d, const Pid& pid,
+                                             bool json);
 
 }  // namespace polis::tools
 

@@ -1,6 +1,6 @@
 // tools/describe_command.cc — `polis describe` (declared in
 // cluster_commands.h): a server's kind, where it runs, the types it accepts
-// and their .proto definitions, rendered back from the FileDescriptorSet
+// (each request type with its reply types) and their .proto definitions, rendered back from the FileDescriptorSet
 // its description carries (Descriptor::DebugString gives .proto syntax).
 #include <unistd.h>
 
@@ -51,6 +51,10 @@ absl::StatusOr<std::map<std::string, std::string>> Definitions(const wire::Serve
       DynamicTypes::Create(d.file_descriptor_set());
   if (!types.ok()) return types.status();
   std::set<std::string> names(d.call_types().begin(), d.call_types().end());
+  for (const wire::CallType& c : d.calls()) {
+    names.insert(c.request_type());
+    names.insert(c.reply_types().begin(), c.reply_types().end());
+  }
   names.insert(d.cast_types().begin(), d.cast_types().end());
   names.insert(d.info_types().begin(), d.info_types().end());
   std::map<std::string, std::string> out;
@@ -68,6 +72,25 @@ absl::StatusOr<std::map<std::string, std::string>> Definitions(const wire::Serve
 std::string TypeList(const google::protobuf::RepeatedPtrField<std::string>& types, bool any) {
   std::string list = types.empty() ? "-" : absl::StrJoin(types, ", ");
   return any ? absl::StrCat(list, " (and any other type)") : list;
+}
+
+// The CALL rows: one per request type, "REQUEST -> REPLY | REPLY"; a
+// description without `calls` (a node from before it) lists the request
+// types alone.
+void AddCallRows(const wire::ServerDescription& d, TextTable* table) {
+  if (d.calls().empty()) {
+    table->AddRow({"CALL", TypeList(d.call_types(), d.accepts_any_call())});
+    return;
+  }
+  for (int i = 0; i < d.calls_size(); ++i) {
+    const wire::CallType& c = d.calls(i);
+    std::string row = absl::StrCat(c.request_type(), " -> ",
+                                   c.reply_types().empty() ? "-" : absl::StrJoin(c.reply_types(), " | "));
+    if (i + 1 == d.calls_size() && d.accepts_any_call()) {
+      absl::StrAppend(&row, " (and any other type)");
+    }
+    table->AddRow({i == 0 ? "CALL" : "", row});
+  }
 }
 
 absl::StatusOr<std::string> AsJson(const wire::ServerDescription& d, const Pid& pid,
@@ -97,6 +120,29 @@ absl::StatusOr<std::string> AsJson(const wire::ServerDescription& d, const Pid& 
 
 }  // namespace
 
+absl::StatusOr<CommandOutput> FormatDescribe(const wire::ServerDescription& d, const Pid& pid,
+                                             bool json) {
+  absl::StatusOr<std::map<std::string, std::string>> definitions = Definitions(d);
+  if (!definitions.ok()) return definitions.status();
+  if (json) {
+    absl::StatusOr<std::string> text = AsJson(d, pid, *definitions);
+    if (!text.ok()) return text.status();
+    return CommandOutput{*text, ""};
+  }
+  TextTable head({"NAME", d.name()});
+  head.AddRow({"KIND", d.kind().empty() ? "-" : d.kind()});
+  head.AddRow({"NODE", pid.node});
+  head.AddRow({"PID", absl::StrCat(pid.id)});
+  AddCallRows(d, &head);
+  head.AddRow({"CAST", TypeList(d.cast_types(), d.accepts_any_cast())});
+  head.AddRow({"INFO", TypeList(d.info_types(), d.accepts_any_info())});
+  std::string out = head.Render();
+  for (const auto& [type, text] : *definitions) {
+    absl::StrAppend(&out, "\n", type, " is a message:\n", text);
+  }
+  return CommandOutput{out, ""};
+}
+
 absl::StatusOr<CommandOutput> RunDescribe(const ClusterCommand& command) {
   const absl::Time deadline = absl::Now() + command.timeout;
   absl::StatusOr<std::unique_ptr<Node>> node = JoinAsClient(command.seed, deadline);
@@ -105,26 +151,7 @@ absl::StatusOr<CommandOutput> RunDescribe(const ClusterCommand& command) {
   if (!d.ok()) return d.status();
   absl::StatusOr<Pid> pid = (*node)->WhereIs(command.name);
   if (!pid.ok()) return pid.status();
-  absl::StatusOr<std::map<std::string, std::string>> definitions = Definitions(*d);
-  if (!definitions.ok()) return definitions.status();
-
-  if (command.json) {
-    absl::StatusOr<std::string> json = AsJson(*d, *pid, *definitions);
-    if (!json.ok()) return json.status();
-    return CommandOutput{*json, ""};
-  }
-  TextTable head({"NAME", d->name()});
-  head.AddRow({"KIND", d->kind().empty() ? "-" : d->kind()});
-  head.AddRow({"NODE", pid->node});
-  head.AddRow({"PID", absl::StrCat(pid->id)});
-  head.AddRow({"CALL", TypeList(d->call_types(), d->accepts_any_call())});
-  head.AddRow({"CAST", TypeList(d->cast_types(), d->accepts_any_cast())});
-  head.AddRow({"INFO", TypeList(d->info_types(), d->accepts_any_info())});
-  std::string out = head.Render();
-  for (const auto& [type, text] : *definitions) {
-    absl::StrAppend(&out, "\n", type, " is a message:\n", text);
-  }
-  return CommandOutput{out, ""};
+  return FormatDescribe(*d, *pid, command.json);
 }
 
 }  // namespace polis::tools

@@ -337,6 +337,17 @@ void Membership::AnswerClient(const wire::Hello& hello, const bus::ReturnPath& f
   }
 }
 
+void Membership::AnswerVersion(const bus::ReturnPath& from) {
+  wire::Hello answer;
+  answer.set_node(self_->name);
+  answer.set_incarnation(self_->incarnation);
+  answer.set_wire_version(bus::kWireVersion);
+  const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, answer);
+  if (absl::Status s = io_->transport().Reply(from, out.view()); !s.ok()) {
+    POLIS_LOG(DEBUG) << "polis: wire version answer dropped: " << s;
+  }
+}
+
 void Membership::PushView() {
   view_dirty_ = false;
   if (subscribers_.empty()) return;
@@ -454,9 +465,18 @@ bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPat
 void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
                              std::string_view proved_key, bus::InboundHandler& bad_input) {
   if (hello.wire_version() != bus::kWireVersion) {
+    // Frames carry their own version and are judged one by one: the
+    // connection stays, nothing is admitted, and a peer that asked is told
+    // the version this node speaks.
     bad_input.OnBadInput(absl::FailedPreconditionError(
         absl::StrCat("node \"", hello.node(), "\" speaks wire version ", hello.wire_version(),
                      ", this node speaks ", bus::kWireVersion)));
+    if ((hello.client() || hello.reply_requested()) && !from.empty()) AnswerVersion(from);
+    return;
+  }
+  if (hello.client()) {
+    // Whatever its `node` says (a client's name is informational only).
+    if (!self_->client) AnswerClient(hello, from);
     return;
   }
   if (hello.node() == self_->name) {
@@ -464,10 +484,6 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
       POLIS_LOG(ERROR) << "polis: another node is also named \"" << self_->name << "\" (at "
                        << hello.endpoint() << "); ignoring it";
     }
-    return;
-  }
-  if (hello.client()) {
-    if (!self_->client) AnswerClient(hello, from);
     return;
   }
   if (self_->client) {

@@ -37,7 +37,15 @@
 // Clients. A client node (NodeOptions::client) is never a member. Its
 // Hello asks a node for the view; with `subscribe` (every client node does)
 // that node keeps pushing the view on the client's connection whenever it
-// changes, and the client renews the subscription every kClientRenew.
+// changes, and the client renews the subscription every kClientRenew. A
+// Hello with client=true is a client's whatever its `node` field says (even
+// this node's own name): it is always answered.
+//
+// Wire versions. A Hello whose wire_version is not bus::kWireVersion is
+// counted as bad input ("version") and admits nothing; the connection stays
+// (every frame is judged on its own version). If it came from a client or
+// asks for an answer, the node answers on its connection with a Hello of
+// only node, incarnation and wire_version: the version it speaks.
 //
 // Thread-safety: Join, Peers, OnNamesChanged and the FailureDetector
 // callbacks from any thread; Start from the starting thread; the rest on
@@ -192,6 +200,9 @@ class Membership : public NamesListener {
   // answer on `reply_path` (a client's).
   void SendHello(const std::string& endpoint, bool reply_requested, const std::string& answering);
   void AnswerClient(const wire::Hello& hello, const bus::ReturnPath& from);
+  // To a Hello of a wire version this node does not speak: a Hello on
+  // `from` with only node, incarnation and wire_version (no view, no self).
+  void AnswerVersion(const bus::ReturnPath& from);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
                    std::string_view proved_key, bus::InboundHandler& bad_input);
   void HandleNamesChanged(const wire::NamesChanged& nc);

@@ -181,7 +181,8 @@ void Monitors::Fired(const Pid& watcher, uint64_t ref) {
   if (it->second.empty()) watched_by_.erase(it);
 }
 
-bool Monitors::HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input) {
+bool Monitors::HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input,
+                            absl::Status* refused) {
   auto parse = [&env, &bad_input](google::protobuf::Message& m) {
     if (m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()))) return true;
     bad_input.OnBadInput(
@@ -190,7 +191,10 @@ bool Monitors::HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& b
   };
   if (env.type == wire::MonitorRequest::descriptor()->full_name()) {
     wire::MonitorRequest req;
-    if (parse(req)) HandleMonitor(req);
+    if (parse(req)) {
+      absl::Status s = HandleMonitor(req);
+      if (refused != nullptr) *refused = std::move(s);
+    }
     return true;
   }
   if (env.type == wire::DemonitorRequest::descriptor()->full_name()) {
@@ -201,11 +205,15 @@ bool Monitors::HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& b
   return false;
 }
 
-void Monitors::HandleMonitor(const wire::MonitorRequest& req) {
+absl::Status Monitors::HandleMonitor(const wire::MonitorRequest& req) {
   const Pid watcher{req.watcher().node(), req.watcher().pid()};
   std::optional<Directory::Member> m = directory_.Find(watcher.node);
   if (!m || (req.watcher().incarnation() != 0 && req.watcher().incarnation() != m->incarnation)) {
-    return;  // Its node is gone (its side fired the monitor) or restarted.
+    // Its node is gone (its side fired the monitor) or restarted, or never
+    // was a member: no DOWN could reach the watcher.
+    return absl::FailedPreconditionError(
+        absl::StrCat("MonitorRequest refused: the watcher's node \"", watcher.node, "\"",
+                     m ? " restarted" : " is not a member of this node's view"));
   }
   const wire::Address& t = req.target();
   std::shared_ptr<Process> p;
@@ -217,7 +225,7 @@ void Monitors::HandleMonitor(const wire::MonitorRequest& req) {
     absl::MutexLock lock(&mu_);
     if (p && p->AddMonitor(watcher, req.ref())) {
       watched_by_[watcher.node][req.ref()] = p->pid().id;
-      return;
+      return absl::OkStatus();
     }
   }
   const Pid target{self_.name, t.pid()};
@@ -227,6 +235,7 @@ void Monitors::HandleMonitor(const wire::MonitorRequest& req) {
                                                       : absl::StrCat("no server named \"",
                                                                      t.name(), "\" on node ",
                                                                      self_.name)));
+  return absl::OkStatus();  // Answered with a ProcessDown, as the protocol says.
 }
 
 void Monitors::HandleDemonitor(const wire::DemonitorRequest& req) {

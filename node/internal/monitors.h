@@ -89,8 +89,12 @@ class Monitors {
   // sent (the watched process ended).
   void Fired(const Pid& watcher, uint64_t ref);
   // I/O thread: handles a MonitorRequest or DemonitorRequest; false if
-  // `env` is neither. One that does not parse goes to `bad_input`.
-  bool HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input);
+  // `env` is neither. One that does not parse goes to `bad_input`. A
+  // MonitorRequest whose watcher's node is not a member (or restarted) is
+  // refused: `*refused` (if given) is set to FAILED_PRECONDITION, for the
+  // caller to answer an envelope that has a ref; else left OK.
+  bool HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input,
+                    absl::Status* refused = nullptr);
 
   // I/O thread: member `node` (incarnation `incarnation`) went down with
   // `why`: its monitors fire; monitors it held here go.
@@ -111,7 +115,8 @@ class Monitors {
     bool node_only = false;
   };
 
-  void HandleMonitor(const wire::MonitorRequest& req);
+  // OK, or FAILED_PRECONDITION: the watcher's node is not a member.
+  absl::Status HandleMonitor(const wire::MonitorRequest& req);
   void HandleDemonitor(const wire::DemonitorRequest& req);
   // Sends system message `payload` to member `node` (from the I/O thread,
   // or posted to it). If it cannot leave, monitor `monitor_ref` (unless 0)

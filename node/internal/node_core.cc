@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
@@ -43,6 +44,34 @@ absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions&
   POLIS_ASSIGN_OR_RETURN(auto t, bus::ZmqTransport::Create(zo));
   return std::unique_ptr<bus::Transport>(std::move(t));
 }
+
+// Whether the sender of `env` waits for an answer: it has a ref and is not
+// a REPLY, CAST or INFO (fire-and-forget: their ref means nothing). Such an
+// envelope, when refused, is answered with a REPLY carrying the refusal.
+bool ExpectsAnswer(const bus::EnvelopeView& env) {
+  return env.ref != 0 && env.kind != wire::KIND_REPLY && env.kind != wire::KIND_CAST &&
+         env.kind != wire::KIND_INFO;
+}
+
+// What a part (membership, monitors) reports as bad input about one
+// envelope: counted by the node, and answered to a sender that waits.
+class AnsweringBadInput final : public bus::InboundHandler {
+ public:
+  AnsweringBadInput(bus::InboundHandler& counts,
+                    absl::FunctionRef<void(const absl::Status&)> answer)
+      : counts_(counts), answer_(answer) {}
+  void OnEnvelope(const bus::EnvelopeView&, const bus::ReturnPath&, absl::Time,
+                  const bus::Sender&) override {}
+  void OnPeerDown(const std::string&, const absl::Status&) override {}
+  void OnBadInput(const absl::Status& why) override {
+    counts_.OnBadInput(why);
+    answer_(why);
+  }
+
+ private:
+  bus::InboundHandler& counts_;
+  absl::FunctionRef<void(const absl::Status&)> answer_;
+};
 
 absl::Mutex all_nodes_mu;
 std::vector<NodeCore*>& AllNodes() {
@@ -300,8 +329,7 @@ absl::StatusOr<wire::ServerDescription> NodeCore::Describe(const std::string& na
     return d;
   }
   if (timeout == absl::ZeroDuration()) {
-    return absl::NotFoundError(
-        absl::StrCat("no server named \"", name, "\" on node ", self_.name));
+    return router_->NotHostedHere(name);
   }
   POLIS_ASSIGN_OR_RETURN(Message m, router_->CallFromThread(
                                         Target(name), Message::From(wire::DescribeRequest()),
@@ -343,6 +371,11 @@ void NodeCore::OnBadInput(const absl::Status& why) {
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
                           absl::Time received, const bus::Sender& sender) {
+  // Bad input about this envelope: counted, and answered if its sender waits.
+  auto refuse_input = [&](const absl::Status& why) {
+    OnBadInput(why);
+    AnswerRefused(envelope, from, received, why);
+  };
   switch (envelope.kind) {
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
@@ -358,7 +391,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       if (s.ok()) s = CheckSpeaksForItself(envelope, sender, proved, directory_);
       if (!s.ok()) {
         ++refused_membership_;
-        OnBadInput(s);
+        refuse_input(s);
         return;
       }
       if (!pin.first.empty()) (void)io_->transport().SetPeerKey(pin.first, pin.second);
@@ -372,8 +405,9 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         if (!self_.curve->PinnedKey(endpoint).empty()) continue;
         (void)io_->transport().SetPeerKey(endpoint, key);
       }
-      if (membership_->HandleSystem(envelope, from, proved, *this)) return;
-    }
+      auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
+      AnsweringBadInput bad_input(*this, answer);
+      if (membership_->HandleSystem(envelope, from, proved, bad_input)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {
         // A DOWN from a node about its own process, for a monitor the
         // watcher holds (Process::StaleDown checks): a runtime notice.
@@ -392,7 +426,11 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         Refuse(envelope, from, received, sender, s);
         return;
       }
-      if (monitors_->HandleSystem(envelope, *this)) return;
+      absl::Status refused;
+      if (monitors_->HandleSystem(envelope, bad_input, &refused)) {
+        if (!refused.ok()) AnswerRefused(envelope, from, received, refused);
+        return;
+      }
       if (envelope.type == wire::DescribeRequest::descriptor()->full_name()) {
         HandleDescribe(envelope, from, received);
         return;
@@ -405,10 +443,19 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         HandleSpanQuery(envelope, from, received);
         return;
       }
-      OnBadInput(absl::InvalidArgumentError(
+      refuse_input(absl::InvalidArgumentError(
           absl::StrCat("unknown system message \"", std::string(envelope.type), "\"")));
       return;
+    }
     case wire::KIND_CALL:
+      if (envelope.ref == 0) {
+        // Nothing can carry its answer back; running it would do its work
+        // unseen. (Counted as "other".)
+        OnBadInput(absl::InvalidArgumentError(
+            "a call without a ref (0) cannot be answered: refused"));
+        return;
+      }
+      [[fallthrough]];
     case wire::KIND_CAST:
     case wire::KIND_INFO:
       if (absl::Status s = trust_->CheckMessage(envelope, sender); !s.ok()) {
@@ -418,7 +465,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       router_->DeliverInbound(FromView(envelope, from, received));
       return;
     default:
-      OnBadInput(absl::InvalidArgumentError(
+      refuse_input(absl::InvalidArgumentError(
           absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind))));
   }
 }
@@ -426,10 +473,14 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
 void NodeCore::Refuse(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received, const bus::Sender& sender, const absl::Status& why) {
   trust_->Refused(env, sender, why);
-  if (env.kind == wire::KIND_CALL || (env.kind == wire::KIND_SYSTEM && env.ref != 0)) {
-    LetterPtr l = FromView(env, from, received);
-    router_->SendReply(l->from, why, Message(), l->trace);
-  }
+  AnswerRefused(env, from, received, why);
+}
+
+void NodeCore::AnswerRefused(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                             absl::Time received, const absl::Status& why) {
+  if (!ExpectsAnswer(env)) return;
+  LetterPtr l = FromView(env, from, received);
+  router_->SendReply(l->from, why, Message(), l->trace);
 }
 
 void NodeCore::HandleDescribe(const bus::EnvelopeView& env, const bus::ReturnPath& from,

@@ -190,6 +190,12 @@ class NodeCore : public ProcessHost,
   // answered with it, anything else dropped; counted either way.
   void Refuse(const bus::EnvelopeView& env, const bus::ReturnPath& from, absl::Time received,
               const bus::Sender& sender, const absl::Status& why);
+  // The answer to a refused envelope (I/O thread): if `env` has a ref and is
+  // not a REPLY, CAST or INFO (a CALL, SYSTEM, UNSPECIFIED or unknown kind),
+  // a REPLY with that ref and `why` on the connection it came on; else
+  // nothing (fire-and-forget). Counting is the caller's.
+  void AnswerRefused(const bus::EnvelopeView& env, const bus::ReturnPath& from,
+                     absl::Time received, const absl::Status& why);
   void HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                       absl::Time received);  // introspection.cc
   void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,

@@ -85,9 +85,20 @@ absl::StatusOr<std::shared_ptr<Process>> Router::LocalRecipient(const Letter& l)
   std::shared_ptr<Process> p =
       l.to_name.empty() ? registry_.Find(l.to_pid) : registry_.FindByName(l.to_name);
   if (p) return p;
-  return absl::NotFoundError(
-      l.to_name.empty() ? absl::StrCat("no process <", self_.name, ".", l.to_pid, ">")
-                        : absl::StrCat("no server named \"", l.to_name, "\" in the cluster"));
+  return l.to_name.empty()
+             ? absl::NotFoundError(absl::StrCat("no process <", self_.name, ".", l.to_pid, ">"))
+             : NotHostedHere(l.to_name);
+}
+
+absl::Status Router::NotHostedHere(const std::string& name) const {
+  std::string node, endpoint;
+  if (directory_.Lookup(name, &node, &endpoint) && node != self_.name) {
+    return absl::NotFoundError(absl::StrCat(
+        "no server named \"", name, "\" on node ", self_.name, "; it is on node ", node,
+        endpoint.empty() ? "" : absl::StrCat(" (", endpoint, ")"),
+        ": a client connects to the node that hosts a name"));
+  }
+  return absl::NotFoundError(absl::StrCat("no server named \"", name, "\" in the cluster"));
 }
 
 absl::Status Router::Route(LetterPtr letter, const std::string& to_node, Process* caller) {
@@ -201,7 +212,10 @@ void Router::FailCall(const From& from, const absl::Status& status) {
 void Router::SendReply(const From& from, const absl::Status& status, const Message& reply,
                        const TraceContext& trace) {
   if (!from.valid()) return;
-  if (from.node == self_.name || from.node.empty()) {
+  // A call that came in on a connection (a return path) is answered on it,
+  // whatever its reply_to says: a caller may leave reply_to empty, and one
+  // naming this node must not complete a call of this node's own.
+  if (from.return_path.empty() && (from.node == self_.name || from.node.empty())) {
     if (auto slot = calls_.Take(from.ref)) {
       if (status.ok()) {
         slot->Complete(reply);
@@ -211,11 +225,16 @@ void Router::SendReply(const From& from, const absl::Status& status, const Messa
     }
     return;
   }
-  // Not Tracer::Child: a reply to an untraced call stays untraced.
-  const TraceContext child{.trace_id = trace.trace_id,
-                           .span_id = RandomId(),
-                           .parent_span_id = trace.span_id,
-                           .sampled = trace.sampled};
+  // Not Tracer::Child: a reply to an untraced call stays untraced, with no
+  // trace context at all (no trace id, span id, parent or flags): a W3C
+  // context is whole or absent.
+  TraceContext child;
+  if (!trace.trace_id.empty()) {
+    child = TraceContext{.trace_id = trace.trace_id,
+                         .span_id = RandomId(),
+                         .parent_span_id = trace.span_id,
+                         .sampled = trace.sampled};
+  }
   absl::Status wire_status;  // OK for a reply with a message.
   if (const absl::string_view m = status.message();
       !status.ok() && !base::IsValidUtf8(std::string_view(m.data(), m.size()))) {

@@ -119,6 +119,12 @@ class Router {
   // to another node a KIND_SYSTEM envelope (bus/WIRE.md, "Runtime
   // notices"). Best effort: `to` may be gone.
   void Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info);
+  // NOT_FOUND for a call by name that came to this node for `name`, which
+  // no process here holds: "no server named "X" on node A; it is on node B
+  // (ENDPOINT): a client connects to the node that hosts a name" when a
+  // member B holds it (an inbound call is never forwarded), else "no
+  // server named "X" in the cluster".
+  absl::Status NotHostedHere(const std::string& name) const;
   // The node hosting `target` ("" = here). NOT_FOUND for an unknown name;
   // UNAVAILABLE for a pid on a node not connected.
   absl::StatusOr<std::string> Resolve(const Target& target) const;
