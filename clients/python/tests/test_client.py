@@ -1,8 +1,8 @@
 """polis_client against real `polis node` processes over tcp on 127.0.0.1.
 
-Two nodes, a (counter, kv, a `tiny` counter with max_mailbox 2, a `small`
-node-wide message limit is on node s) and b (echo, counter2) joined through
-a, reached from a Client that knows only a's endpoint; then the same
+Two nodes, a (counter, kv, and `tiny`: a counter with max_mailbox 2) and b
+(echo, counter2) joined through a, reached from a Client that knows only
+a's endpoint; a node s with max_message_bytes 1000; then the same
 cluster with CURVE keys (`polis keygen`), a full client key, a client key
 limited to names=counter*, and a stranger's key. Every error code a client
 can provoke with the stock servers and flags is provoked. No sleeps: every
@@ -21,8 +21,13 @@ Classes:
   CurveTest           CURVE: the same calls over keys, PERMISSION_DENIED
                       (limited key, supervisor, ZAP refusal),
                       UNAUTHENTICATED (wrong server key).
-  WireFixTest         what branch wirefix changes in the node (issue 16):
-                      fails until it is merged.
+  FakeNodeTest        a ROUTER in the test plays the node: batches, a stray
+                      reply, an error with details.
+  SmallLimitTest      a node with max_message_bytes: 1000.
+  WireFixTest         what branch wirefix changed in the node (issue 16):
+                      refusals with a ref answered, a Hello of another
+                      version answered, NOT_FOUND saying where a name is,
+                      trace context whole or none, reply types in describe.
 """
 
 import json
@@ -618,7 +623,7 @@ class CurveTest(ClusterBase):
 
 
 class WireFixTest(ClusterBase):
-    """Issue 16 changes to the node (branch wirefix). Fails until merged."""
+    """Issue 16's changes to the node (branch wirefix, merged)."""
 
     def _raw(self, envelope, timeout=2.0):
         """Sends `envelope` to a on a fresh DEALER; returns the envelopes that
@@ -675,10 +680,26 @@ class WireFixTest(ClusterBase):
         self.assertEqual(got[0].status_code, Code.NOT_FOUND)
         self.assertIn(f"it is on node b ({self.b.endpoint})", got[0].status_message)
 
-    def test_a_reply_to_an_untraced_call_carries_no_trace_ids(self):
+    def test_a_reply_carries_a_whole_trace_context_or_none(self):
+        # An untraced call that reaches a server gets a trace from the node
+        # (its sampler): the reply carries all of it, a valid W3C context.
         r = self.client.call_reply("counter", counter(**GET))
-        self.assertEqual((r.trace_id, r.span_id, r.parent_span_id), (b"", 0, 0))
-        self.assertIsNone(r.traceparent())
+        self.assertEqual(len(r.trace_id), 16)
+        self.assertNotEqual(r.span_id, 0)
+        self.assertNotEqual(r.parent_span_id, 0)
+        self.assertIsNotNone(r.traceparent())
+        # A reply the runtime gives without a process (describe, a refusal)
+        # to an untraced request carries no trace context at all.
+        env = wire.Envelope(version=1, kind=wire.KIND_SYSTEM,
+                            type=wire.DescribeRequest.DESCRIPTOR.full_name)
+        env.sender.node = self.client.name
+        env.recipient.name = "counter"
+        d = self.client._request("counter", env, 5)
+        self.assertEqual((d.trace_id, d.span_id, d.parent_span_id, d.trace_flags), (b"", 0, 0, 0))
+        self.assertIsNone(d.traceparent())
+        (refused,) = self._raw(self._request(wire.KIND_UNSPECIFIED))
+        self.assertEqual((refused.trace_id, refused.span_id, refused.parent_span_id),
+                         (b"", 0, 0))
 
     def test_describe_lists_reply_types(self):
         self.assertIn("calls", wire.ServerDescription.DESCRIPTOR.fields_by_name,
