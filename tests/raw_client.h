@@ -7,6 +7,7 @@
 // could send. Sync() sends a client Hello asking for an answer; the node
 // handles a connection's messages in order, so the answer means it has read
 // everything sent before (replies read meanwhile are passed to the caller).
+// WaitFor waits for one envelope a predicate picks (a REPLY by ref, a Hello).
 // ProcStatusBytes reads VmRSS / VmHWM (peak) from /proc/PID/status.
 //
 // Thread-safety: a RawClient is used by one thread (ZeroMQ sockets are
@@ -17,6 +18,7 @@
 //   RawClient raw(ctx, node.endpoint());
 //   raw.Send(Frame(envelope));
 //   ASSERT_TRUE(raw.Sync("raw-1", [](const wire::Envelope& reply) {}));
+//   auto r = raw.WaitFor([](const wire::Envelope& e) { return e.ref() == 7; }, 10'000);
 //   uint64_t rss = ProcStatusBytes(node.pid(), "VmRSS");
 #ifndef POLIS_TESTS_RAW_CLIENT_H_
 #define POLIS_TESTS_RAW_CLIENT_H_

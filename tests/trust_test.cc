@@ -30,6 +30,7 @@
 #include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
+#include "tests/transport_helpers.h"
 #include "tests/wait.h"
 
 namespace polis {
@@ -433,6 +434,32 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
   EXPECT_THAT((*z)->WhereIs("xname"), IsOk());
   EXPECT_THAT((*z)->Peers(), ::testing::Contains("mx"));
   EXPECT_THAT((*z)->Call<Int64Value>("xname", Str("abc"), absl::Seconds(5)), IsOk());
+
+  // The forgery sent with a ref is answered with the refusal (issue 16).
+  wire::Envelope asked;
+  asked.set_version(bus::kWireVersion);
+  asked.set_kind(wire::KIND_SYSTEM);
+  asked.set_type(wire::Goodbye::descriptor()->full_name());
+  asked.mutable_sender()->set_node("my");
+  asked.mutable_reply_to()->set_node("my");
+  asked.set_ref(77);
+  asked.set_payload(bye.SerializeAsString());
+  ASSERT_THAT((*as_y)->Send((*z)->endpoint(), bus::EnvelopeView(asked)), IsOk());
+  testing::RecordingHandler answers;
+  auto answered = [&] {
+    for (const auto& [e, path] : answers.envelopes) {
+      if (e.kind() == wire::KIND_REPLY && e.ref() == 77) return true;
+    }
+    return false;
+  };
+  ASSERT_TRUE(testing::PollUntil({{as_y->get(), &answers}}, answered));
+  for (const auto& [e, path] : answers.envelopes) {
+    if (e.ref() == 77) {
+      EXPECT_EQ(e.status_code(), static_cast<int>(absl::StatusCode::kPermissionDenied))
+          << e.status_message();
+    }
+  }
+  EXPECT_THAT((*z)->Peers(), ::testing::Contains("mx"));
 
   // x's own Goodbye (its key) is applied: x and its name are gone.
   send(**as_x, bye);
