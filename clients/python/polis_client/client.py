@@ -362,8 +362,10 @@ class Client:
         return conn
 
     def _refresh_view(self, deadline, subscribe=False):
+        # WIRE.md, "A client's part": client and wire_version are all a node
+        # needs; the name and incarnation only show up in its logs.
         hello = wire.Hello(node=self.name, incarnation=self.incarnation, wire_version=WIRE_VERSION,
-                           client=True, reply_requested=True, via=self.seed, subscribe=subscribe)
+                           client=True, subscribe=subscribe)
         env = wire.Envelope(version=WIRE_VERSION, kind=wire.KIND_SYSTEM,
                             type=wire.Hello.DESCRIPTOR.full_name,
                             payload=hello.SerializeToString())
