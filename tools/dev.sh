@@ -21,7 +21,8 @@ jobs="${POLIS_JOBS:-$(nproc)}"
 packages=(build-essential cmake ninja-build pkg-config ccache
           libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
           libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
-          prometheus clang-14 libclang-rt-14-dev tcpdump)
+          prometheus clang-14 libclang-rt-14-dev tcpdump
+          python3-zmq python3-protobuf)
 
 install_deps() {
   local missing=()
