@@ -258,10 +258,17 @@ class Client:
 
     def _frame(self, env):
         body = env.SerializeToString()
-        if len(body) > self.max_message_bytes:
+        limit, whose = self.max_message_bytes, "this client's"
+        # The node told its limit in its Hello: a larger request would be
+        # dropped unanswered or close the connection (nodes of one cluster
+        # share one limit, so the seed's stands for all).
+        told = self._view.max_message_bytes if self._view is not None else 0
+        if 0 < told < limit:
+            limit, whose = told, f"node {self._view.node}'s"
+        if len(body) > limit:
             raise PolisError(Code.RESOURCE_EXHAUSTED,
-                             f"envelope of {len(body)} bytes is over the limit of "
-                             f"{self.max_message_bytes}", local=True)
+                             f"envelope of {len(body)} bytes is over {whose} limit of "
+                             f"{limit} bytes", local=True)
         return encode_frame(body)
 
     def _deadline(self, timeout):

@@ -18,6 +18,8 @@ class View:
     def __init__(self, hello):
         self.node = hello.node          # the node that answered (the seed)
         self.entries = list(hello.view)  # in the node's order: itself first
+        # The seed's envelope size limit (WIRE.md "Size limit"); 0 = not told.
+        self.max_message_bytes = hello.max_message_bytes
 
     def host_of(self, name):
         """The NodeEntry hosting `name`, or None if no member lists it."""

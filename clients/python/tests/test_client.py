@@ -548,17 +548,62 @@ class SmallLimitTest(ClusterBase):
         self.assertCode(Code.RESOURCE_EXHAUSTED, lambda: self.client.call(
             "kv", ex.KvRequest(list={})), local=False, message="over the limit")
 
+    def test_the_node_tells_its_limit_and_the_client_refuses_larger_requests(self):
+        self.assertEqual([n.node for n in self.client.nodes()], ["s"])
+        self.assertEqual(self.client._view.max_message_bytes, 1000)
+        self.assertCode(Code.RESOURCE_EXHAUSTED, lambda: self.client.call(
+            "echo", ex.KvEntry(key="x" * 2000), timeout=0.5), local=True,
+            message="over node s's limit of 1000 bytes")
+        self.assertEqual(self.client.call("echo", ex.KvEntry(key="y"), ex.KvEntry).key, "y")
+
+    def raw_call(self, sock, ref, key):
+        env = wire.Envelope(kind=wire.KIND_CALL, type="polis.examples.KvEntry",
+                            payload=ex.KvEntry(key=key).SerializeToString(), ref=ref,
+                            timeout_us=2_000_000)
+        env.recipient.name = "echo"
+        env.reply_to.node = "raw"
+        sock.send(encode_frame(env.SerializeToString()))
+
     def test_a_request_over_the_node_limit_gets_no_reply(self):
-        # Between the limit and 32 KiB: the node drops the frame (bad input,
-        # no reply: the envelope is never parsed, so there is no ref to answer).
-        self.assertCode(Code.DEADLINE_EXCEEDED, lambda: self.client.call(
-            "echo", ex.KvEntry(key="x" * 2000), timeout=0.5), local=True)
+        # What a client that ignores the told limit meets. Between the limit
+        # and 32 KiB: the node drops the frame (bad input, no reply: the
+        # envelope is never parsed, so there is no ref to answer); the next
+        # call on the same connection is answered.
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.connect(self.s.endpoint)
+            self.raw_call(sock, 11, "x" * 2000)
+            self.raw_call(sock, 12, "y")
+            self.assertTrue(sock.poll(5000), "the small call was not answered")
+            refs = [wire.Envelope.FromString(b).ref for b in decode_message(sock.recv())]
+            self.assertEqual(refs, [12])
+            self.assertFalse(sock.poll(300), "the oversized call was answered")
+        finally:
+            sock.close()
 
     def test_a_message_over_32_kib_closes_the_connection(self):
-        # libzmq's ZMQ_MAXMSGSIZE: the node drops the connection.
-        self.assertCode(Code.UNAVAILABLE, lambda: self.client.call(
-            "echo", ex.KvEntry(key="x" * 40000), timeout=5), local=True, message="lost")
-        # The client opens a new connection for the next call.
+        # libzmq's ZMQ_MAXMSGSIZE: the node drops the connection. A raw
+        # DEALER sends it (the client itself refuses it: the node told its
+        # limit); the client's own connection is not affected.
+        ctx = zmq.Context.instance()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        events = sock.get_monitor_socket(zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_SUCCEEDED)
+        try:
+            sock.connect(self.s.endpoint)
+            self.raw_call(sock, 21, "x" * 40000)
+            seen = []
+            deadline = time.monotonic() + 5
+            while zmq.EVENT_DISCONNECTED not in seen and time.monotonic() < deadline:
+                if events.poll(int((deadline - time.monotonic()) * 1000) + 1):
+                    seen.append(zmq.utils.monitor.recv_monitor_message(events)["event"])
+            self.assertIn(zmq.EVENT_DISCONNECTED, seen, "the node kept the connection")
+        finally:
+            sock.disable_monitor()
+            events.close()
+            sock.close()
         self.assertEqual(self.client.call("echo", ex.KvEntry(key="y"), ex.KvEntry).key, "y")
 
 
