@@ -217,15 +217,8 @@ class Client:
         self._refresh_view(deadline, subscribe=True)
         conn = self._conns[self.seed]
         while not predicate(list(self._view.entries)):
-            try:
-                bodies = conn.wait(deadline)
-            except PolisError:
-                self._drop(conn)
-                raise
-            for body in bodies:
-                e = wire.Envelope.FromString(body)
-                if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
-                    self._take_view(wire.Hello.FromString(e.payload))
+            for h in self._next_hellos(conn, deadline):
+                self._take_view(h)
             if time.monotonic() >= deadline and not predicate(list(self._view.entries)):
                 raise PolisError(Code.DEADLINE_EXCEEDED, "the view did not change as expected",
                                  local=True)
@@ -380,21 +373,28 @@ class Client:
         conn = self._connection(self.seed, self._seed_key)
         conn.send(encode_frame(env.SerializeToString()))
         while True:
-            try:
-                bodies = conn.wait(deadline)
-            except PolisError:
-                self._drop(conn)
-                raise
-            for body in bodies:
-                e = wire.Envelope.FromString(body)
-                if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
-                    h = wire.Hello.FromString(e.payload)
-                    if h.view:
-                        self._take_view(h)
-                        return
+            for h in self._next_hellos(conn, deadline):
+                if h.view:
+                    self._take_view(h)
+                    return
             if time.monotonic() >= deadline:
                 raise PolisError(Code.DEADLINE_EXCEEDED,
                                  f"no Hello answer from {self.seed} in time", local=True)
+
+    def _next_hellos(self, conn, deadline):
+        """The Hellos among what `conn` reads next; on a failed connection it
+        is dropped and the error raised."""
+        try:
+            bodies = conn.wait(deadline)
+        except PolisError:
+            self._drop(conn)
+            raise
+        hellos = []
+        for body in bodies:
+            e = wire.Envelope.FromString(body)
+            if e.kind == wire.KIND_SYSTEM and e.type == wire.Hello.DESCRIPTOR.full_name:
+                hellos.append(wire.Hello.FromString(e.payload))
+        return hellos
 
     def _take_view(self, hello):
         if hello.view:
