@@ -17,15 +17,18 @@ Classes:
   FramingTest         frames and batches, no processes.
   ClusterTest         NULL security: call, cast, send, describe, JSON, the
                       other node, traces, and NOT_FOUND, INVALID_ARGUMENT,
+                      ALREADY_EXISTS, INTERNAL, ABORTED (a stopping node),
                       DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, UNAVAILABLE.
   CurveTest           CURVE: the same calls over keys, PERMISSION_DENIED
                       (limited key, supervisor, ZAP refusal),
                       UNAUTHENTICATED (wrong server key).
   FakeNodeTest        a ROUTER in the test plays the node: batches, a stray
                       reply, an error with details.
-  SmallLimitTest      a node with max_message_bytes: 1000.
-  WireFixTest         what branch wirefix changed in the node (issue 16):
-                      refusals with a ref answered, a Hello of another
+  SmallLimitTest      a node with max_message_bytes: 1000 (told in its
+                      Hello; what a client that ignores it meets).
+  WireFixTest         what issue 16 changed in the node: refusals with a
+                      ref answered (INVALID_ARGUMENT, FAILED_PRECONDITION,
+                      DATA_LOSS among them), a Hello of another
                       version answered, NOT_FOUND saying where a name is,
                       trace context whole or none, reply types in describe.
 """
@@ -409,6 +412,11 @@ class ClusterTest(ClusterBase):
         ids = {c["id"] for c in children["children"]["children"]}
         self.assertTrue({"counter", "kv", "tiny"} <= ids, ids)
 
+    def test_already_exists_when_a_supervisor_is_asked_for_a_child_id_it_has(self):
+        self.assertCode(Code.ALREADY_EXISTS, lambda: self.client.call_json(
+            "root@a", '{"start_child": {"id": "counter", "kind": "counter"}}'),
+            local=False, message="counter")
+
     def test_deadline_exceeded_is_raised_by_the_client_and_the_server_goes_on(self):
         before = self.client.call("counter2", counter(**GET), ex.CounterReply).value
         t = time.monotonic()
@@ -671,7 +679,7 @@ class CurveTest(ClusterBase):
 
 
 class WireFixTest(ClusterBase):
-    """Issue 16's changes to the node (branch wirefix, merged)."""
+    """Issue 16's changes to the node: what a bare client meets."""
 
     def _raw(self, envelope, timeout=2.0):
         """Sends `envelope` to a on a fresh DEALER; returns the envelopes that
@@ -707,6 +715,21 @@ class WireFixTest(ClusterBase):
     def test_an_unknown_system_type_with_a_ref_is_answered(self):
         self.assertRefusedWithReply(self._request(wire.KIND_SYSTEM, "polis.wire.NoSuchThing"),
                                     Code.INVALID_ARGUMENT)
+
+    def test_a_monitor_request_for_a_watcher_on_no_member_is_failed_precondition(self):
+        req = wire.MonitorRequest(ref=5)
+        req.watcher.node, req.watcher.pid = "ghost", 1
+        req.target.name = "counter"
+        e = self._request(wire.KIND_SYSTEM, "polis.wire.MonitorRequest")
+        e.payload = req.SerializeToString()
+        e.recipient.Clear()
+        self.assertRefusedWithReply(e, Code.FAILED_PRECONDITION)
+
+    def test_a_membership_message_that_does_not_parse_is_data_loss(self):
+        e = self._request(wire.KIND_SYSTEM, "polis.wire.NamesChanged")
+        e.payload = b"\xff\xff\xff"
+        e.recipient.Clear()
+        self.assertRefusedWithReply(e, Code.DATA_LOSS)
 
     def test_a_hello_of_another_wire_version_gets_a_version_1_hello(self):
         hello = wire.Hello(node="future", incarnation=5, wire_version=2, client=True,
