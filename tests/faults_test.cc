@@ -12,8 +12,7 @@
 //
 // The 10-iteration figures run is DISABLED_ in CI (about 15 s); run it
 // with
-//   build/tests/faults_test --gtest_also_run_disabled_tests \
-//       --gtest_filter='*DetectionFigures*'
+//   build/tests/faults_test --gtest_also_run_disabled_tests --gtest_filter='*DetectionFigures*'
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>

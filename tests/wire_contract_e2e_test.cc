@@ -82,7 +82,9 @@ class WireContractE2eTest : public ::testing::Test {
     node_ = *std::move(node);
   }
   void TearDown() override {
-    if (node_) EXPECT_THAT(node_->Stop(), IsOk()) << node_->Stderr().substr(0, 4000);
+    if (node_) {
+      EXPECT_THAT(node_->Stop(), IsOk()) << node_->Stderr().substr(0, 4000);
+    }
   }
 
   // The raw client's call adding `n` to "counter" is answered with a value.

@@ -332,7 +332,9 @@ TEST_F(WireContractTest, APeersCallWhoseReplyToNamesTheNodeIsAnsweredToThePeerNo
   raw.Send(spoof);
   r = raw.Reply(held_ref_.load());
   EXPECT_TRUE(r.has_value()) << "a call whose reply_to names the node was not answered";
-  if (r) EXPECT_EQ(Code(*r), absl::StatusCode::kNotFound);
+  if (r) {
+    EXPECT_EQ(Code(*r), absl::StatusCode::kNotFound);
+  }
   std::move(join).Invoke();
   ASSERT_THAT(got, IsOk()) << "the node's own call was completed by the peer's reply";
   EXPECT_EQ(got->value(), "real");
