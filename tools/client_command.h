@@ -49,7 +49,8 @@ struct ClientRequest {
   std::string seed;                   // Endpoint of any node of the cluster.
   std::string name;                   // Registered name of the server.
   std::string json;                   // The request, in the protobuf JSON mapping.
-  std::string type;  // Request type (--type); "" = the declared one the JSON fits (request_choice.h).
+  // Request type (--type); "" = the declared one the JSON fits (request_choice.h).
+  std::string type;
   absl::Duration timeout = absl::Seconds(5);  // For the whole command.
   // The trace to continue (a parsed --traceparent); none = a new trace.
   std::optional<TraceContext> trace;

@@ -73,10 +73,9 @@ absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wi
     // A server that declares no types of this kind may still accept any
     // (e.g. echo's casts); let the runtime decide.
     if (declared.empty()) return wanted;
-    return absl::InvalidArgumentError(absl::StrCat("server \"", d.name(), "\" does not declare ",
-                                                   KindWord(kind), " type ", wanted,
-                                                   " (declared: ", absl::StrJoin(declared, ", "),
-                                                   ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("server \"", d.name(), "\" does not declare ", KindWord(kind), " type ",
+                     wanted, " (declared: ", absl::StrJoin(declared, ", "), ")"));
   }
   if (declared.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("server \"", d.name(), "\" declares no ",
@@ -109,8 +108,8 @@ absl::StatusOr<ChosenRequest> ChooseRequest(const wire::ServerDescription& d, wi
   }
   if (fits.size() == 1) return std::move(fits[0]);
   if (fits.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("JSON fits none of the ", TypesWord(kind), " of ",
-                                                   d.name(), ": ",
+    return absl::InvalidArgumentError(absl::StrCat("JSON fits none of the ", TypesWord(kind),
+                                                   " of ", d.name(), ": ",
                                                    absl::StrJoin(refusals, "; ")));
   }
   std::vector<std::string> names;

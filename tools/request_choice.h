@@ -31,7 +31,7 @@
 namespace polis::tools {
 
 struct ChosenRequest {
-  std::string type;                                   // Full protobuf name.
+  std::string type;                                    // Full protobuf name.
   std::unique_ptr<google::protobuf::Message> message;  // `json` parsed as `type`.
 };
 

@@ -50,8 +50,8 @@ TEST(ChooseRequestTest, TypesThatShareNoFieldPickTheOneTheJsonFits) {
   ASSERT_NE(types, nullptr);
   const wire::ServerDescription d = TwoCallTypes(kCounter, kRelay);
   // Today's rule picked the first type, CounterRequest, and refused this.
-  auto relay = ChooseRequest(d, wire::KIND_CALL, "", *types,
-                             R"({"via": ["c"], "request": {"add": 2}})");
+  auto relay =
+      ChooseRequest(d, wire::KIND_CALL, "", *types, R"({"via": ["c"], "request": {"add": 2}})");
   ASSERT_THAT(relay, IsOk());
   EXPECT_EQ(relay->type, kRelay);
   examples::RelayRequest r;
@@ -63,8 +63,8 @@ TEST(ChooseRequestTest, TypesThatShareNoFieldPickTheOneTheJsonFits) {
   EXPECT_EQ(counter->type, kCounter);
 
   // The order of declaration does not matter.
-  auto reversed = ChooseRequest(TwoCallTypes(kRelay, kCounter), wire::KIND_CALL, "", *types,
-                                R"({"add": 5})");
+  auto reversed =
+      ChooseRequest(TwoCallTypes(kRelay, kCounter), wire::KIND_CALL, "", *types, R"({"add": 5})");
   ASSERT_THAT(reversed, IsOk());
   EXPECT_EQ(reversed->type, kCounter);
 }
@@ -74,11 +74,10 @@ TEST(ChooseRequestTest, JsonBothTypesAcceptIsRefusedNamingThem) {
   ASSERT_NE(types, nullptr);
   const wire::ServerDescription d = TwoCallTypes(kCounter, kKv);
   // `get` is a field of both (an Empty in one, a KvKey in the other): both accept it.
-  EXPECT_THAT(
-      ChooseRequest(d, wire::KIND_CALL, "", *types, R"({"get": {}})"),
-      StatusIs(absl::StatusCode::kInvalidArgument,
-               "JSON fits several request types of multi: polis.examples.CounterRequest, "
-               "polis.examples.KvRequest; choose one with --type="));
+  EXPECT_THAT(ChooseRequest(d, wire::KIND_CALL, "", *types, R"({"get": {}})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "JSON fits several request types of multi: polis.examples.CounterRequest, "
+                       "polis.examples.KvRequest; choose one with --type="));
   // A field only one of them has decides, even beside the shared one's type.
   auto kv = ChooseRequest(d, wire::KIND_CALL, "", *types, R"({"get": {"key": "k"}})");
   ASSERT_THAT(kv, IsOk());
@@ -111,8 +110,8 @@ TEST(ChooseRequestTest, EmptyJsonFitsEveryTypeSoItIsRefused) {
 TEST(ChooseRequestTest, JsonNoTypeAcceptsListsEachTypeAndWhy) {
   auto types = ExampleTypes();
   ASSERT_NE(types, nullptr);
-  auto none = ChooseRequest(TwoCallTypes(kCounter, kRelay), wire::KIND_CALL, "", *types,
-                            R"({"nope": 1})");
+  auto none =
+      ChooseRequest(TwoCallTypes(kCounter, kRelay), wire::KIND_CALL, "", *types, R"({"nope": 1})");
   EXPECT_THAT(none, StatusIs(absl::StatusCode::kInvalidArgument,
                              AllOf(HasSubstr("JSON fits none of the request types of multi: "),
                                    HasSubstr(absl::StrCat(kCounter, " (")),
