@@ -266,20 +266,6 @@ TEST(DynamicTypesTest, GarbageDescriptorSetIsInvalidArgument) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
-TEST(PickRequestTypeTest, FirstDeclaredOrTheNamedOne) {
-  wire::ServerDescription d;
-  d.set_name("c");
-  d.add_call_types("a.A");
-  d.add_call_types("b.B");
-  EXPECT_THAT(PickRequestType(d, wire::KIND_CALL, ""), IsOkAndHolds("a.A"));
-  EXPECT_THAT(PickRequestType(d, wire::KIND_CALL, "b.B"), IsOkAndHolds("b.B"));
-  EXPECT_THAT(PickRequestType(d, wire::KIND_CALL, "c.C"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("a.A, b.B")));
-  EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, ""),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--type")));
-  EXPECT_THAT(PickRequestType(d, wire::KIND_CAST, "x.X"), IsOkAndHolds("x.X"));
-}
-
 constexpr char kTraceHex[] = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 TEST(ClientOutputTest, ACallPrintsItsReplyAndTheTraceIdOnStderr) {

@@ -10,35 +10,10 @@
 #include "node/node.h"
 #include "tools/node_config.h"
 #include "tools/dynamic_types.h"
+#include "tools/request_choice.h"
 #include "tools/text_output.h"
 
 namespace polis::tools {
-namespace {
-
-const google::protobuf::RepeatedPtrField<std::string>& DeclaredTypes(
-    const wire::ServerDescription& d, wire::Kind kind) {
-  switch (kind) {
-    case wire::KIND_CAST:
-      return d.cast_types();
-    case wire::KIND_INFO:
-      return d.info_types();
-    default:
-      return d.call_types();
-  }
-}
-
-const char* KindWord(wire::Kind kind) {
-  switch (kind) {
-    case wire::KIND_CAST:
-      return "cast";
-    case wire::KIND_INFO:
-      return "info";
-    default:
-      return "call";
-  }
-}
-
-}  // namespace
 
 absl::Duration Remaining(absl::Time deadline) {
   return std::max(deadline - absl::Now(), absl::Milliseconds(1));
@@ -88,29 +63,6 @@ absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl
   return node;
 }
 
-absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wire::Kind kind,
-                                            const std::string& wanted) {
-  const auto& declared = DeclaredTypes(d, kind);
-  if (!wanted.empty()) {
-    for (const std::string& t : declared) {
-      if (t == wanted) return t;
-    }
-    // A server that declares no types of this kind may still accept any
-    // (e.g. echo's casts); let the runtime decide.
-    if (declared.empty()) return wanted;
-    return absl::InvalidArgumentError(absl::StrCat("server \"", d.name(), "\" does not declare ",
-                                                   KindWord(kind), " type ", wanted,
-                                                   " (declared: ", absl::StrJoin(declared, ", "),
-                                                   ")"));
-  }
-  if (declared.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("server \"", d.name(), "\" declares no ",
-                                                   KindWord(kind),
-                                                   " types; name one with --type=FULL.NAME"));
-  }
-  return declared[0];
-}
-
 namespace {
 
 // The request after the join: describe, build, send under `trace`.
@@ -122,22 +74,21 @@ absl::Status Deliver(Node& node, const ClientRequest& request, const TraceContex
   absl::StatusOr<std::unique_ptr<DynamicTypes>> types =
       DynamicTypes::Create(description->file_descriptor_set());
   if (!types.ok()) return types.status();
-  absl::StatusOr<std::string> type = PickRequestType(*description, request.kind, request.type);
-  if (!type.ok()) return type.status();
-  absl::StatusOr<std::unique_ptr<google::protobuf::Message>> message =
-      (*types)->FromJson(*type, request.json);
-  if (!message.ok()) return message.status();
+  absl::StatusOr<ChosenRequest> chosen =
+      ChooseRequest(*description, request.kind, request.type, **types, request.json);
+  if (!chosen.ok()) return chosen.status();
+  const google::protobuf::Message& message = *chosen->message;
 
   ScopedTrace scope(trace);
   switch (request.kind) {
     case wire::KIND_CAST:
-      return node.Cast(request.name, **message);
+      return node.Cast(request.name, message);
     case wire::KIND_INFO:
-      return node.Send(request.name, **message);
+      return node.Send(request.name, message);
     default:
       break;
   }
-  absl::StatusOr<Message> reply = node.CallRaw(request.name, **message, Remaining(deadline));
+  absl::StatusOr<Message> reply = node.CallRaw(request.name, message, Remaining(deadline));
   if (!reply.ok()) return reply.status();
   if (reply->type().empty()) {
     *reply_json = "{}";

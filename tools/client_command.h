@@ -2,8 +2,8 @@
 //
 // Joins a cluster as a short-lived client node, asks the named server for
 // its description (types + .proto files), turns the JSON argument into a
-// request of the declared type, sends it, and for a call returns the reply
-// as JSON.
+// request of the declared type it fits (tools/request_choice.h), sends it,
+// and for a call returns the reply as JSON.
 //
 // Every request is part of a trace (base/trace_context.h): the one a
 // `--traceparent` names (its calls are children of that parent span), or
@@ -49,7 +49,8 @@ struct ClientRequest {
   std::string seed;                   // Endpoint of any node of the cluster.
   std::string name;                   // Registered name of the server.
   std::string json;                   // The request, in the protobuf JSON mapping.
-  std::string type;                   // Request type; "" = the server's first declared one.
+  // Request type (--type); "" = the declared one the JSON fits (request_choice.h).
+  std::string type;
   absl::Duration timeout = absl::Seconds(5);  // For the whole command.
   // The trace to continue (a parsed --traceparent); none = a new trace.
   std::optional<TraceContext> trace;
@@ -59,9 +60,10 @@ struct ClientRequest {
 struct ClientResult {
   // The request's outcome. Errors: UNAVAILABLE if the seed does not answer
   // within the timeout; NOT_FOUND if no server has the name;
-  // INVALID_ARGUMENT for bad JSON, an unknown field, or a type the server
-  // does not declare; DEADLINE_EXCEEDED; and the server's own errors, with
-  // their messages.
+  // INVALID_ARGUMENT for bad JSON, an unknown field, a type the server
+  // does not declare, JSON that fits several or none of the declared
+  // types (request_choice.h); DEADLINE_EXCEEDED; and the server's own
+  // errors, with their messages.
   absl::Status status;
   std::string reply_json;  // A call's reply as JSON ("{}" for an empty one).
   std::string trace_id;    // 32 hex digits; "" if no trace was chosen.
@@ -97,13 +99,6 @@ absl::StatusOr<std::unique_ptr<Node>> JoinAsClient(const std::string& seed, absl
 // FAILED_PRECONDITION for a secret readable by others, INVALID_ARGUMENT).
 absl::StatusOr<std::string> UseClientKeys(const std::string& seed, const std::string& key_file,
                                           const std::string& server_key);
-
-// Which declared type a request uses: `wanted` if the server declares it
-// (or if `wanted` is set and the server declares none), else the only or
-// first declared type. INVALID_ARGUMENT if there is none or `wanted` is not
-// declared (the message lists the declared ones).
-absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wire::Kind kind,
-                                            const std::string& wanted);
 
 }  // namespace polis::tools
 

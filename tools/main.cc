@@ -89,9 +89,15 @@ constexpr char kUsage[] =
   polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
              [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
-      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s). The call
-      starts a new trace, or continues the W3C traceparent given; its id is
-      printed on stderr as trace_id=<32 hex digits> (see polis trace).
+      the reply as JSON. Durations: 500ms, 5s, 1m (default 5s). The JSON
+      becomes the request type --type names; without it, the server's one
+      declared type, or of several the one type whose fields accept the
+      JSON: JSON that several accept ('{}' always does) or none accepts is
+      refused (exit 1, INVALID_ARGUMENT naming the types; pick with --type).
+      A server that accepts any type (e.g. echo) gets its first declared
+      type unless --type names another. The call starts a new trace, or
+      continues the W3C traceparent given; its id is printed on stderr as
+      trace_id=<32 hex digits> (see polis trace).
       --json: stdout is one object {"reply": REPLY, "trace_id": "..."}
       ({"error": {"code", "message"}, "trace_id"} if it failed).
       Every client command takes --key=NAME.key (this client's secret key)
