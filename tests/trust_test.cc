@@ -28,6 +28,7 @@
 #include "polis/supervisor.pb.h"
 #include "tests/journal.h"
 #include "tests/node_fixtures.h"
+#include "tests/held_call_server.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
 #include "tests/transport_helpers.h"
@@ -75,27 +76,7 @@ class Echo : public GenServer {
   Journal* j_;
 };
 
-// Answers a call only when told: keeps the caller and publishes its ref.
-class Slow : public GenServer {
- public:
-  explicit Slow(std::atomic<uint64_t>* ref) : ref_(ref) {
-    OnCall(&Slow::Hold);
-    OnCast(&Slow::Release);
-  }
-
- private:
-  Task<Deferrable<StringValue>> Hold(const StringValue&, const Caller<StringValue>& caller) {
-    caller_ = caller;
-    ref_->store(caller.from().ref);
-    co_return Deferred();
-  }
-  Task<absl::Status> Release(const StringValue& v) {
-    if (caller_) ReplyTo(*caller_, Str(v.value()));
-    co_return absl::OkStatus();
-  }
-  std::atomic<uint64_t>* ref_;
-  std::optional<Caller<StringValue>> caller_;
-};
+using Slow = ::polis::testing::HeldCall;  // Answers a StringValue call only when told.
 
 sv::SupervisorRequest Terminate(const std::string& id) {
   sv::SupervisorRequest r;

@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "node/node.h"
 #include "tests/node_fixtures.h"
+#include "tests/held_call_server.h"
 #include "tests/status_matchers.h"
 #include "tests/test_values.h"
 #include "tests/transport_helpers.h"
@@ -49,34 +50,7 @@ using ::polis::testing::Str;
 using ::polis::testing::WaitFor;
 using ::testing::HasSubstr;
 
-// Call Int64Value n: adds n, answers the total. Call StringValue: holds the
-// caller until a cast StringValue, answered with it.
-class Count : public GenServer {
- public:
-  explicit Count(std::atomic<uint64_t>* held_ref) : held_ref_(held_ref) {
-    OnCall(&Count::Add);
-    OnCall(&Count::Hold);
-    OnCast(&Count::Release);
-  }
-
- private:
-  Task<absl::StatusOr<Int64Value>> Add(const Int64Value& n) {
-    total_ += n.value();
-    co_return Int(total_);
-  }
-  Task<Deferrable<StringValue>> Hold(const StringValue&, const Caller<StringValue>& caller) {
-    caller_ = caller;
-    held_ref_->store(caller.from().ref);
-    co_return Deferred();
-  }
-  Task<absl::Status> Release(const StringValue& v) {
-    if (caller_) ReplyTo(*caller_, Str(v.value()));
-    co_return absl::OkStatus();
-  }
-  int64_t total_ = 0;
-  std::atomic<uint64_t>* held_ref_;
-  std::optional<Caller<StringValue>> caller_;
-};
+using Count = ::polis::testing::HeldCall;  // Int64Value adds; StringValue held until a cast.
 
 // An envelope as a bare peer "raw" would send it to node "srv".
 wire::Envelope Env(wire::Kind kind, uint64_t ref, const std::string& type,
