@@ -11,45 +11,24 @@
 namespace polis::tools {
 namespace {
 
-const google::protobuf::RepeatedPtrField<std::string>& DeclaredTypes(
-    const wire::ServerDescription& d, wire::Kind kind) {
+// What a description declares for one kind of request, and the words the
+// messages use for it.
+struct Declared {
+  const google::protobuf::RepeatedPtrField<std::string>& types;
+  bool any;                // accepts_any_*: takes types it does not declare.
+  const char* kind;        // "call" / "cast" / "info"
+  const char* types_word;  // "request types" / "cast types" / "info types"
+};
+
+Declared DeclaredFor(const wire::ServerDescription& d, wire::Kind kind) {
   switch (kind) {
     case wire::KIND_CAST:
-      return d.cast_types();
+      return {d.cast_types(), d.accepts_any_cast(), "cast", "cast types"};
     case wire::KIND_INFO:
-      return d.info_types();
+      return {d.info_types(), d.accepts_any_info(), "info", "info types"};
     default:
-      return d.call_types();
+      return {d.call_types(), d.accepts_any_call(), "call", "request types"};
   }
-}
-
-bool AcceptsAny(const wire::ServerDescription& d, wire::Kind kind) {
-  switch (kind) {
-    case wire::KIND_CAST:
-      return d.accepts_any_cast();
-    case wire::KIND_INFO:
-      return d.accepts_any_info();
-    default:
-      return d.accepts_any_call();
-  }
-}
-
-const char* KindWord(wire::Kind kind) {
-  switch (kind) {
-    case wire::KIND_CAST:
-      return "cast";
-    case wire::KIND_INFO:
-      return "info";
-    default:
-      return "call";
-  }
-}
-
-// "request types" for calls, "cast types" / "info types" for the others.
-const char* TypesWord(wire::Kind kind) {
-  return kind == wire::KIND_CAST   ? "cast types"
-         : kind == wire::KIND_INFO ? "info types"
-                                   : "request types";
 }
 
 // FromJson's refusal without its "bad JSON for TYPE: " prefix (the type is
@@ -65,7 +44,8 @@ std::string Why(const std::string& type, const absl::Status& s) {
 
 absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wire::Kind kind,
                                             const std::string& wanted) {
-  const auto& declared = DeclaredTypes(d, kind);
+  const Declared of = DeclaredFor(d, kind);
+  const auto& declared = of.types;
   if (!wanted.empty()) {
     for (const std::string& t : declared) {
       if (t == wanted) return t;
@@ -74,12 +54,12 @@ absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wi
     // (e.g. echo's casts); let the runtime decide.
     if (declared.empty()) return wanted;
     return absl::InvalidArgumentError(
-        absl::StrCat("server \"", d.name(), "\" does not declare ", KindWord(kind), " type ",
-                     wanted, " (declared: ", absl::StrJoin(declared, ", "), ")"));
+        absl::StrCat("server \"", d.name(), "\" does not declare ", of.kind, " type ", wanted,
+                     " (declared: ", absl::StrJoin(declared, ", "), ")"));
   }
   if (declared.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("server \"", d.name(), "\" declares no ",
-                                                   KindWord(kind),
+                                                   of.kind,
                                                    " types; name one with --type=FULL.NAME"));
   }
   return declared[0];
@@ -88,8 +68,9 @@ absl::StatusOr<std::string> PickRequestType(const wire::ServerDescription& d, wi
 absl::StatusOr<ChosenRequest> ChooseRequest(const wire::ServerDescription& d, wire::Kind kind,
                                             const std::string& wanted, const DynamicTypes& types,
                                             const std::string& json) {
-  const auto& declared = DeclaredTypes(d, kind);
-  if (!wanted.empty() || declared.size() <= 1 || AcceptsAny(d, kind)) {
+  const Declared of = DeclaredFor(d, kind);
+  const auto& declared = of.types;
+  if (!wanted.empty() || declared.size() <= 1 || of.any) {
     absl::StatusOr<std::string> type = PickRequestType(d, kind, wanted);
     if (!type.ok()) return type.status();
     absl::StatusOr<std::unique_ptr<google::protobuf::Message>> m = types.FromJson(*type, json);
@@ -108,13 +89,12 @@ absl::StatusOr<ChosenRequest> ChooseRequest(const wire::ServerDescription& d, wi
   }
   if (fits.size() == 1) return std::move(fits[0]);
   if (fits.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("JSON fits none of the ", TypesWord(kind),
-                                                   " of ", d.name(), ": ",
-                                                   absl::StrJoin(refusals, "; ")));
+    return absl::InvalidArgumentError(absl::StrCat("JSON fits none of the ", of.types_word, " of ",
+                                                   d.name(), ": ", absl::StrJoin(refusals, "; ")));
   }
   std::vector<std::string> names;
   for (const ChosenRequest& c : fits) names.push_back(c.type);
-  return absl::InvalidArgumentError(absl::StrCat("JSON fits several ", TypesWord(kind), " of ",
+  return absl::InvalidArgumentError(absl::StrCat("JSON fits several ", of.types_word, " of ",
                                                  d.name(), ": ", absl::StrJoin(names, ", "),
                                                  "; choose one with --type="));
 }
