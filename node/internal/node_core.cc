@@ -372,11 +372,10 @@ void NodeCore::OnBadInput(const absl::Status& why) {
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
                           absl::Time received, const bus::Sender& sender) {
-  // Bad input about this envelope: counted, and answered if its sender waits.
-  auto refuse_input = [&](const absl::Status& why) {
-    OnBadInput(why);
-    AnswerRefused(envelope, from, received, why);
-  };
+  // Bad input about this envelope, found here or by a part (membership,
+  // monitors): counted, and answered if its sender waits.
+  auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
+  AnsweringBadInput bad_input(*this, answer);
   switch (envelope.kind) {
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
@@ -392,7 +391,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       if (s.ok()) s = CheckSpeaksForItself(envelope, sender, proved, directory_);
       if (!s.ok()) {
         ++refused_membership_;
-        refuse_input(s);
+        bad_input.OnBadInput(s);
         return;
       }
       if (!pin.first.empty()) (void)io_->transport().SetPeerKey(pin.first, pin.second);
@@ -406,8 +405,6 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         if (!self_.curve->PinnedKey(endpoint).empty()) continue;
         (void)io_->transport().SetPeerKey(endpoint, key);
       }
-      auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
-      AnsweringBadInput bad_input(*this, answer);
       if (membership_->HandleSystem(envelope, from, proved, bad_input)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {
         // A DOWN from a node about its own process, for a monitor the
@@ -444,7 +441,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         HandleSpanQuery(envelope, from, received);
         return;
       }
-      refuse_input(absl::InvalidArgumentError(
+      bad_input.OnBadInput(absl::InvalidArgumentError(
           absl::StrCat("unknown system message \"", std::string(envelope.type), "\"")));
       return;
     }
@@ -466,7 +463,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       router_->DeliverInbound(FromView(envelope, from, received));
       return;
     default:
-      refuse_input(absl::InvalidArgumentError(
+      bad_input.OnBadInput(absl::InvalidArgumentError(
           absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind))));
   }
 }
