@@ -199,9 +199,14 @@ TEST(TypeFloodE2eTest, SeventyThousandJunkTypesLeaveTheNodeServing) {
     // Bounded: the first half's backlog (calls queued at echo and counter,
     // ~1 KB each) may show, never all the names at once...
     EXPECT_LT(rss_peak, rss_before + 128 * kMiB);
-    // ...and the second half's 35,000 new names take no memory of their own.
-    EXPECT_LT(rss_flooded, rss_half + 16 * kMiB) << "the junk type names stayed in memory";
-    EXPECT_LT(rss_after, rss_half + 16 * kMiB);
+    // ...and the second half's 35,000 new names take no memory of their own:
+    // kept, they would add at least their bytes (35 MB). What the second
+    // half may add is the allocator keeping a backlog larger than the
+    // first's (18 MiB seen on a loaded CI machine, when a 16 MiB bound
+    // failed), so the bound is three quarters of the names' bytes.
+    const uint64_t kept_names = uint64_t{kEnvelopes / 2} * kTypeBytes;
+    EXPECT_LT(rss_flooded, rss_half + kept_names * 3 / 4) << "the junk type names stayed in memory";
+    EXPECT_LT(rss_after, rss_half + kept_names * 3 / 4);
   }
   EXPECT_LT(lines, 2000u) << err.substr(0, 2000);
   EXPECT_THAT(node.Stop(), IsOk()) << node.Stderr().substr(0, 4000);
