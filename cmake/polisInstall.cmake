@@ -117,6 +117,7 @@ function(polis_install_package)
 absl_synchronization absl_time absl_flat_hash_map absl_flat_hash_set absl_random_random absl_span")
   file(RELATIVE_PATH POLIS_PC_PREFIX_FROM_PCDIR
        "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+  string(REGEX REPLACE "/$" "" POLIS_PC_PREFIX_FROM_PCDIR "${POLIS_PC_PREFIX_FROM_PCDIR}")
   configure_file("${PROJECT_SOURCE_DIR}/cmake/polis.pc.in" "${PROJECT_BINARY_DIR}/polis.pc" @ONLY)
   install(FILES "${PROJECT_BINARY_DIR}/polis.pc"
           DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig" COMPONENT development)

@@ -8,9 +8,10 @@
 # - Runs protoc on PROTOS (paths relative to the calling CMakeLists.txt's
 #   folder, which is the first import dir: protoc names each file relative to
 #   it) and adds the generated .pb.cc files to TARGET.
-# - The generated headers land in <binary dir>/polis_gen/TARGET/[INCLUDE_PREFIX/],
-#   and that folder's root is a PUBLIC include dir of TARGET, so code includes
-#   "accounts.pb.h" (or "INCLUDE_PREFIX/accounts.pb.h").
+# - The generated files land in <binary dir>/gen/[INCLUDE_PREFIX/] (the
+#   binary dir of the calling CMakeLists.txt: two targets there must not
+#   generate the same .proto), and gen/ is a PUBLIC include dir of TARGET, so
+#   code includes "accounts.pb.h" (or "INCLUDE_PREFIX/accounts.pb.h").
 # - Links TARGET PUBLIC to protobuf::libprotobuf and polis::proto, and puts
 #   polis's own .proto files on the import path, so a .proto may write
 #   `import "polis/envelope.proto";` (and google/protobuf/*.proto as usual).
@@ -56,7 +57,7 @@ function(polis_add_proto)
     endif()
   endforeach()
 
-  set(gen_root "${CMAKE_CURRENT_BINARY_DIR}/polis_gen/${P_TARGET}")
+  set(gen_root "${CMAKE_CURRENT_BINARY_DIR}/gen")
   set(out_dir "${gen_root}")
   if(P_INCLUDE_PREFIX)
     set(out_dir "${gen_root}/${P_INCLUDE_PREFIX}")

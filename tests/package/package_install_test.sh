@@ -40,6 +40,8 @@ cp -r "$src/tests/package/consumer" "$tmp/consumer"
 "$cmake" -S "$tmp/consumer" -B "$tmp/cbuild" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$tmp/configure.log" \
   || { cat "$tmp/configure.log"; fail "consumer: configure"; }
+grep -qxF "polis_DIR:PATH=$prefix/lib/cmake/polis" "$tmp/cbuild/CMakeCache.txt" \
+  || fail "find_package(polis) did not take $prefix: $(grep polis_DIR "$tmp/cbuild/CMakeCache.txt")"
 ninja -C "$tmp/cbuild" -t commands consumer >"$tmp/commands.txt"
 if grep -F -e "$src" -e "$bld" "$tmp/commands.txt"; then
   fail "a consumer build command names polis's source or build tree"
