@@ -17,20 +17,25 @@ include(CMakePackageConfigHelpers)
 set(POLIS_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}/polis")
 set(POLIS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/polis")
 
-# polis_install_library(TARGET EXPORT_NAME): TARGET becomes polis::EXPORT_NAME
-# in the installed package, and the top-level headers of its folder (with
-# every polis header they reach) are installed. The one list of exported
-# targets: a new library adds one such line beside its add_library.
+# polis_install_library(TARGET EXPORT_NAME [HEADERS h...]): TARGET becomes
+# polis::EXPORT_NAME in the installed package, and its API headers are
+# installed with every polis header they reach: HEADERS (paths from the
+# source root, e.g. tools/node_main.h) when given, else every top-level
+# header of the folder whose CMakeLists.txt calls this (but *test* ones).
+# The one list of exported targets: a new library adds one such line beside
+# its add_library (and its include dirs as $<BUILD_INTERFACE:...> /
+# $<INSTALL_INTERFACE:${POLIS_INSTALL_INCLUDEDIR}>).
 function(polis_install_library target export_name)
+  cmake_parse_arguments(L "" "" "HEADERS" ${ARGN})
   set_target_properties(${target} PROPERTIES EXPORT_NAME ${export_name})
   set_property(GLOBAL APPEND PROPERTY POLIS_EXPORTED_TARGETS ${target})
-  get_target_property(type ${target} TYPE)
-  if(NOT type STREQUAL "INTERFACE_LIBRARY")
-    get_target_property(dir ${target} SOURCE_DIR)
+  if(L_HEADERS)
+    set_property(GLOBAL APPEND PROPERTY POLIS_API_HEADERS ${L_HEADERS})
   else()
-    set(dir "${CMAKE_CURRENT_SOURCE_DIR}")
+    file(GLOB hs RELATIVE "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_SOURCE_DIR}/*.h")
+    list(FILTER hs EXCLUDE REGEX "test")
+    set_property(GLOBAL APPEND PROPERTY POLIS_API_HEADERS ${hs})
   endif()
-  set_property(GLOBAL APPEND PROPERTY POLIS_HEADER_FOLDERS "${dir}")
 endfunction()
 
 # Every polis header (relative to the source root) that `roots` include,
@@ -60,24 +65,14 @@ endfunction()
 # Called once, at the end of the top-level CMakeLists.txt.
 function(polis_install_package)
   get_property(targets GLOBAL PROPERTY POLIS_EXPORTED_TARGETS)
-  get_property(folders GLOBAL PROPERTY POLIS_HEADER_FOLDERS)
+  get_property(roots GLOBAL PROPERTY POLIS_API_HEADERS)
   install(TARGETS ${targets} EXPORT polisTargets
           ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
           LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development)
   install(EXPORT polisTargets NAMESPACE polis:: DESTINATION ${POLIS_INSTALL_CMAKEDIR}
           COMPONENT development)
 
-  # Headers: a folder's top-level headers are its API (test helpers, named
-  # *test*, excepted); internal/ headers go too where an API header reaches them.
-  set(roots)
-  foreach(dir ${folders})
-    file(GLOB hs RELATIVE "${PROJECT_SOURCE_DIR}" "${dir}/*.h")
-    foreach(h ${hs})
-      if(NOT h MATCHES "test")
-        list(APPEND roots ${h})
-      endif()
-    endforeach()
-  endforeach()
+  # Headers: the API headers, and internal/ ones where an API header reaches them.
   _polis_header_closure(headers ${roots})
   foreach(h ${headers})
     get_filename_component(sub "${h}" DIRECTORY)
