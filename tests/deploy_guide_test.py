@@ -24,7 +24,8 @@ a member may take a moment to reach every view.
 
 Needs root, iproute2, nftables, curl, promtool; exits 77 (skipped) without
 root or ip, or when a user `polis` or /etc/polis already exists (this
-machine is not a scratch machine then).
+machine is not a scratch machine then). The namespaces left by a run that
+was killed are found (polis-lan) and cleaned up first.
 
 usage: deploy_guide_test.py --polis=PATH/TO/polis --guide=PATH/TO/DEPLOY.md
 """
@@ -257,6 +258,14 @@ def main():
     if os.geteuid() != 0 or shutil.which("ip") is None:
         print("skipped: needs root and iproute2 (ip) to make network namespaces")
         return SKIP
+    cleanup = [b for b in blocks if b.where == "cleanup"]
+    if os.path.exists("/run/netns/polis-lan") and len(cleanup) == 1:
+        # A run that was killed (a ctest timeout) left its machines: clean
+        # up line by line, as far as it goes, before the checks below.
+        print("leftovers of an interrupted run: running the guide's cleanup")
+        for line in cleanup[0].text.split("\n"):
+            if line.strip():
+                subprocess.run(["sh", "-c", line], capture_output=True, timeout=60)
     try:
         pwd.getpwnam("polis")
         print("skipped: a user 'polis' exists already (the guide creates and deletes it)")
@@ -271,7 +280,6 @@ def main():
             print(f"FAIL: {tool} is missing (tools/dev.sh installs it)")
             return 1
     setup = [b for b in blocks if b.where == "setup"]
-    cleanup = [b for b in blocks if b.where == "cleanup"]
     steps = [b for b in blocks if b.where not in ("setup", "cleanup")]
     if len(setup) != 1 or len(cleanup) != 1 or not steps:
         print("FAIL: the guide needs one setup block, one cleanup block and steps")
