@@ -93,12 +93,16 @@ def parse_guide(path):
 _HEX = re.compile(r"\b[0-9a-f]{32}\b")
 _BIG = re.compile(r"\b\d{8,}\b")
 _DURATION = re.compile(r"\b(\d+h)?(\d+m)?\d+(\.\d+)?(ns|µs|us|ms|s)\b")
+_PORT = re.compile(r":(3[2-9]|[4-5]\d|60)\d{3}\b")  # a port from the kernel's range
+_PID_FD = re.compile(r"\b(pid|fd)=\d+")
 
 
 def normalize(line):
     line = _HEX.sub("<ID>", line)
     line = _BIG.sub("<N>", line)
     line = _DURATION.sub("<T>", line)
+    line = _PORT.sub(":<PORT>", line)
+    line = _PID_FD.sub(r"\1=<N>", line)
     return " ".join(line.split())
 
 
