@@ -25,11 +25,13 @@ a member may take a moment to reach every view.
 Needs root, iproute2, nftables, curl, promtool; exits 77 (skipped) without
 root or ip, or when a user `polis` or /etc/polis already exists (this
 machine is not a scratch machine then). The namespaces left by a run that
-was killed are found (polis-lan) and cleaned up first.
+was killed are found (polis-lan) and cleaned up first. Runs on one machine
+take turns (a lock in /run/lock).
 
 usage: deploy_guide_test.py --polis=PATH/TO/polis --guide=PATH/TO/DEPLOY.md
 """
 import argparse
+import fcntl
 import os
 import pwd
 import re
@@ -262,6 +264,11 @@ def main():
     if os.geteuid() != 0 or shutil.which("ip") is None:
         print("skipped: needs root and iproute2 (ip) to make network namespaces")
         return SKIP
+    # One run at a time on this machine (the names are fixed; another tree's
+    # suite may be running): wait for the others, and only then judge
+    # leftovers.
+    lock = open("/run/lock/polis-deploy-guide.lock", "w")
+    fcntl.flock(lock, fcntl.LOCK_EX)
     cleanup = [b for b in blocks if b.where == "cleanup"]
     if os.path.exists("/run/netns/polis-lan") and len(cleanup) == 1:
         # A run that was killed (a ctest timeout) left its machines: clean
