@@ -186,7 +186,8 @@ class Guide:
         return node
 
     def run_once(self, block):
-        """Runs the block once: (exit code, what it printed)."""
+        """Runs the block once: (exit code, what its commands printed, where the
+        nodes' output stood when it began)."""
         mark = len(self.output.lines)
         if block.where in ("setup", "cleanup", "host"):
             targets = [(None, block.text)]
@@ -228,7 +229,7 @@ class Guide:
             if ok and block.expected is not None:
                 # Lines the nodes print may trail the command: wait for them.
                 def complete(lines):
-                    return not missing_lines(block.expected, printed + "\n".join(lines[mark:]))
+                    return not missing_lines(block.expected, printed + "\n" + "\n".join(lines[mark:]))
                 self.output.wait_for(complete, 5 if "retry" not in block.flags else 0)
                 with self.output.cond:
                     missing = missing_lines(block.expected,
