@@ -23,7 +23,7 @@ packages=(build-essential cmake ninja-build pkg-config ccache
           libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
           prometheus clang-14 libclang-rt-14-dev tcpdump
           python3-zmq python3-protobuf
-          nftables curl)  # tests/deploy_guide_test.py
+          nftables curl systemd)  # tests/deploy_guide_test.py, systemd_unit_test.sh
 
 install_deps() {
   local missing=()
