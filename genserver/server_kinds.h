@@ -112,11 +112,11 @@ class ServerKinds {
 
 #define POLIS_KIND_CONCAT_INNER_(a, b) a##b
 #define POLIS_KIND_CONCAT_(a, b) POLIS_KIND_CONCAT_INNER_(a, b)
-// Registers a free-form kind at static initialization.
-#define POLIS_REGISTER_SERVER_KIND(kind, factory)                                    \
-  [[maybe_unused]] static const bool POLIS_KIND_CONCAT_(polis_kind_reg_, __LINE__) = \
+#define POLIS_REGISTER_SERVER_KIND(kind, factory)                          \
+  [[maybe_unused]] static const bool POLIS_KIND_CONCAT_(polis_kind_reg_, \
+                                                        __LINE__) =       \
       ::polis::ServerKinds::Register(kind, factory)
-// Registers a typed kind whose arguments are the message `ArgsType`.
+// Above: a free-form kind; below: a typed kind, its arguments the message `ArgsType`.
 #define POLIS_REGISTER_TYPED_SERVER_KIND(kind, ArgsType, factory)                    \
   [[maybe_unused]] static const bool POLIS_KIND_CONCAT_(polis_kind_reg_, __LINE__) = \
       ::polis::ServerKinds::Register<ArgsType>(kind, factory)
