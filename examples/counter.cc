@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "examples/args.h"
 #include "genserver/server_kinds.h"
 
 namespace polis::examples {
@@ -70,15 +69,11 @@ absl::StatusOr<int64_t> Counter::Apply(const CounterRequest& req) {
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<Behaviour>> MakeCounter(const google::protobuf::Struct& args) {
-  absl::Status known = CheckKnownArgs("counter", args, {"initial"});
-  if (!known.ok()) return known;
-  absl::StatusOr<int64_t> initial = IntArg("counter", args, "initial", 0);
-  if (!initial.ok()) return initial.status();
-  return std::make_unique<Counter>(*initial);
+absl::StatusOr<std::unique_ptr<Behaviour>> MakeCounter(const CounterArgs& args) {
+  return std::make_unique<Counter>(args.initial());
 }
 
-POLIS_REGISTER_SERVER_KIND("counter", MakeCounter);
+POLIS_REGISTER_TYPED_SERVER_KIND("counter", CounterArgs, MakeCounter);
 
 }  // namespace
 CounterRequest CounterAdd(int64_t n) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/synchronization/notification.h"
+#include "google/protobuf/any.pb.h"
 #include "genserver/server_kinds.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -16,9 +17,11 @@ namespace polis::examples {
 namespace {
 
 using ::polis::testing::IsOk;
+using ::polis::testing::IsOkAndHolds;
 using ::polis::testing::LocalNodeTest;
 using ::polis::testing::StatusIs;
 using ::polis::testing::WaitFor;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 
@@ -65,6 +68,32 @@ TEST_F(CounterTest, KindRefusesBadArgs) {
   (*unknown.mutable_fields())["bogus"].set_number_value(1);
   EXPECT_THAT(ServerKinds::Create("counter", unknown),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bogus")));
+}
+
+TEST_F(CounterTest, KindTakesTypedArgsExactly) {
+  EXPECT_THAT(ServerKinds::ArgsType("counter"), IsOkAndHolds("polis.examples.CounterArgs"));
+  CounterArgs typed;
+  typed.set_initial(9007199254740993);  // 2^53 + 1: no double holds it.
+  google::protobuf::Any any;
+  any.PackFrom(typed);
+  auto server = ServerKinds::Create("counter", {}, any);
+  ASSERT_THAT(server, IsOk());
+  ASSERT_THAT(node_->Spawn(std::move(*server), {.name = "c", .kind = "counter"}), IsOk());
+  EXPECT_EQ(node_->Call<CounterReply>("c", CounterGet())->value(), 9007199254740993);
+}
+
+TEST_F(CounterTest, KindRefusesAnotherTypeAndAnInexactStructNumber) {
+  google::protobuf::Any other;
+  other.PackFrom(CounterReply());
+  EXPECT_THAT(ServerKinds::Create("counter", {}, other),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("kind counter takes polis.examples.CounterArgs, got "
+                                 "polis.examples.CounterReply")));
+  google::protobuf::Struct big;
+  (*big.mutable_fields())["initial"].set_number_value(9007199254740993.0);
+  EXPECT_THAT(ServerKinds::Create("counter", big),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("kind counter: args.initial"), HasSubstr("typed_args"))));
 }
 
 TEST_F(CounterTest, CrashFailsTheCallAndReleasesTheName) {

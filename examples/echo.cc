@@ -3,9 +3,8 @@
 
 #include <memory>
 
-#include "examples/args.h"
 #include "genserver/server_kinds.h"
-#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/empty.pb.h"
 
 namespace polis::examples {
 
@@ -28,13 +27,12 @@ Task<absl::Status> Echo::HandleInfo(const Message& message) { co_return absl::Ok
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<Behaviour>> MakeEcho(const google::protobuf::Struct& args) {
-  absl::Status known = CheckKnownArgs("echo", args, {});
-  if (!known.ok()) return known;
+// Takes no arguments: Empty refuses any field given in args.
+absl::StatusOr<std::unique_ptr<Behaviour>> MakeEcho(const google::protobuf::Empty&) {
   return std::make_unique<Echo>();
 }
 
-POLIS_REGISTER_SERVER_KIND("echo", MakeEcho);
+POLIS_REGISTER_TYPED_SERVER_KIND("echo", google::protobuf::Empty, MakeEcho);
 
 }  // namespace
 }  // namespace polis::examples

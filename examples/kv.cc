@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "examples/args.h"
 #include "genserver/server_kinds.h"
+#include "google/protobuf/empty.pb.h"
 
 namespace polis::examples {
 
@@ -44,13 +44,12 @@ Task<absl::StatusOr<KvReply>> Kv::Answer(const KvRequest& req) {
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<Behaviour>> MakeKv(const google::protobuf::Struct& args) {
-  absl::Status known = CheckKnownArgs("kv", args, {});
-  if (!known.ok()) return known;
+// Takes no arguments: Empty refuses any field given in args.
+absl::StatusOr<std::unique_ptr<Behaviour>> MakeKv(const google::protobuf::Empty&) {
   return std::make_unique<Kv>();
 }
 
-POLIS_REGISTER_SERVER_KIND("kv", MakeKv);
+POLIS_REGISTER_TYPED_SERVER_KIND("kv", google::protobuf::Empty, MakeKv);
 
 }  // namespace
 }  // namespace polis::examples

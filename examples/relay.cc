@@ -6,8 +6,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "examples/args.h"
 #include "genserver/server_kinds.h"
+#include "google/protobuf/empty.pb.h"
 
 namespace polis::examples {
 
@@ -54,13 +54,12 @@ absl::Status AddHop(const absl::Status& error, absl::string_view self, absl::str
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<Behaviour>> MakeRelay(const google::protobuf::Struct& args) {
-  absl::Status known = CheckKnownArgs("relay", args, {});
-  if (!known.ok()) return known;
+// Takes no arguments: Empty refuses any field given in args.
+absl::StatusOr<std::unique_ptr<Behaviour>> MakeRelay(const google::protobuf::Empty&) {
   return std::make_unique<Relay>();
 }
 
-POLIS_REGISTER_SERVER_KIND("relay", MakeRelay);
+POLIS_REGISTER_TYPED_SERVER_KIND("relay", google::protobuf::Empty, MakeRelay);
 
 }  // namespace
 }  // namespace polis::examples

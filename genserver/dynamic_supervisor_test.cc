@@ -5,7 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "genserver/genserver.h"
 #include "genserver/server_kinds.h"
+#include "google/protobuf/any.pb.h"
+#include "google/protobuf/empty.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/journal.h"
@@ -26,6 +29,7 @@ using ::polis::testing::LocalNodeTest;
 using ::polis::testing::ProbeState;
 using ::polis::testing::StatusIs;
 using ::polis::testing::WaitFor;
+using ::testing::HasSubstr;
 
 std::shared_ptr<ProbeState>& KindState() {
   static auto* s = new std::shared_ptr<ProbeState>(
@@ -38,6 +42,35 @@ POLIS_REGISTER_SERVER_KIND("dynamic_supervisor_test_probe",
                                -> absl::StatusOr<std::unique_ptr<Behaviour>> {
   return std::make_unique<testing::Probe>("dyn", KindState());
 });
+
+// A typed kind (Args: ConstantBackoff) whose server answers any Empty call
+// with the args it was made with.
+class ArgsEcho : public GenServer {
+ public:
+  explicit ArgsEcho(sv::ConstantBackoff args) : args_(std::move(args)) {
+    OnCall(&ArgsEcho::Answer);
+  }
+  Task<absl::StatusOr<sv::ConstantBackoff>> Answer(const google::protobuf::Empty&) {
+    co_return args_;
+  }
+
+ private:
+  sv::ConstantBackoff args_;
+};
+
+POLIS_REGISTER_TYPED_SERVER_KIND(
+    "dynamic_supervisor_test_typed", sv::ConstantBackoff,
+    [](const sv::ConstantBackoff& args) -> absl::StatusOr<std::unique_ptr<Behaviour>> {
+      return std::make_unique<ArgsEcho>(args);
+    });
+
+google::protobuf::Any DelayArgs(int64_t delay_ms) {
+  sv::ConstantBackoff args;
+  args.set_delay_ms(delay_ms);
+  google::protobuf::Any any;
+  any.PackFrom(args);
+  return any;
+}
 
 class DynamicSupervisorTest : public LocalNodeTest {
  protected:
@@ -115,6 +148,59 @@ TEST_F(DynamicSupervisorTest, TemporaryChildrenAreForgottenWhenTheyEnd) {
   EXPECT_THAT(Ask(*node_, "s1", "crash"), StatusIs(absl::StatusCode::kInternal));
   ASSERT_TRUE(WaitFor([&] { return Count() == 0; }));
   EXPECT_THAT(Start("s2"), IsOk());  // The place is free again.
+}
+
+TEST_F(DynamicSupervisorTest, TypedArgsComeFromTheTemplateUnlessTheRequestGivesItsOwn) {
+  sv::DynamicSupervisorSpec spec;
+  spec.mutable_child_template()->set_kind("dynamic_supervisor_test_typed");
+  *spec.mutable_child_template()->mutable_typed_args() = DelayArgs(9007199254740993);
+  absl::StatusOr<std::unique_ptr<Supervisor>> sup = DynamicSupervisor::Create(spec);
+  ASSERT_THAT(sup, IsOk());
+  ASSERT_THAT(node_->Spawn(*std::move(sup), {.name = "sessions"}), IsOk());
+  auto delay_of = [&](const std::string& name) -> int64_t {
+    absl::StatusOr<sv::ConstantBackoff> r =
+        node_->Call<sv::ConstantBackoff>(name, google::protobuf::Empty());
+    EXPECT_THAT(r, IsOk());
+    return r.ok() ? r->delay_ms() : -1;
+  };
+
+  ASSERT_THAT(Start("from_template"), IsOk());
+  EXPECT_EQ(delay_of("from_template"), 9007199254740993);
+
+  sv::ChildSpec own;
+  own.set_name("own");
+  *own.mutable_typed_args() = DelayArgs(7);
+  ASSERT_THAT(Request(StartChildRequest(own)), IsOk());
+  EXPECT_EQ(delay_of("own"), 7);
+
+  // A Struct cannot be merged into the template's typed_args.
+  sv::ChildSpec loose;
+  loose.set_name("loose");
+  (*loose.mutable_args()->mutable_fields())["delay_ms"].set_number_value(3);
+  EXPECT_THAT(Request(StartChildRequest(loose)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("gives typed_args, which args (a Struct) cannot be merged into")));
+
+  // A request naming its own kind takes none of the template's args.
+  sv::ChildSpec other;
+  other.set_name("other");
+  other.set_kind("dynamic_supervisor_test_probe");
+  EXPECT_THAT(Request(StartChildRequest(other)), IsOk());
+}
+
+TEST_F(DynamicSupervisorTest, BadTypedArgsOfARequestAreRefused) {
+  SpawnSessions(0);
+  sv::ChildSpec spec;
+  spec.set_name("typed");
+  spec.set_kind("dynamic_supervisor_test_typed");
+  (*spec.mutable_args()->mutable_fields())["delay_ms"].set_number_value(0.5);
+  EXPECT_THAT(Request(StartChildRequest(spec)),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("kind dynamic_supervisor_test_typed: args.delay_ms: must be a "
+                                 "whole number")));
+  spec.clear_args();
+  (*spec.mutable_args()->mutable_fields())["delay_ms"].set_number_value(4);
+  EXPECT_THAT(Request(StartChildRequest(spec)), IsOk());
 }
 
 TEST(DynamicSupervisorSpecTest, RefusesABadPolicy) {

@@ -469,7 +469,15 @@ Task<Supervisor::Replied> Supervisor::StartNewChild(sv::ChildSpec spec) {
     sv::ChildSpec merged = options_.child_template;
     merged.clear_id();
     merged.clear_name();
-    if (spec.start_case() != sv::ChildSpec::START_NOT_SET) merged.clear_args();
+    if (spec.start_case() != sv::ChildSpec::START_NOT_SET || spec.has_typed_args()) {
+      merged.clear_args();  // The request's own start or typed_args: none of the template's.
+      merged.clear_typed_args();
+    } else if (spec.args().fields_size() > 0 && merged.has_typed_args()) {
+      co_return absl::InvalidArgumentError(absl::StrCat(
+          "start_child: the child_template of supervisor ", Label(),
+          " gives typed_args, which args (a Struct) cannot be merged into; give typed_args "
+          "(they replace the template's) or no args"));
+    }
     merged.MergeFrom(spec);  // Set fields of the request win; args are merged by key.
     spec = std::move(merged);
     if (spec.id().empty()) {

@@ -14,6 +14,7 @@ set(POLIS_SUPERVISOR_SOURCES
   supervisor_reaper.cc
 )
 set(POLIS_SUPERVISOR_TESTS
+  server_kinds_test
   backoff_test
   supervisor_test
   dynamic_supervisor_test

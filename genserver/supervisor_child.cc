@@ -31,6 +31,13 @@ absl::Status ValidateChildSpec(const supervision::ChildSpec& spec) {
         absl::StrCat("child '", spec.id(), "': max_mailbox must be in [0, ", kMaxMailboxLimit,
                      "] (0 = no bound), got ", spec.max_mailbox()));
   }
+  if (spec.start_case() == supervision::ChildSpec::kKind) {
+    // A kind not registered (yet) is reported when the child starts.
+    absl::Status args = ServerKinds::CheckArgs(spec.kind(), spec.args(), spec.typed_args());
+    if (!args.ok() && args.code() != absl::StatusCode::kNotFound) {
+      return absl::Status(args.code(), absl::StrCat("child '", spec.id(), "': ", args.message()));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -48,8 +55,8 @@ absl::StatusOr<ChildDef> ChildFromSpec(const supervision::ChildSpec& spec) {
   def.spec = spec;
   switch (spec.start_case()) {
     case supervision::ChildSpec::kKind:
-      def.factory = [kind = spec.kind(), args = spec.args()]() {
-        return ServerKinds::Create(kind, args);
+      def.factory = [kind = spec.kind(), args = spec.args(), typed = spec.typed_args()]() {
+        return ServerKinds::Create(kind, args, typed);
       };
       break;
     case supervision::ChildSpec::kSupervisor: {

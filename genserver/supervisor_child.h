@@ -64,14 +64,16 @@ inline constexpr absl::Duration kDefaultSupervisorShutdown = absl::Seconds(30);
 ChildDef MakeChild(std::string id, ChildFactory factory, const ChildOptions& options = {});
 
 // A child made from its spec: `kind` through ServerKinds::Create(kind,
-// args), `supervisor` / `dynamic_supervisor` through their Create.
+// args, typed_args), `supervisor` / `dynamic_supervisor` through their Create.
 // INVALID_ARGUMENT if the spec is invalid (see ValidateChildSpec) or names
 // no way to start. An unknown kind is reported when the child starts
 // (NOT_FOUND), so that kinds may be registered later.
 absl::StatusOr<ChildDef> ChildFromSpec(const supervision::ChildSpec& spec);
 
-// INVALID_ARGUMENT for an empty id, a negative shutdown timeout or a
-// max_mailbox outside [0, kMaxMailboxLimit].
+// INVALID_ARGUMENT for an empty id, a negative shutdown timeout, a
+// max_mailbox outside [0, kMaxMailboxLimit], or a registered kind's args /
+// typed_args that ServerKinds::CheckArgs refuses (the message names the
+// child, the kind and the field). An unknown kind is not an error here.
 absl::Status ValidateChildSpec(const supervision::ChildSpec& spec);
 
 // The restart type, PERMANENT if unset.

@@ -186,6 +186,12 @@ int NodeMain(const std::vector<std::string>& argv) {
   if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
+  // The whole tree, file and --serve entries (kinds and their args), is
+  // checked before anything starts: a bad one is a config error, exit 2.
+  if (absl::Status s = RootSupervisorSpec(config).status(); !s.ok()) {
+    Fail(s);
+    return 2;
+  }
   // Made (the trace file opened) before the node starts, and before
   // RunNode blocks the stop signals: it starts no thread until the node runs.
   absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> exporter = CreateSpanExporter(config);

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "genserver/supervisor_child.h"
@@ -80,8 +81,17 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(
-        errors.error().empty() ? absl::StrCat(filename, ": cannot parse node config") : errors.error());
+    std::string error = errors.error().empty()
+                            ? absl::StrCat(filename, ": cannot parse node config")
+                            : errors.error();
+    if (absl::StrContains(error, "Could not find type")) {
+      // An expanded Any (typed_args) naming a type this binary lacks.
+      absl::StrAppend(&error,
+                      " (typed_args takes a message type linked into this program, written "
+                      "[type.googleapis.com/FULL.NAME]; a kind's type: ServerKinds::ArgsType, "
+                      "e.g. polis.examples.CounterArgs for counter)");
+    }
+    return absl::InvalidArgumentError(error);
   }
   for (int i = 0; i < config.serve_size(); ++i) {
     const ServeSpec& serve = config.serve(i);
@@ -262,7 +272,8 @@ absl::StatusOr<supervision::SupervisorSpec> RootSupervisorSpec(const NodeConfig&
     child->set_id(name);
     child->set_name(name);
     child->set_kind(serve.kind());
-    *child->mutable_args() = serve.args();
+    if (serve.has_args()) *child->mutable_args() = serve.args();
+    if (serve.has_typed_args()) *child->mutable_typed_args() = serve.typed_args();
     if (serve.has_max_mailbox()) child->set_max_mailbox(serve.max_mailbox());
     child->set_restart(supervision::PERMANENT);
     if (absl::Status s = CheckChildSpec(*child, path, &names); !s.ok()) return s;

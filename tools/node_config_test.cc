@@ -10,6 +10,9 @@
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 #include "tools/args.h"
+#include "examples/echo.h"
+#include "examples/examples.pb.h"
+#include "genserver/server_kinds.h"
 
 namespace polis::tools {
 namespace {
@@ -221,6 +224,131 @@ TEST(NodeConfigSupervisionTest, ServeEntriesThatCollideOrAreUnknownAreRefused) {
   EXPECT_THAT(MergeError(*c, {"--serve=counter:top", "--root=top"}),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("name 'top'")));
   EXPECT_THAT(MergeError(*c, {"--serve=counter,echo:e"}), IsOk());
+}
+
+// A free-form kind: takes its args Struct as is.
+POLIS_REGISTER_SERVER_KIND(
+    "node_config_test_free",
+    [](const google::protobuf::Struct&) -> absl::StatusOr<std::unique_ptr<Behaviour>> {
+      return std::make_unique<examples::Echo>();
+    });
+
+TEST(NodeConfigTypedArgsTest, ExpandedAnySyntaxGivesACounterItsArgsExactly) {
+  auto c = ParseNodeConfig(R"(
+    serve { kind: "counter" name: "c"
+            typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: 9007199254740993 } } }
+    supervision { children { id: "d" kind: "counter"
+      typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: -9007199254740993 } } } }
+  )",
+                           "typed.textproto");
+  ASSERT_THAT(c, IsOk());
+  examples::CounterArgs args;
+  ASSERT_TRUE(c->serve(0).typed_args().UnpackTo(&args));
+  EXPECT_EQ(args.initial(), 9007199254740993);
+  auto root = RootSupervisorSpec(*c);
+  ASSERT_THAT(root, IsOk());
+  ASSERT_EQ(root->children_size(), 2);
+  ASSERT_TRUE(root->children(0).typed_args().UnpackTo(&args));
+  EXPECT_EQ(args.initial(), -9007199254740993);
+  ASSERT_TRUE(root->children(1).typed_args().UnpackTo(&args));
+  EXPECT_EQ(args.initial(), 9007199254740993);
+  EXPECT_FALSE(root->children(1).has_args());
+}
+
+TEST(NodeConfigTypedArgsTest, AnUnknownAnyTypeNamesTheFileAndHowToWriteIt) {
+  auto c = ParseNodeConfig(R"(
+    serve { kind: "counter"
+            typed_args { [type.googleapis.com/polis.examples.NoSuchArgs] { initial: 1 } } }
+  )",
+                           "t.textproto");
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          AllOf(HasSubstr("t.textproto:3:"), HasSubstr("polis.examples.NoSuchArgs"),
+                                HasSubstr("typed_args takes a message type linked into"))));
+}
+
+TEST(NodeConfigTypedArgsTest, TypedArgsOfAnotherTypeAreRefusedAtLoad) {
+  auto c = ParseNodeConfig(R"(
+    supervision { children { id: "c" kind: "counter"
+      typed_args { [type.googleapis.com/polis.examples.CounterReply] { value: 1 } } } }
+  )",
+                           "t.textproto");
+  EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
+                          AllOf(HasSubstr("t.textproto: supervision.children[0] (id 'c')"),
+                                HasSubstr("kind counter takes polis.examples.CounterArgs, got "
+                                          "polis.examples.CounterReply"))));
+  auto serve = ParseNodeConfig(R"(
+    serve { kind: "echo" name: "e"
+            typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: 1 } } }
+  )",
+                               "t.textproto");
+  ASSERT_THAT(serve, IsOk());  // serve entries are checked with the flags, as the tree.
+  EXPECT_THAT(RootSupervisorSpec(*serve),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("serve echo:e"),
+                             HasSubstr("kind echo takes google.protobuf.Empty, got "
+                                       "polis.examples.CounterArgs"))));
+}
+
+TEST(NodeConfigTypedArgsTest, AStructNumberThatADoubleCannotHoldIsRefusedNamingTheField) {
+  auto c = ParseNodeConfig(R"(
+    serve { kind: "counter" name: "c"
+            args { fields { key: "initial" value { number_value: 9007199254740993 } } } }
+  )",
+                           "t.textproto");
+  ASSERT_THAT(c, IsOk());
+  EXPECT_THAT(RootSupervisorSpec(*c),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("serve counter:c"), HasSubstr("kind counter: args.initial"),
+                             HasSubstr("typed_args"))));
+  auto fraction = ParseNodeConfig(R"(
+    supervision { children { id: "c" kind: "counter"
+      args { fields { key: "initial" value { number_value: 2.5 } } } } }
+  )",
+                                  "t.textproto");
+  EXPECT_THAT(fraction, StatusIs(absl::StatusCode::kInvalidArgument,
+                                 HasSubstr("kind counter: args.initial: must be a whole number")));
+  auto wrong = ParseNodeConfig(R"(
+    supervision { children { id: "c" kind: "counter"
+      args { fields { key: "initial" value { bool_value: true } } } } }
+  )",
+                               "t.textproto");
+  EXPECT_THAT(wrong, StatusIs(absl::StatusCode::kInvalidArgument,
+                              HasSubstr("args.initial: expected a whole number, got a bool")));
+}
+
+TEST(NodeConfigTypedArgsTest, BothFormsOrTypedArgsForAFreeFormKindAreRefused) {
+  auto both = ParseNodeConfig(R"(
+    supervision { children { id: "c" kind: "counter"
+      args { fields { key: "initial" value { number_value: 1 } } }
+      typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: 1 } } } }
+  )",
+                              "t.textproto");
+  EXPECT_THAT(both, StatusIs(absl::StatusCode::kInvalidArgument,
+                             HasSubstr("give args or typed_args, not both")));
+  auto free = ParseNodeConfig(R"(
+    supervision { children { id: "f" kind: "node_config_test_free"
+      typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: 1 } } } }
+  )",
+                              "t.textproto");
+  EXPECT_THAT(free, StatusIs(absl::StatusCode::kInvalidArgument,
+                             HasSubstr("kind node_config_test_free takes free-form args")));
+}
+
+TEST(NodeConfigTypedArgsTest, ADynamicTemplatesArgsAreCheckedAtLoad) {
+  auto good = ParseNodeConfig(R"(
+    supervision { children { id: "s" dynamic_supervisor { child_template { kind: "counter"
+      typed_args { [type.googleapis.com/polis.examples.CounterArgs] { initial: 3 } } } } } }
+  )",
+                              "t.textproto");
+  EXPECT_THAT(good, IsOk());
+  auto bad = ParseNodeConfig(R"(
+    supervision { children { id: "s" dynamic_supervisor { child_template { kind: "counter"
+      args { fields { key: "bogus" value { number_value: 1 } } } } } } }
+  )",
+                             "t.textproto");
+  EXPECT_THAT(bad, StatusIs(absl::StatusCode::kInvalidArgument,
+                            AllOf(HasSubstr("dynamic_supervisor.child_template"),
+                                  HasSubstr("kind counter: args.bogus: no such field"))));
 }
 
 TEST(NodeConfigCurveTest, SeedKeySplitsAfterTheScheme) {

@@ -27,7 +27,8 @@ absl::Status CheckPolicy(const std::string& path, bool has_intensity, int intens
 }
 
 absl::Status CheckKind(const std::string& path, const sv::ChildSpec& child) {
-  absl::StatusOr<std::unique_ptr<Behaviour>> made = ServerKinds::Create(child.kind(), child.args());
+  absl::StatusOr<std::unique_ptr<Behaviour>> made =
+      ServerKinds::Create(child.kind(), child.args(), child.typed_args());
   if (!made.ok()) return Bad(path, made.status().message());
   return absl::OkStatus();
 }
@@ -63,11 +64,13 @@ absl::Status CheckChildSpec(const sv::ChildSpec& child, const std::string& path,
           !s.ok()) {
         return s;
       }
-      // The template's args may be completed by start_child: check the kind only.
+      // The template's args may be completed by start_child: check the kind
+      // and the args' form and fields (a typed kind's missing fields are
+      // defaults), without making a server.
       const sv::ChildSpec& t = d.child_template();
-      if (t.start_case() == sv::ChildSpec::kKind &&
-          ServerKinds::Create(t.kind(), t.args()).status().code() == absl::StatusCode::kNotFound) {
-        return CheckKind(absl::StrCat(dpath, ".child_template"), t);
+      if (t.start_case() != sv::ChildSpec::kKind) return absl::OkStatus();
+      if (absl::Status s = ServerKinds::CheckArgs(t.kind(), t.args(), t.typed_args()); !s.ok()) {
+        return Bad(absl::StrCat(dpath, ".child_template"), s.message());
       }
       return absl::OkStatus();
     }
