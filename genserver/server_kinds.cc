@@ -13,6 +13,7 @@ namespace {
 struct Kinds {
   absl::Mutex mu;
   std::map<std::string, ServerFactory> factories ABSL_GUARDED_BY(mu);
+  std::vector<std::string> refused ABSL_GUARDED_BY(mu);
 };
 
 Kinds& Registry() {
@@ -25,7 +26,9 @@ Kinds& Registry() {
 bool ServerKinds::Register(const std::string& kind, ServerFactory factory) {
   Kinds& k = Registry();
   absl::MutexLock lock(&k.mu);
-  return k.factories.emplace(kind, std::move(factory)).second;
+  if (k.factories.emplace(kind, std::move(factory)).second) return true;
+  k.refused.push_back(kind);
+  return false;
 }
 
 absl::StatusOr<std::unique_ptr<Behaviour>> ServerKinds::Create(
@@ -52,6 +55,12 @@ std::vector<std::string> ServerKinds::List() {
   std::vector<std::string> out;
   for (const auto& [name, f] : k.factories) out.push_back(name);
   return out;
+}
+
+std::vector<std::string> ServerKinds::Refused() {
+  Kinds& k = Registry();
+  absl::MutexLock lock(&k.mu);
+  return k.refused;
 }
 
 }  // namespace polis

@@ -43,6 +43,10 @@ class ServerKinds {
       const std::string& kind, const google::protobuf::Struct& args = {});
   // Registered kinds, sorted.
   static std::vector<std::string> List();
+  // Every kind whose Register was refused (already taken), in order, since
+  // the program started: how a plugin loader learns that a library it
+  // loaded registered a kind that was already there.
+  static std::vector<std::string> Refused();
 };
 
 #define POLIS_KIND_CONCAT_INNER_(a, b) a##b

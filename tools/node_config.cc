@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "genserver/server_kinds.h"
 #include "genserver/supervisor_child.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -74,7 +76,8 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 
 }  // namespace
 
-absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename) {
+absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename,
+                                           TreeCheck tree) {
   NodeConfig config;
   FirstErrorCollector errors(filename, text);
   google::protobuf::TextFormat::Parser parser;
@@ -92,7 +95,7 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
           kMaxMailboxLimit, "] (0 = no bound), got ", serve.max_mailbox()));
     }
   }
-  if (config.has_supervision()) {
+  if (config.has_supervision() && tree == TreeCheck::kNow) {
     std::set<std::string> names;
     if (absl::Status s = CheckSupervisionTree(config.supervision(),
                                               absl::StrCat(filename, ": supervision"), &names);
@@ -103,12 +106,12 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
   return config;
 }
 
-absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, TreeCheck tree) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   std::stringstream text;
   text << in.rdbuf();
-  return ParseNodeConfig(text.str(), path);
+  return ParseNodeConfig(text.str(), path, tree);
 }
 
 absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
@@ -184,6 +187,14 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
       *config->add_serve() = *std::move(spec);
     }
   }
+  if (args.Has("load")) {
+    // Repeatable, and adds to the file's list (a plugin is loaded once).
+    for (const std::string& path : SplitList(args.Get("load"))) {
+      if (std::find(config->load().begin(), config->load().end(), path) == config->load().end()) {
+        config->add_load(path);
+      }
+    }
+  }
   if (args.Has("metrics")) config->set_metrics(args.Get("metrics"));
   if (!config->metrics().empty()) {
     if (absl::Status s = telemetry::ParseMetricsAddress(config->metrics()).status(); !s.ok()) {
@@ -233,6 +244,41 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (config->threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
   for (const ServeSpec& s : config->serve()) {
     if (s.kind().empty()) return absl::InvalidArgumentError("a serve entry has no kind");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+void CollectKinds(const supervision::SupervisorSpec& spec, std::vector<std::string>* kinds);
+
+void CollectChildKinds(const supervision::ChildSpec& child, std::vector<std::string>* kinds) {
+  if (child.has_supervisor()) {
+    CollectKinds(child.supervisor(), kinds);
+  } else if (child.has_dynamic_supervisor()) {
+    CollectChildKinds(child.dynamic_supervisor().child_template(), kinds);
+  } else if (!child.kind().empty()) {
+    kinds->push_back(child.kind());
+  }
+}
+
+void CollectKinds(const supervision::SupervisorSpec& spec, std::vector<std::string>* kinds) {
+  for (const supervision::ChildSpec& child : spec.children()) CollectChildKinds(child, kinds);
+}
+
+}  // namespace
+
+absl::Status CheckServerKinds(const NodeConfig& config) {
+  std::vector<std::string> kinds;
+  for (const ServeSpec& serve : config.serve()) kinds.push_back(serve.kind());
+  CollectKinds(config.supervision(), &kinds);
+  const std::vector<std::string> known = ServerKinds::List();
+  for (const std::string& kind : kinds) {
+    if (std::binary_search(known.begin(), known.end(), kind)) continue;
+    return absl::NotFoundError(absl::StrCat(
+        "unknown server kind \"", kind, "\" (known: ", absl::StrJoin(known, ", "),
+        "); a kind from your own code: load it with --load=libyours.so, or register it and "
+        "call polis::NodeMain (README, \"Your own servers\")"));
   }
   return absl::OkStatus();
 }
