@@ -118,7 +118,10 @@ TEST(RunnerE2eTest, AUsersNodeMainRefusesAnUnknownKindInItsConfigTree) {
       WriteConfig(**dir, R"(supervision { children { id: "a" name: "a" kind: "accounts" } })");
   ProcessResult r = Greeter({"--name=own4", "--config=" + config});
   EXPECT_EQ(r.exit_code, 2) << r.Summary();
-  EXPECT_THAT(r.err, HasSubstr(R"(unknown server kind "accounts" (known: greeter))"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr(
+          R"(supervision.children[0] (id 'a'): unknown server kind "accounts" (known: greeter))"));
 }
 
 TEST(RunnerE2eTest, AUsersNodeMainPrintsTheNodeUsageOnHelp) {
@@ -130,9 +133,13 @@ TEST(RunnerE2eTest, AUsersNodeMainPrintsTheNodeUsageOnHelp) {
 TEST(RunnerE2eTest, PolisNodeRefusesAnUnknownKindWithAHint) {
   ProcessResult r = Polis({"node", "--name=u1", "--serve=accounts"});
   EXPECT_EQ(r.exit_code, 2) << r.Summary();
-  EXPECT_THAT(r.err, AllOf(HasSubstr(R"(unknown server kind "accounts" (known: counter, echo, kv)"),
-                           HasSubstr("load it with --load=libyours.so, or register it and call "
-                                     "polis::NodeMain (README, \"Your own servers\")")));
+  EXPECT_THAT(
+      r.err,
+      AllOf(
+          HasSubstr(
+              R"(serve accounts:accounts: unknown server kind "accounts" (known: counter, echo, kv)"),
+          HasSubstr("load it with --load=libyours.so, or register it and call "
+                    "polis::NodeMain (README, \"Your own servers\")")));
 }
 
 TEST(RunnerE2eTest, LoadingAMissingFileIsRefused) {

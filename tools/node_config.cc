@@ -83,8 +83,9 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(text, &config)) {
-    return absl::InvalidArgumentError(
-        errors.error().empty() ? absl::StrCat(filename, ": cannot parse node config") : errors.error());
+    return absl::InvalidArgumentError(errors.error().empty()
+                                          ? absl::StrCat(filename, ": cannot parse node config")
+                                          : errors.error());
   }
   for (int i = 0; i < config.serve_size(); ++i) {
     const ServeSpec& serve = config.serve(i);
@@ -133,9 +134,9 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
 bool ListensOnlyLocally(const std::string& listen) {
   if (listen.empty() || listen.rfind("ipc://", 0) == 0) return true;
   if (listen.rfind("tcp://", 0) != 0) return false;
-  std::string host = listen.substr(6, listen.rfind(':') == std::string::npos || listen.rfind(':') < 6
-                                          ? std::string::npos
-                                          : listen.rfind(':') - 6);
+  std::string host = listen.substr(
+      6, listen.rfind(':') == std::string::npos || listen.rfind(':') < 6 ? std::string::npos
+                                                                         : listen.rfind(':') - 6);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
@@ -250,33 +251,50 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
 
 namespace {
 
-void CollectKinds(const supervision::SupervisorSpec& spec, std::vector<std::string>* kinds);
+// A kind named by the config, and where: "serve accounts:a",
+// "supervision.children[1].supervisor.children[0] (id 'db')".
+struct NamedKind {
+  std::string kind;
+  std::string where;
+};
 
-void CollectChildKinds(const supervision::ChildSpec& child, std::vector<std::string>* kinds) {
+void CollectKinds(const supervision::SupervisorSpec& spec, const std::string& path,
+                  std::vector<NamedKind>* kinds);
+
+void CollectChildKinds(const supervision::ChildSpec& child, const std::string& path,
+                       std::vector<NamedKind>* kinds) {
   if (child.has_supervisor()) {
-    CollectKinds(child.supervisor(), kinds);
+    CollectKinds(child.supervisor(), path + ".supervisor", kinds);
   } else if (child.has_dynamic_supervisor()) {
-    CollectChildKinds(child.dynamic_supervisor().child_template(), kinds);
+    CollectChildKinds(child.dynamic_supervisor().child_template(),
+                      path + ".dynamic_supervisor.child_template", kinds);
   } else if (!child.kind().empty()) {
-    kinds->push_back(child.kind());
+    kinds->push_back({child.kind(), absl::StrCat(path, " (id '", child.id(), "')")});
   }
 }
 
-void CollectKinds(const supervision::SupervisorSpec& spec, std::vector<std::string>* kinds) {
-  for (const supervision::ChildSpec& child : spec.children()) CollectChildKinds(child, kinds);
+void CollectKinds(const supervision::SupervisorSpec& spec, const std::string& path,
+                  std::vector<NamedKind>* kinds) {
+  for (int i = 0; i < spec.children_size(); ++i) {
+    CollectChildKinds(spec.children(i), absl::StrCat(path, ".children[", i, "]"), kinds);
+  }
 }
 
 }  // namespace
 
 absl::Status CheckServerKinds(const NodeConfig& config) {
-  std::vector<std::string> kinds;
-  for (const ServeSpec& serve : config.serve()) kinds.push_back(serve.kind());
-  CollectKinds(config.supervision(), &kinds);
+  std::vector<NamedKind> kinds;
+  for (const ServeSpec& serve : config.serve()) {
+    kinds.push_back(
+        {serve.kind(), absl::StrCat("serve ", serve.kind(), ":",
+                                    serve.name().empty() ? serve.kind() : serve.name())});
+  }
+  CollectKinds(config.supervision(), "supervision", &kinds);
   const std::vector<std::string> known = ServerKinds::List();
-  for (const std::string& kind : kinds) {
-    if (std::binary_search(known.begin(), known.end(), kind)) continue;
+  for (const NamedKind& k : kinds) {
+    if (std::binary_search(known.begin(), known.end(), k.kind)) continue;
     return absl::NotFoundError(absl::StrCat(
-        "unknown server kind \"", kind, "\" (known: ", absl::StrJoin(known, ", "),
+        k.where, ": unknown server kind \"", k.kind, "\" (known: ", absl::StrJoin(known, ", "),
         "); a kind from your own code: load it with --load=libyours.so, or register it and "
         "call polis::NodeMain (README, \"Your own servers\")"));
   }

@@ -48,9 +48,10 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path,
 
 // OK if every kind `config` names (serve entries, the supervision tree and
 // its nested supervisors, dynamic supervisors' templates) is registered.
-// NOT_FOUND otherwise, naming the kind, the known ones, and how to bring
-// one in (--load, or polis::NodeMain), e.g. `unknown server kind "accounts"
-// (known: counter, echo, kv); a kind from your own code: ...`.
+// NOT_FOUND otherwise, naming where, the kind, the known ones, and how to
+// bring one in (--load, or polis::NodeMain), e.g. `serve accounts:a:
+// unknown server kind "accounts" (known: counter, echo, kv); a kind from
+// your own code: ...`.
 absl::Status CheckServerKinds(const NodeConfig& config);
 
 // "kind" or "kind:name". INVALID_ARGUMENT for an empty kind or name.
