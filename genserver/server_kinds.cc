@@ -23,6 +23,7 @@ struct Entry {
 struct Kinds {
   absl::Mutex mu;
   std::map<std::string, Entry> entries ABSL_GUARDED_BY(mu);
+  std::vector<std::string> refused ABSL_GUARDED_BY(mu);  // Kinds registered twice, in order.
 };
 
 Kinds& Registry() {
@@ -33,7 +34,9 @@ Kinds& Registry() {
 bool Add(const std::string& kind, Entry entry) {
   Kinds& k = Registry();
   absl::MutexLock lock(&k.mu);
-  return k.entries.emplace(kind, std::move(entry)).second;
+  if (k.entries.emplace(kind, std::move(entry)).second) return true;
+  k.refused.push_back(kind);
+  return false;
 }
 
 absl::StatusOr<Entry> Find(const std::string& kind) {
@@ -122,6 +125,12 @@ std::vector<std::string> ServerKinds::List() {
   std::vector<std::string> out;
   for (const auto& [name, e] : k.entries) out.push_back(name);
   return out;
+}
+
+std::vector<std::string> ServerKinds::Refused() {
+  Kinds& k = Registry();
+  absl::MutexLock lock(&k.mu);
+  return k.refused;
 }
 
 }  // namespace polis

@@ -101,6 +101,10 @@ class ServerKinds {
 
   // Registered kinds, sorted.
   static std::vector<std::string> List();
+  // Every kind whose Register was refused (already taken), in order, since
+  // the program started: how a plugin loader learns that a library it
+  // loaded registered a kind that was already there.
+  static std::vector<std::string> Refused();
 
  private:
   using MessageFactory = std::function<absl::StatusOr<std::unique_ptr<Behaviour>>(

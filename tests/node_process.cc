@@ -261,8 +261,9 @@ bool FailedWith(const ProcessResult& r,
 
 absl::StatusOr<std::unique_ptr<NodeProcess>> NodeProcess::Start(
     const NodeProcessOptions& options) {
-  std::vector<std::string> argv = {PolisBinary(), "node",
-                                   "--name=" + options.name};
+  std::vector<std::string> argv = options.command;
+  if (argv.empty()) argv = {PolisBinary(), "node"};
+  argv.push_back("--name=" + options.name);
   if (!options.listen.empty()) argv.push_back("--listen=" + options.listen);
   if (!options.seeds.empty())
     argv.push_back("--seed=" + absl::StrJoin(options.seeds, ","));

@@ -94,6 +94,9 @@ struct NodeProcessOptions {
   // place (e.g. {"/usr/sbin/ip", "netns", "exec", "ns1"}), so signals reach
   // the node itself.
   std::vector<std::string> prefix;
+  // The node runner to start, instead of {PolisBinary(), "node"}: e.g. a
+  // user's binary calling polis::NodeMain (tools/node_main.h).
+  std::vector<std::string> command;
   int threads = 2;                      // --threads; 0 = not passed.
   absl::Duration ready_timeout = absl::Seconds(20);
 };

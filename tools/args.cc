@@ -38,7 +38,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
     }
     auto it = known.find(name);
     if (it == known.end()) return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name));
-    if (out.flags.count(name)) {
+    if (out.flags.count(name) && it->second != FlagKind::kList) {
       return absl::InvalidArgumentError(absl::StrCat("flag --", name, " given twice"));
     }
     if (it->second == FlagKind::kBool) {
@@ -54,7 +54,9 @@ absl::StatusOr<ParsedArgs> ParseArgs(const std::vector<std::string>& args,
       }
       value = args[++i];
     }
-    out.flags[name] = *value;
+    if (auto [at, added] = out.flags.emplace(name, *value); !added) {
+      absl::StrAppend(&at->second, ",", *value);  // A repeated kList flag.
+    }
   }
   return out;
 }

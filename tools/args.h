@@ -25,7 +25,9 @@
 
 namespace polis::tools {
 
-enum class FlagKind { kValue, kBool };
+// kList: a value flag that may be repeated; the values are joined with ','
+// (read them with SplitList).
+enum class FlagKind { kValue, kBool, kList };
 
 struct ParsedArgs {
   std::map<std::string, std::string> flags;  // Boolean flags map to "true".

@@ -3,6 +3,7 @@
 //   polis node  --name=NAME --listen=EP [--seed=EP,...] [--serve=KIND[:NAME],...]
 //               [--root=NAME] [--threads=N] [--config=FILE]
 //               [--trace-file=PATH] [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
+//               [--load=PLUGIN.so,...]   (tools/node_cli.h; the same as polis::NodeMain)
 //   polis call  --seed=EP [--timeout=5s] [--type=FULL.NAME] [--traceparent=TP] [--json]
 //               NAME 'JSON'
 //   polis cast  ... (same; no reply)      polis send ... (info; no reply)
@@ -26,67 +27,15 @@
 #include "tools/bench.h"
 #include "tools/client_command.h"
 #include "tools/cluster_commands.h"
-#include "tools/node_command.h"
-#include "tools/node_config.h"
+#include "tools/node_cli.h"
 #include "tools/trace_command.h"
 
 namespace polis::tools {
 namespace {
 
-constexpr char kUsage[] =
-    R"(usage:
-  polis node --name=NAME --listen=ENDPOINT [--advertise=ENDPOINT] [--seed=EP,...]
-             [--serve=KIND[:NAME],...] [--root=NAME] [--threads=N] [--config=FILE]
-             [--failure-timeout=800ms] [--trace-sample=always|never|RATIO]
-             [--trace-buffer=SPANS] [--trace-file=PATH]
-             [--otlp-endpoint=http://HOST:PORT] [--metrics=HOST:PORT]
-             [--key=NAME.key --authorized-keys=FILE] [--server-key=NAME.pub|Z85]
-             (CurveZMQ; a seed may carry its key: --seed=ENDPOINT@NAME.pub)
-             [--insecure]
-      Runs a node hosting servers of the given kinds until SIGINT/SIGTERM.
-      Prints "node NAME listening on ENDPOINT" when ready. Flags override
-      the text-format config file (tools/node_config.proto). --advertise is
-      the endpoint peers use (required with --listen=tcp://0.0.0.0:PORT).
-      --seed=dns:HOST:PORT joins every address HOST resolves to (resolved
-      again every 5s). Seeds and former members are greeted again until
-      they answer, so the node joins a seed that starts later and rejoins
-      after a pause or a partition. A member silent for --failure-timeout
-      (default 800ms; the same on every node) is declared down.
-      Tracing: --trace-sample decides which traces that start here are
-      recorded (default always; a trace sampled where it started is
-      recorded on every node); each node keeps the last --trace-buffer
-      spans (default 65536) in memory for `polis trace`.
-      They are exported in OpenTelemetry's OTLP/JSON:
-      --trace-file appends one ExportTraceServiceRequest per line (what the
-      Collector's otlpjsonfile receiver reads); --otlp-endpoint POSTs them
-      to a collector's http://HOST:PORT/v1/traces (retried with back-off; a
-      collector that is down or slow never slows the node: what it cannot
-      take is dropped and counted). A file that cannot be opened or an
-      endpoint that is not http://HOST:PORT is a usage error.
-      Every server runs under a root supervisor registered as --root
-      (default root@NAME): the config file's `supervision` tree, then each
-      --serve entry as a permanent child; one_for_one, at most 10 restarts
-      in 5s, no backoff unless the file says otherwise. A crashed server is
-      restarted with fresh state (calls meanwhile: NOT_FOUND). Ask the
-      root: polis call --seed=EP root@NAME '{"which_children": {}}'.
-      A server's mailbox holds at most 100000 letters (then calls get
-      RESOURCE_EXHAUSTED at once, casts are dropped and counted: polis ps
-      DROPPED); the config file sets it per server: `serve { kind: "echo"
-      max_mailbox: 1000 }` or max_mailbox in a supervision child (0 = no
-      bound, at most 1000000000).
-      SIGINT/SIGTERM stop the tree (reverse start order), then the node:
-      exit 0. If the root itself fails (restart intensity exceeded), the
-      node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
-      --metrics=HOST:PORT (or [IPV6]:PORT, :PORT for all interfaces; port 0
-      picks one) serves Prometheus metrics at http://HOST:PORT/metrics and
-      prints "node NAME serves metrics at URL" after the ready line (the
-      metric names: WORKSPACE.md, Metrics).
-      Security: with --key and --authorized-keys, every connection is
-      CurveZMQ (authenticated, encrypted) and only keys in the file get in,
-      each with its role (node, client, admin; README, Security). Without
-      keys a node listens only on loopback or ipc; --insecure lets it listen
-      anywhere unauthenticated (it logs a warning).
-  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
+// Everything but `polis node`'s part (tools/node_cli.h: NodeUsage).
+constexpr char kClientUsage[] =
+    R"(  polis call --seed=ENDPOINT [--timeout=DURATION] [--type=FULL.NAME]
              [--traceparent=00-TRACE-PARENT-FLAGS] [--json] NAME 'JSON'
       Calls the server registered as NAME anywhere in the cluster; prints
       the reply as JSON. Durations: 500ms, 5s, 1m (default 5s). The JSON
@@ -142,65 +91,16 @@ Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr) or the node's
 root supervisor failed, 2 usage error or bad config file.
 )";
 
+std::string Usage() { return "usage:\n" + NodeUsage("polis node") + kClientUsage; }
+
 int UsageError(const std::string& message) {
-  std::cerr << "INVALID_ARGUMENT: " << message << "\n\n" << kUsage;
+  std::cerr << "INVALID_ARGUMENT: " << message << "\n\n" << Usage();
   return 2;
 }
 
 int Fail(const absl::Status& status) {
   std::cerr << absl::StatusCodeToString(status.code()) << ": " << status.message() << std::endl;
   return 1;
-}
-
-int NodeMain(const std::vector<std::string>& argv) {
-  absl::StatusOr<ParsedArgs> args =
-      ParseArgs(argv, {{"name", FlagKind::kValue},
-                       {"listen", FlagKind::kValue},
-                       {"advertise", FlagKind::kValue},
-                       {"seed", FlagKind::kValue},
-                       {"serve", FlagKind::kValue},
-                       {"root", FlagKind::kValue},
-                       {"threads", FlagKind::kValue},
-                       {"failure-timeout", FlagKind::kValue},
-                       {"trace-sample", FlagKind::kValue},
-                       {"trace-buffer", FlagKind::kValue},
-                       {"trace-file", FlagKind::kValue},
-                       {"otlp-endpoint", FlagKind::kValue},
-                       {"metrics", FlagKind::kValue},
-                       {"key", FlagKind::kValue},
-                       {"authorized-keys", FlagKind::kValue},
-                       {"server-key", FlagKind::kValue},
-                       {"insecure", FlagKind::kBool},
-                       {"config", FlagKind::kValue}});
-  if (!args.ok()) return UsageError(std::string(args.status().message()));
-  if (!args->positional.empty()) return UsageError("polis node takes no positional arguments");
-  NodeConfig config;
-  if (args->Has("config")) {
-    absl::StatusOr<NodeConfig> loaded = LoadNodeConfig(args->Get("config"));
-    if (!loaded.ok()) {
-      Fail(loaded.status());
-      return 2;
-    }
-    config = *std::move(loaded);
-  }
-  if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) {
-    return UsageError(std::string(s.message()));
-  }
-  // The whole tree, file and --serve entries (kinds and their args), is
-  // checked before anything starts: a bad one is a config error, exit 2.
-  if (absl::Status s = RootSupervisorSpec(config).status(); !s.ok()) {
-    Fail(s);
-    return 2;
-  }
-  // Made (the trace file opened) before the node starts, and before
-  // RunNode blocks the stop signals: it starts no thread until the node runs.
-  absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> exporter = CreateSpanExporter(config);
-  if (!exporter.ok()) {
-    Fail(exporter.status());
-    return 2;
-  }
-  absl::Status s = RunNode(config, *std::move(exporter));
-  return s.ok() ? 0 : Fail(s);
 }
 
 int KeygenMain(const std::vector<std::string>& argv) {
@@ -366,7 +266,7 @@ int Main(int argc, char** argv) {
   if (argc < 2) return UsageError("missing command");
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
-  if (command == "node") return NodeMain(rest);
+  if (command == "node") return RunNodeCommand("polis node", rest);
   if (command == "keygen") return KeygenMain(rest);
   if (command == "call") return ClientMain(wire::KIND_CALL, rest);
   if (command == "cast") return ClientMain(wire::KIND_CAST, rest);
@@ -381,7 +281,7 @@ int Main(int argc, char** argv) {
     return s.ok() ? 0 : Fail(s);
   }
   if (command == "help" || command == "--help" || command == "-h") {
-    std::cout << kUsage;
+    std::cout << Usage();
     return 0;
   }
   return UsageError("unknown command \"" + command + "\"");

@@ -10,7 +10,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "genserver/server_kinds.h"
 #include "genserver/supervisor_child.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
@@ -75,7 +77,8 @@ class FirstErrorCollector : public google::protobuf::io::ErrorCollector {
 
 }  // namespace
 
-absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename) {
+absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename,
+                                           TreeCheck tree) {
   NodeConfig config;
   FirstErrorCollector errors(filename, text);
   google::protobuf::TextFormat::Parser parser;
@@ -102,7 +105,7 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
           kMaxMailboxLimit, "] (0 = no bound), got ", serve.max_mailbox()));
     }
   }
-  if (config.has_supervision()) {
+  if (config.has_supervision() && tree == TreeCheck::kNow) {
     std::set<std::string> names;
     if (absl::Status s = CheckSupervisionTree(config.supervision(),
                                               absl::StrCat(filename, ": supervision"), &names);
@@ -113,12 +116,12 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
   return config;
 }
 
-absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path) {
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, TreeCheck tree) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
   std::stringstream text;
   text << in.rdbuf();
-  return ParseNodeConfig(text.str(), path);
+  return ParseNodeConfig(text.str(), path, tree);
 }
 
 absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
@@ -140,9 +143,9 @@ absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {
 bool ListensOnlyLocally(const std::string& listen) {
   if (listen.empty() || listen.rfind("ipc://", 0) == 0) return true;
   if (listen.rfind("tcp://", 0) != 0) return false;
-  std::string host = listen.substr(6, listen.rfind(':') == std::string::npos || listen.rfind(':') < 6
-                                          ? std::string::npos
-                                          : listen.rfind(':') - 6);
+  std::string host = listen.substr(
+      6, listen.rfind(':') == std::string::npos || listen.rfind(':') < 6 ? std::string::npos
+                                                                         : listen.rfind(':') - 6);
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);
   }
@@ -194,6 +197,14 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
       *config->add_serve() = *std::move(spec);
     }
   }
+  if (args.Has("load")) {
+    // Repeatable, and adds to the file's list (a plugin is loaded once).
+    for (const std::string& path : SplitList(args.Get("load"))) {
+      if (std::find(config->load().begin(), config->load().end(), path) == config->load().end()) {
+        config->add_load(path);
+      }
+    }
+  }
   if (args.Has("metrics")) config->set_metrics(args.Get("metrics"));
   if (!config->metrics().empty()) {
     if (absl::Status s = telemetry::ParseMetricsAddress(config->metrics()).status(); !s.ok()) {
@@ -243,6 +254,58 @@ absl::Status ApplyNodeFlags(const ParsedArgs& args, NodeConfig* config) {
   if (config->threads() < 0) return absl::InvalidArgumentError("threads must be >= 0");
   for (const ServeSpec& s : config->serve()) {
     if (s.kind().empty()) return absl::InvalidArgumentError("a serve entry has no kind");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A kind named by the config, and where: "serve accounts:a",
+// "supervision.children[1].supervisor.children[0] (id 'db')".
+struct NamedKind {
+  std::string kind;
+  std::string where;
+};
+
+void CollectKinds(const supervision::SupervisorSpec& spec, const std::string& path,
+                  std::vector<NamedKind>* kinds);
+
+void CollectChildKinds(const supervision::ChildSpec& child, const std::string& path,
+                       std::vector<NamedKind>* kinds) {
+  if (child.has_supervisor()) {
+    CollectKinds(child.supervisor(), path + ".supervisor", kinds);
+  } else if (child.has_dynamic_supervisor()) {
+    CollectChildKinds(child.dynamic_supervisor().child_template(),
+                      path + ".dynamic_supervisor.child_template", kinds);
+  } else if (!child.kind().empty()) {
+    kinds->push_back({child.kind(), absl::StrCat(path, " (id '", child.id(), "')")});
+  }
+}
+
+void CollectKinds(const supervision::SupervisorSpec& spec, const std::string& path,
+                  std::vector<NamedKind>* kinds) {
+  for (int i = 0; i < spec.children_size(); ++i) {
+    CollectChildKinds(spec.children(i), absl::StrCat(path, ".children[", i, "]"), kinds);
+  }
+}
+
+}  // namespace
+
+absl::Status CheckServerKinds(const NodeConfig& config) {
+  std::vector<NamedKind> kinds;
+  for (const ServeSpec& serve : config.serve()) {
+    kinds.push_back(
+        {serve.kind(), absl::StrCat("serve ", serve.kind(), ":",
+                                    serve.name().empty() ? serve.kind() : serve.name())});
+  }
+  CollectKinds(config.supervision(), "supervision", &kinds);
+  const std::vector<std::string> known = ServerKinds::List();
+  for (const NamedKind& k : kinds) {
+    if (std::binary_search(known.begin(), known.end(), k.kind)) continue;
+    return absl::NotFoundError(absl::StrCat(
+        k.where, ": unknown server kind \"", k.kind, "\" (known: ", absl::StrJoin(known, ", "),
+        "); a kind from your own code: load it with --load=libyours.so, or register it and "
+        "call polis::NodeMain (README, \"Your own servers\")"));
   }
   return absl::OkStatus();
 }

@@ -35,16 +35,30 @@ namespace polis::tools {
 // for a serve entry's bound out of range;
 // INVALID_ARGUMENT "FILE: supervision.children[0] (id 'x'): message" for a
 // supervision tree that cannot start (see CheckSupervisionTree).
-absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename);
+// With TreeCheck::kLater the supervision tree is not checked here: its
+// kinds may come from plugins the config itself loads (`load`); the caller
+// checks it (CheckServerKinds, then CheckSupervisionTree) once they are in.
+enum class TreeCheck { kNow, kLater };
+absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::string& filename,
+                                           TreeCheck tree = TreeCheck::kNow);
 
 // Reads and parses `path`. NOT_FOUND if it cannot be read.
-absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path);
+absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path,
+                                          TreeCheck tree = TreeCheck::kNow);
+
+// OK if every kind `config` names (serve entries, the supervision tree and
+// its nested supervisors, dynamic supervisors' templates) is registered.
+// NOT_FOUND otherwise, naming where, the kind, the known ones, and how to
+// bring one in (--load, or polis::NodeMain), e.g. `serve accounts:a:
+// unknown server kind "accounts" (known: counter, echo, kv); a kind from
+// your own code: ...`.
+absl::Status CheckServerKinds(const NodeConfig& config);
 
 // "kind" or "kind:name". INVALID_ARGUMENT for an empty kind or name.
 absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text);
 
 // Overrides `config` with the flags of `polis node` present in `args`
-// (--name, --listen, --seed, --serve, --threads, --root, --failure-timeout,
+// (--name, --listen, --seed, --serve, --load, --threads, --root, --failure-timeout,
 // --trace-sample, --trace-buffer, --trace-file, --otlp-endpoint, --metrics;
 // an empty --trace-file= or --otlp-endpoint= turns off what the file set),
 // then checks the result: INVALID_ARGUMENT for a bad value (an OTLP endpoint
