@@ -123,18 +123,18 @@ int RunNodeCommand(const std::string& program, const std::vector<std::string>& a
                                                      {"config", FlagKind::kValue}});
   if (!args.ok()) return usage_error(args.status().message());
   if (!args->positional.empty()) return usage_error(program + " takes no positional arguments");
+  // Plugins first: they may define the kinds, and the file's typed_args
+  // types, that the config file names.
+  if (absl::Status s = LoadServerPlugins(PluginsToLoad(*args)); !s.ok()) return BadInput(s);
   NodeConfig config;
   const std::string config_path = args->Get("config");
   if (args->Has("config")) {
-    // The tree is checked below, once the plugins that may define its kinds are in.
+    // The tree is checked below (CheckServerKinds, CheckSupervisionTree).
     absl::StatusOr<NodeConfig> loaded = LoadNodeConfig(config_path, TreeCheck::kLater);
     if (!loaded.ok()) return BadInput(loaded.status());
     config = *std::move(loaded);
   }
   if (absl::Status s = ApplyNodeFlags(*args, &config); !s.ok()) return usage_error(s.message());
-  if (absl::Status s = LoadServerPlugins({config.load().begin(), config.load().end()}); !s.ok()) {
-    return BadInput(s);
-  }
   if (absl::Status s = CheckServerKinds(config); !s.ok()) return BadInput(s);
   if (config.has_supervision()) {
     std::set<std::string> names;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "genserver/server_kinds.h"
 #include "genserver/supervisor_child.h"
+#include "google/protobuf/empty.pb.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "node/internal/seed_spec.h"
@@ -122,6 +123,56 @@ absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path, TreeCheck tre
   std::stringstream text;
   text << in.rdbuf();
   return ParseNodeConfig(text.str(), path, tree);
+}
+
+namespace {
+
+// Resolves an expanded Any's type as the parser does, and a type it does not
+// know as google.protobuf.Empty, whose fields the lenient parse then skips.
+class AnyTypeOrEmpty : public google::protobuf::TextFormat::Finder {
+ public:
+  const google::protobuf::Descriptor* FindAnyType(const google::protobuf::Message& message,
+                                                  const std::string& prefix,
+                                                  const std::string& name) const override {
+    const google::protobuf::Descriptor* known = Finder::FindAnyType(message, prefix, name);
+    return known != nullptr ? known : google::protobuf::Empty::descriptor();
+  }
+};
+
+// Drops what the lenient read finds: the strict parse reports it.
+class IgnoreErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  void AddError(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+};
+
+std::vector<std::string> PeekConfigLoads(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  AnyTypeOrEmpty finder;
+  google::protobuf::TextFormat::Parser parser;
+  IgnoreErrors quiet;
+  parser.SetFinder(&finder);
+  parser.RecordErrorsTo(&quiet);
+  parser.AllowUnknownField(true);
+  NodeConfig config;
+  if (!parser.ParseFromString(text.str(), &config)) return {};
+  return {config.load().begin(), config.load().end()};
+}
+
+}  // namespace
+
+std::vector<std::string> PluginsToLoad(const ParsedArgs& args) {
+  std::vector<std::string> loads;
+  if (args.Has("config")) loads = PeekConfigLoads(args.Get("config"));
+  if (args.Has("load")) {
+    for (const std::string& path : SplitList(args.Get("load"))) {
+      if (std::find(loads.begin(), loads.end(), path) == loads.end()) loads.push_back(path);
+    }
+  }
+  return loads;
 }
 
 absl::StatusOr<ServeSpec> ParseServeSpec(const std::string& text) {

@@ -17,6 +17,7 @@
 #define POLIS_TOOLS_NODE_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +46,15 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
 // Reads and parses `path`. NOT_FOUND if it cannot be read.
 absl::StatusOr<NodeConfig> LoadNodeConfig(const std::string& path,
                                           TreeCheck tree = TreeCheck::kNow);
+
+// The plugins a `polis node` command line loads, in the order
+// ApplyNodeFlags leaves them in config.load(): the --config file's `load`
+// entries, then --load's, each once. Called before the file is parsed for
+// real: its `typed_args` may use a message type only such a plugin defines,
+// so this read of the file skips any Any whose type is not (yet) known.
+// Without the file's entries if it cannot be read or parsed even so (the
+// strict LoadNodeConfig that follows says why).
+std::vector<std::string> PluginsToLoad(const ParsedArgs& args);
 
 // OK if every kind `config` names (serve entries, the supervision tree and
 // its nested supervisors, dynamic supervisors' templates) is registered.

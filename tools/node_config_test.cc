@@ -3,6 +3,7 @@
 // into the root supervisor. (Plain settings and flags: cli_test.cc.)
 #include "tools/node_config.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@ namespace {
 using ::polis::testing::IsOk;
 using ::polis::testing::StatusIs;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 namespace sv = supervision;
@@ -264,6 +266,29 @@ TEST(NodeConfigTypedArgsTest, AnUnknownAnyTypeNamesTheFileAndHowToWriteIt) {
   EXPECT_THAT(c, StatusIs(absl::StatusCode::kInvalidArgument,
                           AllOf(HasSubstr("t.textproto:3:"), HasSubstr("polis.examples.NoSuchArgs"),
                                 HasSubstr("typed_args takes a message type linked into"))));
+}
+
+// A file's typed_args may use a type only a plugin it loads defines: the
+// plugins are read from it before it is parsed for real.
+TEST(NodeConfigTypedArgsTest, PluginsToLoadReadsTheFileDespiteAnAnyTypeNotYetKnown) {
+  const std::string path = ::testing::TempDir() + "/plugins_to_load.textproto";
+  {
+    std::ofstream out(path);
+    out << R"(name: "a"
+      load: "./liba.so"
+      load: "./libb.so"
+      serve { kind: "accounts"
+              typed_args { [type.googleapis.com/accounts.AccountsArgs] { opening_cents: 7 } } })";
+  }
+  ASSERT_THAT(LoadNodeConfig(path, TreeCheck::kLater),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("accounts.AccountsArgs")));
+  auto args = ParseArgs({"--config=" + path, "--load=./libb.so,./libc.so"},
+                        {{"config", FlagKind::kValue}, {"load", FlagKind::kList}});
+  ASSERT_TRUE(args.ok()) << args.status();
+  EXPECT_THAT(PluginsToLoad(*args), ElementsAre("./liba.so", "./libb.so", "./libc.so"));
+  auto flags_only = ParseArgs({"--load=./libc.so"}, {{"load", FlagKind::kList}});
+  ASSERT_TRUE(flags_only.ok()) << flags_only.status();
+  EXPECT_THAT(PluginsToLoad(*flags_only), ElementsAre("./libc.so"));
 }
 
 TEST(NodeConfigTypedArgsTest, TypedArgsOfAnotherTypeAreRefusedAtLoad) {

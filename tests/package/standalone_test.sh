@@ -6,8 +6,9 @@
 #      find_package(polis) against that prefix only and built: its own node
 #      binary (polis::NodeMain) and its plugin (polis::plugin);
 #   3. node a = accounts_node (a config file gives alice typed_args with
-#      2^53+1 cents), node b = the installed `polis node --load=` the plugin,
-#      seeded with a; `polis call` (installed) reaches alice and bob by name
+#      2^53+1 cents), node b = the installed `polis node` whose config file
+#      loads the plugin and gives bob typed_args of the plugin's type, seeded
+#      with a; `polis call` (installed) reaches alice and bob by name
 #      through node b, and the replies are exact;
 #   4. accounts_node refuses a kind it was not given (exit 2);
 #   5. SIGTERM stops both nodes with exit 0.
@@ -69,8 +70,17 @@ start a a.log "$tmp/sbuild/accounts_node" --name=a --listen='tcp://127.0.0.1:*' 
 ep_a="$ep"
 pid_a="${pids[-1]}"
 echo "== node b: polis node --load=libaccounts_kinds.so"
-start b b.log "$polis" node --name=b --listen='tcp://127.0.0.1:*' --seed="$ep_a" \
-      --load="$tmp/sbuild/libaccounts_kinds.so" --serve=accounts:bob
+# The file loads the plugin and gives bob typed_args of a type only the
+# plugin defines (the runner loads plugins before it parses the file).
+cat >b.conf <<CONF
+load: "$tmp/sbuild/libaccounts_kinds.so"
+serve {
+  kind: "accounts"
+  name: "bob"
+  typed_args { [type.googleapis.com/accounts.AccountsArgs] { opening_cents: 7 } }
+}
+CONF
+start b b.log "$polis" node --name=b --listen='tcp://127.0.0.1:*' --seed="$ep_a" --config=b.conf
 ep_b="$ep"
 pid_b="${pids[-1]}"
 
@@ -79,10 +89,10 @@ got="$("$polis" call --seed="$ep_b" alice '{"account": "x", "cents": 0}' 2>/dev/
 [[ "$got" == *'"cents":"9007199254740993"'* ]] || fail "alice answered $got"
 got="$("$polis" call --seed="$ep_b" bob '{"account": "y", "cents": 250}' 2>/dev/null)" \
   || fail "polis call bob: $got"
-[[ "$got" == *'"cents":"250"'* ]] || fail "bob answered $got"
+[[ "$got" == *'"cents":"257"'* ]] || fail "bob answered $got"
 got="$("$polis" call --seed="$ep_b" bob '{"account": "y", "cents": -100}' 2>/dev/null)" \
   || fail "polis call bob: $got"
-[[ "$got" == *'"cents":"150"'* ]] || fail "bob answered $got"
+[[ "$got" == *'"cents":"157"'* ]] || fail "bob answered $got"
 echo "alice and bob answered by name"
 
 set +e
