@@ -15,6 +15,10 @@
 # - Links TARGET PUBLIC to protobuf::libprotobuf and polis::proto, and puts
 #   polis's own .proto files on the import path, so a .proto may write
 #   `import "polis/envelope.proto";` (and google/protobuf/*.proto as usual).
+#   A MODULE library (a --load plugin) gets polis::plugin instead of
+#   polis::proto: polis's generated code comes from the `polis` executable
+#   that loads it, and a second copy in the plugin would register polis's
+#   .proto files twice.
 #   It uses the keyword form of target_link_libraries (PUBLIC): link TARGET
 #   with PUBLIC/PRIVATE/INTERFACE keywords too.
 # - IMPORT_DIRS: further folders .proto imports are looked up in.
@@ -71,5 +75,10 @@ function(polis_add_proto)
                     PROTOC_OUT_DIR "${out_dir}")
   target_sources(${P_TARGET} PRIVATE ${generated})
   target_include_directories(${P_TARGET} PUBLIC "$<BUILD_INTERFACE:${gen_root}>")
-  target_link_libraries(${P_TARGET} PUBLIC polis::proto protobuf::libprotobuf)
+  get_target_property(type ${P_TARGET} TYPE)
+  if(type STREQUAL "MODULE_LIBRARY")
+    target_link_libraries(${P_TARGET} PUBLIC polis::plugin protobuf::libprotobuf)
+  else()
+    target_link_libraries(${P_TARGET} PUBLIC polis::proto protobuf::libprotobuf)
+  endif()
 endfunction()

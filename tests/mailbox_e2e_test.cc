@@ -8,10 +8,11 @@
 // reads them (windows of 2,000 closed by a Hello the node answers): slow
 // handles at most 10,000 a second, the flood brings several times more.
 // Asserts, while it floods: `polis ps --json` shows drops and slow's
-// mailbox near 100; a call to slow is answered RESOURCE_EXHAUSTED at once
-// (no wait for the backlog or the deadline); other and echo keep
-// answering. After it: `polis ps --json` shows dropped > 0 and dropped ==
-// sent - handled (handled = slow's value once its mailbox is empty), and
+// mailbox near 100; a call to slow, sent after the client's own 120 slow
+// casts (5 ms each), is answered RESOURCE_EXHAUSTED at once (no wait for
+// the backlog or the deadline); other and echo keep answering. After it:
+// `polis ps --json` shows dropped > 0 and dropped == all casts sent -
+// handled (handled = slow's value once its mailbox is empty), and
 // VmHWM stayed within start + 64 MiB although 150,000 casts (160 MB) came
 // in: with the default bound of 100,000 letters they would have queued.
 //
@@ -60,6 +61,7 @@ using ::polis::testing::ScratchDir;
 
 constexpr int kMaxMailbox = 100;
 constexpr int kSleepUs = 100;  // At most 10,000 casts a second.
+constexpr int kHoldSleepUs = 5'000;  // The client's own casts: 200 a second.
 constexpr int kPaddingBytes = 1024;
 constexpr int kDealers = 2;
 constexpr int kWindow = 2'000;
@@ -169,12 +171,22 @@ TEST(MailboxE2eTest, CastFloodOnASlowServerIsDroppedAndCounted) {
   const int64_t mailbox_seen = PsField(ps.out, "slow", "mailbox");
   EXPECT_LE(mailbox_seen, kMaxMailbox + 8) << "the bound from the config file is not applied";
 
-  // A call to slow while it is full: RESOURCE_EXHAUSTED at once. (A call
-  // that finds a slot freed between two casts is queued behind ~100 slow
-  // adds and times out at 1 s: tried again.)
+  // A call to slow while it is full: RESOURCE_EXHAUSTED at once. Before
+  // each try the client fills slow's mailbox itself with adds that sleep
+  // kHoldSleepUs (100 of them take 0.5 s to drain): on a loaded machine the
+  // DEALERs' windows alone can leave it draining between two windows. (A
+  // call that still finds a slot is queued behind them and answered or timed
+  // out at 1 s: tried again; the casts after it find the mailbox full.)
   absl::Duration refused_after = absl::InfiniteDuration();
   int queued = 0;
+  int64_t client_casts = 0;
+  CounterRequest hold;
+  hold.mutable_slow_add()->set_n(1);
+  hold.mutable_slow_add()->set_sleep_us(kHoldSleepUs);
   for (int attempt = 0; attempt < 20 && refused_after == absl::InfiniteDuration(); ++attempt) {
+    for (int i = 0; i < kMaxMailbox + 20; ++i, ++client_casts) {
+      ASSERT_THAT((*client)->Cast("slow", hold), IsOk());
+    }
     const absl::Time t0 = absl::Now();
     absl::StatusOr<CounterReply> r =
         (*client)->Call<CounterReply>("slow", CounterGet(), absl::Seconds(1));
@@ -218,8 +230,8 @@ TEST(MailboxE2eTest, CastFloodOnASlowServerIsDroppedAndCounted) {
   ProcessResult after = Polis({"ps", "--json", seed});
   const int64_t dropped = PsField(after.out, "slow", "dropped");
   EXPECT_GT(dropped, 0);
-  EXPECT_EQ(dropped, sent.load() - handled->value())
-      << "sent " << sent.load() << ", handled " << handled->value();
+  EXPECT_EQ(dropped, sent.load() + client_casts - handled->value())
+      << "sent " << sent.load() << " + " << client_casts << ", handled " << handled->value();
   EXPECT_EQ(PsField(after.out, "other", "dropped"), 0);
 
   const uint64_t rss_end = ProcStatusBytes(node.pid(), "VmRSS");

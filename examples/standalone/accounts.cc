@@ -15,6 +15,7 @@ class Accounts : public polis::GenServer {
   explicit Accounts(int64_t opening_cents) : opening_cents_(opening_cents) {
     set_kind("accounts");
     OnCall(&Accounts::Add);
+    OnCall(&Accounts::Read);
   }
 
  private:
@@ -27,6 +28,14 @@ class Accounts : public polis::GenServer {
     Balance balance;
     balance.set_account(deposit.account());
     balance.set_cents(it->second);
+    co_return balance;
+  }
+
+  polis::Task<absl::StatusOr<Balance>> Read(const Lookup& lookup) {
+    auto it = balances_.find(lookup.account());
+    Balance balance;
+    balance.set_account(lookup.account());
+    balance.set_cents(it == balances_.end() ? opening_cents_ : it->second);
     co_return balance;
   }
 

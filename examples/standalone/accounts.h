@@ -1,6 +1,7 @@
 // examples/standalone/accounts.h — the template's one server kind,
 // "accounts": balances in cents, one per account name, starting at the
-// kind's AccountsArgs.opening_cents.
+// kind's AccountsArgs.opening_cents. Calls: Deposit and Lookup, each
+// answered with a Balance.
 //
 // Thread-safety: a GenServer; its state is touched only by its handlers.
 //

@@ -93,7 +93,20 @@ got="$("$polis" call --seed="$ep_b" bob '{"account": "y", "cents": 250}' 2>/dev/
 got="$("$polis" call --seed="$ep_b" bob '{"account": "y", "cents": -100}' 2>/dev/null)" \
   || fail "polis call bob: $got"
 [[ "$got" == *'"cents":"157"'* ]] || fail "bob answered $got"
-echo "alice and bob answered by name"
+# Two request types (Deposit, Lookup): `polis call` takes the one the JSON
+# fits (the calls above: only a Deposit has `cents`), refuses a JSON both
+# fit, naming them, and --type decides.
+set +e
+got="$("$polis" call --seed="$ep_b" bob '{"account": "y"}' 2>&1)"
+rc=$?
+set -e
+[[ $rc != 0 ]] || fail "a JSON that fits Deposit and Lookup was sent: $got"
+[[ "$got" == *'fits several request types of bob: accounts.Deposit, accounts.Lookup'* ]] \
+  || fail "ambiguous JSON: $got"
+got="$("$polis" call --seed="$ep_b" --type=accounts.Lookup bob '{"account": "y"}' 2>/dev/null)" \
+  || fail "polis call --type=accounts.Lookup bob: $got"
+[[ "$got" == *'"cents":"157"'* ]] || fail "bob's lookup answered $got"
+echo "alice and bob answered by name; the request type chosen by the JSON"
 
 set +e
 "$tmp/sbuild/accounts_node" --name=c --listen='tcp://127.0.0.1:*' --serve=counter 2>c.err
