@@ -67,6 +67,10 @@ absl::StatusOr<std::unique_ptr<Heartbeater>> Heartbeater::Create(
                      absl::FormatDuration(options.interval), ", timeout ",
                      absl::FormatDuration(options.timeout), ")"));
   }
+  absl::StatusOr<internal::HeartbeatKey> key =
+      options.key ? absl::StatusOr<internal::HeartbeatKey>(*options.key)
+                  : internal::NewHeartbeatKey();
+  if (!key.ok()) return key.status();
   absl::StatusOr<std::unique_ptr<internal::DatagramSocket>> socket =
       internal::DatagramSocket::BindFor(self_endpoint);
   if (!socket.ok()) return socket.status();
@@ -77,13 +81,14 @@ absl::StatusOr<std::unique_ptr<Heartbeater>> Heartbeater::Create(
   return std::unique_ptr<Heartbeater>(new Heartbeater(std::move(self_endpoint), incarnation,
                                                       std::move(options), listener,
                                                       std::move(state_version),
-                                                      std::move(*socket), wake_fd));
+                                                      std::move(*socket), wake_fd, *key));
 }
 
 Heartbeater::Heartbeater(std::string self_endpoint, uint64_t incarnation,
                          HeartbeatOptions options, HeartbeatListener* listener,
                          std::function<uint64_t()> state_version,
-                         std::unique_ptr<internal::DatagramSocket> socket, int wake_fd)
+                         std::unique_ptr<internal::DatagramSocket> socket, int wake_fd,
+                         const internal::HeartbeatKey& key)
     : self_endpoint_(std::move(self_endpoint)),
       incarnation_(incarnation),
       options_(std::move(options)),
@@ -91,6 +96,7 @@ Heartbeater::Heartbeater(std::string self_endpoint, uint64_t incarnation,
       state_version_(std::move(state_version)),
       socket_(std::move(socket)),
       wake_fd_(wake_fd),
+      key_(key),
       peers_(options_.timeout),
       thread_([this] { Run(); }) {}
 
@@ -110,15 +116,20 @@ absl::Time Heartbeater::Now() const {
 }
 
 absl::Status Heartbeater::Watch(const std::string& peer_endpoint, uint64_t incarnation,
-                                const std::string& peer_address) {
+                                const std::string& peer_address, std::string_view peer_key) {
   if (peer_endpoint.empty()) {
     return absl::InvalidArgumentError("Heartbeater::Watch: empty peer endpoint");
   }
   absl::StatusOr<internal::DatagramAddress> address =
       internal::ParseDatagramAddress(peer_address);
   if (!address.ok()) return address.status();
+  absl::StatusOr<internal::HeartbeatKey> key = internal::HeartbeatKeyFromBytes(peer_key);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Heartbeater::Watch(", peer_endpoint, "): ", key.status().message()));
+  }
   absl::MutexLock lock(&mu_);
-  peers_.Watch(peer_endpoint, incarnation, *address, Now());
+  peers_.Watch(peer_endpoint, incarnation, *address, *key, Now());
   return absl::OkStatus();
 }
 
@@ -186,6 +197,7 @@ void Heartbeater::SendRound(const std::vector<internal::DatagramAddress>& target
   beat.set_sent_unix_ns(absl::ToUnixNanos(base::Now()));
   beat.set_state_version(state_version_ ? state_version_() : 0);
   beat.SerializeToString(&send_buffer_);
+  internal::AppendHeartbeatMac(key_, &send_buffer_);  // one MAC per round, for every peer
   uint64_t sent = 0;
   uint64_t failed = 0;
   for (const internal::DatagramAddress& to : targets) {
@@ -249,7 +261,8 @@ void Heartbeater::Receive() {
       ++counters_.ignored_malformed;
       continue;
     }
-    switch (peers_.OnBeat(beat, now, base::Now(), &events)) {
+    switch (peers_.OnBeat(beat, std::string_view(buffer, static_cast<size_t>(n)), now,
+                          base::Now(), &events)) {
       case internal::HeartbeatPeers::BeatOutcome::kAccepted:
         ++counters_.beats_accepted;
         break;
@@ -258,6 +271,12 @@ void Heartbeater::Receive() {
         break;
       case internal::HeartbeatPeers::BeatOutcome::kUnwatched:
         ++counters_.ignored_unwatched;
+        break;
+      case internal::HeartbeatPeers::BeatOutcome::kUnauthenticated:
+        ++counters_.ignored_unauthenticated;
+        break;
+      case internal::HeartbeatPeers::BeatOutcome::kReplayed:
+        ++counters_.ignored_replayed;
         break;
     }
   }

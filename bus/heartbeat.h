@@ -10,6 +10,19 @@
 // (SIGKILL), froze (SIGSTOP: its sockets stay open and the kernel still ACKs
 // TCP) or was cut off is noticed within about `timeout`.
 //
+// Authentication: each Heartbeater draws a random key (key(), 32 bytes, new
+// per Create, i.e. per incarnation) and signs every beat with it
+// (HMAC-SHA-256; bus/internal/heartbeat_auth.h). The node tells the key to
+// its peers in its Hello, over the authenticated and (with CURVE) encrypted
+// data path, and a peer's Watch passes it in. A beat counts only if its MAC
+// verifies under the watched key and its seq is above the last accepted
+// one; anything else (forged, unsigned, signed by another node, replayed)
+// is dropped and counted, keeps no one alive and is never reported. So
+// whoever can reach the heartbeat port but holds no member's key cannot
+// keep a dead or frozen member looking alive. A restarted peer (new
+// incarnation, new key) is learned from its Hello and its old connection
+// dropping, not from its beats.
+//
 // Self-pause guard: if the heartbeat thread itself did not run for more than
 // timeout/2 (this process was stopped, the VM paused), it gives every peer
 // a fresh grace period instead of blaming them for its own absence.
@@ -27,8 +40,10 @@
 //       "tcp://10.0.0.1:7000", incarnation, {}, &listener,
 //       [&] { return names_version.load(); }));
 //   std::string mine = hb->address();   // "udp://10.0.0.1:41234", sent in Hello
-//   // On a peer's Hello, with the address it advertised:
-//   POLIS_RETURN_IF_ERROR(hb->Watch(peer_endpoint, peer_incarnation, peer_hb_address));
+//   std::string_view key = hb->key();   // 32 bytes, sent in Hello too
+//   // On a peer's Hello, with the address and key it advertised:
+//   POLIS_RETURN_IF_ERROR(hb->Watch(peer_endpoint, peer_incarnation, peer_hb_address,
+//                                   peer_hb_key));
 #ifndef POLIS_BUS_HEARTBEAT_H_
 #define POLIS_BUS_HEARTBEAT_H_
 
@@ -39,6 +54,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -48,6 +64,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bus/internal/datagram_socket.h"
+#include "bus/internal/heartbeat_auth.h"
 #include "bus/internal/heartbeat_peers.h"
 #include "polis/envelope.pb.h"
 
@@ -60,6 +77,9 @@ struct HeartbeatOptions {
   // timeout + interval/2 after the peer's last beat was sent. Must exceed
   // `interval` (a few beats may be lost without a false alarm).
   absl::Duration timeout = absl::Milliseconds(800);
+  // Test seam: the key this node signs its beats with. Empty: a fresh random
+  // one (what a node must use: a key per incarnation, never reused).
+  std::optional<internal::HeartbeatKey> key;
   // Test seam: the monotonic clock silences and pauses are measured with
   // (the thread's waits still use real time). Called from the heartbeat
   // thread and from Watch/Stats callers: must be thread-safe. Empty:
@@ -83,6 +103,7 @@ class HeartbeatListener {
   // it is the watched one) or state_version differs from the previous
   // beat's. At most once per beat. A beat of an incarnation other than the
   // watched one is reported but does not keep the watched one alive.
+  // Only authentic beats (see the top of this file) are reported.
   virtual void OnHeard(const std::string& endpoint, const wire::Heartbeat& beat) = 0;
 };
 
@@ -90,18 +111,22 @@ class HeartbeatListener {
 struct HeartbeatCounters {
   uint64_t beats_sent = 0;         // datagrams handed to the kernel
   uint64_t send_failures = 0;      // sendto failed (peer socket gone or full, no route)
-  uint64_t beats_accepted = 0;     // from a watched endpoint, watched incarnation
-  uint64_t beats_other_incarnation = 0;
+  uint64_t beats_accepted = 0;     // authentic, from a watched endpoint, watched incarnation
+  uint64_t beats_other_incarnation = 0;  // authentic, watched endpoint, another incarnation
   uint64_t ignored_unwatched = 0;  // parsed, but nobody watches that endpoint
   uint64_t ignored_malformed = 0;  // not a Heartbeat, or no endpoint
   uint64_t ignored_oversized = 0;  // over kMaxHeartbeatBytes
+  // Watched endpoint, but no MAC or one its key does not verify (forged,
+  // signed by another node, or by an incarnation other than the watched).
+  uint64_t ignored_unauthenticated = 0;
+  uint64_t ignored_replayed = 0;   // authentic, but seq not above the last accepted
   uint64_t self_pauses = 0;        // times the self-pause guard fired
 };
 
 class Heartbeater {
  public:
   // Datagrams longer than this are dropped unread. A Heartbeat is ~60 bytes
-  // plus its endpoint.
+  // plus its endpoint, plus 34 of MAC.
   static constexpr int kMaxHeartbeatBytes = 512;
 
   // `self_endpoint`: this node's advertised endpoint (tcp://HOST:PORT or
@@ -116,7 +141,8 @@ class Heartbeater {
   // non-null and outlive the Heartbeater.
   // INVALID_ARGUMENT: another scheme, a wildcard host or path, an ipc PATH
   // over 104 bytes, a null listener, interval <= 0 or timeout <= interval.
-  // UNAVAILABLE: HOST does not resolve, or the socket cannot be bound.
+  // UNAVAILABLE: HOST does not resolve, the socket cannot be bound, or no
+  // random key can be drawn (libsodium cannot initialise).
   static absl::StatusOr<std::unique_ptr<Heartbeater>> Create(
       std::string self_endpoint, uint64_t incarnation, HeartbeatOptions options,
       HeartbeatListener* listener, std::function<uint64_t()> state_version);
@@ -133,17 +159,23 @@ class Heartbeater {
   // "unixgram://PATH". Goes into the node's Hello. Any thread.
   const std::string& address() const { return socket_->address(); }
   const std::string& endpoint() const { return self_endpoint_; }
+  // The key this node's beats are signed with (32 raw bytes). Goes into the
+  // node's Hello to nodes only: whoever holds it can speak for this node on
+  // the heartbeat socket. Any thread.
+  std::string_view key() const { return internal::HeartbeatKeyBytes(key_); }
 
   // Any thread. Starts beating to `peer_address` (a peer's address()) and
   // expecting beats from the peer named `peer_endpoint` with `incarnation`
-  // (0 = any). Watching an endpoint again replaces its entry: new address
-  // and incarnation, stats cleared, and a fresh grace period (silence is
-  // measured from now). The first beat to it leaves within one interval.
-  // A udp and a unixgram peer can both be watched whatever this node's own
-  // address is. INVALID_ARGUMENT for an empty endpoint or an address that is
-  // not udp://NUMERIC-IP:PORT or unixgram://PATH.
+  // (0 = any), signed with `peer_key` (the peer's key(), as its Hello told
+  // it). Watching an endpoint again replaces its entry: new address,
+  // incarnation and key, stats and last seq cleared, and a fresh grace
+  // period (silence is measured from now). The first beat to it leaves
+  // within one interval. A udp and a unixgram peer can both be watched
+  // whatever this node's own address is. INVALID_ARGUMENT for an empty
+  // endpoint, an address that is not udp://NUMERIC-IP:PORT or
+  // unixgram://PATH, or a key that is not 32 bytes.
   absl::Status Watch(const std::string& peer_endpoint, uint64_t incarnation,
-                     const std::string& peer_address);
+                     const std::string& peer_address, std::string_view peer_key);
 
   // Any thread. Stops beating to and expecting beats from `peer_endpoint`;
   // its later beats count as unwatched. Not an error if it was not watched.
@@ -172,7 +204,8 @@ class Heartbeater {
  private:
   Heartbeater(std::string self_endpoint, uint64_t incarnation, HeartbeatOptions options,
               HeartbeatListener* listener, std::function<uint64_t()> state_version,
-              std::unique_ptr<internal::DatagramSocket> socket, int wake_fd);
+              std::unique_ptr<internal::DatagramSocket> socket, int wake_fd,
+              const internal::HeartbeatKey& key);
 
   absl::Time Now() const;
   // The heartbeat thread's loop and its steps.
@@ -190,6 +223,7 @@ class Heartbeater {
   const std::function<uint64_t()> state_version_;
   const std::unique_ptr<internal::DatagramSocket> socket_;
   const int wake_fd_;  // eventfd: the destructor wakes the thread with it
+  const internal::HeartbeatKey key_;
 
   // Heartbeat thread only.
   uint64_t seq_ = 0;

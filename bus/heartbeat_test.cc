@@ -1,6 +1,7 @@
 // Heartbeaters in one process, over udp://127.0.0.1 and over unix datagram
-// sockets: hearing each other, silence, restarts, hostile input, the
-// self-pause guard, bad addresses. The rules themselves are tested with a
+// sockets: hearing each other, silence, restarts, hostile input (forged,
+// unsigned, foreign-key and replayed beats), the self-pause guard, bad
+// addresses and keys. The rules themselves are tested with a
 // hand-stepped clock in internal/heartbeat_peers_test.cc.
 #include "bus/heartbeat.h"
 
@@ -8,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <vector>
@@ -105,7 +107,8 @@ struct TestNode {
     return absl::OkStatus();
   }
   absl::Status Watch(const TestNode& peer) {
-    return heartbeater->Watch(peer.endpoint, peer.incarnation, peer.heartbeater->address());
+    return heartbeater->Watch(peer.endpoint, peer.incarnation, peer.heartbeater->address(),
+                              peer.heartbeater->key());
   }
   uint64_t BeatsFrom(const TestNode& peer) const {
     std::optional<Heartbeater::PeerStats> stats = heartbeater->Stats(peer.endpoint);
@@ -221,7 +224,10 @@ TEST_P(HeartbeatTest, UnwatchedPeerStopsBeatingAndIsReportedSilent) {
   EXPECT_TRUE(WaitFor([&] { return !a.heartbeater->Stats(b.endpoint)->silent; }));
 }
 
-TEST_P(HeartbeatTest, RestartIsHeardWithTheNewIncarnationAndTheOldGoesSilent) {
+// The restarted peer signs with its new incarnation's key, which A learns
+// only with its Hello (here: the Watch): until then its beats count for
+// nothing (unauthenticated), and the old incarnation goes silent.
+TEST_P(HeartbeatTest, RestartIsHeardOnlyOnceWatchedWithTheNewKey) {
   TestNode a, b1, b2;
   StartNode(a, 1, 1);
   StartNode(b1, 2, 100);
@@ -235,12 +241,14 @@ TEST_P(HeartbeatTest, RestartIsHeardWithTheNewIncarnationAndTheOldGoesSilent) {
   ASSERT_THAT(b2.Watch(a), IsOk());
   b1.heartbeater.reset();
 
-  EXPECT_TRUE(WaitFor([&] { return a.listener.HeardFrom(b2.endpoint, 200) >= 1; }));
+  EXPECT_TRUE(WaitFor([&] { return a.heartbeater->counters().ignored_unauthenticated >= 1; }));
   EXPECT_TRUE(WaitFor([&] { return !a.listener.SilencesOf(b1.endpoint, 100).empty(); }));
+  EXPECT_EQ(a.listener.HeardFrom(b2.endpoint, 200), 0);
 
   // The node learns of the restart and watches the new incarnation; the old
   // one's destructor left the new socket (file) alone, so A's beats reach it.
   ASSERT_THAT(a.Watch(b2), IsOk());
+  EXPECT_TRUE(WaitFor([&] { return a.listener.HeardFrom(b2.endpoint, 200) >= 1; }));
   const uint64_t beats = b2.BeatsFrom(a);
   EXPECT_TRUE(WaitFor([&] { return b2.BeatsFrom(a) >= beats + 3; }));
   EXPECT_TRUE(WaitFor([&] { return a.BeatsFrom(b2) >= 3; }));
@@ -279,6 +287,83 @@ TEST_P(HeartbeatTest, UnwatchedGarbageAndOversizedDatagramsAreIgnored) {
   EXPECT_TRUE(WaitFor([&] { return a.BeatsFrom(b) >= 3; }));  // still working
   EXPECT_EQ(a.listener.HeardFrom("tcp://127.0.0.1:1", 9), 0);
   EXPECT_EQ(a.listener.SilenceCount(), 0);
+}
+
+// B dies; a forger who can reach A's heartbeat socket keeps sending beats
+// "from" B — unsigned, with a wrong MAC, signed with another node's key, and
+// B's own signed beats again (replays: the test knows B's key, as a sniffer
+// would have its beats) — with fresh seqs. None counts: A reports B silent
+// about `timeout` after its last real beat, never hears the forgeries, and
+// counts them. A fresh beat signed with B's key is heard again.
+TEST_P(HeartbeatTest, ForgedAndReplayedBeatsDoNotKeepADeadPeerAlive) {
+  const internal::HeartbeatKey b_key = *internal::NewHeartbeatKey();
+  HeartbeatOptions b_options = TestOptions();
+  b_options.key = b_key;
+  TestNode a, b, c;
+  StartNode(a, 1, 1);
+  StartNode(b, 2, 2, b_options);
+  StartNode(c, 3, 3);  // a member too: its key must not speak for B
+  ASSERT_THAT(a.Watch(b), IsOk());
+  ASSERT_THAT(b.Watch(a), IsOk());
+  ASSERT_THAT(a.Watch(c), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return a.BeatsFrom(b) >= 3; }));
+  const int heard = a.listener.HeardFrom(b.endpoint, 2);
+  b.heartbeater.reset();  // dead: no more real beats
+  // Past the last seq B sent (it sends one per 20 ms; the test ran < 10 s).
+  uint64_t seq = 1'000'000;
+  const HeartbeatCounters before = a.heartbeater->counters();
+
+  absl::StatusOr<internal::DatagramAddress> to =
+      internal::ParseDatagramAddress(a.heartbeater->address());
+  ASSERT_THAT(to, IsOk());
+  const int fd = socket(to->family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  auto send = [&](const std::string& bytes) {
+    sendto(fd, bytes.data(), bytes.size(), 0, to->addr(), to->length);
+  };
+  wire::Heartbeat forged;
+  forged.set_endpoint(b.endpoint);
+  forged.set_incarnation(2);
+  forged.set_state_version(77);  // news, were it believed
+  internal::HeartbeatKey c_key;
+  std::copy(c.heartbeater->key().begin(), c.heartbeater->key().end(), c_key.begin());
+  auto forge_round = [&] {
+    forged.set_seq(++seq);
+    forged.clear_mac();
+    send(forged.SerializeAsString());  // no MAC
+    std::string bytes = forged.SerializeAsString();
+    internal::AppendHeartbeatMac(c_key, &bytes);  // another node's key
+    send(bytes);
+    bytes.back() ^= 0x55;  // garbled MAC
+    send(bytes);
+    forged.set_seq(1);  // B's own first beat, as it was sent: a replay
+    forged.set_state_version(0);
+    forged.set_sent_unix_ns(0);
+    bytes = forged.SerializeAsString();
+    internal::AppendHeartbeatMac(b_key, &bytes);
+    send(bytes);
+    forged.set_state_version(77);
+  };
+  // Forges while waiting: B must still be reported silent.
+  ASSERT_TRUE(WaitFor([&] {
+    forge_round();
+    return !a.listener.SilencesOf(b.endpoint, 2).empty();
+  }));
+  for (int i = 0; i < 20; ++i) forge_round();
+  const HeartbeatCounters c_after = a.heartbeater->counters();
+  EXPECT_GE(c_after.ignored_unauthenticated - before.ignored_unauthenticated, 60u);
+  EXPECT_GE(c_after.ignored_replayed - before.ignored_replayed, 20u);
+  EXPECT_EQ(a.listener.HeardFrom(b.endpoint, 2), heard);  // no forgery reported
+  EXPECT_TRUE(a.heartbeater->Stats(b.endpoint)->silent);
+
+  // Signed with B's key and a fresh seq: B is heard again.
+  forged.set_seq(++seq);
+  std::string good = forged.SerializeAsString();
+  internal::AppendHeartbeatMac(b_key, &good);
+  send(good);
+  EXPECT_TRUE(WaitFor([&] { return a.listener.HeardFrom(b.endpoint, 2, 77) == 1; }));
+  EXPECT_FALSE(a.heartbeater->Stats(b.endpoint)->silent);
+  close(fd);
 }
 
 TEST_P(HeartbeatTest, SelfPauseDoesNotBlamePeers) {
@@ -369,24 +454,33 @@ TEST(HeartbeatWatchTest, MalformedAddressesAreInvalidArgument) {
   absl::StatusOr<std::unique_ptr<Heartbeater>> hb =
       Heartbeater::Create("tcp://127.0.0.1:7000", 1, TestOptions(), &listener, nullptr);
   ASSERT_THAT(hb, IsOk());
+  const std::string key(internal::kHeartbeatKeyBytes, 'k');
   for (const char* address :
        {"", "tcp://127.0.0.1:5", "udp://localhost:5", "udp://127.0.0.1", "udp://127.0.0.1:",
         "udp://127.0.0.1:0", "udp://127.0.0.1:65536", "udp://127.0.0.1:5x", "udp://::1:5",
         "udp://[::1:5", "udp://[::1]5", "udp://[::1]:", "udp://300.1.1.1:5", "unixgram://",
         "unixgram://@"}) {
-    EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, address),
+    EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, address, key),
                 StatusIs(absl::StatusCode::kInvalidArgument))
         << address;
   }
-  EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, "unixgram://" + std::string(108, 'p')),
+  EXPECT_THAT(
+      (*hb)->Watch("tcp://127.0.0.2:7000", 1, "unixgram://" + std::string(108, 'p'), key),
+      StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT((*hb)->Watch("", 1, "udp://127.0.0.1:5", key),
               StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT((*hb)->Watch("", 1, "udp://127.0.0.1:5"),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  // A peer's key is 32 bytes: none (an older node's Hello) or a short one
+  // is refused, so such a peer is not watched at all.
+  for (const std::string& bad : {std::string(), std::string(31, 'k'), std::string(33, 'k')}) {
+    EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, "udp://127.0.0.1:5", bad),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("heartbeat key")))
+        << bad.size();
+  }
   EXPECT_EQ((*hb)->Stats("tcp://127.0.0.2:7000"), std::nullopt);
 
   for (const char* address : {"udp://127.0.0.1:5", "udp://[::1]:5", "udp://[fe80::1]:65535",
                               "unixgram:///tmp/x.hb", "unixgram://@abstract.hb"}) {
-    EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, address), IsOk()) << address;
+    EXPECT_THAT((*hb)->Watch("tcp://127.0.0.2:7000", 1, address, key), IsOk()) << address;
     absl::StatusOr<internal::DatagramAddress> parsed = internal::ParseDatagramAddress(address);
     ASSERT_THAT(parsed, IsOk());
     EXPECT_EQ(internal::FormatDatagramAddress(*parsed), address);

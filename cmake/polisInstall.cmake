@@ -106,9 +106,9 @@ function(polis_install_package)
     string(APPEND libs " -l${t}")
   endforeach()
   set(POLIS_PC_LIBS "${libs}")
-  # The .pc files Debian's libzmq3-dev, libprotobuf-dev, libcpp-httplib-dev
-  # and libabsl-dev ship (one per Abseil library polis links).
-  set(POLIS_PC_REQUIRES "libzmq protobuf cpp-httplib absl_status absl_statusor absl_strings \
+  # The .pc files Debian's libzmq3-dev, libprotobuf-dev, libcpp-httplib-dev,
+  # libsodium-dev and libabsl-dev ship (one per Abseil library polis links).
+  set(POLIS_PC_REQUIRES "libzmq protobuf cpp-httplib libsodium absl_status absl_statusor absl_strings \
 absl_synchronization absl_time absl_flat_hash_map absl_flat_hash_set absl_random_random absl_span")
   file(RELATIVE_PATH POLIS_PC_PREFIX_FROM_PCDIR
        "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")

@@ -38,7 +38,7 @@ under a supervision tree; call, cast and send to them from the shell
 (polis call); list nodes and processes, query traces, benchmark.")
 # The shared libraries /usr/bin/polis links (ldd), by their Debian 12 packages.
 set(CPACK_DEBIAN_RUNTIME_PACKAGE_DEPENDS
-    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libzmq5 (>= 4.3.4), libprotobuf32 (>= 3.21.12), libabsl20220623, libcpp-httplib0.11")
+    "libc6 (>= 2.36), libstdc++6 (>= 12), libgcc-s1, libzmq5 (>= 4.3.4), libprotobuf32 (>= 3.21.12), libabsl20220623, libcpp-httplib0.11, libsodium23")
 
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_NAME libpolis-dev)
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SECTION libdevel)
@@ -50,7 +50,7 @@ file (polis.pc).")
 # What find_package(polis) / pkg-config --libs polis find, and protoc for
 # polis_add_proto.
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_DEPENDS
-    "libzmq3-dev, cppzmq-dev, libprotobuf-dev, protobuf-compiler, libabsl-dev, libcpp-httplib-dev, pkg-config")
+    "libzmq3-dev, cppzmq-dev, libprotobuf-dev, protobuf-compiler, libabsl-dev, libcpp-httplib-dev, libsodium-dev, pkg-config")
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_RECOMMENDS "cmake (>= 3.25), g++ (>= 4:12)")
 set(CPACK_DEBIAN_DEVELOPMENT_PACKAGE_SUGGESTS "polis")
 

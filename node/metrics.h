@@ -142,6 +142,14 @@ struct NodeMetrics {
   // "oversized", "undecodable", "unknown_kind", "unknown_system", "refused",
   // "other"), every reason listed, in that order.
   std::vector<std::pair<std::string, uint64_t>> bad_input;
+  // The failure detector (bus/heartbeat.h; nothing in a node without one,
+  // or when asked from a handler): beats sent, beats that kept a member
+  // alive, and datagrams that did not, by reason ("unwatched", "malformed",
+  // "oversized", "unauthenticated" — no MAC, or not under the sender's key:
+  // forged —, "replayed" — an old seq —, "other_incarnation"), in that order.
+  uint64_t heartbeats_sent = 0;
+  uint64_t heartbeats_accepted = 0;
+  std::vector<std::pair<std::string, uint64_t>> heartbeats_ignored;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.

@@ -164,6 +164,21 @@ class Writer {
     for (const auto& [reason, n] : m_.bad_input) {
       out_.Sample("polis_bad_input_total", {{"node", m_.node}, {"reason", reason}}, n);
     }
+    if (!m_.heartbeats_ignored.empty()) {
+      out_.Family("polis_heartbeats_sent_total", MetricType::kCounter,
+                  "Heartbeat datagrams sent to members.");
+      out_.Sample("polis_heartbeats_sent_total", node, m_.heartbeats_sent);
+      out_.Family("polis_heartbeats_accepted_total", MetricType::kCounter,
+                  "Heartbeats that kept a member alive (signed with its key, newer seq).");
+      out_.Sample("polis_heartbeats_accepted_total", node, m_.heartbeats_accepted);
+      out_.Family("polis_heartbeats_ignored_total", MetricType::kCounter,
+                  "Heartbeat datagrams dropped, by reason (unwatched, malformed, oversized, "
+                  "unauthenticated: no MAC or not the sender's key, replayed: old seq, "
+                  "other_incarnation).");
+      for (const auto& [reason, n] : m_.heartbeats_ignored) {
+        out_.Sample("polis_heartbeats_ignored_total", {{"node", m_.node}, {"reason", reason}}, n);
+      }
+    }
     out_.Family("polis_trust_refused_total", MetricType::kCounter,
                 "Envelopes the trust rules refused: a client's message or system request its role "
                 "does not allow, a runtime notice not from the node it is about.");

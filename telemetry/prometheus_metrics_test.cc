@@ -76,6 +76,23 @@ TEST(PrometheusMetricsTest, BadInputIsCountedByReason) {
   EXPECT_THAT(text, HasSubstr("polis_bad_input_total{node=\"a\",reason=\"unknown_kind\"} 0\n"));
 }
 
+TEST(PrometheusMetricsTest, HeartbeatsAreCountedAndRefusalsByReason) {
+  NodeMetrics m;
+  m.node = "a";
+  EXPECT_THAT(PrometheusMetrics(m), Not(HasSubstr("polis_heartbeats")));  // no detector
+  m.heartbeats_sent = 50;
+  m.heartbeats_accepted = 48;
+  m.heartbeats_ignored = {{"unauthenticated", 7}, {"replayed", 3}};
+  const std::string text = PrometheusMetrics(m);
+  EXPECT_THAT(text, HasSubstr("polis_heartbeats_sent_total{node=\"a\"} 50\n"));
+  EXPECT_THAT(text, HasSubstr("polis_heartbeats_accepted_total{node=\"a\"} 48\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE polis_heartbeats_ignored_total counter\n"));
+  EXPECT_THAT(text,
+              HasSubstr("polis_heartbeats_ignored_total{node=\"a\",reason=\"unauthenticated\"} 7\n"));
+  EXPECT_THAT(text,
+              HasSubstr("polis_heartbeats_ignored_total{node=\"a\",reason=\"replayed\"} 3\n"));
+}
+
 TEST(PrometheusMetricsTest, ServerSeriesCarryNodeServerAndKind) {
   const std::string text = PrometheusMetrics(Sample());
   EXPECT_THAT(text, HasSubstr("# TYPE polis_server_messages_total counter\n"));

@@ -419,6 +419,24 @@ TEST(ClusterCommandsTest, NodesTableShowsErrorsAndJsonKeepsIncarnationExact) {
   EXPECT_THAT(json.out, HasSubstr(R"("error":null)"));
 }
 
+TEST(ClusterCommandsTest, NodesJsonShowsHeartbeatAddressAndRefusals) {
+  ClusterView v = ThreeNodeView();
+  ASSERT_TRUE(v.nodes[1].info.ok());
+  wire::HeartbeatInfo* hb = v.nodes[1].info->mutable_heartbeat();
+  hb->set_address("udp://127.0.0.1:41234");
+  hb->set_beats_sent(10);
+  hb->set_beats_accepted(9);
+  hb->set_ignored_unauthenticated(7);
+  hb->set_ignored_replayed(3);
+  CommandOutput json = FormatNodes(v, /*json=*/true, absl::Now());
+  EXPECT_THAT(json.out, HasSubstr(R"("heartbeat":{"address":"udp://127.0.0.1:41234","sent":10,)"
+                                  R"("send_failures":0,"accepted":9,"ignored":{"unwatched":0,)"
+                                  R"("malformed":0,"oversized":0,"unauthenticated":7,)"
+                                  R"("replayed":3,"other_incarnation":0},"self_pauses":0})"));
+  // A node that did not answer, or has no detector: null.
+  EXPECT_THAT(json.out, HasSubstr(R"("heartbeat":null,"error":"DEADLINE_EXCEEDED)"));
+}
+
 TEST(ClusterCommandsTest, PsListsNamesSortedAndAllAddsUnregisteredProcesses) {
   ClusterView v = ThreeNodeView();
   CommandOutput ps = FormatPs(v, /*json=*/true, /*all=*/false);

@@ -47,6 +47,21 @@ std::string BadInputJson(const wire::NodeInfo& info) {
   return absl::StrCat("{", absl::StrJoin(items, ","), "}");
 }
 
+// The node's failure detector: where it takes beats and what it did with
+// them; null for a node without one (in-process) or that did not answer.
+std::string HeartbeatJson(const wire::NodeInfo& info) {
+  if (!info.has_heartbeat()) return "null";
+  const wire::HeartbeatInfo& h = info.heartbeat();
+  return absl::StrCat(
+      "{\"address\":", JsonQuote(h.address()), ",\"sent\":", h.beats_sent(),
+      ",\"send_failures\":", h.send_failures(), ",\"accepted\":", h.beats_accepted(),
+      ",\"ignored\":{\"unwatched\":", h.ignored_unwatched(), ",\"malformed\":",
+      h.ignored_malformed(), ",\"oversized\":", h.ignored_oversized(),
+      ",\"unauthenticated\":", h.ignored_unauthenticated(), ",\"replayed\":",
+      h.ignored_replayed(), ",\"other_incarnation\":", h.beats_other_incarnation(),
+      "},\"self_pauses\":", h.self_pauses(), "}");
+}
+
 }  // namespace
 
 CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
@@ -76,6 +91,7 @@ CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
           ",\"names\":", ok ? n.info->self().names_size() : static_cast<int>(n.seen.names()),
           ",\"last_heard_ms\":", n.seen.last_heard_ms(), ",\"clock_offset_ms\":",
           n.seen.clock_offset_ms(), ",\"bad_input\":", ok ? BadInputJson(*n.info) : "null",
+          ",\"heartbeat\":", ok ? HeartbeatJson(*n.info) : "null",
           ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
     } else {
       table.AddRow({n.node, endpoint, incarnation == 0 ? "-" : absl::StrCat(incarnation),

@@ -20,7 +20,7 @@ jobs="${POLIS_JOBS:-$(nproc)}"
 
 packages=(build-essential cmake ninja-build pkg-config ccache
           libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
-          libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+          libabsl-dev libgtest-dev libgmock-dev libcpp-httplib-dev libsodium-dev
           prometheus clang-14 libclang-rt-14-dev tcpdump
           python3-zmq python3-protobuf
           nftables curl systemd)  # tests/deploy_guide_test.py, systemd_unit_test.sh

@@ -6,21 +6,27 @@
 namespace polis::bus::internal {
 
 void HeartbeatPeers::Watch(const std::string& endpoint, uint64_t incarnation,
-                           const DatagramAddress& address, absl::Time now) {
+                           const DatagramAddress& address, const HeartbeatKey& key,
+                           absl::Time now) {
   Peer& peer = peers_[endpoint];
   peer = Peer();
   peer.incarnation = incarnation;
   peer.address = address;
+  peer.key = key;
   peer.watched_at = now;
   peer.grace_from = now;
 }
 
-HeartbeatPeers::BeatOutcome HeartbeatPeers::OnBeat(const wire::Heartbeat& beat, absl::Time now,
+HeartbeatPeers::BeatOutcome HeartbeatPeers::OnBeat(const wire::Heartbeat& beat,
+                                                   std::string_view datagram, absl::Time now,
                                                    absl::Time now_unix,
                                                    std::vector<HeartbeatEvent>* events) {
   auto it = peers_.find(beat.endpoint());
   if (it == peers_.end()) return BeatOutcome::kUnwatched;
   Peer& peer = it->second;
+  if (!HeartbeatMacValid(peer.key, datagram)) return BeatOutcome::kUnauthenticated;
+  if (beat.seq() <= peer.last_seq) return BeatOutcome::kReplayed;
+  peer.last_seq = beat.seq();
   const bool report = peer.report_next || beat.incarnation() != peer.last_incarnation ||
                       beat.state_version() != peer.last_state_version;
   peer.report_next = false;

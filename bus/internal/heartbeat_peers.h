@@ -10,9 +10,16 @@
 //   * A peer is silent once `timeout` has passed since its grace period
 //     started: the last accepted beat, its Watch, or the last self-pause.
 //     Silence is reported once, again only after an accepted beat.
-//   * An accepted beat is one from the watched endpoint with the watched
-//     incarnation (any, if 0). A beat with another incarnation is reported
-//     but does not keep the watched one alive.
+//   * A beat counts only if it is authentic: its MAC verifies under the key
+//     given to Watch for its endpoint (bus/internal/heartbeat_auth.h), and
+//     its seq is above that of the last authentic beat since Watch (so a
+//     replayed or reordered older beat is refused). Anything else is
+//     dropped unreported (kUnauthenticated, kReplayed): a forger who cannot
+//     sign keeps no one alive and causes no kHeard.
+//   * An accepted beat is an authentic one with the watched incarnation
+//     (any, if 0). An authentic beat with another incarnation is reported
+//     but does not keep the watched one alive (with a key per incarnation,
+//     only a sender that reuses its key across restarts makes one).
 //   * A beat is reported (kHeard) if it is the first after Watch or after a
 //     silence, or its incarnation or state_version differs from the previous
 //     beat's from that endpoint.
@@ -24,8 +31,8 @@
 //
 // Example:
 //   HeartbeatPeers peers(absl::Milliseconds(800));
-//   peers.Watch("tcp://10.0.0.2:7000", 3, address, now);
-//   peers.OnBeat(beat, now, base::Now(), &events);    // events: kHeard
+//   peers.Watch("tcp://10.0.0.2:7000", 3, address, key, now);
+//   peers.OnBeat(beat, datagram, now, base::Now(), &events);  // kHeard
 //   peers.Tick(now + absl::Seconds(1), &events);      // events: kSilent
 #ifndef POLIS_BUS_INTERNAL_HEARTBEAT_PEERS_H_
 #define POLIS_BUS_INTERNAL_HEARTBEAT_PEERS_H_
@@ -34,11 +41,13 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "bus/internal/datagram_socket.h"
+#include "bus/internal/heartbeat_auth.h"
 #include "polis/envelope.pb.h"
 
 namespace polis::bus::internal {
@@ -62,6 +71,8 @@ class HeartbeatPeers {
   struct Peer {
     uint64_t incarnation = 0;  // watched; 0 = any
     DatagramAddress address;   // where beats to it go
+    HeartbeatKey key = {};     // its beats' MACs verify under this
+    uint64_t last_seq = 0;     // of the last authentic beat since Watch
     absl::Time watched_at;
     absl::Time grace_from;     // silence is measured from here
     absl::Time last_heard;     // last accepted beat (if heard_ever)
@@ -79,6 +90,8 @@ class HeartbeatPeers {
     kAccepted,          // counts as heard for the watched incarnation
     kOtherIncarnation,  // watched endpoint, another incarnation
     kUnwatched,         // nobody watches that endpoint
+    kUnauthenticated,   // watched endpoint; no MAC, or not under its key
+    kReplayed,          // authentic, but seq not above the last accepted
   };
 
   struct TickResult {
@@ -90,15 +103,18 @@ class HeartbeatPeers {
 
   explicit HeartbeatPeers(absl::Duration timeout) : timeout_(timeout) {}
 
-  // Starts (or restarts, replacing all state) watching `endpoint`.
+  // Starts (or restarts, replacing all state) watching `endpoint`, whose
+  // beats are signed with `key`.
   void Watch(const std::string& endpoint, uint64_t incarnation, const DatagramAddress& address,
-             absl::Time now);
+             const HeartbeatKey& key, absl::Time now);
   void Unwatch(const std::string& endpoint) { peers_.erase(endpoint); }
 
   // A beat received at `now` (the detector's clock) and `now_unix` (the wall
-  // clock, for the offset). Appends a kHeard event if the beat is reported.
-  BeatOutcome OnBeat(const wire::Heartbeat& beat, absl::Time now, absl::Time now_unix,
-                     std::vector<HeartbeatEvent>* events);
+  // clock, for the offset): `beat` parsed from `datagram`, the bytes as
+  // received (the MAC is checked over them). Appends a kHeard event if the
+  // beat is reported.
+  BeatOutcome OnBeat(const wire::Heartbeat& beat, std::string_view datagram, absl::Time now,
+                     absl::Time now_unix, std::vector<HeartbeatEvent>* events);
 
   // Applies the self-pause guard, then appends a kSilent event for each
   // peer that went silent.

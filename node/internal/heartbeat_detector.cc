@@ -16,8 +16,10 @@ absl::StatusOr<std::unique_ptr<HeartbeatDetector>> HeartbeatDetector::Create(
 }
 
 void HeartbeatDetector::Watch(const std::string& endpoint, uint64_t incarnation,
-                              const std::string& address) {
-  if (absl::Status s = beats_->Watch(endpoint, incarnation, address); !s.ok()) {
+                              const std::string& address, std::string_view key) {
+  if (absl::Status s = beats_->Watch(endpoint, incarnation, address, key); !s.ok()) {
+    // E.g. a Hello without a 32-byte heartbeat_key: the member is then
+    // watched only through its connection (it drops when the process dies).
     POLIS_LOG(WARNING) << "polis: cannot watch " << endpoint << " (heartbeats at " << address
                        << "): " << s;
   }

@@ -33,11 +33,13 @@ class HeartbeatDetector final : public FailureDetector, public bus::HeartbeatLis
 
   // FailureDetector.
   const std::string& address() const override { return beats_->address(); }
-  void Watch(const std::string& endpoint, uint64_t incarnation,
-             const std::string& address) override;
+  std::string_view key() const override { return beats_->key(); }
+  void Watch(const std::string& endpoint, uint64_t incarnation, const std::string& address,
+             std::string_view key) override;
   void Unwatch(const std::string& endpoint) override { beats_->Unwatch(endpoint); }
   absl::Duration SinceHeard(const std::string& endpoint) const override;
   absl::Duration ClockOffset(const std::string& endpoint) const override;
+  bus::HeartbeatCounters counters() const override { return beats_->counters(); }
 
   // bus::HeartbeatListener (heartbeat thread).
   void OnSilent(const std::string& endpoint, uint64_t incarnation,

@@ -105,8 +105,24 @@ void NodeCore::HandleNodeInfo(const bus::EnvelopeView& env, const bus::ReturnPat
   router_->SendReply(l->from, absl::OkStatus(), Message::From(NodeInfoWithBadInput()), l->trace);
 }
 
+// On the I/O thread (detector_'s user until it stops).
 wire::NodeInfo NodeCore::NodeInfoWithBadInput() {
   wire::NodeInfo info = CollectNodeInfo(*membership_, *registry_);
+  if (detector_ != nullptr) {
+    const bus::HeartbeatCounters c = detector_->counters();
+    wire::HeartbeatInfo* hb = info.mutable_heartbeat();
+    hb->set_address(detector_->address());
+    hb->set_beats_sent(c.beats_sent);
+    hb->set_send_failures(c.send_failures);
+    hb->set_beats_accepted(c.beats_accepted);
+    hb->set_beats_other_incarnation(c.beats_other_incarnation);
+    hb->set_ignored_unwatched(c.ignored_unwatched);
+    hb->set_ignored_malformed(c.ignored_malformed);
+    hb->set_ignored_oversized(c.ignored_oversized);
+    hb->set_ignored_unauthenticated(c.ignored_unauthenticated);
+    hb->set_ignored_replayed(c.ignored_replayed);
+    hb->set_self_pauses(c.self_pauses);
+  }
   for (size_t r = 0; r < kBadInputReasons; ++r) {
     const auto reason = static_cast<BadInputReason>(r);
     if (const uint64_t n = bad_input_.Get(reason); n != 0) {

@@ -290,7 +290,12 @@ void Membership::SendHello(const std::string& endpoint, bool reply_requested,
     std::vector<wire::NodeEntry> members = Snapshot(/*with_names=*/false);
     members_digest = MembersDigest(members, endpoint);
     for (wire::NodeEntry& e : members) *hello.add_members() = std::move(e);
-    if (detector_ != nullptr) hello.set_heartbeat(detector_->address());
+    if (detector_ != nullptr) {
+      // To a node only (this branch): a client never learns the key, so a
+      // client key cannot forge this node's beats.
+      hello.set_heartbeat(detector_->address());
+      hello.set_heartbeat_key(std::string(detector_->key()));
+    }
   }
   const OutgoingEnvelope out = OutgoingEnvelope::System(self_->name, hello);
   if (absl::Status s = io_->transport().Send(endpoint, out.view()); !s.ok()) {
@@ -545,7 +550,9 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
     c->second.backoff = kFirstRetry;
   }
   if (is_new && detector_ != nullptr && !hello.heartbeat().empty()) {
-    detector_->Watch(e.endpoint(), e.incarnation(), hello.heartbeat());
+    // First-hand only: a member's key comes in its own Hello, never in
+    // another's member list.
+    detector_->Watch(e.endpoint(), e.incarnation(), hello.heartbeat(), hello.heartbeat_key());
   }
   ResolveConflicts(e.node(), e.incarnation(), e.names());
   for (const wire::NodeEntry& m : hello.members()) {

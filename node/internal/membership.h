@@ -62,6 +62,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -70,6 +71,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "bus/envelope.h"
+#include "bus/heartbeat.h"
 #include "bus/transport.h"
 #include "node/internal/call_slot.h"
 #include "node/internal/directory.h"
@@ -98,14 +100,19 @@ class MembershipObserver {
 class FailureDetector {
  public:
   virtual ~FailureDetector() = default;
-  // Where peers send heartbeats (goes into Hello).
+  // Where peers send heartbeats, and the key this node signs them with
+  // (both go into a Hello to a node, never to a client).
   virtual const std::string& address() const = 0;
+  virtual std::string_view key() const = 0;
+  // Watches a member that told `address` and `key` in its own Hello.
   virtual void Watch(const std::string& endpoint, uint64_t incarnation,
-                     const std::string& address) = 0;
+                     const std::string& address, std::string_view key) = 0;
   virtual void Unwatch(const std::string& endpoint) = 0;
   // Since the member was last heard (-1 ms if never) and its clock offset.
   virtual absl::Duration SinceHeard(const std::string& endpoint) const = 0;
   virtual absl::Duration ClockOffset(const std::string& endpoint) const = 0;
+  // The detector's totals (heartbeats sent, accepted, refused by reason).
+  virtual bus::HeartbeatCounters counters() const = 0;
 };
 
 struct MembershipOptions {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -82,17 +83,32 @@ NodeMetrics NodeCore::Metrics() {
 
   // Members and their state are the I/O thread's. From a worker (a
   // handler) it cannot be waited for: the peers then show traffic only.
+  // The heartbeat counters are read there too (detector_ is the I/O
+  // thread's until it stops).
   struct Members {
     absl::Notification done;
     wire::NodeInfo info;
+    std::optional<bus::HeartbeatCounters> heartbeat;
   };
   auto members = std::make_shared<Members>();
   if (!OnWorker()) {
     io_->Post([this, members] {
       membership_->FillMembers(&members->info);
+      if (detector_ != nullptr) members->heartbeat = detector_->counters();
       members->done.Notify();
     });
     members->done.WaitForNotificationWithTimeout(kMembersTimeout);
+  }
+  if (members->done.HasBeenNotified() && members->heartbeat) {
+    const bus::HeartbeatCounters& c = *members->heartbeat;
+    m.heartbeats_sent = c.beats_sent;
+    m.heartbeats_accepted = c.beats_accepted;
+    m.heartbeats_ignored = {{"unwatched", c.ignored_unwatched},
+                            {"malformed", c.ignored_malformed},
+                            {"oversized", c.ignored_oversized},
+                            {"unauthenticated", c.ignored_unauthenticated},
+                            {"replayed", c.ignored_replayed},
+                            {"other_incarnation", c.beats_other_incarnation}};
   }
   std::map<std::string, PeerMetrics> peers;
   if (members->done.HasBeenNotified()) {

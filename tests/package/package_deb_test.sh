@@ -24,11 +24,11 @@ dev=("$tmp"/out/libpolis-dev_*_amd64.deb)
 info="$(dpkg-deb -I "${runtime[0]}")"
 echo "$info"
 depends="$(dpkg-deb -f "${runtime[0]}" Depends)"
-for p in libzmq5 libprotobuf32 libabsl20220623 libcpp-httplib0.11; do
+for p in libzmq5 libprotobuf32 libabsl20220623 libcpp-httplib0.11 libsodium23; do
   [[ "$depends" == *"$p"* ]] || fail "polis Depends lacks $p: $depends"
 done
 dev_depends="$(dpkg-deb -f "${dev[0]}" Depends)"
-for p in libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libabsl-dev libcpp-httplib-dev; do
+for p in libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler libabsl-dev libcpp-httplib-dev libsodium-dev; do
   [[ "$dev_depends" == *"$p"* ]] || fail "libpolis-dev Depends lacks $p: $dev_depends"
 done
 contents="$(dpkg-deb -c "${dev[0]}")"
