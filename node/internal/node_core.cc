@@ -376,6 +376,19 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
   // monitors): counted, and answered if its sender waits.
   auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
   AnsweringBadInput bad_input(*this, answer);
+  if (sender.role == bus::PeerRole::kRevoked) {
+    // A key removed from the authorized keys since its connection opened
+    // (bus/peer.h): nothing it sends is accepted, whatever its old role.
+    const absl::Status why = absl::PermissionDeniedError(
+        "this key is no longer in the node's authorized keys (revoked): refused");
+    if (envelope.kind == wire::KIND_SYSTEM && IsMembershipMessage(envelope)) {
+      ++refused_membership_;
+      bad_input.OnBadInput(why);
+    } else {
+      Refuse(envelope, from, received, sender, why);
+    }
+    return;
+  }
   switch (envelope.kind) {
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
@@ -398,9 +411,11 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       // Members a node listed: a node pins their keys only if its own
       // authorized keys say they are node keys; a client trusts the node
       // it authenticated. Never over a key proved first-hand.
+      std::shared_ptr<const bus::AuthorizedKeys> authorized;
       for (const auto& [endpoint, key] : hearsay) {
         if (sender.role != bus::PeerRole::kNode || self_.curve == nullptr) break;
-        const bus::AuthorizedKey* k = self_.curve->authorized().FindZ85(key);
+        if (authorized == nullptr) authorized = self_.curve->authorized();
+        const bus::AuthorizedKey* k = authorized->FindZ85(key);
         if (!self_.client && (k == nullptr || k->role != bus::PeerRole::kNode)) continue;
         if (!self_.curve->PinnedKey(endpoint).empty()) continue;
         (void)io_->transport().SetPeerKey(endpoint, key);
