@@ -24,6 +24,20 @@ std::atomic<uint64_t> next_instance{0};
 
 bool IsInProc(const std::string& endpoint) { return absl::StartsWith(endpoint, "inproc://"); }
 
+// A dns: seed's CURVE key (pinned under the seed spec itself, NodeOptions::
+// seeds) pinned for each address it resolved to, on the polis-seeds thread
+// (SetServerKey is thread-safe), before the addresses are dialed. Without
+// one, the default server key (if any) applies as before.
+void PinDnsSeedKey(bus::CurveSecurity* curve, const std::string& spec,
+                   const std::vector<std::string>& addresses) {
+  if (curve == nullptr) return;
+  const std::string key = curve->PinnedKey(spec);
+  if (key.empty()) return;
+  for (const std::string& address : addresses) {
+    if (curve->PinnedKey(address) != key) (void)curve->SetServerKey(address, key);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions& o) {
   bool inproc = IsInProc(o.listen) || o.listen.empty();
   for (const std::string& s : o.seeds) inproc = inproc && IsInProc(s);
@@ -200,12 +214,18 @@ absl::Status NodeCore::Start() {
   if (dns_seeds) {
     POLIS_ASSIGN_OR_RETURN(
         seed_resolver_,
-        SeedResolver::Create(options_.seeds, kDefaultSeedRefresh,
-                             [this](std::vector<std::string> endpoints) {
-                               io_->Post([this, endpoints = std::move(endpoints)]() mutable {
-                                 membership_->SetSeeds(std::move(endpoints));
-                               });
-                             }));
+        SeedResolver::Create(
+            options_.seeds, kDefaultSeedRefresh,
+            [this](std::vector<std::string> endpoints) {
+              io_->Post([this, endpoints = std::move(endpoints)]() mutable {
+                membership_->SetSeeds(std::move(endpoints));
+              });
+            },
+            ResolveDnsSeed,
+            [curve = self_.curve](const std::string& spec,
+                                  const std::vector<std::string>& addresses) {
+              PinDnsSeedKey(curve.get(), spec, addresses);
+            }));
   }
   return absl::OkStatus();
 }
