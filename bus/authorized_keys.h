@@ -47,6 +47,8 @@ class AuthorizedKeys {
   const AuthorizedKey* FindZ85(absl::string_view z85) const;
 
   size_t size() const { return entries_.size(); }
+  // Every entry, in file order.
+  const std::deque<AuthorizedKey>& entries() const { return entries_; }
 
  private:
   std::deque<AuthorizedKey> entries_;  // stable addresses

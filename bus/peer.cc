@@ -15,6 +15,8 @@ std::string_view PeerRoleName(PeerRole role) {
       return "client";
     case PeerRole::kAdmin:
       return "admin";
+    case PeerRole::kRevoked:
+      return "revoked";
   }
   return "unknown";
 }

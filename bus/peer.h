@@ -11,8 +11,9 @@
 // and system requests.
 //
 // Thread-safety: plain values. An `AuthorizedKey` is immutable once loaded
-// and outlives every envelope delivered with a pointer to it (the transport
-// keeps the table it came from).
+// and outlives the OnEnvelope call that gets a pointer to it (the transport
+// holds a snapshot of the table it came from while it delivers; the table
+// may be replaced later, so a pointer must not be kept past the call).
 //
 // Example:
 //   void OnEnvelope(const EnvelopeView& e, const ReturnPath& from, absl::Time at,
@@ -40,6 +41,11 @@ enum class PeerRole : uint8_t {
   kClient,
   // A client that may also reach supervisors and system requests.
   kAdmin,
+  // A key that authenticated when its connection opened but is no longer in
+  // the authorized keys (the table was replaced since, CurveSecurity::
+  // SetAuthorized). Everything it sends is refused: calls are answered
+  // PERMISSION_DENIED, the rest dropped and counted. `Sender::key` is null.
+  kRevoked,
 };
 
 // "anonymous", "node", "client", "admin".
@@ -75,7 +81,7 @@ struct Sender {
   // transport without authentication).
   bool may_be_node() const { return role == PeerRole::kNode || role == PeerRole::kAnonymous; }
   // May reach supervisors and system requests.
-  bool is_privileged() const { return role != PeerRole::kClient; }
+  bool is_privileged() const { return role != PeerRole::kClient && role != PeerRole::kRevoked; }
   // See AuthorizedKey::MayReach; true without a key.
   bool MayReach(std::string_view name) const { return key == nullptr || key->MayReach(name); }
 };

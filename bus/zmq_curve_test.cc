@@ -85,6 +85,49 @@ TEST(ZmqCurveTest, ClientKeyArrivesAsClientOnAChannel) {
   EXPECT_FALSE(ha.senders[0].MayReach("kv"));
 }
 
+// SetAuthorized while a client's channel stays open: the channel's next
+// message arrives as kRevoked (no key), a new handshake with that key is
+// refused, and listed again (as admin) the open channel's next message
+// has its new role.
+TEST(ZmqCurveTest, AReplacedTableAppliesToTheNextMessageOfAnOpenConnection) {
+  const CurveKeyPair ka = Keys(), kc = Keys();
+  ZmqTransportOptions o;
+  o.connect_timeout = absl::Seconds(5);
+  o.curve = std::make_shared<CurveSecurity>(ka, Authorize("client " + kc.public_key + "\n"));
+  std::shared_ptr<CurveSecurity> sec = o.curve;
+  auto a = *ZmqTransport::Create(o);
+  auto c = Secure(kc, Authorize(""), ka.public_key);
+  auto ep = a->Listen("tcp://127.0.0.1:*");
+  ASSERT_THAT(ep, IsOk());
+  auto ch = c->OpenChannel(*ep);
+  ASSERT_THAT(ch, IsOk());
+  SenderRecorder ha;
+  ASSERT_THAT((*ch)->Send(MakeEnvelope(1, "before")), IsOk());
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}}, [&] { return ha.envelopes.size() == 1; }));
+  EXPECT_EQ(ha.senders[0].role, PeerRole::kClient);
+
+  sec->SetAuthorized(Authorize(""));
+  ASSERT_THAT((*ch)->Send(MakeEnvelope(2, "after")), IsOk());
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}}, [&] { return ha.envelopes.size() == 2; }));
+  EXPECT_EQ(ha.senders[1].role, PeerRole::kRevoked);
+  EXPECT_EQ(ha.senders[1].key, nullptr);
+  // A new connection with that key is refused at its handshake.
+  auto again = Secure(kc, Authorize(""), ka.public_key);
+  SenderRecorder hagain;
+  ASSERT_THAT(again->Send(*ep, MakeEnvelope(3, "new connection")), IsOk());
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}, {again.get(), &hagain}},
+                        [&] { return !hagain.downs.empty(); }));
+  EXPECT_THAT(hagain.downs[0].second, StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(ha.envelopes.size(), 2u);
+
+  sec->SetAuthorized(Authorize("admin " + kc.public_key + " back\n"));
+  ASSERT_THAT((*ch)->Send(MakeEnvelope(4, "readmitted")), IsOk());
+  ASSERT_TRUE(PollUntil({{a.get(), &ha}}, [&] { return ha.envelopes.size() == 3; }));
+  EXPECT_EQ(ha.senders[2].role, PeerRole::kAdmin);
+  ASSERT_NE(ha.senders[2].key, nullptr);
+  EXPECT_EQ(ha.senders[2].key->comment, "back");
+}
+
 TEST(ZmqCurveTest, UnknownKeyDeliversNothingAndLearnsItIsNotAuthorized) {
   const CurveKeyPair ka = Keys(), stranger = Keys();
   auto a = Secure(ka, Authorize(""));

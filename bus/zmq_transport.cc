@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include <zmq.hpp>
@@ -151,6 +152,9 @@ class ZmqTransport::Impl {
   std::shared_ptr<zmq::context_t> context_;
   std::unique_ptr<WakeFd> wake_;
   std::unique_ptr<internal::ZapHandler> zap_;  // with CURVE, from Listen on
+  // With CURVE: the I/O thread's view of the authorized table, for the
+  // per-message key lookup (refreshed once per ReadRouter).
+  std::optional<AuthorizedSnapshot> authorized_;
   zmq::socket_t router_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> graveyard_;
@@ -199,8 +203,8 @@ absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoi
   try {
     if (options_.curve != nullptr && zap_ == nullptr) {
       // Before the bind: no handshake may find the ZAP endpoint empty.
-      POLIS_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(*context_,
-                                                               options_.curve->authorized_ptr()));
+      POLIS_ASSIGN_OR_RETURN(zap_, internal::ZapHandler::Start(*context_, options_.curve));
+      authorized_.emplace(*options_.curve);
     }
     zmq::socket_t router(*context_, zmq::socket_type::router);
     internal::ApplyCommonOptions(router, options_);
@@ -522,22 +526,27 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   bool deliver;
   // A ROUTER connection is not tied to a node: what it refuses is kOther's.
   PeerCounters& conn = traffic_->For(TrafficCounters::kOther, false);
+  // The table as of this batch: its entries outlive the deliveries below.
+  const AuthorizedKeys* keys = authorized_ ? &authorized_->Current() : nullptr;
   for (int n = 0; n < kMaxEnvelopesPerPoll;) {
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
     if (!ReadFrame(router_, handler, conn, &deliver)) return;
     Sender sender;
-    if (deliver && options_.curve != nullptr) {
+    if (deliver && keys != nullptr) {
       // The ZAP handler set the User-Id to the connection's Z85 key.
       const char* user = zmq_msg_gets(msg_.handle(), "User-Id");
-      sender.key = user != nullptr ? options_.curve->authorized().FindZ85(user) : nullptr;
-      if (sender.key == nullptr) {  // cannot happen with the ZAP handler up
+      if (user == nullptr || *user == '\0') {  // cannot happen with the ZAP handler up
         conn.solo.CountRefused();
         handler.OnBadInput(absl::UnauthenticatedError("message without an authorized User-Id"));
         ++n;
         continue;
       }
-      sender.role = sender.key->role;
+      // Looked up per message: a key removed from the table since its
+      // handshake is kRevoked (the node refuses what it sends), a key whose
+      // line changed has its new role and names.
+      sender.key = keys->FindZ85(user);
+      sender.role = sender.key != nullptr ? sender.key->role : PeerRole::kRevoked;
     }
     // A message counts at least one, good frames or not.
     n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);

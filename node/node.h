@@ -62,7 +62,12 @@ struct NodeOptions {
   // bound endpoint. A wildcard bind without it is refused (INVALID_ARGUMENT):
   // no peer could reach "0.0.0.0".
   std::string advertise;
-  // Endpoints of nodes to join on start.
+  // Endpoints of nodes to join on start: tcp://, ipc://, or dns:HOST:PORT
+  // (every address HOST resolves to, again every 5 s;
+  // node/internal/seed_spec.h). With `curve`, a dns: seed's server key is
+  // the one pinned under the seed itself (curve->SetServerKey("dns:h:7000",
+  // KEY), as `polis node --seed=dns:h:7000@KEY` does): it is pinned for
+  // every address the name resolves to, each time.
   std::vector<std::string> seeds;
   // True for a short-lived client (polis call): hosts no names, is not
   // announced to the cluster.

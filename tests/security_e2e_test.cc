@@ -3,7 +3,8 @@
 // with --key/--server-key. An unknown key delivers nothing; a client key
 // cannot join as a node; a client limited to `counter*` is refused `kv`;
 // two keyed nodes form a cluster; what crosses loopback is ciphertext
-// (tcpdump); without keys a node will not listen off loopback; a node key
+// (tcpdump); without keys a node will not listen off loopback; a dns:
+// seed's key reaches the addresses it resolves to; a node key
 // cannot speak for another member (a raw CURVE DEALER with node c's key
 // forging b's Goodbye, NamesChanged and Hello at node a changes nothing).
 #include <sys/stat.h>
@@ -273,6 +274,29 @@ TEST_F(SecurityE2eTest, TwoKeyedNodesJoinAndAClientKeyCannotJoinAsANode) {
       [](const ProcessResult& r) { return r.exit_code == 0; });
   EXPECT_EQ(r.exit_code, 0) << r.Summary();
   EXPECT_THAT(impostor->Stop(), IsOk());
+  EXPECT_THAT(n2->Stop(), IsOk());
+  EXPECT_THAT(n1->Stop(), IsOk());
+}
+
+// A dns: seed's @KEY is pinned for every address the name resolves to:
+// n2 joins n1 through dns:localhost:PORT@n1.pub with no --server-key.
+TEST_F(SecurityE2eTest, ADnsSeedsKeyIsPinnedForTheAddressesItResolvesTo) {
+  std::unique_ptr<NodeProcess> n1 = StartKeyed("n1");
+  ASSERT_NE(n1, nullptr);
+  const std::string port = n1->endpoint().substr(n1->endpoint().rfind(':') + 1);
+  std::unique_ptr<NodeProcess> n2 =
+      StartKeyed("n2", {"dns:localhost:" + port + "@" + dir_->File("n1.pub")}, "", {});
+  ASSERT_NE(n2, nullptr);
+  ProcessResult r = RetryUntil(
+      [&] { return As("admin", "nodes", *n2, "n2", {"--json"}); },
+      [](const ProcessResult& r) { return r.out.find("\"n1\"") != std::string::npos; });
+  EXPECT_THAT(r.out, HasSubstr("\"n1\"")) << r.Summary();
+  // A call through n2 reaches n1's counter over the connection n2 dialed.
+  r = RetryUntil(
+      [&] { return As("client", "call", *n2, "n2", {"counter", R"({"get": {}})"}); },
+      [](const ProcessResult& r) { return r.exit_code == 0; });
+  EXPECT_EQ(r.exit_code, 0) << r.Summary();
+  EXPECT_THAT(n2->Stderr(), Not(HasSubstr("no CURVE server key known for " + n1->endpoint())));
   EXPECT_THAT(n2->Stop(), IsOk());
   EXPECT_THAT(n1->Stop(), IsOk());
 }

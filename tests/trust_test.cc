@@ -450,5 +450,74 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
   (*z)->Shutdown();
 }
 
+// A key removed from the authorized keys while its connection stays open
+// arrives as kRevoked (bus/peer.h): its membership messages are refused,
+// even about the member it was bound to, and its calls are answered
+// PERMISSION_DENIED without reaching the server.
+TEST(MembershipTrustTest, ARevokedKeyIsRefusedWhateverItSends) {
+  static const bus::AuthorizedKey kx{bus::PeerRole::kNode, std::string(40, 'x'), {}, "x", 1};
+  static const bus::AuthorizedKey kz{bus::PeerRole::kNode, std::string(40, 'z'), {}, "z", 3};
+  auto z = KeyedNode("rz", &kz, {});
+  ASSERT_THAT(z, IsOk());
+  auto x = KeyedNode("rx", &kx, {(*z)->endpoint()});
+  ASSERT_THAT(x, IsOk());
+  Journal j;
+  ASSERT_THAT((*x)->Spawn(std::make_unique<Echo>(&j), {.name = "rxname"}), IsOk());
+  ASSERT_THAT(testing::AwaitName(**z, "rxname"), IsOk());
+  ASSERT_THAT((*z)->Spawn(std::make_unique<Echo>(&j), {.name = "rzname"}), IsOk());
+
+  bus::InProcTransportOptions io;
+  io.sender_role = bus::PeerRole::kRevoked;  // x's key, since removed
+  auto revoked = bus::InProcTransport::Create(io);
+  ASSERT_THAT(revoked, IsOk());
+  const uint64_t before = RefusedInput(**z);
+  wire::Goodbye bye;
+  bye.set_node("rx");
+  bye.set_incarnation((*x)->incarnation());
+  wire::Envelope e;
+  e.set_version(bus::kWireVersion);
+  e.set_kind(wire::KIND_SYSTEM);
+  e.set_type(wire::Goodbye::descriptor()->full_name());
+  e.mutable_sender()->set_node("rx");
+  e.set_payload(bye.SerializeAsString());
+  ASSERT_THAT((*revoked)->Send((*z)->endpoint(), bus::EnvelopeView(e)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return RefusedInput(**z) > before; }));
+  EXPECT_THAT((*z)->Peers(), ::testing::Contains("rx"));
+
+  wire::Envelope call;
+  call.set_version(bus::kWireVersion);
+  call.set_kind(wire::KIND_CALL);
+  call.set_type(google::protobuf::StringValue::descriptor()->full_name());
+  call.mutable_sender()->set_node("rx");
+  call.mutable_reply_to()->set_node("rx");
+  call.mutable_recipient()->set_name("rzname");
+  call.set_ref(78);
+  call.set_timeout_us(5'000'000);
+  call.set_payload(Str("from-revoked").SerializeAsString());
+  ASSERT_THAT((*revoked)->Send((*z)->endpoint(), bus::EnvelopeView(call)), IsOk());
+  testing::RecordingHandler answers;
+  std::optional<wire::Envelope> reply;
+  ASSERT_TRUE(testing::PollUntil({{revoked->get(), &answers}}, [&] {
+    for (const auto& [r, path] : answers.envelopes) {
+      if (r.kind() == wire::KIND_REPLY && r.ref() == 78) reply = r;
+    }
+    return reply.has_value();
+  }));
+  EXPECT_EQ(reply->status_code(), static_cast<int>(absl::StatusCode::kPermissionDenied))
+      << reply->status_message();
+  // An info is dropped and counted.
+  const uint64_t refused = (*z)->Metrics().refused_by_trust;
+  wire::Envelope info = call;
+  info.set_kind(wire::KIND_INFO);
+  info.clear_ref();
+  info.clear_reply_to();
+  info.set_payload(Str("from-revoked").SerializeAsString());
+  ASSERT_THAT((*revoked)->Send((*z)->endpoint(), bus::EnvelopeView(info)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return (*z)->Metrics().refused_by_trust > refused; }));
+  EXPECT_FALSE(j.Has("info:from-revoked"));
+  (*x)->Shutdown();
+  (*z)->Shutdown();
+}
+
 }  // namespace
 }  // namespace polis

@@ -65,7 +65,9 @@ constexpr char kNodeUsageBody[] =
       max_mailbox: 1000 }` or max_mailbox in a supervision child (0 = no
       bound, at most 1000000000).
       SIGINT/SIGTERM stop the tree (reverse start order), then the node:
-      exit 0. If the root itself fails (restart intensity exceeded), the
+      exit 0. SIGHUP reloads --authorized-keys (a file that does not parse
+      keeps the keys in use and logs FILE:LINE; a removed key's open
+      connections are refused from their next message). If the root itself fails (restart intensity exceeded), the
       node stops and exits 1 ("ABORTED: ... root supervisor ... failed").
       --metrics=HOST:PORT (or [IPV6]:PORT, :PORT for all interfaces; port 0
       picks one) serves Prometheus metrics at http://HOST:PORT/metrics and

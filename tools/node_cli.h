@@ -10,7 +10,7 @@
 // on stderr); 2 usage error, bad config file, unknown kind, bad plugin.
 //
 // Thread-safety: call once, from main, before other threads start (RunNode
-// blocks SIGINT/SIGTERM for every thread it starts).
+// blocks SIGINT/SIGTERM/SIGHUP for every thread it starts).
 //
 // Example:
 //   std::vector<std::string> args = {"--name=a", "--serve=counter"};

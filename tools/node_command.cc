@@ -36,6 +36,26 @@ void StopExporter(const std::string& node, telemetry::SpanExporter& exporter) {
 
 }  // namespace
 
+void ReloadKeysOnSignal(const NodeConfig& config, const std::string& node_name,
+                        bus::CurveSecurity* curve) {
+  if (curve == nullptr) {
+    std::cerr << "node " << node_name
+              << ": SIGHUP: no authorized keys to reload (the node runs without --key)"
+              << std::endl;
+    return;
+  }
+  const std::string& path = config.authorized_keys_file();
+  absl::StatusOr<bus::AuthorizedKeysChange> c = bus::ReloadAuthorizedKeys(*curve, path);
+  if (!c.ok()) {
+    std::cerr << "node " << node_name << ": error: authorized keys not reloaded (keeping the "
+              << curve->authorized()->size() << " in use): " << c.status().message()
+              << std::endl;
+    return;
+  }
+  std::cerr << "node " << node_name << ": authorized keys reloaded: " << c->keys << " keys (+"
+            << c->added << " -" << c->removed << ")" << std::endl;
+}
+
 absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> CreateSpanExporter(
     const NodeConfig& config) {
   if (config.trace_file().empty() && config.otlp_endpoint().empty()) {
@@ -97,6 +117,7 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
   if (config.trace_buffer_spans() > 0) {
     options.trace.max_spans = static_cast<size_t>(config.trace_buffer_spans());
   }
+  std::shared_ptr<bus::CurveSecurity> curve = options.curve;
   absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
   if (!node.ok()) return node.status();
   // From here on, the spans of everything the node does are exported.
@@ -120,6 +141,7 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
     }
   }
   StartedNode started{.node = *std::move(node),
+                      .curve = std::move(curve),
                       .root = RootName(config),
                       .stop = std::make_shared<NodeStop>(),
                       .exporter = std::move(exporter)};
@@ -132,12 +154,13 @@ absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
 
 absl::Status RunNode(const NodeConfig& config,
                      std::unique_ptr<telemetry::SpanExporter> exporter) {
-  // Block the stop signals before any thread starts, so that every node
-  // thread inherits the mask and only the sigwait below sees them.
+  // Block the stop signals (and SIGHUP) before any thread starts, so that
+  // every node thread inherits the mask and only the sigwait below sees them.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   absl::StatusOr<StartedNode> started = StartNode(config, std::move(exporter));
@@ -151,9 +174,16 @@ absl::Status RunNode(const NodeConfig& config,
   }
 
   std::shared_ptr<NodeStop> stop = started->stop;
-  std::thread signals([&stop_signals, stop] {
+  std::thread signals([&stop_signals, stop, &config, &node, curve = started->curve] {
     int signal = 0;
-    if (sigwait(&stop_signals, &signal) == 0) stop->SignalReceived(signal);
+    while (sigwait(&stop_signals, &signal) == 0) {
+      if (signal == SIGHUP) {
+        ReloadKeysOnSignal(config, node.name(), curve.get());
+        continue;
+      }
+      stop->SignalReceived(signal);
+      return;
+    }
   });
   const NodeStop::Cause cause = stop->Wait();
 

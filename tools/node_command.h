@@ -12,6 +12,14 @@
 //     (Supervisor::ShutdownTree: children in reverse start order, each
 //     within its shutdown timeout, Terminate runs), then the node (peers are
 //     told); RunNode returns OK (exit code 0);
+//   * SIGHUP: with --authorized-keys, the file is read again and, if it
+//     parses, replaces the keys in use (bus::ReloadAuthorizedKeys: the next
+//     handshake and the next message of every open connection are checked
+//     against it; a removed key's calls get PERMISSION_DENIED). One line on
+//     stderr: "node NAME: authorized keys reloaded: N keys (+A -R)", or
+//     "node NAME: error: authorized keys not reloaded (keeping the N in
+//     use): FILE:LINE: why". Without keys, a line saying there is nothing
+//     to reload. The node keeps running either way;
 //   * the root supervisor ends by itself: a failure — its restart intensity
 //     exceeded, which is as far as escalation goes — is returned as ABORTED
 //     "node NAME: root supervisor 'R' failed: <its reason>" (exit code 1),
@@ -24,9 +32,9 @@
 // flush) after the supervision tree and before the node shuts down, and
 // one line on stderr says what it exported and dropped.
 //
-// Thread-safety: RunNode blocks SIGINT/SIGTERM in the calling thread (and
-// so in every thread the node starts) and waits for them on a thread of its
-// own with sigwait; call it once, from main, before starting other threads.
+// Thread-safety: RunNode blocks SIGINT/SIGTERM/SIGHUP in the calling thread
+// (and so in every thread the node starts) and waits for them on a thread of
+// its own with sigwait; call it once, from main, before starting other threads.
 //
 // Example:
 //   NodeConfig c; c.set_name("a"); c.set_listen("tcp://127.0.0.1:*");
@@ -51,6 +59,9 @@ namespace polis::tools {
 // A node whose root supervisor has started.
 struct StartedNode {
   std::unique_ptr<Node> node;
+  // The node's CURVE settings (null without --key): SIGHUP reloads its
+  // authorized keys.
+  std::shared_ptr<bus::CurveSecurity> curve;
   std::string root;                // Registered name of the root supervisor.
   std::shared_ptr<NodeStop> stop;  // Gets the root's end (RootEnded).
   // Reads `node`'s spans (null if none are exported). Last, so that it is
@@ -81,6 +92,11 @@ absl::StatusOr<std::unique_ptr<telemetry::SpanExporter>> CreateSpanExporter(
 // that address cannot be bound).
 absl::StatusOr<StartedNode> StartNode(const NodeConfig& config,
                                       std::unique_ptr<telemetry::SpanExporter> exporter = nullptr);
+
+// Reloads `config.authorized_keys_file()` into `curve` (SIGHUP) and says on
+// stderr what happened (see above). `curve` may be null (no keys).
+void ReloadKeysOnSignal(const NodeConfig& config, const std::string& node_name,
+                        bus::CurveSecurity* curve);
 
 // StartNode, print the ready line, wait for a stop signal or the end of the
 // root supervisor, stop the tree, the exporter and the node (see above).

@@ -3,16 +3,16 @@
 //
 // polis::NodeMain is `polis node` (the same code, tools/node_cli.h): the
 // same flags and config file, --load, the root supervisor and supervision
-// tree, SIGINT/SIGTERM handling, the ready line "node NAME listening on
-// ENDPOINT", --help, and exit codes 0 (stopped cleanly), 1 (the node or its
-// root supervisor failed), 2 (usage error, bad config file, unknown kind,
-// bad plugin). The kinds it can start are those the program registered
+// tree, SIGINT/SIGTERM handling, SIGHUP reloading --authorized-keys, the
+// ready line "node NAME listening on ENDPOINT", --help, and exit codes 0
+// (stopped cleanly), 1 (the node or its root supervisor failed), 2 (usage
+// error, bad config file, unknown kind, bad plugin). The kinds it can start are those the program registered
 // (POLIS_REGISTER_SERVER_KIND, or ServerKinds::Register before the call)
 // and those of --load plugins; link polis::runner (it does not bring the
 // example kinds).
 //
 // Thread-safety: call once, from main, before starting other threads (it
-// blocks SIGINT/SIGTERM for every thread the node starts).
+// blocks SIGINT/SIGTERM/SIGHUP for every thread the node starts).
 //
 // Example (a user's whole main()):
 //   int main(int argc, char** argv) {

@@ -12,19 +12,19 @@
 namespace polis::bus::internal {
 
 absl::StatusOr<std::unique_ptr<ZapHandler>> ZapHandler::Start(
-    zmq::context_t& context, std::shared_ptr<const AuthorizedKeys> authorized) {
+    zmq::context_t& context, std::shared_ptr<const CurveSecurity> security) {
   try {
     zmq::socket_t socket(context, zmq::socket_type::rep);
     socket.set(zmq::sockopt::linger, 0);
     socket.bind("inproc://zeromq.zap.01");
-    return std::unique_ptr<ZapHandler>(new ZapHandler(std::move(socket), std::move(authorized)));
+    return std::unique_ptr<ZapHandler>(new ZapHandler(std::move(socket), std::move(security)));
   } catch (const zmq::error_t& e) {
     return absl::UnavailableError(absl::StrCat("ZAP handler: ", e.what()));
   }
 }
 
-ZapHandler::ZapHandler(zmq::socket_t socket, std::shared_ptr<const AuthorizedKeys> authorized)
-    : socket_(std::move(socket)), authorized_(std::move(authorized)) {
+ZapHandler::ZapHandler(zmq::socket_t socket, std::shared_ptr<const CurveSecurity> security)
+    : socket_(std::move(socket)), security_(std::move(security)) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "polis-zap");
     Run();
@@ -40,6 +40,7 @@ void ZapHandler::Run() {
   // Frames of a request: version, request id, domain, address, routing id,
   // mechanism, then the mechanism's credentials (CURVE: the 32-byte key).
   std::array<zmq::message_t, 7> req;
+  AuthorizedSnapshot authorized(*security_);  // re-read when the table is replaced
   while (!stop_.load(std::memory_order_relaxed)) {
     try {
       zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
@@ -55,7 +56,7 @@ void ZapHandler::Run() {
       }
       const AuthorizedKey* key = nullptr;
       if (n >= 7 && req[5].to_string_view() == "CURVE" && req[6].size() == 32) {
-        key = authorized_->FindBinary(req[6].to_string());
+        key = authorized.Current().FindBinary(req[6].to_string());
       }
       const char* code = key != nullptr ? "200" : "400";
       const std::string user_id = key != nullptr ? key->public_key : "";

@@ -24,6 +24,20 @@ std::atomic<uint64_t> next_instance{0};
 
 bool IsInProc(const std::string& endpoint) { return absl::StartsWith(endpoint, "inproc://"); }
 
+// A dns: seed's CURVE key (pinned under the seed spec itself, NodeOptions::
+// seeds) pinned for each address it resolved to, on the polis-seeds thread
+// (SetServerKey is thread-safe), before the addresses are dialed. Without
+// one, the default server key (if any) applies as before.
+void PinDnsSeedKey(bus::CurveSecurity* curve, const std::string& spec,
+                   const std::vector<std::string>& addresses) {
+  if (curve == nullptr) return;
+  const std::string key = curve->PinnedKey(spec);
+  if (key.empty()) return;
+  for (const std::string& address : addresses) {
+    if (curve->PinnedKey(address) != key) (void)curve->SetServerKey(address, key);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<bus::Transport>> MakeTransport(const NodeOptions& o) {
   bool inproc = IsInProc(o.listen) || o.listen.empty();
   for (const std::string& s : o.seeds) inproc = inproc && IsInProc(s);
@@ -200,12 +214,18 @@ absl::Status NodeCore::Start() {
   if (dns_seeds) {
     POLIS_ASSIGN_OR_RETURN(
         seed_resolver_,
-        SeedResolver::Create(options_.seeds, kDefaultSeedRefresh,
-                             [this](std::vector<std::string> endpoints) {
-                               io_->Post([this, endpoints = std::move(endpoints)]() mutable {
-                                 membership_->SetSeeds(std::move(endpoints));
-                               });
-                             }));
+        SeedResolver::Create(
+            options_.seeds, kDefaultSeedRefresh,
+            [this](std::vector<std::string> endpoints) {
+              io_->Post([this, endpoints = std::move(endpoints)]() mutable {
+                membership_->SetSeeds(std::move(endpoints));
+              });
+            },
+            ResolveDnsSeed,
+            [curve = self_.curve](const std::string& spec,
+                                  const std::vector<std::string>& addresses) {
+              PinDnsSeedKey(curve.get(), spec, addresses);
+            }));
   }
   return absl::OkStatus();
 }
@@ -376,6 +396,19 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
   // monitors): counted, and answered if its sender waits.
   auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
   AnsweringBadInput bad_input(*this, answer);
+  if (sender.role == bus::PeerRole::kRevoked) {
+    // A key removed from the authorized keys since its connection opened
+    // (bus/peer.h): nothing it sends is accepted, whatever its old role.
+    const absl::Status why = absl::PermissionDeniedError(
+        "this key is no longer in the node's authorized keys (revoked): refused");
+    if (envelope.kind == wire::KIND_SYSTEM && IsMembershipMessage(envelope)) {
+      ++refused_membership_;
+      bad_input.OnBadInput(why);
+    } else {
+      Refuse(envelope, from, received, sender, why);
+    }
+    return;
+  }
   switch (envelope.kind) {
     case wire::KIND_REPLY:
       router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
@@ -398,9 +431,11 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       // Members a node listed: a node pins their keys only if its own
       // authorized keys say they are node keys; a client trusts the node
       // it authenticated. Never over a key proved first-hand.
+      std::shared_ptr<const bus::AuthorizedKeys> authorized;
       for (const auto& [endpoint, key] : hearsay) {
         if (sender.role != bus::PeerRole::kNode || self_.curve == nullptr) break;
-        const bus::AuthorizedKey* k = self_.curve->authorized().FindZ85(key);
+        if (authorized == nullptr) authorized = self_.curve->authorized();
+        const bus::AuthorizedKey* k = authorized->FindZ85(key);
         if (!self_.client && (k == nullptr || k->role != bus::PeerRole::kNode)) continue;
         if (!self_.curve->PinnedKey(endpoint).empty()) continue;
         (void)io_->transport().SetPeerKey(endpoint, key);

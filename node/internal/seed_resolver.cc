@@ -15,7 +15,8 @@ namespace polis::internal {
 absl::StatusOr<std::unique_ptr<SeedResolver>> SeedResolver::Create(std::vector<std::string> specs,
                                                                    absl::Duration refresh,
                                                                    OnChange on_change,
-                                                                   Resolve resolve) {
+                                                                   Resolve resolve,
+                                                                   OnResolved on_resolved) {
   std::vector<std::string> plain;
   std::vector<DnsSeed> dns;
   for (std::string& spec : specs) {
@@ -34,7 +35,8 @@ absl::StatusOr<std::unique_ptr<SeedResolver>> SeedResolver::Create(std::vector<s
     return absl::InvalidArgumentError("SeedResolver needs an on_change and a resolve function");
   }
   std::unique_ptr<SeedResolver> r(new SeedResolver(std::move(plain), std::move(dns), refresh,
-                                                   std::move(on_change), std::move(resolve)));
+                                                   std::move(on_change), std::move(resolve),
+                                                   std::move(on_resolved)));
   if (r->dns_.empty()) {
     r->ReportIfChanged();  // The list never changes: report it once, no thread.
   } else {
@@ -44,11 +46,13 @@ absl::StatusOr<std::unique_ptr<SeedResolver>> SeedResolver::Create(std::vector<s
 }
 
 SeedResolver::SeedResolver(std::vector<std::string> plain, std::vector<DnsSeed> dns,
-                           absl::Duration refresh, OnChange on_change, Resolve resolve)
+                           absl::Duration refresh, OnChange on_change, Resolve resolve,
+                           OnResolved on_resolved)
     : plain_(std::move(plain)),
       refresh_(refresh),
       on_change_(std::move(on_change)),
       resolve_(std::move(resolve)),
+      on_resolved_(std::move(on_resolved)),
       dns_(std::move(dns)) {}
 
 SeedResolver::~SeedResolver() {
@@ -93,6 +97,7 @@ bool SeedResolver::ResolveAll() {
       }
       seed.failing = false;
       seed.addresses = *std::move(r);
+      if (on_resolved_) on_resolved_(seed.spec, seed.addresses);
     } else {
       if (!seed.failing) {
         POLIS_LOG(WARNING) << "seed " << seed.spec << " does not resolve (" << r.status()

@@ -8,6 +8,10 @@
 // only when it differs from the last report. A name that fails to resolve
 // keeps the addresses it last resolved to — a DNS blip drops no seed — and
 // its failing, and its resolving again, are each logged once (WARNING).
+// `on_resolved` (optional) hears every successful lookup of a dns: seed,
+// each round, before the list is reported: the node pins the seed's CURVE
+// key for each address there (node_core.cc), so a connection to an address
+// never precedes its key.
 //
 // Thread-safety: RefreshNow from any thread. With a dns: seed, one thread
 // ("polis-seeds") resolves and calls `on_change`; `on_change` may call
@@ -49,17 +53,22 @@ class SeedResolver {
   using OnChange = std::function<void(std::vector<std::string>)>;
   // Resolves one dns: seed, as ResolveDnsSeed does (and by default is).
   using Resolve = std::function<absl::StatusOr<std::vector<std::string>>(absl::string_view)>;
+  // The addresses the dns: seed `spec` (as given) resolved to this time.
+  using OnResolved =
+      std::function<void(const std::string& spec, const std::vector<std::string>& addresses)>;
 
   // Checks every spec (ValidateSeedSpec: INVALID_ARGUMENT for the first bad
   // one, and `on_change` is never called), then starts resolving. `refresh`
   // is the pause between two rounds of lookups, > 0; InfiniteDuration()
   // resolves only at start and on RefreshNow. INVALID_ARGUMENT for a refresh
   // <= 0. `resolve` is called on the resolver's thread and must be safe
-  // there; tests pass a fake one.
+  // there; tests pass a fake one. `on_resolved` (may be empty) runs on the
+  // resolver's thread after each successful lookup, before `on_change`.
   static absl::StatusOr<std::unique_ptr<SeedResolver>> Create(std::vector<std::string> specs,
                                                               absl::Duration refresh,
                                                               OnChange on_change,
-                                                              Resolve resolve = ResolveDnsSeed);
+                                                              Resolve resolve = ResolveDnsSeed,
+                                                              OnResolved on_resolved = nullptr);
 
   // Stops the thread, without waiting for the next refresh; a lookup under
   // way is waited for (getaddrinfo cannot be interrupted), no later one is
@@ -83,7 +92,7 @@ class SeedResolver {
   };
 
   SeedResolver(std::vector<std::string> plain, std::vector<DnsSeed> dns, absl::Duration refresh,
-               OnChange on_change, Resolve resolve);
+               OnChange on_change, Resolve resolve, OnResolved on_resolved);
   void Loop();
   // Looks every dns: seed up once; false if the destructor has begun.
   bool ResolveAll();
@@ -96,6 +105,7 @@ class SeedResolver {
   const absl::Duration refresh_;
   const OnChange on_change_;
   const Resolve resolve_;
+  const OnResolved on_resolved_;
   // Owned by the resolver's thread (by Create when there is none).
   std::vector<DnsSeed> dns_;
   std::optional<std::vector<std::string>> last_reported_;

@@ -246,6 +246,49 @@ TEST_F(SeedResolverTest, CreateRefusesABadSpecOrRefreshAndReportsNothing) {
   EXPECT_EQ(dns_.lookups(), 0);
 }
 
+// The hook a node pins a dns: seed's key with: every successful lookup,
+// each round (an unchanged answer too), before the list that holds the
+// addresses is reported; a failed lookup calls nothing.
+TEST_F(SeedResolverTest, OnResolvedHearsEveryLookupBeforeItsAddressesAreReported) {
+  struct Heard {
+    std::string spec;
+    Endpoints addresses;
+    size_t reports_before;  // on_change calls made when it was heard
+  };
+  absl::Mutex mu;
+  std::vector<Heard> heard;
+  auto on_resolved = [&](const std::string& spec, const Endpoints& addresses) {
+    absl::MutexLock lock(&mu);
+    heard.push_back({spec, addresses, reports_.count()});
+  };
+  auto heard_count = [&] {
+    absl::MutexLock lock(&mu);
+    return heard.size();
+  };
+  dns_.Set("dns:svc:1", Endpoints{"tcp://10.0.0.1:1", "tcp://10.0.0.2:1"});
+  dns_.Set("dns:gone:1", absl::NotFoundError("NXDOMAIN"));
+  absl::StatusOr<std::unique_ptr<SeedResolver>> r =
+      SeedResolver::Create({"dns:svc:1", "dns:gone:1", "tcp://10.0.0.9:1"}, kNever,
+                           reports_.OnChange(), dns_.Resolve(), on_resolved);
+  ASSERT_THAT(r, IsOk());
+  reports_.Await(1);
+  (*r)->RefreshNow();  // the same answer again: heard again, not reported
+  ASSERT_TRUE(dns_.WaitForLookups(4));
+  ASSERT_TRUE(::polis::testing::WaitFor([&] { return heard_count() == 2; }));
+  dns_.Set("dns:svc:1", Endpoints{"tcp://10.0.0.3:1"});
+  (*r)->RefreshNow();
+  EXPECT_THAT(reports_.Await(2), ElementsAre("tcp://10.0.0.3:1", "tcp://10.0.0.9:1"));
+  r->reset();
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(heard.size(), 3u);
+  EXPECT_EQ(heard[0].spec, "dns:svc:1");
+  EXPECT_THAT(heard[0].addresses, ElementsAre("tcp://10.0.0.1:1", "tcp://10.0.0.2:1"));
+  EXPECT_EQ(heard[0].reports_before, 0u);
+  EXPECT_EQ(heard[1].reports_before, 1u);
+  EXPECT_THAT(heard[2].addresses, ElementsAre("tcp://10.0.0.3:1"));
+  EXPECT_EQ(heard[2].reports_before, 1u);
+}
+
 TEST(SeedResolverRealDnsTest, ResolvesLocalhostByDefault) {
   Reports reports;
   absl::StatusOr<std::unique_ptr<SeedResolver>> r =
