@@ -142,6 +142,13 @@ struct NodeMetrics {
   // "oversized", "undecodable", "unknown_kind", "unknown_system", "refused",
   // "other"), every reason listed, in that order.
   std::vector<std::pair<std::string, uint64_t>> bad_input;
+  // The same per peer (node/internal/peer_refusals.h; labels as in
+  // NodeInfo.bad_input_by_peer, envelope.proto): reasons counted so far.
+  struct PeerBadInput {
+    std::string peer;
+    std::vector<std::pair<std::string, uint64_t>> by_reason;  // non-zero only
+  };
+  std::vector<PeerBadInput> bad_input_by_peer;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.
