@@ -215,17 +215,17 @@ void InProcTransport::Deliver(InProcItem& item, InboundHandler& handler) {
     handler.OnPeerDown(item.endpoint, item.why);
     return;
   }
-  EnvelopeView envelope;
-  absl::Status s =
-      DecodeFrame(item.frame.data(), item.frame.size(), options_.max_message_bytes, &envelope);
-  if (!s.ok()) {
-    handler.OnBadInput(s);
-    return;
-  }
   // A frame without a return path is a Reply on a connection this transport
   // opened (Send): it came from the endpoint dialed.
   Sender sender{item.role, item.key, std::string_view()};
   if (item.from.empty()) sender.dialed = item.endpoint;
+  EnvelopeView envelope;
+  absl::Status s =
+      DecodeFrame(item.frame.data(), item.frame.size(), options_.max_message_bytes, &envelope);
+  if (!s.ok()) {
+    handler.OnBadInput(s, sender);
+    return;
+  }
   handler.OnEnvelope(envelope, item.from, base::Now(), sender);
 }
 

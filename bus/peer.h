@@ -66,6 +66,18 @@ struct AuthorizedKey {
   bool MayReach(std::string_view name) const;
 };
 
+// Where a connection comes from, asked only on the bad path (a refusal to
+// count per peer): the transport's own lookup, valid while the envelope is.
+class Origin {
+ public:
+  // The remote address ("127.0.0.1"; libzmq's Peer-Address property), or
+  // "" if the transport cannot tell (ipc, inproc).
+  virtual std::string Address() const = 0;
+
+ protected:
+  ~Origin() = default;
+};
+
 struct Sender {
   PeerRole role = PeerRole::kAnonymous;
   // The authorized key the connection authenticated with, for envelopes
@@ -76,7 +88,12 @@ struct Sender {
   // this endpoint (answers and replies from the node it dialed: with CURVE
   // that node proved the key this node pinned for the endpoint).
   std::string_view dialed;
+  // Where an envelope on the listening socket came from (null: unknown).
+  // Read only to count a refusal: a good envelope never asks.
+  const Origin* origin = nullptr;
 
+  // origin->Address(), or "".
+  std::string Address() const { return origin != nullptr ? origin->Address() : std::string(); }
   // A peer that may speak as a cluster member (kNode, or kAnonymous on a
   // transport without authentication).
   bool may_be_node() const { return role == PeerRole::kNode || role == PeerRole::kAnonymous; }

@@ -89,7 +89,10 @@ class InboundHandler {
 
   // Something unusable arrived (bad framing, unknown version, oversized):
   // it was dropped, nothing else was lost. For logging and counters.
-  virtual void OnBadInput(const absl::Status& why) {}
+  // `from`: who sent it, as far as the transport knows (the connection's
+  // key, origin or dialed endpoint; all empty for a transport's own
+  // errors); its pointers are valid during the call.
+  virtual void OnBadInput(const absl::Status& why, const Sender& from) {}
 };
 
 // A caller-owned connection to one peer, for a plain (non-scheduler) thread.

@@ -59,6 +59,20 @@ struct ReplyConnection {
 };
 using ReplyEntry = std::pair<const std::string, ReplyConnection>;
 
+// Where what the ROUTER read into `msg` came from: its Peer-Address,
+// looked up only when asked (a refusal; bus/peer.h Origin).
+class MessageOrigin final : public Origin {
+ public:
+  explicit MessageOrigin(const zmq::message_t* msg) : msg_(msg) {}
+  std::string Address() const override {
+    const char* address = zmq_msg_gets(msg_->handle(), "Peer-Address");
+    return address != nullptr ? address : "";
+  }
+
+ private:
+  const zmq::message_t* msg_;
+};
+
 }  // namespace
 
 class ZmqTransport::Impl {
@@ -106,10 +120,11 @@ class ZmqTransport::Impl {
   void ReadRouter(InboundHandler& handler);
   void ReadDealer(Peer& peer, InboundHandler& handler);
   // Reads one message from `socket` into msg_; false if nothing was ready.
-  // `*deliver` is false if it was multipart (drained, reported as bad input:
-  // a polis message is a single frame).
-  // `conn`: where what is refused on this connection counts.
-  bool ReadFrame(zmq::socket_t& socket, InboundHandler& handler, PeerCounters& conn, bool* deliver);
+  // `*whole` is false if it was multipart (drained: a polis message is a
+  // single frame; the caller refuses it with RefuseMultipart).
+  bool ReadFrame(zmq::socket_t& socket, bool* whole);
+  // Reports a multipart message from `sender`, counted in `conn`.
+  void RefuseMultipart(InboundHandler& handler, const Sender& sender, PeerCounters& conn);
   // Hands every good frame of msg_ to `handler`; returns how many.
   int Deliver(InboundHandler& handler, ReturnPath from, const Sender& sender, PeerCounters& conn);
   void CheckPeers(absl::Time now, InboundHandler& handler);
@@ -479,18 +494,20 @@ void ZmqTransport::Impl::RebuildPollItems() {
   pollout_set_ = false;
 }
 
-bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, InboundHandler& handler,
-                                   PeerCounters& conn, bool* deliver) {
+bool ZmqTransport::Impl::ReadFrame(zmq::socket_t& socket, bool* whole) {
   if (!socket.recv(msg_, zmq::recv_flags::dontwait)) return false;
-  *deliver = !msg_.more();
-  if (!*deliver) {
-    while (msg_.more() && socket.recv(msg_, zmq::recv_flags::dontwait)) {
-    }
-    conn.solo.CountRefused();
-    handler.OnBadInput(
-        absl::InvalidArgumentError("multipart message dropped: a polis message is one frame"));
+  *whole = !msg_.more();
+  while (msg_.more() && socket.recv(msg_, zmq::recv_flags::dontwait)) {
   }
   return true;
+}
+
+void ZmqTransport::Impl::RefuseMultipart(InboundHandler& handler, const Sender& sender,
+                                         PeerCounters& conn) {
+  conn.solo.CountRefused();
+  handler.OnBadInput(
+      absl::InvalidArgumentError("multipart message dropped: a polis message is one frame"),
+      sender);
 }
 
 int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, const Sender& sender,
@@ -511,34 +528,37 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, const 
       ++delivered;
     } else {
       conn.solo.CountRefused();
-      handler.OnBadInput(s);
+      handler.OnBadInput(s, sender);
     }
   }
   if (!split.status().ok()) {
     conn.solo.CountRefused();
-    handler.OnBadInput(split.status());
+    handler.OnBadInput(split.status(), sender);
   }
   return delivered;
 }
 
 void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   zmq::message_t id;
-  bool deliver;
+  bool whole;
   // A ROUTER connection is not tied to a node: what it refuses is kOther's.
   PeerCounters& conn = traffic_->For(TrafficCounters::kOther, false);
   // The table as of this batch: its entries outlive the deliveries below.
   const AuthorizedKeys* keys = authorized_ ? &authorized_->Current() : nullptr;
+  const MessageOrigin origin(&msg_);
   for (int n = 0; n < kMaxEnvelopesPerPoll;) {
     if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
-    if (!ReadFrame(router_, handler, conn, &deliver)) return;
+    if (!ReadFrame(router_, &whole)) return;
     Sender sender;
-    if (deliver && keys != nullptr) {
+    sender.origin = &origin;
+    if (keys != nullptr) {
       // The ZAP handler set the User-Id to the connection's Z85 key.
       const char* user = zmq_msg_gets(msg_.handle(), "User-Id");
       if (user == nullptr || *user == '\0') {  // cannot happen with the ZAP handler up
         conn.solo.CountRefused();
-        handler.OnBadInput(absl::UnauthenticatedError("message without an authorized User-Id"));
+        handler.OnBadInput(absl::UnauthenticatedError("message without an authorized User-Id"),
+                           sender);
         ++n;
         continue;
       }
@@ -548,19 +568,21 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
       sender.key = keys->FindZ85(user);
       sender.role = sender.key != nullptr ? sender.key->role : PeerRole::kRevoked;
     }
+    if (!whole) RefuseMultipart(handler, sender, conn);
     // A message counts at least one, good frames or not.
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);
+    n += std::max(1, whole ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);
   }
 }
 
 void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
-  bool deliver;
+  bool whole;
   for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
-    if (!ReadFrame(peer.dealer, handler, Counters(peer), &deliver)) return;
+    if (!ReadFrame(peer.dealer, &whole)) return;
     // With CURVE the peer proved the server key pinned for this endpoint.
     const Sender sender{options_.curve != nullptr ? PeerRole::kNode : PeerRole::kAnonymous,
                         nullptr, peer.endpoint};
-    n += std::max(1, deliver ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
+    if (!whole) RefuseMultipart(handler, sender, Counters(peer));
+    n += std::max(1, whole ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
   }
 }
 
@@ -590,7 +612,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
   try {
     blocked = FlushAll();
   } catch (const zmq::error_t& e) {
-    handler.OnBadInput(ZmqErrorToStatus(e.num(), "send"));
+    handler.OnBadInput(ZmqErrorToStatus(e.num(), "send"), Sender());
   }
   if (items_dirty_) RebuildPollItems();
   absl::Time now = base::Now();
@@ -629,7 +651,7 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
     // What the handler sent (replies, Hello answers) leaves now too.
     FlushAll();
   } catch (const zmq::error_t& e) {
-    handler.OnBadInput(ZmqErrorToStatus(e.num(), "receive"));
+    handler.OnBadInput(ZmqErrorToStatus(e.num(), "receive"), Sender());
   }
   in_poll_ = false;
   graveyard_.clear();

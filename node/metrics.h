@@ -150,6 +150,13 @@ struct NodeMetrics {
   uint64_t heartbeats_sent = 0;
   uint64_t heartbeats_accepted = 0;
   std::vector<std::pair<std::string, uint64_t>> heartbeats_ignored;
+  // The same per peer (node/internal/peer_refusals.h; labels as in
+  // NodeInfo.bad_input_by_peer, envelope.proto): reasons counted so far.
+  struct PeerBadInput {
+    std::string peer;
+    std::vector<std::pair<std::string, uint64_t>> by_reason;  // non-zero only
+  };
+  std::vector<PeerBadInput> bad_input_by_peer;
 };
 
 // This process's resident set size in bytes (/proc/self/statm), or 0.

@@ -179,6 +179,15 @@ class Writer {
         out_.Sample("polis_heartbeats_ignored_total", {{"node", m_.node}, {"reason", reason}}, n);
       }
     }
+    constexpr char kPeerBadInput[] = "polis_peer_bad_input_total";
+    out_.Family(kPeerBadInput, MetricType::kCounter,
+                "polis_bad_input_total per peer: a member's name, key:PREFIX [comment] for an "
+                "authorized key, addr:IP for an anonymous connection, other past 256 peers.");
+    for (const NodeMetrics::PeerBadInput& p : m_.bad_input_by_peer) {
+      for (const auto& [reason, n] : p.by_reason) {
+        out_.Sample(kPeerBadInput, {{"node", m_.node}, {"peer", p.peer}, {"reason", reason}}, n);
+      }
+    }
     out_.Family("polis_trust_refused_total", MetricType::kCounter,
                 "Envelopes the trust rules refused: a client's message or system request its role "
                 "does not allow, a runtime notice not from the node it is about.");

@@ -19,6 +19,10 @@
 //     polis_node_processes, polis_node_resident_memory_bytes,
 //     polis_node_start_time_seconds         gauges
 //     polis_scheduler_queue_length          gauge     + worker
+//     polis_bad_input_total                 counter   + reason
+//     polis_peer_bad_input_total            counter   + peer, reason (refusals per
+//                                           peer, non-members included: at most 256
+//                                           peers, node/internal/peer_refusals.h)
 //     polis_spans_recorded_total, polis_spans_dropped_total  counters
 //     polis_spans_stored                    gauge
 //

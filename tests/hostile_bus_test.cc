@@ -297,6 +297,10 @@ TEST(HostileBusTest, HundredThousandBadFrames) {
     EXPECT_NE(nodes.out.find(absl::StrCat("\"", reason, "\":")), std::string::npos)
         << reason << " not counted: " << nodes.out;
   }
+  // Per peer: the raw DEALERs are strangers on loopback, known by address.
+  EXPECT_NE(nodes.out.find("\"bad_input_by_peer\":{\"addr:127.0.0.1\":{\"framing\":"),
+            std::string::npos)
+      << nodes.out;
   std::printf("polis nodes --json: %s", nodes.out.c_str());
 
   const uint64_t rss_end = ProcStatusBytes(target.pid(), "VmRSS");

@@ -33,6 +33,7 @@ struct RecordingHandler : bus::InboundHandler {
   std::vector<std::pair<wire::Envelope, bus::ReturnPath>> envelopes;
   std::vector<std::pair<std::string, absl::Status>> downs;
   std::vector<absl::Status> bad;
+  std::vector<std::string> bad_from;  // the Sender's Address() of each `bad`
 
   void OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from, absl::Time,
                   const bus::Sender&) override {
@@ -41,7 +42,10 @@ struct RecordingHandler : bus::InboundHandler {
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {
     downs.emplace_back(endpoint, why);
   }
-  void OnBadInput(const absl::Status& why) override { bad.push_back(why); }
+  void OnBadInput(const absl::Status& why, const bus::Sender& from) override {
+    bad.push_back(why);
+    bad_from.push_back(from.Address());
+  }
 };
 
 // Polls every transport in turn (5 ms each: a poll returns as soon as

@@ -15,6 +15,7 @@
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "base/status_macros.h"
 #include "bus/envelope.h"
 #include "bus/inproc_transport.h"
 #include "bus/zmq_transport.h"
@@ -97,6 +98,19 @@ wire::ProcessDown ForgedDown(uint64_t ref, const Pid& process) {
   d.set_status_code(static_cast<int>(absl::StatusCode::kInternal));
   d.set_status_message("forged");
   return d;
+}
+
+// A KIND_REPLY "from" srv to caller for call `ref`, answering "forged".
+wire::Envelope ForgedReply(uint64_t ref) {
+  wire::Envelope forged;
+  forged.set_version(bus::kWireVersion);
+  forged.set_kind(wire::KIND_REPLY);
+  forged.set_type(StringValue::descriptor()->full_name());
+  forged.mutable_sender()->set_node("srv");
+  forged.mutable_recipient()->set_node("caller");
+  forged.set_ref(ref);
+  forged.set_payload(Str("forged").SerializeAsString());
+  return forged;
 }
 
 class TrustTest : public ::testing::Test {
@@ -221,15 +235,8 @@ TEST_F(TrustTest, ReplyFromAnotherConnectionDoesNotCompleteACall) {
   // Refs are random, but suppose the attacker knows this one.
   auto raw = bus::InProcTransport::Create({});
   ASSERT_THAT(raw, IsOk());
-  wire::Envelope forged;
-  forged.set_version(bus::kWireVersion);
-  forged.set_kind(wire::KIND_REPLY);
-  forged.set_type(StringValue::descriptor()->full_name());
-  forged.mutable_sender()->set_node("srv");
-  forged.mutable_recipient()->set_node("caller");
-  forged.set_ref(slow_ref_.load());
-  forged.set_payload(Str("forged").SerializeAsString());
-  ASSERT_THAT((*raw)->Send((*caller)->endpoint(), bus::EnvelopeView(forged)), IsOk());
+  ASSERT_THAT((*raw)->Send((*caller)->endpoint(), bus::EnvelopeView(ForgedReply(slow_ref_.load()))),
+              IsOk());
   ASSERT_TRUE(WaitFor([&] { return (*caller)->Metrics().refused_replies >= 1; }));
   std::move(join).Invoke();  // The real reply.
   ASSERT_THAT(got, IsOk());
@@ -241,6 +248,16 @@ TEST_F(TrustTest, ReplyFromAnotherConnectionDoesNotCompleteACall) {
 // DEALER (a bare transport) connected to the caller's listening ROUTER.
 class ReplyTrustTest : public ::testing::TestWithParam<std::string> {
  protected:
+  // A bare transport of the parameter's kind (a raw DEALER over tcp).
+  absl::StatusOr<std::unique_ptr<bus::Transport>> Raw() {
+    if (GetParam() == "inproc") {
+      POLIS_ASSIGN_OR_RETURN(auto t, bus::InProcTransport::Create({}));
+      return std::unique_ptr<bus::Transport>(std::move(t));
+    }
+    POLIS_ASSIGN_OR_RETURN(auto t, bus::ZmqTransport::Create({}));
+    return std::unique_ptr<bus::Transport>(std::move(t));
+  }
+
   std::atomic<uint64_t> slow_ref_{0};
   testing::TestNodes nodes_{GetParam()};
 };
@@ -258,22 +275,11 @@ TEST_P(ReplyTrustTest, AForgedReplyIsRefusedAndTheRealOneArrives) {
     t.join();
   };
   ASSERT_TRUE(WaitFor([&] { return slow_ref_.load() != 0; }));
-  absl::StatusOr<std::unique_ptr<bus::Transport>> raw;
-  if (GetParam() == "inproc") {
-    raw = bus::InProcTransport::Create({});
-  } else {
-    raw = bus::ZmqTransport::Create({});
-  }
+  auto raw = Raw();
   ASSERT_THAT(raw, IsOk());
-  wire::Envelope forged;
-  forged.set_version(bus::kWireVersion);
-  forged.set_kind(wire::KIND_REPLY);
-  forged.set_type(StringValue::descriptor()->full_name());
-  forged.mutable_sender()->set_node("srv");
-  forged.mutable_recipient()->set_node("caller");
-  forged.set_ref(slow_ref_.load());  // Suppose the attacker learnt it.
-  forged.set_payload(Str("forged").SerializeAsString());
-  ASSERT_THAT((*raw)->Send(caller.endpoint(), bus::EnvelopeView(forged)), IsOk());
+  // Suppose the attacker learnt the ref.
+  ASSERT_THAT((*raw)->Send(caller.endpoint(), bus::EnvelopeView(ForgedReply(slow_ref_.load()))),
+              IsOk());
   (*raw)->Flush();
   ASSERT_TRUE(WaitFor([&] { return caller.Metrics().refused_replies >= 1; }));
   std::move(join).Invoke();  // The real reply.
@@ -331,6 +337,55 @@ TEST_F(TrustTest, ClientMayNotReachASupervisorButAnAdminMay) {
   EXPECT_THAT(a.Info("srv", absl::Seconds(5)), IsOk());
 }
 
+// --- Refusals per peer (node/internal/peer_refusals.h) ---
+
+// `node`'s refusals counted under peer label `peer` for `reason` (0 if none).
+uint64_t RefusedBy(const Node& node, const std::string& peer,
+                   const std::string& reason = "refused") {
+  for (const NodeMetrics::PeerBadInput& p : node.Metrics().bad_input_by_peer) {
+    if (p.peer != peer) continue;
+    for (const auto& [r, n] : p.by_reason) {
+      if (r == reason) return n;
+    }
+  }
+  return 0;
+}
+
+// Each client key's refusals count under its own label (key prefix and
+// comment), in Metrics and in NodeInfo (polis nodes --json).
+TEST_F(TrustTest, RefusalsAreCountedPerClientKey) {
+  static const bus::AuthorizedKey alice{.role = bus::PeerRole::kClient,
+                                        .public_key = std::string(40, 'a'),
+                                        .name_globs = {"counter*"},
+                                        .comment = "alice"};
+  static const bus::AuthorizedKey bob{.role = bus::PeerRole::kClient,
+                                      .public_key = std::string(40, 'b'),
+                                      .name_globs = {"counter*"},
+                                      .comment = "bob"};
+  Node& a = Client("cli-a", bus::PeerRole::kClient, &alice);
+  Node& b = Client("cli-b", bus::PeerRole::kClient, &bob);
+  ASSERT_THAT(testing::AwaitName(a, "kv"), IsOk());
+  ASSERT_THAT(testing::AwaitName(b, "kv"), IsOk());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_THAT(a.Call<Int64Value>("kv", Str("x"), absl::Seconds(5)),
+                StatusIs(absl::StatusCode::kPermissionDenied));
+  }
+  EXPECT_THAT(b.Call<Int64Value>("kv", Str("x"), absl::Seconds(5)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_EQ(RefusedBy(*srv_, "key:aaaaaaaa alice"), 3u);
+  EXPECT_EQ(RefusedBy(*srv_, "key:bbbbbbbb bob"), 1u);
+  auto info = srv_->Info("srv", absl::Seconds(5));
+  ASSERT_THAT(info, IsOk());
+  std::vector<std::string> seen;
+  for (const wire::PeerBadInput& p : info->bad_input_by_peer()) {
+    for (const wire::BadInputCount& c : p.counts()) {
+      seen.push_back(absl::StrCat(p.peer(), "/", c.reason(), "=", c.count()));
+    }
+  }
+  EXPECT_THAT(seen, ::testing::IsSupersetOf({"key:aaaaaaaa alice/refused=3",
+                                            "key:bbbbbbbb bob/refused=1"}));
+}
+
 // --- Membership: a node speaks only for itself (membership_gate.h) ---
 
 // bad_input "refused" of `node`.
@@ -359,32 +414,49 @@ absl::StatusOr<std::unique_ptr<Node>> KeyedNode(const std::string& name,
                          : testing::StartJoinedNode(std::move(o));
 }
 
+// Node keys (static: they outlive the nodes, whose Goodbyes at shutdown
+// still carry them).
+const bus::AuthorizedKey kKeyX{bus::PeerRole::kNode, std::string(40, 'x'), {}, "x", 1};
+const bus::AuthorizedKey kKeyY{bus::PeerRole::kNode, std::string(40, 'y'), {}, "y", 2};
+const bus::AuthorizedKey kKeyZ{bus::PeerRole::kNode, std::string(40, 'z'), {}, "z", 3};
+
+// Node PREFIXz (key z) and PREFIXx (key x) joined to it; `server` (an Echo
+// journaling to `j`) runs on x and is known at z.
+struct KeyedPair {
+  std::unique_ptr<Node> z, x;
+};
+absl::StatusOr<KeyedPair> StartKeyedPair(const std::string& prefix, Journal* j,
+                                         const std::string& server) {
+  KeyedPair p;
+  POLIS_ASSIGN_OR_RETURN(p.z, KeyedNode(prefix + "z", &kKeyZ, {}));
+  POLIS_ASSIGN_OR_RETURN(p.x, KeyedNode(prefix + "x", &kKeyX, {p.z->endpoint()}));
+  POLIS_RETURN_IF_ERROR(p.x->Spawn(std::make_unique<Echo>(j), {.name = server}).status());
+  POLIS_RETURN_IF_ERROR(testing::AwaitName(*p.z, server));
+  return p;
+}
+
+// A bare transport whose envelopes a node sees sent with node key `key`.
+absl::StatusOr<std::unique_ptr<bus::Transport>> RawWithKey(const bus::AuthorizedKey* key) {
+  bus::InProcTransportOptions io;
+  io.sender_role = bus::PeerRole::kNode;
+  io.sender_key = key;
+  POLIS_ASSIGN_OR_RETURN(auto t, bus::InProcTransport::Create(io));
+  return std::unique_ptr<bus::Transport>(std::move(t));
+}
+
 // Node y's key forges x's NamesChanged (every names_version that could be
 // next) and Goodbye at z: z refuses them all, x stays with its name. The
 // same Goodbye under x's own key removes x (so the forgeries were able to).
 TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
-  // Static: the keys outlive the nodes (their Goodbyes at shutdown).
-  static const bus::AuthorizedKey kx{bus::PeerRole::kNode, std::string(40, 'x'), {}, "x", 1};
-  static const bus::AuthorizedKey ky{bus::PeerRole::kNode, std::string(40, 'y'), {}, "y", 2};
-  static const bus::AuthorizedKey kz{bus::PeerRole::kNode, std::string(40, 'z'), {}, "z", 3};
-  auto z = KeyedNode("mz", &kz, {});
-  ASSERT_THAT(z, IsOk());
-  auto x = KeyedNode("mx", &kx, {(*z)->endpoint()});
-  ASSERT_THAT(x, IsOk());
   Journal j;
-  ASSERT_THAT((*x)->Spawn(std::make_unique<Echo>(&j), {.name = "xname"}), IsOk());
-  ASSERT_THAT(testing::AwaitName(**z, "xname"), IsOk());
-  const uint64_t incarnation = (*x)->incarnation();
+  auto nodes = StartKeyedPair("m", &j, "xname");
+  ASSERT_THAT(nodes, IsOk());
+  auto& [z, x] = *nodes;
+  const uint64_t incarnation = x->incarnation();
 
   // Bare transports whose envelopes z sees with y's and with x's key.
-  auto raw_with = [](const bus::AuthorizedKey* key) {
-    bus::InProcTransportOptions io;
-    io.sender_role = bus::PeerRole::kNode;
-    io.sender_key = key;
-    return bus::InProcTransport::Create(io);
-  };
-  auto as_y = raw_with(&ky);
-  auto as_x = raw_with(&kx);
+  auto as_y = RawWithKey(&kKeyY);
+  auto as_x = RawWithKey(&kKeyX);
   ASSERT_THAT(as_y, IsOk());
   ASSERT_THAT(as_x, IsOk());
   auto send = [&](bus::Transport& raw, const google::protobuf::Message& m) {
@@ -394,9 +466,9 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
     e.set_type(m.GetDescriptor()->full_name());
     e.mutable_sender()->set_node("my");
     e.set_payload(m.SerializeAsString());
-    ASSERT_THAT(raw.Send((*z)->endpoint(), bus::EnvelopeView(e)), IsOk());
+    ASSERT_THAT(raw.Send(z->endpoint(), bus::EnvelopeView(e)), IsOk());
   };
-  const uint64_t before = RefusedInput(**z);
+  const uint64_t before = RefusedInput(*z);
   constexpr int kVersions = 8;
   for (int v = 1; v <= kVersions; ++v) {
     wire::NamesChanged nc;
@@ -410,11 +482,11 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
   bye.set_node("mx");
   bye.set_incarnation(incarnation);
   send(**as_y, bye);
-  ASSERT_TRUE(WaitFor([&] { return RefusedInput(**z) >= before + kVersions + 1; }))
-      << RefusedInput(**z) - before << " refused";
-  EXPECT_THAT((*z)->WhereIs("xname"), IsOk());
-  EXPECT_THAT((*z)->Peers(), ::testing::Contains("mx"));
-  EXPECT_THAT((*z)->Call<Int64Value>("xname", Str("abc"), absl::Seconds(5)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return RefusedInput(*z) >= before + kVersions + 1; }))
+      << RefusedInput(*z) - before << " refused";
+  EXPECT_THAT(z->WhereIs("xname"), IsOk());
+  EXPECT_THAT(z->Peers(), ::testing::Contains("mx"));
+  EXPECT_THAT(z->Call<Int64Value>("xname", Str("abc"), absl::Seconds(5)), IsOk());
 
   // The forgery sent with a ref is answered with the refusal (issue 16).
   wire::Envelope asked;
@@ -425,7 +497,7 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
   asked.mutable_reply_to()->set_node("my");
   asked.set_ref(77);
   asked.set_payload(bye.SerializeAsString());
-  ASSERT_THAT((*as_y)->Send((*z)->endpoint(), bus::EnvelopeView(asked)), IsOk());
+  ASSERT_THAT((*as_y)->Send(z->endpoint(), bus::EnvelopeView(asked)), IsOk());
   testing::RecordingHandler answers;
   auto answered = [&] {
     for (const auto& [e, path] : answers.envelopes) {
@@ -440,14 +512,75 @@ TEST(MembershipTrustTest, ANodeKeyCannotSpeakForAnotherMember) {
           << e.status_message();
     }
   }
-  EXPECT_THAT((*z)->Peers(), ::testing::Contains("mx"));
+  EXPECT_THAT(z->Peers(), ::testing::Contains("mx"));
 
   // x's own Goodbye (its key) is applied: x and its name are gone.
   send(**as_x, bye);
-  EXPECT_TRUE(WaitFor([&] { return !(*z)->WhereIs("xname").ok(); }));
-  EXPECT_THAT((*z)->Peers(), ::testing::Not(::testing::Contains("mx")));
-  (*x)->Shutdown();
-  (*z)->Shutdown();
+  EXPECT_TRUE(WaitFor([&] { return !z->WhereIs("xname").ok(); }));
+  EXPECT_THAT(z->Peers(), ::testing::Not(::testing::Contains("mx")));
+  x->Shutdown();
+  z->Shutdown();
+}
+
+// Node y's key says that a process of member x ended, to a watcher on z
+// that monitors it: refused (counted under y's key), the watcher gets
+// nothing, and the real DOWN still comes when the process ends.
+TEST(MembershipTrustTest, ANodeKeyCannotSayAnotherMembersProcessEnded) {
+  Journal j;
+  auto nodes = StartKeyedPair("d", &j, "target");
+  ASSERT_THAT(nodes, IsOk());
+  auto& [z, x] = *nodes;
+  ASSERT_THAT(z->Spawn(std::make_unique<Echo>(&j), {.name = "watcher"}), IsOk());
+  auto ref = z->Call<Int64Value>("watcher", Str("monitor:target"), absl::Seconds(5));
+  ASSERT_THAT(ref, IsOk());
+  const Pid target = *x->WhereIs("target");
+  const Pid watcher = *z->WhereIs("watcher");
+
+  auto as_y = RawWithKey(&kKeyY);
+  ASSERT_THAT(as_y, IsOk());
+  wire::Envelope e;
+  e.set_version(bus::kWireVersion);
+  e.set_kind(wire::KIND_SYSTEM);
+  e.set_type(wire::ProcessDown::descriptor()->full_name());
+  e.mutable_sender()->set_node("dx");  // What the real DOWN from x says.
+  e.mutable_recipient()->set_node("dz");
+  e.mutable_recipient()->set_pid(watcher.id);
+  e.set_payload(ForgedDown(static_cast<uint64_t>(ref->value()), target).SerializeAsString());
+  const uint64_t before = z->Metrics().refused_by_trust;
+  ASSERT_THAT((*as_y)->Send(z->endpoint(), bus::EnvelopeView(e)), IsOk());
+  ASSERT_TRUE(WaitFor([&] { return z->Metrics().refused_by_trust > before; }));
+  EXPECT_EQ(RefusedBy(*z, "key:yyyyyyyy y"), 1u);
+  EXPECT_TRUE(j.With("down:").empty()) << ::testing::PrintToString(j.Events());
+
+  // The real one, from x under x's key, arrives as the runtime's.
+  ASSERT_THAT(x->Stop("target"), IsOk());
+  ASSERT_TRUE(j.WaitFor(absl::StrCat("down:", static_cast<uint64_t>(ref->value()), ":runtime")))
+      << ::testing::PrintToString(j.Events());
+  EXPECT_EQ(j.With("down:").size(), 1u);
+  x->Shutdown();
+  z->Shutdown();
+}
+
+// Without keys a stranger is known by its connection's address (tcp), or
+// as "anonymous" where the transport has none (inproc).
+TEST_P(ReplyTrustTest, AStrangersRefusalsCountUnderItsAddress) {
+  ASSERT_THAT(nodes_.StartMesh({"srv"}), IsOk());
+  Node& srv = *nodes_[0];
+  auto raw = Raw();
+  ASSERT_THAT(raw, IsOk());
+  wire::Envelope odd;
+  odd.set_version(bus::kWireVersion);
+  odd.set_kind(static_cast<wire::Kind>(99));
+  odd.mutable_sender()->set_node("nobody");
+  ASSERT_THAT((*raw)->Send(srv.endpoint(), bus::EnvelopeView(odd)), IsOk());
+  ASSERT_THAT((*raw)->Send(srv.endpoint(), bus::EnvelopeView(ForgedReply(12345))), IsOk());
+  (*raw)->Flush();
+  const std::string peer = GetParam() == "inproc" ? "anonymous" : "addr:127.0.0.1";
+  ASSERT_TRUE(WaitFor([&] { return RefusedBy(srv, peer, "unknown_kind") == 1; }))
+      << ::testing::PrintToString(srv.Info(srv.name(), absl::Seconds(5))->bad_input_by_peer());
+  // The forged reply claims to come from "srv", which is not srv's member:
+  // still the stranger's.
+  EXPECT_TRUE(WaitFor([&] { return RefusedBy(srv, peer, "refused") == 1; }));
 }
 
 // A key removed from the authorized keys while its connection stays open

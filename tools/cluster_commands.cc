@@ -39,9 +39,9 @@ struct PsRow {
 };
 
 // {"framing":12,"unknown_kind":3}: what the node refused, by reason.
-std::string BadInputJson(const wire::NodeInfo& info) {
+std::string BadInputJson(const google::protobuf::RepeatedPtrField<wire::BadInputCount>& counts) {
   std::vector<std::string> items;
-  for (const wire::BadInputCount& c : info.bad_input()) {
+  for (const wire::BadInputCount& c : counts) {
     items.push_back(absl::StrCat(JsonQuote(c.reason()), ":", c.count()));
   }
   return absl::StrCat("{", absl::StrJoin(items, ","), "}");
@@ -60,6 +60,15 @@ std::string HeartbeatJson(const wire::NodeInfo& info) {
       ",\"unauthenticated\":", h.ignored_unauthenticated(), ",\"replayed\":",
       h.ignored_replayed(), ",\"other_incarnation\":", h.beats_other_incarnation(),
       "},\"self_pauses\":", h.self_pauses(), "}");
+}
+
+// {"addr:10.0.0.7":{"framing":12},"b":{"refused":1}}: the same per peer.
+std::string BadInputByPeerJson(const wire::NodeInfo& info) {
+  std::vector<std::string> items;
+  for (const wire::PeerBadInput& p : info.bad_input_by_peer()) {
+    items.push_back(absl::StrCat(JsonQuote(p.peer()), ":", BadInputJson(p.counts())));
+  }
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
 }
 
 }  // namespace
@@ -90,7 +99,8 @@ CommandOutput FormatNodes(const ClusterView& view, bool json, absl::Time now) {
           ",\"servers\":", ok ? absl::StrCat(n.info->servers_size()) : "null",
           ",\"names\":", ok ? n.info->self().names_size() : static_cast<int>(n.seen.names()),
           ",\"last_heard_ms\":", n.seen.last_heard_ms(), ",\"clock_offset_ms\":",
-          n.seen.clock_offset_ms(), ",\"bad_input\":", ok ? BadInputJson(*n.info) : "null",
+          n.seen.clock_offset_ms(), ",\"bad_input\":", ok ? BadInputJson(n.info->bad_input()) : "null",
+          ",\"bad_input_by_peer\":", ok ? BadInputByPeerJson(*n.info) : "null",
           ",\"heartbeat\":", ok ? HeartbeatJson(*n.info) : "null",
           ",\"error\":", ok ? "null" : JsonQuote(error), "}"));
     } else {

@@ -6,6 +6,7 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "bus/internal/zmq_util.h"
 
@@ -62,13 +63,17 @@ void ZapHandler::Run() {
       const std::string user_id = key != nullptr ? key->public_key : "";
       if (key == nullptr) {
         const uint64_t count = refused_.fetch_add(1, std::memory_order_relaxed) + 1;
-        if (count <= 10 || count % 1000 == 0) {
-          std::string who = n >= 4 ? req[3].to_string() : "?";
+        const std::string who = n >= 4 ? req[3].to_string() : "?";
+        uint64_t suppressed = 0;
+        // Keyed by the remote address: one stranger retrying cannot hide
+        // another (and past 256 addresses they share one key).
+        if (log_.Admit(who, base::Now(), &suppressed)) {
           std::string why = n >= 7 && req[5].to_string_view() != "CURVE"
                                 ? absl::StrCat("mechanism ", req[5].to_string())
                                 : "key not in the authorized keys";
           POLIS_LOG(WARNING) << "polis: CURVE handshake from " << who << " refused (" << why
-                             << "); " << count << " refused so far";
+                             << "); " << count << " refused so far"
+                             << base::Suppressed(suppressed);
         }
       }
       socket_.send(zmq::buffer(std::string_view("1.0")), zmq::send_flags::sndmore);

@@ -10,7 +10,8 @@
 // role: the node decides what each role may do), 400
 // otherwise — the connection is then closed before it delivers anything,
 // and the client sees the refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400).
-// Only the CURVE mechanism is admitted.
+// Only the CURVE mechanism is admitted. Refusals are counted and logged
+// at most 5 lines per remote address per 10 s (base/log_limiter.h).
 //
 // Thread-safety: Start/the destructor from the owning (I/O) thread; refused()
 // from any thread. The handler must be destroyed before its context.
@@ -28,6 +29,8 @@
 #include <zmq.hpp>
 
 #include "absl/status/statusor.h"
+#include "base/log_limiter.h"
+#include "bus/authorized_keys.h"
 #include "bus/curve_security.h"
 
 namespace polis::bus::internal {
@@ -53,6 +56,7 @@ class ZapHandler {
   const std::shared_ptr<const CurveSecurity> security_;
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> refused_{0};
+  base::LogLimiter log_{/*lines=*/5, absl::Seconds(10)};  // the thread's
   std::thread thread_;
 };
 

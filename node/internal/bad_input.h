@@ -1,9 +1,10 @@
 // node/internal/bad_input.h — why a node refused a frame or message, as one
 // of a fixed set of reasons (the `reason` label of polis_bad_input_total).
 //
-// Everything a peer sends that a node refuses reaches
-// InboundHandler::OnBadInput as a status (bus/frame_codec.cc, the
-// transports, membership, monitors, NodeCore). ClassifyBadInput maps it to
+// Everything a peer sends that a node refuses reaches the TrustGate as a
+// status (trust.h: from bus/frame_codec.cc and the transports through
+// InboundHandler::OnBadInput, membership, monitors, NodeCore, the trust
+// rules; counted per peer too, peer_refusals.h). ClassifyBadInput maps it to
 // a reason by code and message; BadInputCounts counts per reason with one
 // relaxed fetch_add (on the bad path only: a good envelope costs nothing).
 //

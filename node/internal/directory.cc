@@ -183,6 +183,15 @@ std::optional<std::string> Directory::NodeAt(const std::string& endpoint) const 
   return std::nullopt;
 }
 
+std::optional<std::string> Directory::NodeWithKey(std::string_view public_key) const {
+  if (public_key.empty()) return std::nullopt;
+  absl::ReaderMutexLock lock(&mu_);
+  for (const auto& [node, e] : nodes_) {
+    if (e.m.public_key == public_key) return node;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::string> Directory::ConnectedNodes() const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<std::string> out;

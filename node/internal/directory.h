@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -98,6 +99,9 @@ class Directory {
   bool Lookup(const std::string& name, std::string* node, std::string* endpoint) const;
   std::optional<std::string> EndpointOf(const std::string& node) const;
   std::optional<std::string> NodeAt(const std::string& endpoint) const;
+  // The member whose Hello proved CURVE key `public_key` (a scan: for the
+  // bad path, TrustGate::PeerLabel). nullopt for "".
+  std::optional<std::string> NodeWithKey(std::string_view public_key) const;
   // Names of the members, sorted.
   std::vector<std::string> ConnectedNodes() const;
   // Every member as NodeEntry, with or without its names.

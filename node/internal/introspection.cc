@@ -123,12 +123,21 @@ wire::NodeInfo NodeCore::NodeInfoWithBadInput() {
     hb->set_ignored_replayed(c.ignored_replayed);
     hb->set_self_pauses(c.self_pauses);
   }
+  auto add = [](auto* counts, BadInputReason reason, uint64_t n) {
+    if (n == 0) return;
+    wire::BadInputCount* c = counts->Add();
+    c->set_reason(BadInputReasonName(reason));
+    c->set_count(n);
+  };
   for (size_t r = 0; r < kBadInputReasons; ++r) {
     const auto reason = static_cast<BadInputReason>(r);
-    if (const uint64_t n = bad_input_.Get(reason); n != 0) {
-      wire::BadInputCount* c = info.add_bad_input();
-      c->set_reason(BadInputReasonName(reason));
-      c->set_count(n);
+    add(info.mutable_bad_input(), reason, trust_->bad_input(reason));
+  }
+  for (const PeerRefusals::Entry& e : trust_->ByPeer()) {
+    wire::PeerBadInput* p = info.add_bad_input_by_peer();
+    p->set_peer(e.peer);
+    for (size_t r = 0; r < kBadInputReasons; ++r) {
+      add(p->mutable_counts(), static_cast<BadInputReason>(r), e.by_reason[r]);
     }
   }
   return info;

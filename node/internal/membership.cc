@@ -431,13 +431,29 @@ void Membership::SayGoodbye() {
   io_->transport().Flush();
 }
 
+void Membership::PinKeys(const bus::Sender& sender,
+                         const std::pair<std::string, std::string>& pin,
+                         const std::vector<std::pair<std::string, std::string>>& listed) {
+  if (self_->curve == nullptr) return;
+  bus::Transport& transport = io_->transport();
+  if (!pin.first.empty()) (void)transport.SetPeerKey(pin.first, pin.second);
+  if (sender.role != bus::PeerRole::kNode || listed.empty()) return;
+  const std::shared_ptr<const bus::AuthorizedKeys> authorized = self_->curve->authorized();
+  for (const auto& [endpoint, key] : listed) {
+    const bus::AuthorizedKey* k = authorized->FindZ85(key);
+    if (!self_->client && (k == nullptr || k->role != bus::PeerRole::kNode)) continue;
+    if (!self_->curve->PinnedKey(endpoint).empty()) continue;
+    (void)transport.SetPeerKey(endpoint, key);
+  }
+}
+
 bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
-                              std::string_view proved_key, bus::InboundHandler& bad_input) {
+                              std::string_view proved_key,
+                              absl::FunctionRef<void(const absl::Status&)> bad_input) {
   const std::string_view type = env.type;
   auto parse = [&env, &bad_input](google::protobuf::Message& m) {
     if (m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()))) return true;
-    bad_input.OnBadInput(
-        absl::DataLossError(absl::StrCat(m.GetDescriptor()->name(), " does not parse")));
+    bad_input(absl::DataLossError(absl::StrCat(m.GetDescriptor()->name(), " does not parse")));
     return false;
   };
   if (type == wire::Hello::descriptor()->full_name()) {
@@ -471,12 +487,13 @@ bool Membership::HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPat
 }
 
 void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
-                             std::string_view proved_key, bus::InboundHandler& bad_input) {
+                             std::string_view proved_key,
+                             absl::FunctionRef<void(const absl::Status&)> bad_input) {
   if (hello.wire_version() != bus::kWireVersion) {
     // Frames carry their own version and are judged one by one: the
     // connection stays, nothing is admitted, and a peer that asked is told
     // the version this node speaks.
-    bad_input.OnBadInput(absl::FailedPreconditionError(
+    bad_input(absl::FailedPreconditionError(
         absl::StrCat("node \"", hello.node(), "\" speaks wire version ", hello.wire_version(),
                      ", this node speaks ", bus::kWireVersion)));
     if ((hello.client() || hello.reply_requested()) && !from.empty()) AnswerVersion(from);
@@ -528,7 +545,7 @@ void Membership::HandleHello(const wire::Hello& hello, const bus::ReturnPath& fr
   const wire::NodeEntry& e = hello.self();
   if (e.node() != hello.node() || e.incarnation() != hello.incarnation() ||
       e.endpoint().empty()) {
-    bad_input.OnBadInput(absl::InvalidArgumentError(absl::StrCat(
+    bad_input(absl::InvalidArgumentError(absl::StrCat(
         "Hello from \"", hello.node(), "\" without its own entry (node, incarnation, endpoint)")));
     return;
   }

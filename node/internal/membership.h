@@ -55,7 +55,7 @@
 //   Membership m(parts, options);
 //   registry.set_listener(&m);
 //   m.Start();                                   // greets every seed
-//   ... I/O thread: if (!m.HandleSystem(env, from, proved_key, *this)) { /* not membership */ }
+//   ... I/O thread: if (!m.HandleSystem(env, from, proved_key, report)) { /* not membership */ }
 #ifndef POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 #define POLIS_NODE_INTERNAL_MEMBERSHIP_H_
 
@@ -63,10 +63,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -166,9 +168,19 @@ class Membership : public NamesListener {
   // through `bad_input` (DATA_LOSS) and dropped. `proved_key`: the CURVE
   // key the sender proved ("" anonymous; membership_gate.h ProvedKey),
   // bound to the member a Hello makes. The caller has already refused what
-  // the membership gate refuses (a node speaks only for itself).
+  // the trust gate refuses (trust.h CheckMembership: a node speaks only for
+  // itself).
   bool HandleSystem(const bus::EnvelopeView& env, const bus::ReturnPath& from,
-                    std::string_view proved_key, bus::InboundHandler& bad_input);
+                    std::string_view proved_key,
+                    absl::FunctionRef<void(const absl::Status&)> bad_input);
+  // Pins CURVE keys for the contacts a membership message from `sender`
+  // leads to (TrustGate::MembershipAdmission): `pin` ({endpoint, key}, a
+  // member's Hello on the listening socket: the key it proved) always;
+  // `listed` (the members its Hello lists) only from a node key, and only
+  // keys this node's authorized keys call `node` (a client trusts the node
+  // it authenticated), never over a key already pinned. No-op without CURVE.
+  void PinKeys(const bus::Sender& sender, const std::pair<std::string, std::string>& pin,
+               const std::vector<std::pair<std::string, std::string>>& listed);
   // The transport lost the connection to `endpoint`.
   void OnPeerDown(const std::string& endpoint, const absl::Status& why);
   // Says Goodbye to every member and flushes the transport (node shutdown).
@@ -211,7 +223,8 @@ class Membership : public NamesListener {
   // `from` with only node, incarnation and wire_version (no view, no self).
   void AnswerVersion(const bus::ReturnPath& from);
   void HandleHello(const wire::Hello& hello, const bus::ReturnPath& from,
-                   std::string_view proved_key, bus::InboundHandler& bad_input);
+                   std::string_view proved_key,
+                   absl::FunctionRef<void(const absl::Status&)> bad_input);
   void HandleNamesChanged(const wire::NamesChanged& nc);
   // The names `entries` of member `node` are now claimed: yields ours that lose.
   void ResolveConflicts(const std::string& node, uint64_t incarnation,

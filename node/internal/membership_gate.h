@@ -23,16 +23,19 @@
 // Hello; a restart (new incarnation) under the same key is fine; the same
 // name under another key is refused while the old member is up.
 //
+// These are the rules; TrustGate::CheckMembership (trust.h) is where the
+// node applies them, counts and logs what they refuse.
+//
 // Thread-safety: pure functions but for the Directory they read (the I/O
 // thread calls them; only the I/O thread changes a node's members).
 //
-// Example:
+// Example (TrustGate::CheckMembership):
 //   std::pair<std::string, std::string> pin;
 //   const std::string proved = ProvedKey(sender, curve);
 //   absl::Status s = CheckMembershipSender(env, sender, &pin);
 //   if (s.ok()) s = CheckSpeaksForItself(env, sender, proved, directory);
-//   if (!s.ok()) return drop(s);
-//   if (!pin.first.empty()) transport.SetPeerKey(pin.first, pin.second);
+//   if (!s.ok()) return s;                      // refused, counted by the gate
+//   membership.PinKeys(sender, pin, listed);    // then Membership::HandleSystem
 #ifndef POLIS_NODE_INTERNAL_MEMBERSHIP_GATE_H_
 #define POLIS_NODE_INTERNAL_MEMBERSHIP_GATE_H_
 

@@ -181,12 +181,12 @@ void Monitors::Fired(const Pid& watcher, uint64_t ref) {
   if (it->second.empty()) watched_by_.erase(it);
 }
 
-bool Monitors::HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input,
+bool Monitors::HandleSystem(const bus::EnvelopeView& env,
+                            absl::FunctionRef<void(const absl::Status&)> bad_input,
                             absl::Status* refused) {
   auto parse = [&env, &bad_input](google::protobuf::Message& m) {
     if (m.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()))) return true;
-    bad_input.OnBadInput(
-        absl::DataLossError(absl::StrCat(m.GetDescriptor()->name(), " does not parse")));
+    bad_input(absl::DataLossError(absl::StrCat(m.GetDescriptor()->name(), " does not parse")));
     return false;
   };
   if (env.type == wire::MonitorRequest::descriptor()->full_name()) {

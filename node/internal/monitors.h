@@ -33,7 +33,7 @@
 //   Monitors monitors({.self = &self_, .registry = ..., .directory = ...,
 //                      .router = ..., .io = ...});
 //   monitors.Watch(p, ref, Target("db"));             // in ProcessContext::Monitor
-//   if (monitors.HandleSystem(env, *this)) return;    // I/O thread
+//   if (monitors.HandleSystem(env, report)) return;   // I/O thread
 //   monitors.OnNodeDown(node, incarnation, why);      // MembershipObserver
 #ifndef POLIS_NODE_INTERNAL_MONITORS_H_
 #define POLIS_NODE_INTERNAL_MONITORS_H_
@@ -44,6 +44,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "bus/envelope.h"
@@ -93,7 +94,8 @@ class Monitors {
   // MonitorRequest whose watcher's node is not a member (or restarted) is
   // refused: `*refused` (if given) is set to FAILED_PRECONDITION, for the
   // caller to answer an envelope that has a ref; else left OK.
-  bool HandleSystem(const bus::EnvelopeView& env, bus::InboundHandler& bad_input,
+  bool HandleSystem(const bus::EnvelopeView& env,
+                    absl::FunctionRef<void(const absl::Status&)> bad_input,
                     absl::Status* refused = nullptr);
 
   // I/O thread: member `node` (incarnation `incarnation`) went down with

@@ -1,11 +1,9 @@
 // NodeCore: builds the parts, dispatches what arrives, starts and stops.
-#include "node/internal/membership_gate.h"
 #include "node/internal/node_core.h"
 
 #include <cstdio>
 #include <thread>
 
-#include "absl/functional/function_ref.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
@@ -14,6 +12,7 @@
 #include "base/status_macros.h"
 #include "bus/zmq_transport.h"
 #include "node/internal/heartbeat_detector.h"
+#include "node/internal/membership_gate.h"
 #include "node/internal/process.h"
 
 namespace polis::internal {
@@ -66,26 +65,6 @@ bool ExpectsAnswer(const bus::EnvelopeView& env) {
   return env.ref != 0 && env.kind != wire::KIND_REPLY && env.kind != wire::KIND_CAST &&
          env.kind != wire::KIND_INFO;
 }
-
-// What a part (membership, monitors) reports as bad input about one
-// envelope: counted by the node, and answered to a sender that waits.
-class AnsweringBadInput final : public bus::InboundHandler {
- public:
-  AnsweringBadInput(bus::InboundHandler& counts,
-                    absl::FunctionRef<void(const absl::Status&)> answer)
-      : counts_(counts), answer_(answer) {}
-  void OnEnvelope(const bus::EnvelopeView&, const bus::ReturnPath&, absl::Time,
-                  const bus::Sender&) override {}
-  void OnPeerDown(const std::string&, const absl::Status&) override {}
-  void OnBadInput(const absl::Status& why) override {
-    counts_.OnBadInput(why);
-    answer_(why);
-  }
-
- private:
-  bus::InboundHandler& counts_;
-  absl::FunctionRef<void(const absl::Status&)> answer_;
-};
 
 absl::Mutex all_nodes_mu;
 std::vector<NodeCore*>& AllNodes() {
@@ -183,7 +162,8 @@ absl::Status NodeCore::Start() {
                                                    .channels = channels_.get(),
                                                    .scheduler = scheduler_.get(),
                                                    .tracer = tracer_.get()});
-  trust_ = std::make_unique<TrustGate>(registry_.get(), self_.name);
+  trust_ = std::make_unique<TrustGate>(TrustGate::Parts{
+      .registry = registry_.get(), .directory = &directory_, .self = &self_});
   membership_ = std::make_unique<Membership>(
       Membership::Parts{.self = &self_,
                         .directory = &directory_,
@@ -377,70 +357,48 @@ void NodeCore::IoRound(absl::Duration block) {
   router_->EndOfPoll();  // A server that ends meanwhile is not kept.
 }
 
-// Counted by reason (node/internal/bad_input.h). A peer can send bad input
-// as fast as it likes: a few lines per reason every 10 s, then a count of
-// the rest (base/log_limiter.h).
-void NodeCore::OnBadInput(const absl::Status& why) {
-  const BadInputReason reason = ClassifyBadInput(why);
-  bad_input_.Count(reason);
-  if (!log::Enabled(log::WARNING)) return;
-  uint64_t suppressed = 0;
-  if (!bad_input_log_.Admit(BadInputReasonName(reason), base::Now(), &suppressed)) return;
-  POLIS_LOG(WARNING) << "polis: node " << self_.name << " dropped bad input: " << why
-                     << base::Suppressed(suppressed);
+// Counted by reason and per peer, logged rate-limited: the trust gate is
+// the one count and log of what the node refused (trust.h).
+void NodeCore::OnBadInput(const absl::Status& why, const bus::Sender& from) {
+  trust_->BadInput(why, from);
 }
 
 void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPath& from,
                           absl::Time received, const bus::Sender& sender) {
   // Bad input about this envelope, found here or by a part (membership,
   // monitors): counted, and answered if its sender waits.
-  auto answer = [&](const absl::Status& why) { AnswerRefused(envelope, from, received, why); };
-  AnsweringBadInput bad_input(*this, answer);
+  auto bad_input = [&](const absl::Status& why) {
+    trust_->BadInput(why, sender, envelope.sender.node);
+    AnswerRefused(envelope, from, received, why);
+  };
   if (sender.role == bus::PeerRole::kRevoked) {
     // A key removed from the authorized keys since its connection opened
     // (bus/peer.h): nothing it sends is accepted, whatever its old role.
-    const absl::Status why = absl::PermissionDeniedError(
-        "this key is no longer in the node's authorized keys (revoked): refused");
-    if (envelope.kind == wire::KIND_SYSTEM && IsMembershipMessage(envelope)) {
-      ++refused_membership_;
-      bad_input.OnBadInput(why);
-    } else {
-      Refuse(envelope, from, received, sender, why);
-    }
+    Refuse(envelope, from, received, sender,
+           absl::PermissionDeniedError(
+               "this key is no longer in the node's authorized keys (revoked): refused"));
     return;
   }
   switch (envelope.kind) {
     case wire::KIND_REPLY:
-      router_->DeliverReply(envelope, sender.dialed);  // Only from the called node.
+      if (!router_->DeliverReply(envelope, sender.dialed)) {  // Only from the called node.
+        trust_->Count(absl::PermissionDeniedError("a reply not from the called node"), sender,
+                      envelope.sender.node);
+      }
       return;
     case wire::KIND_SYSTEM: {
-      // sec-curve: membership messages only from node keys, each about the
-      // node whose key sent it (membership_gate.h).
-      std::pair<std::string, std::string> pin;
-      std::vector<std::pair<std::string, std::string>> hearsay;
-      const std::string proved =
-          IsMembershipMessage(envelope) ? ProvedKey(sender, self_.curve.get()) : std::string();
-      absl::Status s = CheckMembershipSender(envelope, sender, &pin, &hearsay);
-      if (s.ok()) s = CheckSpeaksForItself(envelope, sender, proved, directory_);
-      if (!s.ok()) {
-        ++refused_membership_;
-        bad_input.OnBadInput(s);
+      if (IsMembershipMessage(envelope)) {
+        // sec-curve: only from node keys, each about the node whose key
+        // sent it (trust.h, membership_gate.h).
+        TrustGate::MembershipAdmission admitted;
+        if (absl::Status s = trust_->CheckMembership(envelope, sender, &admitted); !s.ok()) {
+          Refuse(envelope, from, received, sender, s);
+          return;
+        }
+        membership_->PinKeys(sender, admitted.pin, admitted.listed);
+        membership_->HandleSystem(envelope, from, admitted.proved, bad_input);
         return;
       }
-      if (!pin.first.empty()) (void)io_->transport().SetPeerKey(pin.first, pin.second);
-      // Members a node listed: a node pins their keys only if its own
-      // authorized keys say they are node keys; a client trusts the node
-      // it authenticated. Never over a key proved first-hand.
-      std::shared_ptr<const bus::AuthorizedKeys> authorized;
-      for (const auto& [endpoint, key] : hearsay) {
-        if (sender.role != bus::PeerRole::kNode || self_.curve == nullptr) break;
-        if (authorized == nullptr) authorized = self_.curve->authorized();
-        const bus::AuthorizedKey* k = authorized->FindZ85(key);
-        if (!self_.client && (k == nullptr || k->role != bus::PeerRole::kNode)) continue;
-        if (!self_.curve->PinnedKey(endpoint).empty()) continue;
-        (void)io_->transport().SetPeerKey(endpoint, key);
-      }
-      if (membership_->HandleSystem(envelope, from, proved, bad_input)) return;
       if (TrustGate::IsNoticeType(envelope.type)) {
         // A DOWN from a node about its own process, for a monitor the
         // watcher holds (Process::StaleDown checks): a runtime notice.
@@ -476,7 +434,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         HandleSpanQuery(envelope, from, received);
         return;
       }
-      bad_input.OnBadInput(absl::InvalidArgumentError(
+      bad_input(absl::InvalidArgumentError(
           absl::StrCat("unknown system message \"", std::string(envelope.type), "\"")));
       return;
     }
@@ -484,7 +442,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       if (envelope.ref == 0) {
         // Nothing can carry its answer back; running it would do its work
         // unseen. (Counted as "other".)
-        OnBadInput(absl::InvalidArgumentError(
+        bad_input(absl::InvalidArgumentError(
             "a call without a ref (0) cannot be answered: refused"));
         return;
       }
@@ -498,7 +456,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
       router_->DeliverInbound(FromView(envelope, from, received));
       return;
     default:
-      bad_input.OnBadInput(absl::InvalidArgumentError(
+      bad_input(absl::InvalidArgumentError(
           absl::StrCat("envelope of unknown kind ", static_cast<int>(envelope.kind))));
   }
 }

@@ -34,7 +34,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "base/log_limiter.h"
 #include "bus/transport.h"
 #include "node/internal/bad_input.h"
 #include "node/internal/call_slot.h"
@@ -157,7 +156,7 @@ class NodeCore : public ProcessHost,
   void OnPeerDown(const std::string& endpoint, const absl::Status& why) override {
     membership_->OnPeerDown(endpoint, why);
   }
-  void OnBadInput(const absl::Status& why) override;
+  void OnBadInput(const absl::Status& why, const bus::Sender& from) override;
 
   // MembershipObserver (I/O thread).
   void OnNodeUp(const std::string& node, uint64_t incarnation) override {
@@ -200,13 +199,12 @@ class NodeCore : public ProcessHost,
                       absl::Time received);  // introspection.cc
   void HandleSpanQuery(const bus::EnvelopeView& env, const bus::ReturnPath& from,
                        absl::Time received);  // introspection.cc
-  // CollectNodeInfo plus the bad-input counts (introspection.cc; I/O thread).
+  // CollectNodeInfo plus the bad-input counts, by reason and per peer
+  // (introspection.cc; I/O thread).
   wire::NodeInfo NodeInfoWithBadInput();
 
   Node* const facade_;
   NodeOptions options_;
-  base::LogLimiter bad_input_log_{/*lines=*/5, absl::Seconds(10)};
-  BadInputCounts bad_input_;  // OnBadInput's, by reason.
   LocalNode self_;
   std::unique_ptr<bus::Transport> transport_;
   TimerQueue timers_;
@@ -216,12 +214,12 @@ class NodeCore : public ProcessHost,
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<Tracer> tracer_;
   std::unique_ptr<IoThread> io_;
-  // Membership messages refused by membership_gate.h (I/O thread only).
-  uint64_t refused_membership_ = 0;
   std::unique_ptr<ChannelPool> channels_;
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<Router> router_;
-  std::unique_ptr<TrustGate> trust_;  // Trust rules (trust.h); after registry_.
+  // The trust rules and the one count of refusals (trust.h); after
+  // registry_. Every refusal, bad input included, is counted there.
+  std::unique_ptr<TrustGate> trust_;
   std::unique_ptr<Membership> membership_;
   std::unique_ptr<Monitors> monitors_;
   // Keeps dns: seeds resolved (null without one); feeds membership.

@@ -71,9 +71,19 @@ NodeMetrics NodeCore::Metrics() {
   }
   m.resident_bytes = ResidentMemoryBytes();
   m.spans = facade_->trace_stats();
-  for (size_t r = 0; r < kBadInputReasons; ++r) {
+  for (size_t r = 0; r < kBadInputReasons; ++r) {  // Every reason, even before Start.
     const auto reason = static_cast<BadInputReason>(r);
-    m.bad_input.emplace_back(BadInputReasonName(reason), bad_input_.Get(reason));
+    m.bad_input.emplace_back(BadInputReasonName(reason), trust_ ? trust_->bad_input(reason) : 0);
+  }
+  if (trust_) {
+    for (const PeerRefusals::Entry& e : trust_->ByPeer()) {
+      NodeMetrics::PeerBadInput& p = m.bad_input_by_peer.emplace_back();
+      p.peer = e.peer;
+      for (size_t r = 0; r < kBadInputReasons; ++r) {
+        if (e.by_reason[r] == 0) continue;
+        p.by_reason.emplace_back(BadInputReasonName(static_cast<BadInputReason>(r)), e.by_reason[r]);
+      }
+    }
   }
   if (!scheduler_ || stopped_) return m;  // Not started, or shut down.
   for (int i = 0; i < scheduler_->size(); ++i) {

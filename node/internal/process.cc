@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/log_limiter.h"
 #include "base/trace_context.h"
 
 namespace polis::internal {
@@ -285,13 +286,14 @@ bool Process::RefuseWhenFull(LetterPtr& letter) {
     return false;
   }
   const uint64_t n = dropped_.fetch_add(1, std::memory_order_relaxed) + 1;
-  // At most one line a second per process.
-  const int64_t now = base::NowUnixNanos();
-  int64_t last = last_drop_log_ns_.load(std::memory_order_relaxed);
-  if (now - last >= 1'000'000'000 &&
-      last_drop_log_ns_.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+  // At most one line a second per server (past 256 servers they share one
+  // line a second), for every node of the program.
+  static base::LogLimiter* const log = new base::LogLimiter(/*lines=*/1, absl::Seconds(1));
+  uint64_t suppressed = 0;
+  if (log->Admit(who, base::Now(), &suppressed)) {
     POLIS_LOG(WARNING) << "polis: server " << who << " mailbox full (" << max_mailbox_
-                       << " letters): dropping casts and infos (" << n << " so far)";
+                       << " letters): dropping casts and infos (" << n << " so far)"
+                       << base::Suppressed(suppressed);
   }
   return false;
 }

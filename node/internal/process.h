@@ -162,7 +162,6 @@ class Process : public std::enable_shared_from_this<Process> {
   Mailbox mailbox_;
   int64_t max_mailbox_ = SpawnOptions::kDefaultMaxMailbox;
   std::atomic<uint64_t> dropped_{0};
-  std::atomic<int64_t> last_drop_log_ns_{0};
   std::atomic<bool> scheduled_{false};
   std::atomic<bool> dead_{false};
   std::atomic<bool> stop_requested_{false};

@@ -345,23 +345,25 @@ void Router::DeliverInbound(LetterPtr letter) {
   }
 }
 
-void Router::DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed) {
+bool Router::DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed) {
   bool foreign = false;
   std::shared_ptr<CallSlot> slot = calls_.TakeReply(envelope.ref, dialed, &foreign);
   if (!slot && (foreign || dialed.empty())) {
     // Not from the node the call went to: someone guessing refs. The call
     // waits on for its real reply.
     const uint64_t n = refused_replies_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if ((n & (n - 1)) == 0) {  // 1, 2, 4, 8...: a flood costs a few lines
+    uint64_t suppressed = 0;
+    if (refused_replies_log_.Admit("reply", base::Now(), &suppressed)) {
       POLIS_LOG(WARNING) << "polis: refused a reply that did not come from the called node ("
                          << (dialed.empty() ? std::string("on the listening socket")
                                             : absl::StrCat("from ", absl::string_view(dialed.data(), dialed.size())))
-                         << "); " << n << " so far";
+                         << "); " << n << " so far" << base::Suppressed(suppressed);
     }
-    return;
+    return false;
   }
-  if (!slot) return;  // Late (after the deadline) or duplicate: dropped.
+  if (!slot) return true;  // Late (after the deadline) or duplicate: dropped.
   slot->Complete(ReplyOf(envelope));
+  return true;
 }
 
 }  // namespace polis::internal

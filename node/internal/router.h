@@ -39,6 +39,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/log_limiter.h"
 #include "bus/envelope.h"
 #include "bus/transport.h"
 #include "google/protobuf/message.h"
@@ -135,9 +136,10 @@ class Router {
   // A KIND_REPLY from the wire that came on the connection this node
   // dialed to `dialed` (bus::Sender::dialed; a channel's peer), to the call
   // waiting for it: only if that call went to `dialed`. Dropped if none
-  // (late or duplicate); refused and counted if the call went elsewhere or
-  // the reply came on the listening socket (`dialed` empty).
-  void DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed);
+  // (late or duplicate); refused, counted and logged (5 lines per 10 s) if
+  // the call went elsewhere or the reply came on the listening socket
+  // (`dialed` empty): then false (the caller counts it per peer).
+  bool DeliverReply(const bus::EnvelopeView& envelope, std::string_view dialed);
   // KIND_REPLYs refused so far (see DeliverReply).
   uint64_t refused_replies() const { return refused_replies_.load(std::memory_order_relaxed); }
   // The I/O thread finished a poll: forget the memo of its last recipient.
@@ -208,6 +210,7 @@ class Router {
   };
   InboundMemo inbound_;
   std::atomic<uint64_t> refused_replies_{0};
+  base::LogLimiter refused_replies_log_{/*lines=*/5, absl::Seconds(10)};
 };
 
 }  // namespace polis::internal

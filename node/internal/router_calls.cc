@@ -120,7 +120,7 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
       channels_.Discard(*endpoint, holder);
       return slot->Take();
     }
-    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) DeliverReply(**in, *endpoint);
+    if (in->has_value() && (*in)->kind == wire::KIND_REPLY) (void)DeliverReply(**in, *endpoint);
     if (!slot->done() && base::Now() >= deadline && calls_.Take(ref)) {
       return CallTimedOut(target, timeout);
     }

@@ -1,22 +1,16 @@
-// TrustGate: see trust.h.
+// TrustGate's rules: see trust.h. (Counting and logging: trust_counts.cc.)
 #include "node/internal/trust.h"
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
-#include "base/log.h"
 #include "node/behaviour.h"
+#include "node/internal/membership_gate.h"
 #include "node/internal/process.h"
 #include "node/internal/registry.h"
 #include "polis/envelope.pb.h"
 
 namespace polis::internal {
-namespace {
-
-std::string_view Who(const bus::Sender& s) {
-  return s.key != nullptr && !s.key->comment.empty() ? std::string_view(s.key->comment)
-                                                     : bus::PeerRoleName(s.role);
-}
-
-}  // namespace
 
 absl::Status TrustGate::CheckMessage(const bus::EnvelopeView& env,
                                      const bus::Sender& sender) const {
@@ -28,7 +22,7 @@ absl::Status TrustGate::CheckMessage(const bus::EnvelopeView& env,
     return absl::PermissionDeniedError(
         absl::StrCat("this client's key may not reach \"", std::string(env.recipient.name), "\""));
   }
-  if (std::shared_ptr<Process> p = registry_.FindByName(std::string(env.recipient.name));
+  if (std::shared_ptr<Process> p = parts_.registry->FindByName(std::string(env.recipient.name));
       p != nullptr && p->behaviour().privileged()) {
     return absl::PermissionDeniedError(absl::StrCat(
         "\"", std::string(env.recipient.name), "\" is a supervisor: only an admin or a node may reach it"));
@@ -63,22 +57,34 @@ absl::Status TrustGate::CheckNotice(const bus::EnvelopeView& env,
   if (!down.ParseFromArray(env.payload.data(), static_cast<int>(env.payload.size()))) {
     return absl::DataLossError("ProcessDown does not parse");
   }
-  if (env.sender.node.empty() || env.sender.node == self_node_ ||
+  if (env.sender.node.empty() || env.sender.node == parts_.self->name ||
       down.process().node() != env.sender.node || env.recipient.pid == 0) {
     return absl::PermissionDeniedError(absl::StrCat(
         "node \"", std::string(env.sender.node), "\" may only say that its own processes ended (not one on \"",
         down.process().node(), "\")"));
   }
+  if (sender.role == bus::PeerRole::kAnonymous) return absl::OkStatus();  // Nothing is bound.
+  // A node speaks only for itself: the sender proved the key bound to the
+  // node it names (as for membership messages, CheckSpeaksForItself). No
+  // monitor here watches a node that is not a member.
+  const std::string node(env.sender.node);
+  const std::optional<Directory::Member> m = parts_.directory->Find(node);
+  if (!m || m->public_key != ProvedKey(sender, parts_.self->curve.get())) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "ProcessDown about node \"", node, "\" from a key that is not ", m ? "its own" : "a member's",
+        sender.key != nullptr ? absl::StrCat(" (authorized keys line ", sender.key->line, ")")
+                              : std::string(),
+        ": refused, a node speaks only for itself"));
+  }
   return absl::OkStatus();
 }
 
-void TrustGate::Refused(const bus::EnvelopeView& env, const bus::Sender& sender,
-                        const absl::Status& why) {
-  const uint64_t n = refused_.fetch_add(1, std::memory_order_relaxed) + 1;
-  if ((n & (n - 1)) != 0) return;  // 1, 2, 4, 8...: a flood costs a few lines
-  POLIS_LOG(WARNING) << "polis: refused " << wire::Kind_Name(env.kind) << " \"" << env.type
-                     << "\" from " << Who(sender) << ": " << why.message() << " (" << n
-                     << " refused so far)";
+absl::Status TrustGate::CheckMembership(const bus::EnvelopeView& env, const bus::Sender& sender,
+                                        MembershipAdmission* admission) const {
+  admission->proved = ProvedKey(sender, parts_.self->curve.get());
+  absl::Status s = CheckMembershipSender(env, sender, &admission->pin, &admission->listed);
+  if (s.ok()) s = CheckSpeaksForItself(env, sender, admission->proved, *parts_.directory);
+  return s;
 }
 
 }  // namespace polis::internal
