@@ -157,7 +157,9 @@ class HeartbeatForgeryTest : public ::testing::Test {
   void TearDown() override {
     client_.reset();
     if (b_ && b_->running()) b_->Kill();
-    if (a_ && a_->running()) EXPECT_THAT(a_->Stop(), IsOk());
+    if (a_ && a_->running()) {
+      EXPECT_THAT(a_->Stop(), IsOk());
+    }
     if (udp_ >= 0) close(udp_);
   }
 
@@ -254,7 +256,9 @@ class HeartbeatForgeryTest : public ::testing::Test {
       EXPECT_GE(replayed, 1.0);         // b's own beats again
     }
     ASSERT_TRUE(NodesEntry(a_->endpoint(), "b", &b_entry, &b_found));
-    if (b_found) EXPECT_EQ(Field(b_entry, "state").string_value(), "down");
+    if (b_found) {
+      EXPECT_EQ(Field(b_entry, "state").string_value(), "down");
+    }
   }
 
   std::unique_ptr<NodeProcess> a_, b_;

@@ -28,8 +28,10 @@ grep -q '^accounts_node:' "$tmp/targets.txt" || fail "no accounts_node target"
 if grep -E '^(polis|polis_tools|cli_test|genserver_test)(:| )' "$tmp/targets.txt"; then
   fail "the subproject builds polis's tool or tests"
 fi
-ninja -C "$tmp/build" -t commands accounts_node | grep -q 'libpolis_runner.a' \
-  || fail "accounts_node does not link polis_runner"
+# Into a file first: `grep -q` stops reading at the first match, and under
+# pipefail ninja's SIGPIPE would fail the pipeline.
+ninja -C "$tmp/build" -t commands accounts_node >"$tmp/commands.txt"
+grep -q 'libpolis_runner.a' "$tmp/commands.txt" || fail "accounts_node does not link polis_runner"
 # The protoc step polis_add_proto wrote, run by itself: `ninja gen/accounts.pb.h`
 # would first build every library accounts_node links (Ninja's order-only
 # dependencies of a target's custom commands).
