@@ -48,16 +48,7 @@ class LongLivedCaller {
   LongLivedCaller(const std::string& key_file, const std::string& server_pub,
                   const std::string& endpoint)
       : dealer_(ctx_, zmq::socket_type::dealer) {
-    absl::StatusOr<bus::CurveKeyPair> keys = bus::LoadCurveSecretKeyFile(key_file);
-    EXPECT_THAT(keys, IsOk());
-    if (!keys.ok()) return;
-    dealer_.set(zmq::sockopt::linger, 0);
-    dealer_.set(zmq::sockopt::rcvtimeo, 10'000);
-    dealer_.set(zmq::sockopt::sndtimeo, 10'000);
-    dealer_.set(zmq::sockopt::curve_serverkey, server_pub);
-    dealer_.set(zmq::sockopt::curve_publickey, keys->public_key);
-    dealer_.set(zmq::sockopt::curve_secretkey, keys->secret_key);
-    dealer_.connect(endpoint);
+    EXPECT_THAT(ConnectCurveDealer(dealer_, key_file, server_pub, endpoint), IsOk());
   }
 
   // Calls counter {"add": n}; the reply envelope, or nullopt if none came

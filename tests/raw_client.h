@@ -32,7 +32,10 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "bus/curve_keys.h"
 #include "polis/envelope.pb.h"
 #include "zmq.hpp"
 
@@ -103,6 +106,26 @@ inline uint64_t ProcStatusBytes(pid_t pid, const std::string& field) {
     in.ignore(1 << 16, '\n');
   }
   return 0;
+}
+
+// Makes `dealer` a CURVE client with the keypair in `key_file` (a `polis
+// keygen` secret key file) for a server whose public key is `server_pub`
+// (Z85), and connects it to `endpoint`: whatever it sends arrives with that
+// key's role, as from a real peer. Linger 0, 10 s send and receive
+// timeouts. The key file's error if it does not load (nothing connected).
+inline absl::Status ConnectCurveDealer(zmq::socket_t& dealer, const std::string& key_file,
+                                       const std::string& server_pub,
+                                       const std::string& endpoint) {
+  absl::StatusOr<bus::CurveKeyPair> keys = bus::LoadCurveSecretKeyFile(key_file);
+  if (!keys.ok()) return keys.status();
+  dealer.set(zmq::sockopt::linger, 0);
+  dealer.set(zmq::sockopt::rcvtimeo, 10'000);
+  dealer.set(zmq::sockopt::sndtimeo, 10'000);
+  dealer.set(zmq::sockopt::curve_serverkey, server_pub);
+  dealer.set(zmq::sockopt::curve_publickey, keys->public_key);
+  dealer.set(zmq::sockopt::curve_secretkey, keys->secret_key);
+  dealer.connect(endpoint);
+  return absl::OkStatus();
 }
 
 class RawClient {

@@ -23,6 +23,7 @@
 #include "bus/curve_keys.h"
 #include "polis/envelope.pb.h"
 #include "tests/node_process.h"
+#include "tests/raw_client.h"
 #include "tests/scratch_dir.h"
 #include "tests/status_matchers.h"
 #include "tests/wait.h"
@@ -42,18 +43,14 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
-// A KIND_SYSTEM envelope carrying `payload`, framed as bus/WIRE.md says
-// ('P' 'L' version flags, little-endian body length, body).
+// A KIND_SYSTEM envelope carrying `payload`, framed (raw_client.h Frame).
 std::string SystemFrame(const google::protobuf::Message& payload) {
   wire::Envelope e;
   e.set_version(1);
   e.set_kind(wire::KIND_SYSTEM);
   e.set_type(payload.GetDescriptor()->full_name());
   e.set_payload(payload.SerializeAsString());
-  const std::string body = e.SerializeAsString();
-  std::string f = {'P', 'L', 1, 0};
-  for (int i = 0; i < 4; ++i) f.push_back(static_cast<char>((body.size() >> (8 * i)) & 0xff));
-  return f + body;
+  return Frame(e);
 }
 
 // A raw ZeroMQ DEALER that is a CURVE client with the keypair in
@@ -64,16 +61,7 @@ class RawCurveDealer {
   RawCurveDealer(const std::string& key_file, const std::string& server_pub,
                  const std::string& endpoint)
       : dealer_(ctx_, zmq::socket_type::dealer) {
-    absl::StatusOr<bus::CurveKeyPair> keys = bus::LoadCurveSecretKeyFile(key_file);
-    EXPECT_THAT(keys, IsOk());
-    if (!keys.ok()) return;
-    dealer_.set(zmq::sockopt::linger, 0);
-    dealer_.set(zmq::sockopt::rcvtimeo, 10'000);
-    dealer_.set(zmq::sockopt::sndtimeo, 10'000);
-    dealer_.set(zmq::sockopt::curve_serverkey, server_pub);
-    dealer_.set(zmq::sockopt::curve_publickey, keys->public_key);
-    dealer_.set(zmq::sockopt::curve_secretkey, keys->secret_key);
-    dealer_.connect(endpoint);
+    EXPECT_THAT(ConnectCurveDealer(dealer_, key_file, server_pub, endpoint), IsOk());
   }
 
   void Send(const google::protobuf::Message& payload) {
