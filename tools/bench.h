@@ -24,8 +24,12 @@ namespace polis::tools {
 // Hidden subcommand: the second process of `bench remote`.
 inline constexpr char kBenchPeerCommand[] = "bench-peer";
 
-// local_call, external_call, local_cast, spawn — on one node.
-absl::Status RunLocalBench(bool json);
+// local_call, external_call, local_cast, local_call_traced, spawn — on one
+// node. A non-empty `only` runs just that one (INVALID_ARGUMENT for a name
+// not in kLocalBenches, before anything starts).
+inline constexpr std::array<const char*, 5> kLocalBenches = {
+    "local_call", "external_call", "local_cast", "local_call_traced", "spawn"};
+absl::Status RunLocalBench(bool json, const std::string& only = "");
 
 // remote_call (tcp, ipc), remote_cast, remote_call_pipelined — against a
 // second OS process (this binary re-executed as `bench-peer`), which is
@@ -36,8 +40,10 @@ inline constexpr std::array<const char*, 4> kRemoteBenches = {
     "remote_call", "remote_cast", "remote_call_pipelined", "remote_call_curve"};
 absl::Status RunRemoteBench(bool json, const std::string& only = "");
 
-// OK for "" or one of kRemoteBenches; INVALID_ARGUMENT naming them else.
+// OK for "" or one of kRemoteBenches (kLocalBenches); INVALID_ARGUMENT
+// naming them else.
 absl::Status CheckRemoteBenchName(const std::string& only);
+absl::Status CheckLocalBenchName(const std::string& only);
 
 // The peer: `bench-peer --transport=tcp|ipc`. Serves a polis node and a raw
 // ZeroMQ echo, prints "ready POLIS_ENDPOINT ZMQ_ENDPOINT", and runs until

@@ -14,7 +14,9 @@
 #include <chrono>
 #include <memory>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "examples/echo.h"
 #include "node/node.h"
 #include "tools/bench.h"
@@ -176,19 +178,37 @@ absl::Status Spawn(bool json) {
 
 }  // namespace
 
-absl::Status RunLocalBench(bool json) {
+absl::Status CheckLocalBenchName(const std::string& only) {
+  if (only.empty() || absl::c_find(kLocalBenches, only) != kLocalBenches.end()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--only: one of ", absl::StrJoin(kLocalBenches, ", "), ", not \"", only, "\""));
+}
+
+absl::Status RunLocalBench(bool json, const std::string& only) {
+  if (absl::Status s = CheckLocalBenchName(only); !s.ok()) return s;
+  auto wanted = [&only](const char* name) { return only.empty() || only == name; };
   {
     absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-local");
     if (!node.ok()) return node.status();
     if (absl::Status s = SpawnServers(**node); !s.ok()) return s;
-    if (absl::Status s = LocalCall(**node, json); !s.ok()) return s;
-    if (absl::Status s = ExternalCall(**node, json); !s.ok()) return s;
-    if (absl::Status s = LocalCast(**node, json); !s.ok()) return s;
+    if (wanted("local_call")) {
+      if (absl::Status s = LocalCall(**node, json); !s.ok()) return s;
+    }
+    if (wanted("external_call")) {
+      if (absl::Status s = ExternalCall(**node, json); !s.ok()) return s;
+    }
+    if (wanted("local_cast")) {
+      if (absl::Status s = LocalCast(**node, json); !s.ok()) return s;
+    }
     // After the others: its second node's threads must not disturb them.
-    if (absl::Status s = LocalCallTraced(**node, json); !s.ok()) return s;
+    if (wanted("local_call_traced")) {
+      if (absl::Status s = LocalCallTraced(**node, json); !s.ok()) return s;
+    }
   }
   // Last, on a fresh node, so the RSS growth is the servers' alone.
-  return Spawn(json);
+  return wanted("spawn") ? Spawn(json) : absl::OkStatus();
 }
 
 }  // namespace polis::tools

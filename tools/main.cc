@@ -84,7 +84,7 @@ constexpr char kClientUsage[] =
       {"traces":[{"trace_id","root_server","root_node","span_count",
       "start_unix_nano","end_unix_nano","error","status_code"}]}.
       A node that does not answer is named on stderr; the rest is printed.
-  polis bench local [--json]
+  polis bench local [--json] [--only=local_call|external_call|local_cast|local_call_traced|spawn]
   polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
       Benchmarks (see issues 2 and 3); one JSON object per line with --json.
 Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr) or the node's
@@ -244,16 +244,17 @@ int BenchMain(const std::vector<std::string>& argv) {
   if (!args.ok()) return UsageError(std::string(args.status().message()));
   if (args->positional.size() != 1) return UsageError("expected: polis bench local|remote");
   const std::string only = args->Get("only", "");
-  if (!only.empty() && args->positional[0] != "remote") {
-    return UsageError("--only is for `polis bench remote`");
-  }
-  if (absl::Status s = CheckRemoteBenchName(only); !s.ok()) {
+  if (args->positional[0] == "local") {
+    if (absl::Status s = CheckLocalBenchName(only); !s.ok()) {
+      return UsageError(std::string(s.message()));
+    }
+  } else if (absl::Status s = CheckRemoteBenchName(only); !s.ok()) {
     return UsageError(std::string(s.message()));
   }
   const bool json = args->Has("json");
   absl::Status s;
   if (args->positional[0] == "local") {
-    s = RunLocalBench(json);
+    s = RunLocalBench(json, only);
   } else if (args->positional[0] == "remote") {
     s = RunRemoteBench(json, only);
   } else {

@@ -20,7 +20,7 @@ absl::BitGen& Gen() {
 // finished on the thread that handles them, which is often the one that made
 // them (a worker reading the wire runs the processes it pins).
 struct LetterPool {
-  static constexpr size_t kMax = 4096;
+  static constexpr size_t kMax = 16384;
   std::vector<Letter*> free;
   ~LetterPool() {
     for (Letter* l : free) delete l;

@@ -51,7 +51,8 @@ class ManualHost : public ProcessHost {
     absl::Status reason;
   };
 
-  explicit ManualHost(int workers = 1) : scheduler_(/*io=*/nullptr, workers) {
+  // `io`: what the scheduler's worker 0 drives (none by default).
+  explicit ManualHost(int workers = 1, IoDriver* io = nullptr) : scheduler_(io, workers) {
     set_scheduler(&scheduler_);
   }
   ~ManualHost() override {

@@ -78,7 +78,11 @@ class Process : public std::enable_shared_from_this<Process> {
   // Casts and infos dropped because the mailbox was full.
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   // Claims the right to run; true if the caller must enqueue the process.
-  bool TryClaim() { return !scheduled_.exchange(true); }
+  // A load first: a burst of mail to a process already claimed costs no
+  // read-modify-write each. Safe with ReleaseClaim's seq_cst store: a
+  // pusher that still sees the claim set here pushed before that store, so
+  // the releasing runner sees its letter and claims again.
+  bool TryClaim() { return !scheduled_.load() && !scheduled_.exchange(true); }
   // Asks the process to stop with `reason`; `done` completes when it ended.
   void RequestStop(absl::Status reason, std::shared_ptr<CallSlot> done);
   // Kills the process at once if it has not ended (after a stop timeout).

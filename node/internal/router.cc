@@ -109,10 +109,15 @@ absl::Status Router::Route(LetterPtr letter, const std::string& to_node, Process
   return absl::OkStatus();
 }
 
-absl::Status Router::RouteTo(const Target& target, LetterPtr letter, Process* caller) {
+absl::Status Router::RouteTo(const Target& target, LetterPtr letter, Process* caller,
+                             const RouteCache::Entry* route) {
   POLIS_RETURN_IF_ERROR(CheckMessageSize(letter->message.bytes().size()));
-  if (const RouteCache::Entry* e = CachedRemote(target)) {  // No locks.
-    return SendRemote(e->node, std::move(letter), caller);
+  if (route != nullptr) {  // The thread's memo: no locks, no second lookup.
+    if (!route->node.empty()) return SendRemote(route->node, std::move(letter), caller);
+    if (std::shared_ptr<Process> p = route->local.lock()) {
+      p->Deliver(std::move(letter));
+      return absl::OkStatus();
+    }
   }
   if (target.is_name()) {
     if (std::shared_ptr<Process> p = registry_.FindByName(target.name())) {
@@ -126,14 +131,16 @@ absl::Status Router::RouteTo(const Target& target, LetterPtr letter, Process* ca
 
 absl::Status Router::Tell(wire::Kind kind, Process* sender, const Target& target,
                           const google::protobuf::Message& message) {
-  if (io_.OnIoThread()) {
-    if (const RouteCache::Entry* e = CachedRemote(target)) {
-      return TellRemote(kind, sender, target.name(), *e, message);
-    }
+  // One memo lookup serves both paths below (the memo is this thread's:
+  // nothing in between touches it).
+  const RouteCache::Entry* route =
+      target.is_name() ? RouteCache::Find(registry_.versions(), target.name()) : nullptr;
+  if (route != nullptr && !route->node.empty() && io_.OnIoThread()) {
+    return TellRemote(kind, sender, target.name(), *route, message);
   }
   const Pid& from = sender ? sender->pid() : self_.pid;
   return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), ParentOf(sender)),
-                 sender);
+                 sender, route);
 }
 
 absl::Status Router::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {

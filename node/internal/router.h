@@ -156,8 +156,11 @@ class Router {
   // `to_node` ("" = here). Errors as Tell.
   absl::Status Route(LetterPtr letter, const std::string& to_node, Process* caller);
   // Delivers a cast/info `letter` to `target` wherever it is, with one
-  // registry lookup on the local fast path. Errors as Route.
-  absl::Status RouteTo(const Target& target, LetterPtr letter, Process* caller);
+  // registry lookup on the local fast path; `route`, if given, is the
+  // calling thread's memo for the name, found since the last change (no
+  // lookup at all). Errors as Route.
+  absl::Status RouteTo(const Target& target, LetterPtr letter, Process* caller,
+                       const RouteCache::Entry* route = nullptr);
   LetterPtr MakeLetter(wire::Kind kind, const Pid& sender, const Target& target, Message message,
                        const TraceContext* parent) const;
   // The local process `l` is addressed to; NOT_FOUND if there is none.

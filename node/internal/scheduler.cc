@@ -104,9 +104,23 @@ void Scheduler::Enqueue(std::shared_ptr<Process> p, bool behind) {
     if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) WakeAnyParked(here);
     return;
   }
-  int target = p->last_worker().load(std::memory_order_relaxed);
-  if (target < 0 || target >= size()) target = static_cast<int>(next_++ % size());
+  const int target = ForeignTarget(*p);
   Push(target, std::move(p), /*wake=*/true);
+}
+
+int Scheduler::ForeignTarget(Process& p) {
+  int target = p.last_worker().load(std::memory_order_relaxed);
+  if (target < 0 || target >= size()) target = static_cast<int>(next_++ % size());
+  if (workers_[target]->spinning.load(std::memory_order_relaxed)) return target;
+  // A spinning worker takes it at once; waking a sleeping one costs tens of
+  // microseconds (BASELINES.md), more than the process's warm cache saves.
+  for (int i = size() - 1; i >= 0; --i) {
+    if (workers_[i]->spinning.load(std::memory_order_relaxed)) return i;
+  }
+  // None awake: not worker 0 if another will do. Worker 0 sleeps in the
+  // transport's poll (a costlier wake-up) and its runs delay the node's I/O.
+  if (target == 0 && io_ != nullptr && size() > 1) target = 1 + static_cast<int>(next_++ % (size() - 1));
+  return target;
 }
 
 void Scheduler::Push(int index, std::shared_ptr<Process> p, bool wake) {
@@ -205,9 +219,12 @@ bool Scheduler::SpinForWork(int index) {
   if (index == 0) return false;
   constexpr absl::Duration kSpin = absl::Microseconds(50);
   Worker& me = *workers_[index];
-  return SpinUntil(base::Now() + kSpin, [&] {
+  me.spinning.store(true, std::memory_order_relaxed);
+  const bool work = SpinUntil(base::Now() + kSpin, [&] {
     return me.queued.load(std::memory_order_acquire) > 0 || stopping_.load();
   });
+  me.spinning.store(false, std::memory_order_relaxed);
+  return work;
 }
 
 void Scheduler::EnterWorker(int index) {

@@ -33,7 +33,7 @@
 //
 // Example (a test driving two workers by hand):
 //   Scheduler s(/*io=*/nullptr, /*threads=*/2);   // not started
-//   s.Schedule(p);            // from a plain thread: to p's last worker
+//   s.Schedule(p);            // from a plain thread: a spinning worker, else p's last (not 0)
 //   while (s.Step(0) || s.Step(1)) {}
 
 #ifndef POLIS_NODE_INTERNAL_SCHEDULER_H_
@@ -107,6 +107,8 @@ class Scheduler {
     bool parked ABSL_GUARDED_BY(mu) = false;
     bool poked ABSL_GUARDED_BY(mu) = false;  // Woken to steal or stop.
     std::atomic<size_t> queued{0};  // queue.size(), readable without mu.
+    // In SpinForWork: takes a push within nanoseconds, no wake-up needed.
+    std::atomic<bool> spinning{false};
     std::thread thread;
     // Worker 0 only, touched by its own thread only: see the file comment.
     std::deque<std::shared_ptr<Process>> local;
@@ -121,6 +123,8 @@ class Scheduler {
   // there (for a process still runnable after its run), not next.
   void Enqueue(std::shared_ptr<Process> p, bool behind);
   void Wake(int index);
+  // Where a thread that is not a worker queues an unpinned process.
+  int ForeignTarget(Process& p);
   void WakeAnyParked(int except);
   void RunOne(int index, std::shared_ptr<Process> p);
   // Spins briefly for work before the worker sleeps; true if work came.

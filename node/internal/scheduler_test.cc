@@ -2,7 +2,8 @@
 // process and which one a worker runs next, decided step by step on a
 // scheduler that is never started (Scheduler::Step through ManualHost): a
 // process woken by a worker stays on that worker, newest first; a plain
-// thread's wake-up goes to the process's last worker; an idle worker
+// thread's wake-up goes to the process's last worker (not to worker 0, the
+// I/O thread, when there is another); an idle worker
 // steals; processes pinned to the I/O thread go to worker 0 and are never
 // stolen by another worker.
 #include <map>
@@ -50,9 +51,18 @@ class Recorder : public Behaviour {
   const Scheduler* scheduler_;
 };
 
+// An I/O driver with nothing to do, counting its wake-ups.
+class IdleIo : public IoDriver {
+ public:
+  void IoRound(absl::Duration) override {}
+  void RunPostedIo() override {}
+  void WakeIo() override { ++wakes; }
+  int wakes = 0;
+};
+
 class SchedulerTest : public ::testing::Test {
  protected:
-  explicit SchedulerTest(int workers = 2) : host_(workers) {}
+  explicit SchedulerTest(int workers = 2, IoDriver* io = nullptr) : host_(workers, io) {}
 
   // Spawns NAME and runs its Init on worker `w`.
   std::shared_ptr<Process> Spawn(const std::string& name, int w) {
@@ -89,6 +99,30 @@ TEST_F(SchedulerTest, APlainThreadsWakeUpGoesToTheProcesssLastWorker) {
   ManualHost::Deliver(*a, wire::KIND_CAST, "hi");
   EXPECT_EQ(scheduler().queued(1), 1u);
   EXPECT_EQ(scheduler().queued(0), 0u);
+  EXPECT_TRUE(host_.Step(1));
+  EXPECT_THAT(journal_, ElementsAre("a@1"));
+}
+
+// The driver is a base constructed before the host and destroyed after it
+// (the host's scheduler wakes worker 0's I/O when it stops).
+struct IdleIoHolder {
+  IdleIo io_;
+};
+class SchedulerWithIoTest : protected IdleIoHolder, public SchedulerTest {
+ protected:
+  SchedulerWithIoTest() : SchedulerTest(2, &io_) {}
+};
+
+// Worker 0 sleeps in the transport's poll and does the node's I/O, so a
+// plain thread's wake-up of an unpinned process that last ran there goes
+// to another worker (idle workers may still steal it back).
+TEST_F(SchedulerWithIoTest, APlainThreadsWakeUpAvoidsTheIoWorker) {
+  auto a = Spawn("a", 0);
+  const int wakes = io_.wakes;
+  ManualHost::Deliver(*a, wire::KIND_CAST, "hi");
+  EXPECT_EQ(scheduler().queued(0), 0u);
+  EXPECT_EQ(scheduler().queued(1), 1u);
+  EXPECT_EQ(io_.wakes, wakes);  // Worker 0's poll was not interrupted.
   EXPECT_TRUE(host_.Step(1));
   EXPECT_THAT(journal_, ElementsAre("a@1"));
 }
