@@ -31,8 +31,9 @@ double MedianRatio(const std::vector<double>& a, const std::vector<double>& b) {
   return Median(std::move(ratios));
 }
 
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
+int64_t ResidentBytes(int pid) {
+  std::ifstream statm(pid == 0 ? std::string("/proc/self/statm")
+                               : absl::StrCat("/proc/", pid, "/statm"));
   int64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);

@@ -34,8 +34,9 @@ inline double MicrosSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// Resident set size of this process, in bytes (/proc/self/statm).
-int64_t ResidentBytes();
+// Resident set size of process `pid` (0: this one), in bytes
+// (/proc/PID/statm); 0 if unreadable.
+int64_t ResidentBytes(int pid = 0);
 
 // CPU time all live threads of process `pid` have used, in nanoseconds (sum
 // of /proc/PID/task/*/schedstat); 0 if unreadable.

@@ -85,6 +85,10 @@ absl::StatusOr<std::unique_ptr<ZmqClient>> ZmqClient::Connect(const std::string&
 
 ZmqClient::~ZmqClient() = default;
 
+void ZmqClient::set_payload_bytes(int64_t bytes) {
+  frame_ = std::string(1, 'R') + BenchPayload(bytes).value();
+}
+
 absl::Status ZmqClient::SendTagged(char tag) {
   frame_[0] = tag;
   try {
