@@ -154,21 +154,12 @@ absl::Status LocalCast(Node& node, bool json) {
 absl::Status Spawn(bool json) {
   absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-spawn");
   if (!node.ok()) return node.status();
-  LoopResult result(1);
-  absl::StatusOr<Pid> spawner = (*node)->Spawn(std::make_unique<Spawner>(&result));
-  if (!spawner.ok()) return spawner.status();
-  const int64_t rss_before = ResidentBytes();
-  if (absl::Status s = (*node)->Cast(*spawner, Count(kSpawns)); !s.ok()) return s;
-  result.done.Wait();
-  const int64_t rss_after = ResidentBytes();
-  {
-    absl::MutexLock lock(&result.mu);
-    if (!result.error.ok()) return result.error;
-  }
+  absl::StatusOr<SpawnFigures> spawned = SpawnIdleServers(**node, kSpawns);
+  if (!spawned.ok()) return spawned.status();
   BenchLine("spawn")
       .Add("count", kSpawns)
-      .Add("seconds", result.elapsed_us / 1e6)
-      .Add("bytes_per_server", static_cast<double>(rss_after - rss_before) / kSpawns)
+      .Add("seconds", spawned->seconds)
+      .Add("bytes_per_server", spawned->bytes_per_server)
       .Print(json);
   (*node)->Shutdown();
   return absl::OkStatus();

@@ -29,9 +29,7 @@
 #include <chrono>
 #include <memory>
 
-#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "node/node.h"
 #include "tools/bench.h"
 #include "tools/bench_servers.h"
@@ -189,11 +187,7 @@ absl::Status RemoteCallPipelined(RemoteSetup& s, bool json) {
 }  // namespace
 
 absl::Status CheckRemoteBenchName(const std::string& only) {
-  if (only.empty() || absl::c_find(kRemoteBenches, only) != kRemoteBenches.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--only: one of ", absl::StrJoin(kRemoteBenches, ", "), ", not \"", only, "\""));
+  return CheckOnlyName(only, kRemoteBenches);
 }
 
 absl::Status RunRemoteBench(bool json, const std::string& only) {

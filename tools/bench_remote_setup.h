@@ -50,8 +50,7 @@ absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n, bool samp
 // given), starts them all with Count(n), waits; the wall time in seconds,
 // or the first failure a loop recorded.
 template <typename MakeLoop>
-absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int loops, int64_t n,
-                                MakeLoop make,
+absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int loops, int64_t n, MakeLoop make,
                                 const std::function<std::string(int)>& name_of = nullptr) {
   std::vector<Pid> pids;
   pids.reserve(loops);

@@ -17,13 +17,14 @@
 //                      what this process's 31 nodes used meanwhile.
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <memory>
 #include <thread>
+#include <utility>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "examples/echo.h"
 #include "node/node.h"
@@ -91,8 +92,8 @@ absl::Status PairsPoint(Node& node, int pairs, bool json) {
     if (!seconds.ok()) return seconds.status();
     absl::MutexLock lock(&result.mu);
     if (result.confirmed != casts * pairs) {
-      return absl::DataLossError(absl::StrCat("scale_pairs: the sinks confirmed ",
-                                              result.confirmed, " of ", casts * pairs, " casts"));
+      return absl::DataLossError(absl::StrCat("scale_pairs: the sinks confirmed ", result.confirmed,
+                                              " of ", casts * pairs, " casts"));
     }
     casts_per_s = casts * pairs / *seconds;
   }
@@ -110,7 +111,8 @@ absl::Status PairsPoint(Node& node, int pairs, bool json) {
   if (!seconds.ok()) return seconds.status();
   std::vector<double> all;
   all.reserve(calls * pairs);
-  for (const std::vector<double>& v : result.latencies_us) all.insert(all.end(), v.begin(), v.end());
+  for (const std::vector<double>& v : result.latencies_us)
+    all.insert(all.end(), v.begin(), v.end());
   BenchLine("scale_pairs")
       .Add("pairs", pairs)
       .Add("casts_per_s", casts_per_s)
@@ -138,23 +140,14 @@ absl::Status PairsCurve(bool json) {
 absl::Status IdleMemoryPoint(int64_t servers, bool json) {
   absl::StatusOr<std::unique_ptr<Node>> node = LocalNode("bench-scale-idle");
   if (!node.ok()) return node.status();
-  LoopResult result(1);
-  absl::StatusOr<Pid> spawner = (*node)->Spawn(std::make_unique<Spawner>(&result));
-  if (!spawner.ok()) return spawner.status();
-  const int64_t rss_before = ResidentBytes();
-  if (absl::Status s = (*node)->Cast(*spawner, Count(servers)); !s.ok()) return s;
-  result.done.Wait();
-  const int64_t rss_after = ResidentBytes();
-  {
-    absl::MutexLock lock(&result.mu);
-    if (!result.error.ok()) return result.error;
-  }
+  absl::StatusOr<SpawnFigures> spawned = SpawnIdleServers(**node, servers);
+  if (!spawned.ok()) return spawned.status();
   auto stop_start = std::chrono::steady_clock::now();
   (*node)->Shutdown();
   BenchLine("scale_idle_memory")
       .Add("servers", servers)
-      .Add("bytes_per_server", static_cast<double>(rss_after - rss_before) / servers)
-      .Add("spawn_seconds", result.elapsed_us / 1e6)
+      .Add("bytes_per_server", spawned->bytes_per_server)
+      .Add("spawn_seconds", spawned->seconds)
       .Add("shutdown_seconds", MicrosSince(stop_start) / 1e6)
       .Print(json);
   return absl::OkStatus();
@@ -244,26 +237,22 @@ absl::Status IdleCurve(bool json) {
 }  // namespace
 
 absl::Status CheckScaleCurveName(const std::string& only) {
-  if (only.empty() || absl::c_find(kScaleCurves, only) != kScaleCurves.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--only: one of ", absl::StrJoin(kScaleCurves, ", "), ", not \"", only, "\""));
+  return CheckOnlyName(only, kScaleCurves);
 }
 
 absl::Status RunScaleBench(bool json, const std::string& only) {
   if (absl::Status s = CheckScaleCurveName(only); !s.ok()) return s;
-  auto wanted = [&only](const char* name) { return only.empty() || only == name; };
-  if (wanted("size")) {
-    if (absl::Status s = ScaleSizeCurve(json); !s.ok()) return s;
+  using Curve = absl::Status (*)(bool json);
+  const std::array<std::pair<std::string, Curve>, kScaleCurves.size()> curves = {{
+      {"size", ScaleSizeCurve},
+      {"pairs", PairsCurve},
+      {"callers", ScaleCallersCurve},
+      {"idle", IdleCurve},
+  }};
+  for (const auto& [name, run] : curves) {
+    if (!only.empty() && only != name) continue;
+    if (absl::Status s = run(json); !s.ok()) return s;
   }
-  if (wanted("pairs")) {
-    if (absl::Status s = PairsCurve(json); !s.ok()) return s;
-  }
-  if (wanted("callers")) {
-    if (absl::Status s = ScaleCallersCurve(json); !s.ok()) return s;
-  }
-  if (wanted("idle")) return IdleCurve(json);
   return absl::OkStatus();
 }
 

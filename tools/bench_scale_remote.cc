@@ -37,7 +37,9 @@ int64_t CastsPerRound(int64_t bytes) {
   return std::clamp<int64_t>((128 << 20) / bytes, 16, 100000);
 }
 // CastLoop's window for `bytes` casts: at most 16 MiB of them.
-int64_t CastWindow(int64_t bytes) { return std::clamp<int64_t>((16 << 20) / bytes, 1, kCastWindow); }
+int64_t CastWindow(int64_t bytes) {
+  return std::clamp<int64_t>((16 << 20) / bytes, 1, kCastWindow);
+}
 // Calls per round with `callers` in flight.
 int64_t CallerCalls(int callers) { return callers == 1 ? 2000 : 20000; }
 
@@ -77,45 +79,66 @@ absl::StatusOr<SizeRound> MeasureSize(RemoteSetup& s, int64_t bytes) {
   return r;
 }
 
+// `kRounds` results of `measure()`, or its first failure.
+template <typename Measure>
+auto Rounds(Measure measure)
+    -> absl::StatusOr<std::vector<typename decltype(measure())::value_type>> {
+  std::vector<typename decltype(measure())::value_type> rounds;
+  for (int round = 0; round < kRounds; ++round) {
+    auto r = measure();
+    if (!r.ok()) return r.status();
+    rounds.push_back(*std::move(r));
+  }
+  return rounds;
+}
+
+// One figure of every round.
+template <typename Round>
+std::vector<double> Each(const std::vector<Round>& rounds, double Round::*figure) {
+  std::vector<double> v;
+  for (const Round& r : rounds) v.push_back(r.*figure);
+  return v;
+}
+
+// The median of one figure over the rounds.
+template <typename Round>
+double MedianOf(const std::vector<Round>& rounds, double Round::*figure) {
+  return Median(Each(rounds, figure));
+}
+
+// The median of the rounds' ratios of two figures (MedianRatio).
+template <typename Round>
+double RatioOf(const std::vector<Round>& rounds, double Round::*a, double Round::*b) {
+  return MedianRatio(Each(rounds, a), Each(rounds, b));
+}
+
 absl::Status SizePoint(RemoteSetup& s, int64_t bytes, bool json) {
   s.zmq->set_payload_bytes(bytes);
-  std::vector<double> polis_p50, polis_p99, zmq_p50, zmq_p99, polis_casts, zmq_casts;
-  absl::Status status;
-  // A short warm-up of both sides at this size, then the rounds.
-  if (auto w = s.zmq->RoundTrips(3); !w.ok()) status = w.status();
-  if (auto w = PolisRoundTrips(*s.node, 3, false, bytes); status.ok() && !w.ok()) {
-    status = w.status();
-  }
-  for (int round = 0; status.ok() && round < kRounds; ++round) {
-    absl::StatusOr<SizeRound> r = MeasureSize(s, bytes);
-    if (!r.ok()) {
-      status = r.status();
-      break;
-    }
-    polis_p50.push_back(r->polis_p50);
-    polis_p99.push_back(r->polis_p99);
-    zmq_p50.push_back(r->zmq_p50);
-    zmq_p99.push_back(r->zmq_p99);
-    polis_casts.push_back(r->polis_casts);
-    zmq_casts.push_back(r->zmq_casts);
-  }
   BenchLine line("scale_size");
   line.Add("bytes", bytes);
-  if (!status.ok()) {
-    line.Add("error", status.ToString()).Print(json);
-    return status;
+  // A short warm-up of both sides at this size, then the rounds.
+  absl::Status warm = s.zmq->RoundTrips(3).status();
+  if (warm.ok()) warm = PolisRoundTrips(*s.node, 3, false, bytes).status();
+  absl::StatusOr<std::vector<SizeRound>> rounds =
+      warm.ok() ? Rounds([&] { return MeasureSize(s, bytes); })
+                : absl::StatusOr<std::vector<SizeRound>>(warm);
+  if (!rounds.ok()) {
+    line.Add("error", rounds.status().ToString()).Print(json);
+    return rounds.status();
   }
   const double mb = bytes / 1e6;
-  line.Add("polis_call_p50_us", Median(polis_p50))
-      .Add("polis_call_p99_us", Median(polis_p99))
-      .Add("zmq_rtt_p50_us", Median(zmq_p50))
-      .Add("zmq_rtt_p99_us", Median(zmq_p99))
-      .Add("ratio_p50", MedianRatio(polis_p50, zmq_p50))
-      .Add("polis_casts_per_s", Median(polis_casts))
-      .Add("polis_cast_mb_per_s", Median(polis_casts) * mb)
-      .Add("zmq_msgs_per_s", Median(zmq_casts))
-      .Add("zmq_mb_per_s", Median(zmq_casts) * mb)
-      .Add("cast_ratio", MedianRatio(polis_casts, zmq_casts))
+  const double polis_casts = MedianOf(*rounds, &SizeRound::polis_casts);
+  const double zmq_casts = MedianOf(*rounds, &SizeRound::zmq_casts);
+  line.Add("polis_call_p50_us", MedianOf(*rounds, &SizeRound::polis_p50))
+      .Add("polis_call_p99_us", MedianOf(*rounds, &SizeRound::polis_p99))
+      .Add("zmq_rtt_p50_us", MedianOf(*rounds, &SizeRound::zmq_p50))
+      .Add("zmq_rtt_p99_us", MedianOf(*rounds, &SizeRound::zmq_p99))
+      .Add("ratio_p50", RatioOf(*rounds, &SizeRound::polis_p50, &SizeRound::zmq_p50))
+      .Add("polis_casts_per_s", polis_casts)
+      .Add("polis_cast_mb_per_s", polis_casts * mb)
+      .Add("zmq_msgs_per_s", zmq_casts)
+      .Add("zmq_mb_per_s", zmq_casts * mb)
+      .Add("cast_ratio", RatioOf(*rounds, &SizeRound::polis_casts, &SizeRound::zmq_casts))
       .Add("calls", CallsPerRound(bytes))
       .Add("casts", CastsPerRound(bytes))
       .Add("rounds", kRounds)
@@ -143,7 +166,8 @@ absl::StatusOr<CallersRound> MeasureCallers(RemoteSetup& s, int callers) {
   r.polis_rate = total / *seconds;
   std::vector<double> all;
   all.reserve(total);
-  for (const std::vector<double>& v : result.latencies_us) all.insert(all.end(), v.begin(), v.end());
+  for (const std::vector<double>& v : result.latencies_us)
+    all.insert(all.end(), v.begin(), v.end());
   r.p50 = Percentile(all, 0.50);
   r.p99 = Percentile(all, 0.99);
   return r;
@@ -174,29 +198,20 @@ absl::Status ScaleCallersCurve(bool json) {
   if (auto w = PolisRoundTrips(*setup->node, kWarmup); !w.ok()) status = w.status();
   for (int callers : kCallers) {
     if (!status.ok()) break;
-    std::vector<double> polis_rate, zmq_rate, p50, p99;
-    for (int round = 0; round < kRounds; ++round) {
-      absl::StatusOr<CallersRound> r = MeasureCallers(*setup, callers);
-      if (!r.ok()) {
-        status = r.status();
-        break;
-      }
-      polis_rate.push_back(r->polis_rate);
-      zmq_rate.push_back(r->zmq_rate);
-      p50.push_back(r->p50);
-      p99.push_back(r->p99);
-    }
     BenchLine line("scale_callers");
     line.Add("callers", callers);
-    if (!status.ok()) {
+    absl::StatusOr<std::vector<CallersRound>> rounds =
+        Rounds([&] { return MeasureCallers(*setup, callers); });
+    if (!rounds.ok()) {
+      status = rounds.status();
       line.Add("error", status.ToString()).Print(json);
       break;
     }
-    line.Add("polis_calls_per_s", Median(polis_rate))
-        .Add("p50_us", Median(p50))
-        .Add("p99_us", Median(p99))
-        .Add("zmq_req_per_s", Median(zmq_rate))
-        .Add("ratio", MedianRatio(polis_rate, zmq_rate))
+    line.Add("polis_calls_per_s", MedianOf(*rounds, &CallersRound::polis_rate))
+        .Add("p50_us", MedianOf(*rounds, &CallersRound::p50))
+        .Add("p99_us", MedianOf(*rounds, &CallersRound::p99))
+        .Add("zmq_req_per_s", MedianOf(*rounds, &CallersRound::zmq_rate))
+        .Add("ratio", RatioOf(*rounds, &CallersRound::polis_rate, &CallersRound::zmq_rate))
         .Add("calls", CallerCalls(callers) / callers * callers)
         .Add("rounds", kRounds)
         .Print(json);

@@ -65,7 +65,8 @@ Task<absl::Status> CallLoop::HandleCast(const Message& message) {
   for (int64_t i = 0; n.ok() && i < n->value(); ++i) {
     std::chrono::steady_clock::time_point start;
     if (latencies != nullptr) start = std::chrono::steady_clock::now();
-    absl::StatusOr<Message> reply = co_await context().CallRaw(target_, payload_, kBenchCallTimeout);
+    absl::StatusOr<Message> reply =
+        co_await context().CallRaw(target_, payload_, kBenchCallTimeout);
     if (!reply.ok()) {
       result_->Fail(reply.status());
       break;
@@ -181,6 +182,20 @@ Task<absl::Status> Spawner::HandleCast(const Message& message) {
   result_->elapsed_us = MicrosSince(start);
   result_->done.DecrementCount();
   co_return absl::OkStatus();
+}
+
+absl::StatusOr<SpawnFigures> SpawnIdleServers(Node& node, int64_t n) {
+  LoopResult result(1);
+  absl::StatusOr<Pid> spawner = node.Spawn(std::make_unique<Spawner>(&result));
+  if (!spawner.ok()) return spawner.status();
+  const int64_t rss_before = ResidentBytes();
+  if (absl::Status s = node.Cast(*spawner, Count(n)); !s.ok()) return s;
+  result.done.Wait();
+  const int64_t rss_after = ResidentBytes();
+  absl::MutexLock lock(&result.mu);
+  if (!result.error.ok()) return result.error;
+  return SpawnFigures{.seconds = result.elapsed_us / 1e6,
+                      .bytes_per_server = static_cast<double>(rss_after - rss_before) / n};
 }
 
 }  // namespace polis::tools

@@ -33,6 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "genserver/genserver.h"
 #include "google/protobuf/wrappers.pb.h"
+#include "node/node.h"
 
 namespace polis::tools {
 
@@ -147,6 +148,16 @@ class Spawner : public GenServer {
  private:
   LoopResult* result_;
 };
+
+// What spawning idle servers cost: the Spawner's seconds, and the growth of
+// this process's RSS per server.
+struct SpawnFigures {
+  double seconds = 0;
+  double bytes_per_server = 0;
+};
+// Spawns `n` Idle servers on `node` through a Spawner and waits (from a
+// plain thread). The node should be fresh, for the RSS growth to be theirs.
+absl::StatusOr<SpawnFigures> SpawnIdleServers(Node& node, int64_t n);
 
 }  // namespace polis::tools
 

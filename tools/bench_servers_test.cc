@@ -17,6 +17,7 @@
 #include "node/node.h"
 #include "tests/node_fixtures.h"
 #include "tests/status_matchers.h"
+#include "tools/bench_remote_setup.h"
 
 namespace polis::tools {
 namespace {
@@ -126,29 +127,25 @@ TEST(BenchServersTest, LoopsSendPayloadsOfTheSizeTheyAreGiven) {
               IsOk());
   ASSERT_THAT(node->Spawn(std::make_unique<SizeRecorder>(&cast_size, "loop"), {.name = "casts"}),
               IsOk());
-  {
-    LoopResult result(1);
-    absl::StatusOr<Pid> loop = node->Spawn(
-        std::make_unique<CallLoop>("calls", &result, 0, /*payload_bytes=*/300'000));
-    ASSERT_THAT(loop, IsOk());
-    ASSERT_THAT(node->Cast(*loop, Count(3)), IsOk());
-    result.done.Wait();
-    absl::MutexLock lock(&result.mu);
-    EXPECT_THAT(result.error, IsOk());
-  }
+  LoopResult calls(1);
+  EXPECT_THAT(RunLoops(*node, calls, 1, 3,
+                       [&](int) {
+                         return std::make_unique<CallLoop>("calls", &calls, 0,
+                                                           /*payload_bytes=*/300'000);
+                       }),
+              IsOk());
   EXPECT_EQ(call_size.load(), 300'000);
-  {
-    // 7 casts of 70,000 bytes in windows of 3 (the last one short).
-    LoopResult result(1);
-    absl::StatusOr<Pid> loop = node->Spawn(
-        std::make_unique<CastLoop>("casts", &result, 2, /*payload_bytes=*/70'000, /*window=*/3),
-        {.name = "loop"});
-    ASSERT_THAT(loop, IsOk());
-    ASSERT_THAT(node->Cast(*loop, Count(7)), IsOk());
-    result.done.Wait();
-    absl::MutexLock lock(&result.mu);
-    EXPECT_THAT(result.error, IsOk());
-  }
+  // 7 casts of 70,000 bytes in windows of 3 (the last one short).
+  LoopResult casts(1);
+  EXPECT_THAT(RunLoops(
+                  *node, casts, 1, 7,
+                  [&](int) {
+                    return std::make_unique<CastLoop>("casts", &casts, 2,
+                                                      /*payload_bytes=*/70'000, /*window=*/3);
+                  },
+                  [](int) { return std::string("loop"); }),
+              IsOk());
+  EXPECT_EQ(casts.confirmed, 7);
   EXPECT_EQ(cast_size.load(), 70'000);
   node->Shutdown();
 }
