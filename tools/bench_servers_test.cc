@@ -83,9 +83,9 @@ TEST(BenchServersTest, CallLoopWithoutLatenciesStillFinishesAndReports) {
   node->Shutdown();
 }
 
-// Records the size of the last BytesValue it was called or cast with; a
-// call answers Int64Value{0}, a UInt64Value cast (a mark) is acked to
-// `ack_to` like Sink's.
+// Records the size of the last BytesValue it was called or cast with; like
+// Sink, a call answers the casts counted so far and a UInt64Value cast (a
+// mark) is acked to `ack_to`.
 class SizeRecorder : public GenServer {
  public:
   SizeRecorder(std::atomic<int64_t>* last_size, std::string ack_to)
@@ -95,7 +95,7 @@ class SizeRecorder : public GenServer {
   }
   Task<absl::StatusOr<Reply>> HandleCall(const Message& request, const From&) override {
     Record(request);
-    co_return Count(0);
+    co_return Count(casts_);
   }
   Task<absl::Status> HandleCast(const Message& message) override {
     if (message.Is<google::protobuf::UInt64Value>()) {
@@ -104,6 +104,7 @@ class SizeRecorder : public GenServer {
       co_return mark.ok() ? Cast(ack_to_, *mark) : mark.status();
     }
     Record(message);
+    ++casts_;
     co_return absl::OkStatus();
   }
 
@@ -116,6 +117,7 @@ class SizeRecorder : public GenServer {
   }
   std::atomic<int64_t>* last_size_;
   const std::string ack_to_;
+  int64_t casts_ = 0;
 };
 
 TEST(BenchServersTest, LoopsSendPayloadsOfTheSizeTheyAreGiven) {
