@@ -156,7 +156,8 @@ struct SpawnFigures {
   double bytes_per_server = 0;
 };
 // Spawns `n` Idle servers on `node` through a Spawner and waits (from a
-// plain thread). The node should be fresh, for the RSS growth to be theirs.
+// plain thread). The node should be fresh, for the RSS growth to be theirs;
+// memory malloc holds free is returned to the system first (malloc_trim).
 absl::StatusOr<SpawnFigures> SpawnIdleServers(Node& node, int64_t n);
 
 }  // namespace polis::tools
