@@ -557,12 +557,18 @@ TEST_P(MultiProcessTest, CliRefusesBadInputClearlyAndLosesNothing) {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{"call", "counter_b", R"({"add": 1})"},
         std::vector<std::string>{"bench", "remote", "--only=nope"},
-        std::vector<std::string>{"bench", "local", "--only=remote_cast"}}) {
+        std::vector<std::string>{"bench", "local", "--only=remote_cast"},
+        std::vector<std::string>{"bench", "scale", "--only=bogus"},
+        std::vector<std::string>{"bench", "scale", "--only=remote_call"}}) {
     ProcessResult usage = Polis(args);
     EXPECT_EQ(usage.exit_code, 2) << usage.Summary();
     EXPECT_THAT(usage.err, StartsWith("INVALID_ARGUMENT: ")) << usage.Summary();
     EXPECT_EQ(usage.out, "") << usage.Summary();
   }
+  ProcessResult bogus = Polis({"bench", "scale", "--only=bogus"});
+  EXPECT_THAT(bogus.err, StartsWith("INVALID_ARGUMENT: --only: one of size, pairs, callers, "
+                                    "idle, not \"bogus\""))
+      << bogus.Summary();
 
   // Nothing was applied, and the server is still there.
   ProcessResult get = Polis({"call", Seed("c"), "counter_b", R"({"get": {}})"});

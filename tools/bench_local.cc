@@ -14,9 +14,7 @@
 #include <chrono>
 #include <memory>
 
-#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "examples/echo.h"
 #include "node/node.h"
 #include "tools/bench.h"
@@ -156,21 +154,12 @@ absl::Status LocalCast(Node& node, bool json) {
 absl::Status Spawn(bool json) {
   absl::StatusOr<std::unique_ptr<Node>> node = BenchNode("bench-spawn");
   if (!node.ok()) return node.status();
-  LoopResult result(1);
-  absl::StatusOr<Pid> spawner = (*node)->Spawn(std::make_unique<Spawner>(&result));
-  if (!spawner.ok()) return spawner.status();
-  const int64_t rss_before = ResidentBytes();
-  if (absl::Status s = (*node)->Cast(*spawner, Count(kSpawns)); !s.ok()) return s;
-  result.done.Wait();
-  const int64_t rss_after = ResidentBytes();
-  {
-    absl::MutexLock lock(&result.mu);
-    if (!result.error.ok()) return result.error;
-  }
+  absl::StatusOr<SpawnFigures> spawned = SpawnIdleServers(**node, kSpawns);
+  if (!spawned.ok()) return spawned.status();
   BenchLine("spawn")
       .Add("count", kSpawns)
-      .Add("seconds", result.elapsed_us / 1e6)
-      .Add("bytes_per_server", static_cast<double>(rss_after - rss_before) / kSpawns)
+      .Add("seconds", spawned->seconds)
+      .Add("bytes_per_server", spawned->bytes_per_server)
       .Print(json);
   (*node)->Shutdown();
   return absl::OkStatus();
@@ -179,11 +168,7 @@ absl::Status Spawn(bool json) {
 }  // namespace
 
 absl::Status CheckLocalBenchName(const std::string& only) {
-  if (only.empty() || absl::c_find(kLocalBenches, only) != kLocalBenches.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--only: one of ", absl::StrJoin(kLocalBenches, ", "), ", not \"", only, "\""));
+  return CheckOnlyName(only, kLocalBenches);
 }
 
 absl::Status RunLocalBench(bool json, const std::string& only) {

@@ -3,7 +3,11 @@
 // counts casts) and a raw ZeroMQ echo server on the same transport, prints
 //   ready POLIS_ENDPOINT ZMQ_ENDPOINT [PUBLIC_KEY]
 // (with --authorize=Z85 its node runs CurveZMQ with a fresh keypair, admits
-// that one key as a node, and prints its own public key), and runs until its stdin closes (the parent went away) or SIGTERM/SIGINT.
+// that one key as a node, and prints its own public key), and runs until its
+// stdin closes (the parent went away) or SIGTERM/SIGINT. With --idle (the
+// subject of `bench scale`'s idle CPU figure) it serves no raw ZeroMQ echo,
+// whose polling thread would be part of what is measured, and prints
+//   ready POLIS_ENDPOINT NODE_NAME
 #include <signal.h>
 #include <unistd.h>
 
@@ -25,7 +29,9 @@ namespace polis::tools {
 
 absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args =
-      ParseArgs(argv, {{"transport", FlagKind::kValue}, {"authorize", FlagKind::kValue}});
+      ParseArgs(argv, {{"transport", FlagKind::kValue},
+                       {"authorize", FlagKind::kValue},
+                       {"idle", FlagKind::kBool}});
   if (!args.ok()) return args.status();
   const std::string transport = args->Get("transport", "tcp");
   std::string polis_endpoint = "tcp://127.0.0.1:*";
@@ -64,10 +70,16 @@ absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   if (auto s = (*node)->Spawn(std::make_unique<Sink>(), {.name = "sink", .kind = "sink"}); !s.ok()) {
     return s.status();
   }
-  absl::StatusOr<std::unique_ptr<ZmqEchoServer>> zmq = ZmqEchoServer::Start(zmq_endpoint);
-  if (!zmq.ok()) return zmq.status();
-  std::cout << "ready " << (*node)->endpoint() << " " << (*zmq)->endpoint()
-            << (public_key.empty() ? "" : " " + public_key) << std::endl;
+  std::unique_ptr<ZmqEchoServer> zmq;
+  if (args->Has("idle")) {
+    std::cout << "ready " << (*node)->endpoint() << " " << (*node)->name() << std::endl;
+  } else {
+    absl::StatusOr<std::unique_ptr<ZmqEchoServer>> started = ZmqEchoServer::Start(zmq_endpoint);
+    if (!started.ok()) return started.status();
+    zmq = std::move(*started);
+    std::cout << "ready " << (*node)->endpoint() << " " << zmq->endpoint()
+              << (public_key.empty() ? "" : " " + public_key) << std::endl;
+  }
 
   // EOF on stdin: the parent is gone or done. Turn it into a SIGTERM.
   std::thread stdin_watch([] {
@@ -80,7 +92,7 @@ absl::Status RunBenchPeer(const std::vector<std::string>& argv) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   (*node)->Shutdown();
-  zmq->reset();
+  zmq.reset();
   if (transport == "ipc") {
     unlink(polis_endpoint.substr(6).c_str());
     unlink(zmq_endpoint.substr(6).c_str());

@@ -29,18 +29,12 @@
 #include <chrono>
 #include <memory>
 
-#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "bus/authorized_keys.h"
-#include "bus/curve_keys.h"
 #include "node/node.h"
 #include "tools/bench.h"
 #include "tools/bench_servers.h"
 #include "tools/bench_stats.h"
-#include "tools/bench_zmq.h"
-#include "tools/child_process.h"
+#include "tools/bench_remote_setup.h"
 
 namespace polis::tools {
 namespace {
@@ -52,76 +46,8 @@ constexpr int kCastsPerRound = 200000;
 constexpr int kInFlight = 100;
 constexpr int kPipelinedCallsPerCaller = 300;
 
-// Both sides of one transport: the peer process, a local node joined to it,
-// and a raw zmq client connected to it.
-struct Setup {
-  std::unique_ptr<ChildProcess> peer;
-  std::unique_ptr<Node> node;
-  std::unique_ptr<ZmqClient> zmq;
-};
-
-// `curve`: both nodes run CurveZMQ (fresh keys, each admitting the other).
-absl::StatusOr<Setup> Connect(const std::string& transport, bool curve = false) {
-  Setup setup;
-  std::vector<std::string> argv = {"/proc/self/exe", kBenchPeerCommand, "--transport=" + transport};
-  bus::CurveKeyPair own;
-  if (curve) {
-    absl::StatusOr<bus::CurveKeyPair> k = bus::GenerateCurveKeyPair();
-    if (!k.ok()) return k.status();
-    own = *k;
-    argv.push_back("--authorize=" + own.public_key);
-  }
-  absl::StatusOr<std::unique_ptr<ChildProcess>> peer = ChildProcess::Start(argv, absl::Seconds(10));
-  if (!peer.ok()) return peer.status();
-  setup.peer = std::move(*peer);
-  std::vector<std::string> ready = absl::StrSplit(setup.peer->first_line(), ' ');
-  if (ready.size() != (curve ? 4u : 3u) || ready[0] != "ready") {
-    return absl::InternalError(absl::StrCat("bench peer said: ", setup.peer->first_line()));
-  }
-  const std::string listen = transport == "ipc"
-                                 ? absl::StrCat("ipc:///tmp/polis-bench-", getpid(), "-main")
-                                 : "tcp://127.0.0.1:*";
-  NodeOptions options;
-  options.name = absl::StrCat("bench-main-", transport);
-  options.listen = listen;
-  options.seeds = {ready[1]};
-  options.trace.sampler = Sampler::Never();
-  if (curve) {
-    options.name += "-curve";
-    absl::StatusOr<std::shared_ptr<const bus::AuthorizedKeys>> authorized =
-        bus::AuthorizedKeys::Parse("node " + ready[3] + " bench peer\n", "bench");
-    if (!authorized.ok()) return authorized.status();
-    options.curve = std::make_shared<bus::CurveSecurity>(own, *authorized, ready[3]);
-  }
-  absl::StatusOr<std::unique_ptr<Node>> node = Node::Create(std::move(options));
-  if (!node.ok()) return node.status();
-  setup.node = std::move(*node);
-  if (absl::Status s = setup.node->Join(absl::Seconds(10)); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<ZmqClient>> zmq = ZmqClient::Connect(ready[2]);
-  if (!zmq.ok()) return zmq.status();
-  setup.zmq = std::move(*zmq);
-  return setup;
-}
-
-// `n` calls, each in a trace of its own, sampled or not.
-absl::StatusOr<std::vector<double>> PolisRoundTrips(Node& node, int n, bool sampled = false) {
-  const google::protobuf::BytesValue payload = BenchPayload();
-  std::vector<double> lat;
-  lat.reserve(n);
-  for (int i = 0; i < n; ++i) {
-    TraceContext trace = node.StartTrace();
-    trace.sampled = sampled;
-    ScopedTrace scope(trace);
-    auto start = std::chrono::steady_clock::now();
-    absl::StatusOr<Message> reply = node.CallRaw("pong", payload);
-    if (!reply.ok()) return reply.status();
-    lat.push_back(MicrosSince(start));
-  }
-  return lat;
-}
-
 // Plain and CURVE nodes over tcp, alternating rounds of remote_call's loop.
-absl::Status RemoteCallCurve(Setup& plain, Setup& curve, bool json) {
+absl::Status RemoteCallCurve(RemoteSetup& plain, RemoteSetup& curve, bool json) {
   if (auto w = PolisRoundTrips(*plain.node, kWarmup); !w.ok()) return w.status();
   if (auto w = PolisRoundTrips(*curve.node, kWarmup); !w.ok()) return w.status();
   std::vector<double> plain_p50, plain_p99, curve_p50, curve_p99;
@@ -146,7 +72,7 @@ absl::Status RemoteCallCurve(Setup& plain, Setup& curve, bool json) {
   return absl::OkStatus();
 }
 
-absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
+absl::Status RemoteCall(RemoteSetup& s, const std::string& transport, bool json) {
   if (auto w = s.zmq->RoundTrips(kWarmup); !w.ok()) return w.status();
   if (auto w = PolisRoundTrips(*s.node, kWarmup); !w.ok()) return w.status();
   if (auto w = PolisRoundTrips(*s.node, kWarmup, /*sampled=*/true); !w.ok()) return w.status();
@@ -185,49 +111,20 @@ absl::Status RemoteCall(Setup& s, const std::string& transport, bool json) {
   return absl::OkStatus();
 }
 
-// Spawns `callers` loop servers built by `make` (named `name` if given: one
-// caller only), starts them all with Count(n), waits; returns the wall time
-// in seconds.
-template <typename MakeLoop>
-absl::StatusOr<double> RunLoops(Node& node, LoopResult& result, int callers, int64_t n,
-                                MakeLoop make, const std::string& name = "") {
-  std::vector<Pid> pids;
-  for (int i = 0; i < callers; ++i) {
-    absl::StatusOr<Pid> pid = node.Spawn(make(i), {.name = name});
-    if (!pid.ok()) return pid.status();
-    pids.push_back(*pid);
-  }
-  auto start = std::chrono::steady_clock::now();
-  absl::Status started;
-  for (const Pid& pid : pids) {
-    // A loop that was not started must still count down, so that no loop
-    // outlives `result`.
-    if (started.ok()) started = node.Cast(pid, Count(n));
-    if (!started.ok()) result.done.DecrementCount();
-  }
-  result.done.Wait();
-  if (!started.ok()) return started;
-  const double seconds = MicrosSince(start) / 1e6;
-  for (const Pid& pid : pids) (void)node.Stop(pid);
-  absl::MutexLock lock(&result.mu);
-  if (!result.error.ok()) return result.error;
-  return seconds;
-}
-
 // CPU both processes (this one and the peer) use, in nanoseconds so far.
-int64_t BothCpuNanos(const Setup& s) { return CpuNanos(getpid()) + CpuNanos(s.peer->pid()); }
+int64_t BothCpuNanos(const RemoteSetup& s) { return CpuNanos(getpid()) + CpuNanos(s.peer->pid()); }
 
 // Measures the CPU both processes use while `run` runs, per `ops`
 // operations, in microseconds, into `*out`.
 template <typename Run>
-auto CpuPerOp(const Setup& s, int64_t ops, std::vector<double>* out, Run run) {
+auto CpuPerOp(const RemoteSetup& s, int64_t ops, std::vector<double>* out, Run run) {
   const int64_t before = BothCpuNanos(s);
   auto result = run();
   out->push_back((BothCpuNanos(s) - before) / 1e3 / ops);
   return result;
 }
 
-absl::Status RemoteCast(Setup& s, bool json) {
+absl::Status RemoteCast(RemoteSetup& s, bool json) {
   std::vector<double> polis_rate, zmq_rate, polis_cpu, zmq_cpu;
   for (int round = 0; round < kRounds; ++round) {
     absl::StatusOr<double> zmq = CpuPerOp(s, kCastsPerRound, &zmq_cpu, [&] {
@@ -239,7 +136,7 @@ absl::Status RemoteCast(Setup& s, bool json) {
       return RunLoops(
           *s.node, result, 1, kCastsPerRound,
           [&](int) { return std::make_unique<CastLoop>("sink", &result, /*windows_in_flight=*/2); },
-          kCastLoopName);
+          [](int) { return std::string(kCastLoopName); });
     });
     if (!seconds.ok()) return seconds.status();
     if (result.confirmed != kCastsPerRound) {
@@ -259,7 +156,7 @@ absl::Status RemoteCast(Setup& s, bool json) {
   return absl::OkStatus();
 }
 
-absl::Status RemoteCallPipelined(Setup& s, bool json) {
+absl::Status RemoteCallPipelined(RemoteSetup& s, bool json) {
   constexpr int kTotal = kInFlight * kPipelinedCallsPerCaller;
   std::vector<double> polis_rate, zmq_rate, polis_cpu, zmq_cpu;
   for (int round = 0; round < kRounds; ++round) {
@@ -290,11 +187,7 @@ absl::Status RemoteCallPipelined(Setup& s, bool json) {
 }  // namespace
 
 absl::Status CheckRemoteBenchName(const std::string& only) {
-  if (only.empty() || absl::c_find(kRemoteBenches, only) != kRemoteBenches.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--only: one of ", absl::StrJoin(kRemoteBenches, ", "), ", not \"", only, "\""));
+  return CheckOnlyName(only, kRemoteBenches);
 }
 
 absl::Status RunRemoteBench(bool json, const std::string& only) {
@@ -302,7 +195,7 @@ absl::Status RunRemoteBench(bool json, const std::string& only) {
   auto wanted = [&only](const char* name) { return only.empty() || only == name; };
   for (const std::string transport : {"tcp", "ipc"}) {
     if (transport == "ipc" && !wanted("remote_call")) continue;
-    absl::StatusOr<Setup> setup = Connect(transport);
+    absl::StatusOr<RemoteSetup> setup = ConnectPeer(transport);
     if (!setup.ok()) return setup.status();
     if (wanted("remote_call")) {
       if (absl::Status s = RemoteCall(*setup, transport, json); !s.ok()) return s;
@@ -314,7 +207,7 @@ absl::Status RunRemoteBench(bool json, const std::string& only) {
       if (absl::Status s = RemoteCallPipelined(*setup, json); !s.ok()) return s;
     }
     if (transport == "tcp" && wanted("remote_call_curve")) {
-      absl::StatusOr<Setup> curve = Connect(transport, /*curve=*/true);
+      absl::StatusOr<RemoteSetup> curve = ConnectPeer(transport, /*curve=*/true);
       if (!curve.ok()) return curve.status();
       absl::Status s = RemoteCallCurve(*setup, *curve, json);
       curve->node->Shutdown();

@@ -1,6 +1,9 @@
 // tools/bench_servers.cc — see bench_servers.h.
 #include "tools/bench_servers.h"
 
+#include <malloc.h>
+
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -12,15 +15,13 @@
 namespace polis::tools {
 namespace {
 
-// CastLoop's window: casts per mark.
-constexpr int64_t kCastWindow = 10000;
 constexpr absl::Duration kBenchCallTimeout = absl::Seconds(10);
 
 }  // namespace
 
-google::protobuf::BytesValue BenchPayload() {
+google::protobuf::BytesValue BenchPayload(int64_t bytes) {
   google::protobuf::BytesValue v;
-  v.set_value(std::string(kPayloadBytes, 'x'));
+  v.set_value(std::string(bytes, 'x'));
   return v;
 }
 
@@ -30,7 +31,7 @@ google::protobuf::Int64Value Count(int64_t n) {
   return v;
 }
 
-Sink::Sink() {
+Sink::Sink(std::string ack_to) : ack_to_(std::move(ack_to)) {
   AcceptCall<google::protobuf::Empty, google::protobuf::Int64Value>();
   AcceptAnyCast();
 }
@@ -43,28 +44,31 @@ Task<absl::Status> Sink::HandleCast(const Message& message) {
   if (message.Is<google::protobuf::UInt64Value>()) {
     absl::StatusOr<google::protobuf::UInt64Value> mark =
         message.As<google::protobuf::UInt64Value>();
-    if (mark.ok()) co_return Cast(kCastLoopName, *mark);
+    if (mark.ok()) co_return Cast(ack_to_, *mark);
     co_return mark.status();
   }
   ++count_;
   co_return absl::OkStatus();
 }
 
-CallLoop::CallLoop(std::string target, LoopResult* result, int slot)
-    : target_(std::move(target)), result_(result), slot_(slot) {
+CallLoop::CallLoop(std::string target, LoopResult* result, int slot, int64_t payload_bytes)
+    : target_(std::move(target)),
+      result_(result),
+      slot_(slot),
+      payload_(BenchPayload(payload_bytes)) {
   AcceptCast<google::protobuf::Int64Value>();
 }
 
 Task<absl::Status> CallLoop::HandleCast(const Message& message) {
   absl::StatusOr<google::protobuf::Int64Value> n = message.As<google::protobuf::Int64Value>();
-  const google::protobuf::BytesValue payload = BenchPayload();
   std::vector<double>* latencies =
       result_->latencies_us.empty() ? nullptr : &result_->latencies_us[slot_];
   if (latencies != nullptr) latencies->reserve(n.ok() ? n->value() : 0);
   for (int64_t i = 0; n.ok() && i < n->value(); ++i) {
     std::chrono::steady_clock::time_point start;
     if (latencies != nullptr) start = std::chrono::steady_clock::now();
-    absl::StatusOr<Message> reply = co_await context().CallRaw(target_, payload, kBenchCallTimeout);
+    absl::StatusOr<Message> reply =
+        co_await context().CallRaw(target_, payload_, kBenchCallTimeout);
     if (!reply.ok()) {
       result_->Fail(reply.status());
       break;
@@ -75,11 +79,13 @@ Task<absl::Status> CallLoop::HandleCast(const Message& message) {
   co_return absl::OkStatus();
 }
 
-CastLoop::CastLoop(std::string target, LoopResult* result, uint64_t windows_in_flight)
+CastLoop::CastLoop(std::string target, LoopResult* result, uint64_t windows_in_flight,
+                   int64_t payload_bytes, int64_t window)
     : target_(std::move(target)),
       result_(result),
       windows_in_flight_(windows_in_flight),
-      payload_(BenchPayload()) {
+      window_(std::max<int64_t>(1, window)),
+      payload_(BenchPayload(payload_bytes)) {
   AcceptCast<google::protobuf::Int64Value>();   // start: how many casts
   AcceptCast<google::protobuf::UInt64Value>();  // a window's ack
 }
@@ -93,7 +99,7 @@ Task<absl::StatusOr<int64_t>> CastLoop::SinkCount() {
 }
 
 bool CastLoop::SendWindow() {
-  const int64_t n = std::min(remaining_, kCastWindow);
+  const int64_t n = std::min(remaining_, window_);
   for (int64_t i = 0; i < n; ++i) {
     if (absl::Status s = Cast(target_, payload_); !s.ok()) {
       result_->Fail(s);
@@ -111,15 +117,21 @@ bool CastLoop::SendWindow() {
 }
 
 Task<absl::Status> CastLoop::Finish(absl::Status status) {
+  int64_t confirmed = 0;
   if (status.ok()) {
     absl::StatusOr<int64_t> after = co_await SinkCount();
     if (after.ok()) {
-      result_->confirmed = *after - before_;
+      confirmed = *after - before_;
     } else {
       status = after.status();
     }
   }
-  result_->elapsed_us = MicrosSince(start_);
+  const double elapsed_us = MicrosSince(start_);
+  {
+    absl::MutexLock lock(&result_->mu);
+    result_->confirmed += confirmed;
+    result_->elapsed_us = std::max(result_->elapsed_us, elapsed_us);
+  }
   if (!status.ok()) result_->Fail(status);
   result_->done.DecrementCount();
   co_return absl::OkStatus();
@@ -172,6 +184,23 @@ Task<absl::Status> Spawner::HandleCast(const Message& message) {
   result_->elapsed_us = MicrosSince(start);
   result_->done.DecrementCount();
   co_return absl::OkStatus();
+}
+
+absl::StatusOr<SpawnFigures> SpawnIdleServers(Node& node, int64_t n) {
+  LoopResult result(1);
+  absl::StatusOr<Pid> spawner = node.Spawn(std::make_unique<Spawner>(&result));
+  if (!spawner.ok()) return spawner.status();
+  // Free memory the process kept from earlier benchmarks (thousands of
+  // servers stopped) would take the new servers without growing the RSS.
+  malloc_trim(0);
+  const int64_t rss_before = ResidentBytes();
+  if (absl::Status s = node.Cast(*spawner, Count(n)); !s.ok()) return s;
+  result.done.Wait();
+  const int64_t rss_after = ResidentBytes();
+  absl::MutexLock lock(&result.mu);
+  if (!result.error.ok()) return result.error;
+  return SpawnFigures{.seconds = result.elapsed_us / 1e6,
+                      .bytes_per_server = static_cast<double>(rss_after - rss_before) / n};
 }
 
 }  // namespace polis::tools

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace polis::tools {
 
@@ -31,8 +32,9 @@ double MedianRatio(const std::vector<double>& a, const std::vector<double>& b) {
   return Median(std::move(ratios));
 }
 
-int64_t ResidentBytes() {
-  std::ifstream statm("/proc/self/statm");
+int64_t ResidentBytes(int pid) {
+  std::ifstream statm(pid == 0 ? std::string("/proc/self/statm")
+                               : absl::StrCat("/proc/", pid, "/statm"));
   int64_t size = 0, resident = 0;
   statm >> size >> resident;
   return resident * sysconf(_SC_PAGESIZE);
@@ -48,6 +50,14 @@ int64_t CpuNanos(int pid) {
     if (schedstat >> on_cpu) total += on_cpu;
   }
   return total;
+}
+
+absl::Status CheckOnlyName(const std::string& only, absl::Span<const char* const> names) {
+  if (only.empty() || std::find(names.begin(), names.end(), only) != names.end()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("--only: one of ", absl::StrJoin(names, ", "), ", not \"", only, "\""));
 }
 
 BenchLine::BenchLine(std::string bench) : bench_(std::move(bench)) {}

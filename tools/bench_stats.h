@@ -16,6 +16,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+
 namespace polis::tools {
 
 // The q-quantile (0..1) of `samples` (sorted in place); 0 if empty.
@@ -34,12 +37,16 @@ inline double MicrosSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// Resident set size of this process, in bytes (/proc/self/statm).
-int64_t ResidentBytes();
+// Resident set size of process `pid` (0: this one), in bytes
+// (/proc/PID/statm); 0 if unreadable.
+int64_t ResidentBytes(int pid = 0);
 
 // CPU time all live threads of process `pid` have used, in nanoseconds (sum
 // of /proc/PID/task/*/schedstat); 0 if unreadable.
 int64_t CpuNanos(int pid);
+
+// `--only`: OK for "" or one of `names`; INVALID_ARGUMENT naming them else.
+absl::Status CheckOnlyName(const std::string& only, absl::Span<const char* const> names);
 
 // One result line.
 class BenchLine {

@@ -13,6 +13,12 @@ namespace polis::tools {
 namespace {
 
 constexpr int kReceiveTimeoutMs = 10000;  // A silent peer fails the bench.
+// High-water mark of the replies' way (the server's ROUTER sends, the
+// client's DEALER receives): polis's own per-connection queue bound
+// (ZmqTransportOptions). At libzmq's default of 1,000 a ROUTER silently
+// drops replies to a client keeping 1,000 requests in flight. The requests'
+// way keeps the default (the one-way baseline blocks at it).
+constexpr int kReplyHighWaterMark = 100000;
 
 absl::Status ZmqError(const zmq::error_t& e, const std::string& what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", e.what()));
@@ -26,6 +32,7 @@ absl::StatusOr<std::unique_ptr<ZmqEchoServer>> ZmqEchoServer::Start(const std::s
     server->context_ = std::make_unique<zmq::context_t>(1);
     server->router_ = std::make_unique<zmq::socket_t>(*server->context_, zmq::socket_type::router);
     server->router_->set(zmq::sockopt::linger, 0);
+    server->router_->set(zmq::sockopt::sndhwm, kReplyHighWaterMark);
     server->router_->set(zmq::sockopt::rcvtimeo, 100);  // To notice stop_.
     server->router_->bind(endpoint);
     server->endpoint_ = server->router_->get(zmq::sockopt::last_endpoint);
@@ -73,6 +80,7 @@ absl::StatusOr<std::unique_ptr<ZmqClient>> ZmqClient::Connect(const std::string&
     client->context_ = std::make_unique<zmq::context_t>(1);
     client->dealer_ = std::make_unique<zmq::socket_t>(*client->context_, zmq::socket_type::dealer);
     client->dealer_->set(zmq::sockopt::linger, 0);
+    client->dealer_->set(zmq::sockopt::rcvhwm, kReplyHighWaterMark);
     client->dealer_->set(zmq::sockopt::rcvtimeo, kReceiveTimeoutMs);
     client->dealer_->set(zmq::sockopt::sndtimeo, kReceiveTimeoutMs);
     client->dealer_->connect(endpoint);
@@ -84,6 +92,10 @@ absl::StatusOr<std::unique_ptr<ZmqClient>> ZmqClient::Connect(const std::string&
 }
 
 ZmqClient::~ZmqClient() = default;
+
+void ZmqClient::set_payload_bytes(int64_t bytes) {
+  frame_ = std::string(1, 'R') + BenchPayload(bytes).value();
+}
 
 absl::Status ZmqClient::SendTagged(char tag) {
   frame_[0] = tag;

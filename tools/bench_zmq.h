@@ -3,7 +3,8 @@
 // The deliberate exception to "ZeroMQ stays inside bus/": the baseline must
 // be plain libzmq, written for the purpose, with nothing of polis in the
 // path. A DEALER client talks to a ROUTER server over the same transport
-// and with the same payload size (100 bytes) as the polis side. Frames are
+// and with the same payload size as the polis side (100 bytes unless
+// set_payload_bytes; the server echoes any size). Frames are
 // one part: a tag byte then the payload:
 //   'R' request  -> echoed back unchanged
 //   'O' one-way  -> counted, no answer
@@ -60,6 +61,10 @@ class ZmqClient {
   // Connects a DEALER to `endpoint`. UNAVAILABLE on failure.
   static absl::StatusOr<std::unique_ptr<ZmqClient>> Connect(const std::string& endpoint);
   ~ZmqClient();
+
+  // The payload of every later request and one-way message (default
+  // kPayloadBytes), the tag byte excluded.
+  void set_payload_bytes(int64_t bytes);
 
   // `n` request/reply round trips, one in flight; each one's microseconds.
   absl::StatusOr<std::vector<double>> RoundTrips(int n);

@@ -323,6 +323,17 @@ TEST(BenchTest, OnlyTakesTheRemoteBenchNames) {
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(BenchTest, ScaleOnlyTakesTheCurveNames) {
+  EXPECT_THAT(CheckScaleCurveName(""), IsOk());
+  for (const char* name : kScaleCurves) EXPECT_THAT(CheckScaleCurveName(name), IsOk());
+  EXPECT_THAT(CheckScaleCurveName("bogus"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("one of size, pairs, callers, idle, not \"bogus\"")));
+  // Refused before a peer process or a node is started.
+  EXPECT_THAT(RunScaleBench(/*json=*/true, "remote_call"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(BenchStatsTest, PercentilesAndLines) {
   std::vector<double> v = {5, 1, 4, 2, 3};
   EXPECT_EQ(Percentile(v, 0.5), 3);

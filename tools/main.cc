@@ -12,7 +12,7 @@
 //   polis describe --seed=EP [--json] [--timeout=5s] NAME
 //   polis trace --seed=EP [--json] [--timeout=5s] TRACE_ID
 //   polis trace --seed=EP [--json] [--timeout=5s] --last=N [--errors]
-//   polis bench local [--json]            polis bench remote [--json]
+//   polis bench local [--json]    polis bench remote [--json]    polis bench scale [--json]
 //
 // Exit codes: 0 success; 1 the request failed (stderr: "CODE: message"),
 // or a node's root supervisor failed; 2 usage error or bad config file.
@@ -86,7 +86,8 @@ constexpr char kClientUsage[] =
       A node that does not answer is named on stderr; the rest is printed.
   polis bench local [--json] [--only=local_call|external_call|local_cast|local_call_traced|spawn]
   polis bench remote [--json] [--only=remote_call|remote_cast|remote_call_pipelined]
-      Benchmarks (see issues 2 and 3); one JSON object per line with --json.
+  polis bench scale [--json] [--only=size|pairs|callers|idle]
+      Benchmarks (see issues 2, 3 and 18); one JSON object per line with --json.
 Exit codes: 0 ok, 1 request failed ("CODE: message" on stderr) or the node's
 root supervisor failed, 2 usage error or bad config file.
 )";
@@ -242,23 +243,25 @@ int BenchMain(const std::vector<std::string>& argv) {
   absl::StatusOr<ParsedArgs> args =
       ParseArgs(argv, {{"json", FlagKind::kBool}, {"only", FlagKind::kValue}});
   if (!args.ok()) return UsageError(std::string(args.status().message()));
-  if (args->positional.size() != 1) return UsageError("expected: polis bench local|remote");
-  const std::string only = args->Get("only", "");
-  if (args->positional[0] == "local") {
-    if (absl::Status s = CheckLocalBenchName(only); !s.ok()) {
-      return UsageError(std::string(s.message()));
-    }
-  } else if (absl::Status s = CheckRemoteBenchName(only); !s.ok()) {
-    return UsageError(std::string(s.message()));
+  if (args->positional.size() != 1) {
+    return UsageError("expected: polis bench local|remote|scale");
   }
+  const std::string& which = args->positional[0];
+  const std::string only = args->Get("only", "");
+  absl::Status checked = which == "scale"   ? CheckScaleCurveName(only)
+                         : which == "local" ? CheckLocalBenchName(only)
+                                            : CheckRemoteBenchName(only);
+  if (!checked.ok()) return UsageError(std::string(checked.message()));
   const bool json = args->Has("json");
   absl::Status s;
-  if (args->positional[0] == "local") {
+  if (which == "local") {
     s = RunLocalBench(json, only);
-  } else if (args->positional[0] == "remote") {
+  } else if (which == "remote") {
     s = RunRemoteBench(json, only);
+  } else if (which == "scale") {
+    s = RunScaleBench(json, only);
   } else {
-    return UsageError("unknown bench \"" + args->positional[0] + "\" (local or remote)");
+    return UsageError("unknown bench \"" + which + "\" (local, remote or scale)");
   }
   return s.ok() ? 0 : Fail(s);
 }
