@@ -99,8 +99,7 @@ void Scheduler::Enqueue(std::shared_ptr<Process> p, bool behind) {
         w.queue.push_back(std::move(p));
       }
       w.queued.store(w.queue.size(), std::memory_order_release);
-      surplus = w.queue.size() > 1;
-    }
+      }
     if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) WakeAnyParked(here);
     return;
   }
@@ -125,18 +124,23 @@ int Scheduler::ForeignTarget(Process& p) {
 
 void Scheduler::Push(int index, std::shared_ptr<Process> p, bool wake) {
   Worker& w = *workers_[index];
-  bool was_parked;
+  bool was_parked, surplus;
   {
     absl::MutexLock lock(&w.mu);
     w.queue.push_back(std::move(p));
     w.queued.store(w.queue.size(), std::memory_order_release);
     was_parked = w.parked;
+    surplus = w.queue.size() > 1;
   }
   if (!wake) return;
   if (was_parked) {
     Wake(index);
-  } else if (parked_count_.load(std::memory_order_relaxed) > 0) {
-    WakeAnyParked(index);  // The target is busy: let a sleeper steal.
+  } else if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) {
+    // The target has a backlog: let a sleeper steal (the rule of a worker's
+    // own Enqueue). One process queued on an awake target is taken next;
+    // waking a sleeper for it (often worker 0, from its poll) would cost
+    // the pusher a syscall and move the process between threads.
+    WakeAnyParked(index);
   }
 }
 
