@@ -27,6 +27,7 @@
 #include "tools/bench.h"
 #include "tools/client_command.h"
 #include "tools/cluster_commands.h"
+#include "tools/malloc_tuning.h"
 #include "tools/node_cli.h"
 #include "tools/trace_command.h"
 
@@ -294,4 +295,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace polis::tools
 
-int main(int argc, char** argv) { return polis::tools::Main(argc, argv); }
+int main(int argc, char** argv) {
+  polis::tools::KeepLargeBuffers();  // before any thread: see tools/malloc_tuning.h
+  return polis::tools::Main(argc, argv);
+}

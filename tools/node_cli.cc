@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "tools/args.h"
 #include "tools/node_command.h"
+#include "tools/malloc_tuning.h"
 #include "tools/node_config.h"
 #include "tools/node_main.h"
 #include "tools/plugin_loader.h"
@@ -162,6 +163,7 @@ int RunNodeCommand(const std::string& program, const std::vector<std::string>& a
 namespace polis {
 
 int NodeMain(int argc, char** argv) {
+  tools::KeepLargeBuffers();  // before any thread: see tools/malloc_tuning.h
   const std::string program = argc > 0 && argv[0] != nullptr ? argv[0] : "node";
   std::vector<std::string> args;
   for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
