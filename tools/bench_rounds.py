@@ -99,7 +99,11 @@ def main():
     try:
         for r in range(args.rounds):
             print(f"# round {r + 1} of {args.rounds}", file=sys.stderr)
-            erlang = run_json_lines([args.erlang]).get("erlang")
+            try:
+                erlang = run_json_lines([args.erlang]).get("erlang")
+            except RuntimeError as e:  # e.g. its epmd not listening yet: once more
+                print(f"# Erlang run failed, once more: {e}", file=sys.stderr)
+                erlang = run_json_lines([args.erlang]).get("erlang")
             if erlang is None:
                 raise RuntimeError("the Erlang benchmark printed no {\"bench\":\"erlang\"} line")
             polis = run_json_lines([args.polis, "bench", "local", "--json"])
