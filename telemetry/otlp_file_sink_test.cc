@@ -3,7 +3,6 @@
 #include "telemetry/otlp_file_sink.h"
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +18,7 @@ namespace {
 
 using ::polis::telemetry::testing::ParseOtlpJson;
 using ::polis::testing::IsOk;
+using ::polis::testing::ReadFile;
 using ::polis::testing::ScratchDir;
 using ::polis::testing::StatusIs;
 using ::testing::HasSubstr;
@@ -36,13 +36,6 @@ OtlpJson Batch(int spans, uint64_t first_id) {
     v.push_back(s);
   }
   return EncodeOtlpJson(v);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 TEST(OtlpFileSinkTest, AppendsOneRequestPerLineAfterWhatIsThere) {

@@ -7,6 +7,7 @@
 //   auto dir = ScratchDir::Create("polis-bus");
 //   ASSERT_THAT(dir, IsOk());
 //   const std::string ep = "ipc://" + (*dir)->File("node.sock");
+//   std::string key = ReadFile((*dir)->File("a.pub"));
 #ifndef POLIS_TESTS_SCRATCH_DIR_H_
 #define POLIS_TESTS_SCRATCH_DIR_H_
 
@@ -35,6 +36,9 @@ class ScratchDir {
   explicit ScratchDir(std::string path) : path_(std::move(path)) {}
   std::string path_;
 };
+
+// The whole content of the file at `path` ("" if it cannot be read).
+std::string ReadFile(const std::string& path);
 
 }  // namespace polis::testing
 

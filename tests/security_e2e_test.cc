@@ -11,7 +11,6 @@
 
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -35,13 +34,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A KIND_SYSTEM envelope carrying `payload`, framed (raw_client.h Frame).
 std::string SystemFrame(const google::protobuf::Message& payload) {
