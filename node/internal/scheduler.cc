@@ -99,7 +99,8 @@ void Scheduler::Enqueue(std::shared_ptr<Process> p, bool behind) {
         w.queue.push_back(std::move(p));
       }
       w.queued.store(w.queue.size(), std::memory_order_release);
-      }
+      surplus = w.queue.size() > 1;
+    }
     if (surplus && parked_count_.load(std::memory_order_relaxed) > 0) WakeAnyParked(here);
     return;
   }
