@@ -75,7 +75,21 @@ Task<absl::Status> GenServer::OnMessage(ProcessContext& ctx, Incoming& in) {
   for (const Handler& h : handlers_) {
     if (h.type == type && h.kind == in.kind) return h.invoke(*this, h.method, in);
   }
+  // A cast, or an info that is not the runtime's: the hook's Task is the
+  // handler's own (nothing to do after it), one frame instead of two.
+  if (in.kind == wire::KIND_CAST || (in.kind == wire::KIND_INFO && !in.runtime_notice)) {
+    try {
+      return in.kind == wire::KIND_CAST ? HandleCast(in.message) : HandleInfo(in.message);
+    } catch (...) {  // An override that is not a coroutine threw: fail as one would.
+      return Rethrow(std::current_exception());
+    }
+  }
   return DispatchToHooks(ctx, in);
+}
+
+Task<absl::Status> GenServer::Rethrow(std::exception_ptr e) {
+  std::rethrow_exception(std::move(e));
+  co_return absl::OkStatus();
 }
 
 Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in) {

@@ -107,6 +107,7 @@
 #ifndef POLIS_GENSERVER_GENSERVER_H_
 #define POLIS_GENSERVER_GENSERVER_H_
 
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
@@ -342,6 +343,8 @@ class GenServer : public Behaviour {
 
   // The virtual hooks' path, for messages no typed handler takes.
   Task<absl::Status> DispatchToHooks(ProcessContext& ctx, Incoming& in);
+  // A hook that throws `e` when run (the runner reports it as a handler's).
+  static Task<absl::Status> Rethrow(std::exception_ptr e);
   // NameLost's default: stop with ABORTED naming the winner.
   absl::Status LoseName(const Message& message);
   // Whether `type` (interned) is among `types`.

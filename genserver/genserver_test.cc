@@ -259,6 +259,41 @@ TEST_F(GenServerTest, ThrowingHandlerFailsOnlyThatServer) {
   EXPECT_THAT(node_->Call<Int64Value>("other", Int(1)), IsOk());
 }
 
+// HandleCast and HandleInfo written as plain functions (not coroutines) that
+// throw before making a Task: the server fails as if a coroutine had thrown.
+class ThrowsBeforeItsFrame : public GenServer {
+ public:
+  explicit ThrowsBeforeItsFrame(Journal* j) : j_(j) {
+    AcceptCast<Empty>();
+    AcceptInfo<StringValue>();
+  }
+  Task<absl::Status> HandleCast(const Message&) override {
+    throw std::runtime_error("cast thrown early");
+  }
+  Task<absl::Status> HandleInfo(const Message&) override {
+    throw std::runtime_error("info thrown early");
+  }
+  void Terminate(const absl::Status& reason) override {
+    j_->Add(absl::StrCat("terminate:", absl::StatusCodeToString(reason.code()), ":",
+                         reason.message()));
+  }
+
+ private:
+  Journal* j_;
+};
+
+TEST_F(GenServerTest, HandlersThatThrowBeforeMakingATaskFailOnlyTheirServer) {
+  ASSERT_THAT(node_->Spawn(std::make_unique<ThrowsBeforeItsFrame>(&j), {.name = "early-cast"}),
+              IsOk());
+  ASSERT_THAT(node_->Spawn(std::make_unique<ThrowsBeforeItsFrame>(&j), {.name = "early-info"}),
+              IsOk());
+  ASSERT_THAT(node_->Cast("early-cast", Empty()), IsOk());
+  ASSERT_THAT(node_->Send("early-info", Str("x")), IsOk());
+  EXPECT_TRUE(j.WaitFor("terminate:INTERNAL:early-cast handler threw: cast thrown early"));
+  EXPECT_TRUE(j.WaitFor("terminate:INTERNAL:early-info handler threw: info thrown early"));
+  EXPECT_THAT(node_->Call<Int64Value>("early-cast", Int(1)), StatusIs(absl::StatusCode::kNotFound));
+}
+
 TEST_F(GenServerTest, ErrorStatusFailsServerWithItsMessage) {
   ASSERT_THAT(node_->Spawn(std::make_unique<Acc>(&j), {.name = "acc"}), IsOk());
   EXPECT_THAT(node_->Call<Int64Value>("acc", Str("fail")),

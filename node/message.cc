@@ -1,5 +1,7 @@
 #include "node/message.h"
 
+#include <climits>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_set.h"
 #include "absl/synchronization/mutex.h"
@@ -90,7 +92,7 @@ const std::string* EmptyType() {
   return empty;
 }
 
-Message Message::From(const google::protobuf::Message& m) {
+Message Message::From(const google::protobuf::Message& m, std::string buffer) {
   // Descriptor -> interned name, per thread and direct-mapped: a sender
   // in a loop pays neither a string hash nor a lock for the type. The name
   // is compared too: a dynamic descriptor freed and another made at the
@@ -105,9 +107,16 @@ Message Message::From(const google::protobuf::Message& m) {
   if (slot.descriptor != d || *slot.type != d->full_name()) {
     slot = Slot{d, InternType(d->full_name())};
   }
-  std::string bytes;
-  m.SerializeToString(&bytes);
-  return Message(slot.type, std::move(bytes));
+  // ByteSizeLong caches the sizes the serializer then reads: one pass each,
+  // straight into `buffer` (SerializeToString re-checks and re-sizes).
+  const size_t size = m.ByteSizeLong();
+  if (size > static_cast<size_t>(INT_MAX)) {
+    m.SerializeToString(&buffer);  // Refused (and logged) by protobuf itself.
+  } else {
+    buffer.resize(size);
+    m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer.data()));
+  }
+  return Message(slot.type, std::move(buffer));
 }
 
 absl::Status Message::UnpackTo(google::protobuf::Message& m) const {

@@ -93,7 +93,10 @@ class Message {
       : type_(InternType(type)), bytes_(std::move(bytes)) {}
 
   // Serializes `m` (its full protobuf name becomes the type).
-  static Message From(const google::protobuf::Message& m);
+  static Message From(const google::protobuf::Message& m) { return From(m, std::string()); }
+  // As above, into `buffer`'s storage (emptied first): a sender that
+  // recycles buffers pays no allocation for a message that fits.
+  static Message From(const google::protobuf::Message& m, std::string buffer);
   // A payload received from a peer: a type some local code interned is
   // shared (one pointer compare, as for local messages); any other type is
   // carried as the message's own string (an allocation, freed with the

@@ -62,17 +62,31 @@ const TraceContext* Router::ParentOf(Process* sender) {
 LetterPtr Router::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
                              Message message, const TraceContext* parent) const {
   LetterPtr l = NewLetter();
-  l->kind = kind;
   l->message = std::move(message);
-  l->sender = sender;
-  if (l->sender.node.empty()) l->sender.node = self_.name;
-  if (target.is_name()) {
-    l->to_name = target.name();
-  } else {
-    l->to_pid = target.pid().id;
-  }
-  l->trace = tracer_.Child(parent);
+  FillLetter(*l, kind, sender, target, parent);
   return l;
+}
+
+LetterPtr Router::MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
+                             const google::protobuf::Message& message,
+                             const TraceContext* parent) const {
+  LetterPtr l = NewLetter();
+  l->message = Message::From(message, std::move(l->message.mutable_bytes()));
+  FillLetter(*l, kind, sender, target, parent);
+  return l;
+}
+
+void Router::FillLetter(Letter& l, wire::Kind kind, const Pid& sender, const Target& target,
+                        const TraceContext* parent) const {
+  l.kind = kind;
+  l.sender = sender;
+  if (l.sender.node.empty()) l.sender.node = self_.name;
+  if (target.is_name()) {
+    l.to_name = target.name();
+  } else {
+    l.to_pid = target.pid().id;
+  }
+  l.trace = tracer_.Child(parent);
 }
 
 absl::Status Router::CheckMessageSize(size_t bytes) const {
@@ -139,8 +153,7 @@ absl::Status Router::Tell(wire::Kind kind, Process* sender, const Target& target
     return TellRemote(kind, sender, target.name(), *route, message);
   }
   const Pid& from = sender ? sender->pid() : self_.pid;
-  return RouteTo(target, MakeLetter(kind, from, target, Message::From(message), ParentOf(sender)),
-                 sender, route);
+  return RouteTo(target, MakeLetter(kind, from, target, message, ParentOf(sender)), sender, route);
 }
 
 absl::Status Router::SendRemote(const std::string& node, LetterPtr letter, Process* caller) {
@@ -315,7 +328,7 @@ void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
 
 void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info) {
   const std::string& node = to.node == self_.name ? std::string() : to.node;
-  LetterPtr letter = MakeLetter(wire::KIND_INFO, from, Target(to), Message::From(info), nullptr);
+  LetterPtr letter = MakeLetter(wire::KIND_INFO, from, Target(to), info, nullptr);
   letter->runtime = true;
   // Between nodes a notice travels as KIND_SYSTEM: the receiving node trusts
   // it only from a node peer, about that peer's own process

@@ -163,6 +163,12 @@ class Router {
                        const RouteCache::Entry* route = nullptr);
   LetterPtr MakeLetter(wire::Kind kind, const Pid& sender, const Target& target, Message message,
                        const TraceContext* parent) const;
+  // As above, `message` serialized into the recycled letter's own buffer.
+  LetterPtr MakeLetter(wire::Kind kind, const Pid& sender, const Target& target,
+                       const google::protobuf::Message& message, const TraceContext* parent) const;
+  // MakeLetter's fields but the message.
+  void FillLetter(Letter& l, wire::Kind kind, const Pid& sender, const Target& target,
+                  const TraceContext* parent) const;
   // The local process `l` is addressed to; NOT_FOUND if there is none.
   absl::StatusOr<std::shared_ptr<Process>> LocalRecipient(const Letter& l) const;
   // Sends `letter` to `node` (see the file comment for which way). A failed
