@@ -85,6 +85,20 @@ const std::string* InternType(std::string_view type) {
   return last = interned;
 }
 
+namespace {
+
+// The ClassData of `m`'s generated class: unique to each generated message
+// class (protobuf's own same-type test in MergeFrom), or nullptr for a
+// dynamic message. Message::GetClassData is protected: reached through a
+// pointer to member named via a class derived from Message.
+struct ClassDataOf : google::protobuf::Message {
+  static const void* Get(const google::protobuf::Message& m) {
+    return (m.*&ClassDataOf::GetClassData)();
+  }
+};
+
+}  // namespace
+
 const std::string* EmptyType() {
   // Every default Message (e.g. in each Letter) would otherwise evict a
   // thread's last-type entry in InternType.
@@ -93,20 +107,36 @@ const std::string* EmptyType() {
 }
 
 Message Message::From(const google::protobuf::Message& m, std::string buffer) {
-  // Descriptor -> interned name, per thread and direct-mapped: a sender
-  // in a loop pays neither a string hash nor a lock for the type. The name
-  // is compared too: a dynamic descriptor freed and another made at the
-  // same address must not inherit the old name.
+  return Message(TypeOf(m), SerializeInto(m, std::move(buffer)));
+}
+
+const std::string* Message::TypeOf(const google::protobuf::Message& m) {
+  // Per thread, direct-mapped: a sender in a loop pays neither a string
+  // hash nor a lock for the type. A generated class is keyed by its
+  // ClassData, which is unique to it and lives as long as its code
+  // (protobuf cannot unload generated code either): one virtual call, no
+  // descriptor (GetDescriptor costs ~100 instructions: a call_once). A
+  // dynamic message (one class for many types; no ClassData) is keyed by its
+  // descriptor, and the name is compared too: a descriptor freed and
+  // another made at the same address must not inherit the old name.
   struct Slot {
-    const google::protobuf::Descriptor* descriptor = nullptr;
+    const void* key = nullptr;
     const std::string* type = nullptr;
   };
-  thread_local Slot cache[16];
-  const google::protobuf::Descriptor* d = m.GetDescriptor();
-  Slot& slot = cache[(reinterpret_cast<uintptr_t>(d) >> 4) & 15];
-  if (slot.descriptor != d || *slot.type != d->full_name()) {
-    slot = Slot{d, InternType(d->full_name())};
+  thread_local Slot generated[16];
+  thread_local Slot dynamic[16];
+  if (const void* class_data = ClassDataOf::Get(m)) {
+    Slot& slot = generated[(reinterpret_cast<uintptr_t>(class_data) >> 4) & 15];
+    if (slot.key != class_data) slot = Slot{class_data, InternType(m.GetDescriptor()->full_name())};
+    return slot.type;
   }
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  Slot& slot = dynamic[(reinterpret_cast<uintptr_t>(d) >> 4) & 15];
+  if (slot.key != d || *slot.type != d->full_name()) slot = Slot{d, InternType(d->full_name())};
+  return slot.type;
+}
+
+std::string Message::SerializeInto(const google::protobuf::Message& m, std::string buffer) {
   // ByteSizeLong caches the sizes the serializer then reads: one pass each,
   // straight into `buffer` (SerializeToString re-checks and re-sizes).
   const size_t size = m.ByteSizeLong();
@@ -116,7 +146,7 @@ Message Message::From(const google::protobuf::Message& m, std::string buffer) {
     buffer.resize(size);
     m.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(buffer.data()));
   }
-  return Message(slot.type, std::move(buffer));
+  return buffer;
 }
 
 absl::Status Message::UnpackTo(google::protobuf::Message& m) const {

@@ -97,6 +97,8 @@ class Message {
   // As above, into `buffer`'s storage (emptied first): a sender that
   // recycles buffers pays no allocation for a message that fits.
   static Message From(const google::protobuf::Message& m, std::string buffer);
+  // The interned full name of `m`'s type (as From gives it).
+  static const std::string* TypeOf(const google::protobuf::Message& m);
   // A payload received from a peer: a type some local code interned is
   // shared (one pointer compare, as for local messages); any other type is
   // carried as the message's own string (an allocation, freed with the
@@ -153,6 +155,8 @@ class Message {
       : type_(interned), bytes_(std::move(bytes)) {}
 
   void ReinternSlow();
+  // `m` serialized into `buffer`'s storage.
+  static std::string SerializeInto(const google::protobuf::Message& m, std::string buffer);
 
   const std::string* type_;
   std::string bytes_;

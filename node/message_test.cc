@@ -2,8 +2,12 @@
 // once the intern table is full (the overflow name matches no type).
 #include "node/message.h"
 
+#include <memory>
 #include <string>
 
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "gtest/gtest.h"
 
@@ -22,6 +26,47 @@ TEST(MessageTest, IsMatchesExactlyTheMessagesType) {
   EXPECT_FALSE(m.Is<StringValue>());
   EXPECT_TRUE(Message("google.protobuf.StringValue", "").Is<StringValue>());
   EXPECT_FALSE(Message().Is<Int64Value>());
+}
+
+// Message::From names a generated class from a per-thread memo, a dynamic
+// message (one C++ class for every dynamic type) from its descriptor: two
+// dynamic types alternating with generated ones each keep their own name,
+// and the bytes are the message's.
+TEST(MessageTest, FromNamesGeneratedAndDynamicMessagesByTheirOwnType) {
+  google::protobuf::FileDescriptorProto file;
+  file.set_name("dynamic_test.proto");
+  file.set_package("dyn");
+  for (const char* name : {"First", "Second"}) {
+    google::protobuf::DescriptorProto* type = file.add_message_type();
+    type->set_name(name);
+    google::protobuf::FieldDescriptorProto* field = type->add_field();
+    field->set_name("value");
+    field->set_number(1);
+    field->set_type(google::protobuf::FieldDescriptorProto::TYPE_INT64);
+    field->set_label(google::protobuf::FieldDescriptorProto::LABEL_OPTIONAL);
+  }
+  google::protobuf::DescriptorPool pool;
+  ASSERT_NE(pool.BuildFile(file), nullptr);
+  google::protobuf::DynamicMessageFactory factory(&pool);
+  std::unique_ptr<google::protobuf::Message> first(
+      factory.GetPrototype(pool.FindMessageTypeByName("dyn.First"))->New());
+  std::unique_ptr<google::protobuf::Message> second(
+      factory.GetPrototype(pool.FindMessageTypeByName("dyn.Second"))->New());
+  first->GetReflection()->SetInt64(first.get(), first->GetDescriptor()->field(0), 7);
+  Int64Value generated;
+  generated.set_value(7);
+  for (int round = 0; round < 3; ++round) {
+    const Message a = Message::From(*first);
+    const Message b = Message::From(*second);
+    const Message g = Message::From(generated);
+    const Message s = Message::From(StringValue());
+    EXPECT_EQ(a.type(), "dyn.First");
+    EXPECT_EQ(b.type(), "dyn.Second");
+    EXPECT_TRUE(g.Is<Int64Value>());
+    EXPECT_TRUE(s.Is<StringValue>());
+    EXPECT_EQ(a.bytes(), generated.SerializeAsString());  // field 1 = 7 in both
+    EXPECT_EQ(g.bytes(), generated.SerializeAsString());
+  }
 }
 
 // What peers send is looked up, never interned: 70,000 distinct names from
