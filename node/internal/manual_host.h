@@ -10,7 +10,9 @@
 // checked step by step, with no threads and no sleeps.
 //
 // Thread-safety: one test thread; CallSlots may be completed from it at any
-// point between steps.
+// point between steps. A test may instead Start() scheduler() to run the
+// processes on real workers (none stepped meanwhile); it must Stop() it
+// before the host is destroyed, since the destructor steps on its thread.
 //
 // Example:
 //   ManualHost host(/*workers=*/1);

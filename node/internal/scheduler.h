@@ -92,6 +92,10 @@ class Scheduler {
   size_t queued(int index) const {
     return workers_[index]->queued.load(std::memory_order_acquire);
   }
+  // Workers asleep or about to sleep (each counted from just after it
+  // marked itself parked until it wakes); racy, for tests that must know a
+  // worker sleeps before they act.
+  int parked() const { return parked_count_.load(); }
   // Queue lengths and parked flags, for debugging.
   std::string DebugString() const;
   // Index of the calling thread if it is a worker of this scheduler, else -1.

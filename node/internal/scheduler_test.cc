@@ -5,7 +5,9 @@
 // thread's wake-up goes to the process's last worker (not to worker 0, the
 // I/O thread, when there is another); an idle worker
 // steals; processes pinned to the I/O thread go to worker 0 and are never
-// stolen by another worker.
+// stolen by another worker. One test starts the scheduler for real, where
+// workers sleep: a worker with surplus work wakes a sleeping one to steal it.
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,32 +15,52 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/internal/manual_host.h"
+#include "node/internal/spin.h"
 
 namespace polis::internal {
 namespace {
 
+using ::testing::AnyOf;
 using ::testing::ElementsAre;
 
+// Guards every Recorder's journal: the workers of a started scheduler may
+// write at once (a stepped one writes from the test's thread only).
+ABSL_CONST_INIT absl::Mutex journal_mu(absl::kConstInit);
+
 // Writes "NAME@WORKER" for every letter it handles; a letter "send:A,B"
-// also puts a letter in A's then B's mailbox from inside the run.
+// also puts a letter in A's then B's mailbox from inside the run. Then it
+// calls `*after` with its name, if that is set (on the worker running it).
 class Recorder : public Behaviour {
  public:
   Recorder(std::string name, std::vector<std::string>* journal,
-           std::map<std::string, Process*>* world, const Scheduler* scheduler)
-      : name_(std::move(name)), journal_(journal), world_(world), scheduler_(scheduler) {}
+           std::map<std::string, Process*>* world, const Scheduler* scheduler,
+           const std::function<void(const std::string&)>* after)
+      : name_(std::move(name)),
+        journal_(journal),
+        world_(world),
+        scheduler_(scheduler),
+        after_(after) {}
 
   Task<absl::Status> OnStart(ProcessContext&) override { co_return absl::OkStatus(); }
   Task<absl::Status> OnMessage(ProcessContext&, Incoming& in) override {
     const std::string text = in.message.As<google::protobuf::StringValue>()->value();
-    journal_->push_back(absl::StrCat(name_, "@", scheduler_->CurrentWorker()));
+    {
+      absl::MutexLock lock(&journal_mu);
+      journal_->push_back(absl::StrCat(name_, "@", scheduler_->CurrentWorker()));
+    }
     if (text.rfind("send:", 0) == 0) {
       for (absl::string_view to : absl::StrSplit(text.substr(5), ',')) {
         ManualHost::Deliver(*(*world_)[std::string(to)], wire::KIND_CAST, "hi");
       }
     }
+    if (*after_) (*after_)(name_);
     co_return absl::OkStatus();
   }
   void OnTerminate(ProcessContext&, const absl::Status&) override {}
@@ -49,6 +71,7 @@ class Recorder : public Behaviour {
   std::vector<std::string>* journal_;
   std::map<std::string, Process*>* world_;
   const Scheduler* scheduler_;
+  const std::function<void(const std::string&)>* after_;
 };
 
 // An I/O driver with nothing to do, counting its wake-ups.
@@ -66,14 +89,19 @@ class SchedulerTest : public ::testing::Test {
 
   // Spawns NAME and runs its Init on worker `w`.
   std::shared_ptr<Process> Spawn(const std::string& name, int w) {
-    auto p = host_.Spawn(std::make_unique<Recorder>(name, &journal_, &world_, &host_.scheduler()),
-                         name);
+    auto p = host_.Spawn(
+        std::make_unique<Recorder>(name, &journal_, &world_, &host_.scheduler(), &after_letter_),
+        name);
     world_[name] = p.get();
     EXPECT_TRUE(host_.Step(w)) << name;  // Init, on `w` (its own or stolen).
     return p;
   }
   Scheduler& scheduler() { return host_.scheduler(); }
 
+  // What a Recorder does after each letter (nothing if empty). Set it before
+  // the scheduler starts; declared before host_ so that it outlives the
+  // processes.
+  std::function<void(const std::string& name)> after_letter_;
   ManualHost host_;
   std::vector<std::string> journal_;
   std::map<std::string, Process*> world_;
@@ -171,6 +199,50 @@ TEST_F(SchedulerTest, WorkerZeroAlternatesBetweenItsLocalAndSharedQueues) {
   while (host_.Step(0)) {
   }
   EXPECT_THAT(journal_, ElementsAre("x@0", "r@0", "v@0", "q@0", "u@0"));
+}
+
+// The host's scheduler started for real, with two workers that sleep when
+// idle, as in a node. Processes are spawned (and their Init stepped on this
+// thread) before it starts.
+class StartedSchedulerTest : public SchedulerTest {
+ protected:
+  // How long a test waits for what must happen before it reports failure
+  // (instead of hanging); far beyond what a correct scheduler takes.
+  static constexpr absl::Duration kLiveness = absl::Seconds(10);
+
+  // The workers stop before the host, on this thread, ends the processes
+  // and before the members below, which they may be using, go.
+  ~StartedSchedulerTest() override { scheduler().Stop(); }
+
+  absl::Notification b_ran_;
+  absl::Notification c_ran_;
+  bool a_saw_b_ = false;  // Written by a's worker; read after Stop.
+};
+
+// A worker that makes two processes runnable keeps both (newest first) and,
+// having one to spare, wakes a sleeping worker to steal it. Here a's handler
+// wakes b then c onto its own worker 0 and then holds that worker until b
+// has run. c is next on worker 0, so b can run meanwhile only if worker 1,
+// asleep, was woken and stole it (a thief takes the oldest).
+TEST_F(StartedSchedulerTest, AWorkerWithSurplusWorkWakesASleepingOneToStealIt) {
+  auto a = Spawn("a", 0);
+  auto b = Spawn("b", 0);
+  auto c = Spawn("c", 0);
+  after_letter_ = [this](const std::string& name) {
+    if (name == "a") a_saw_b_ = b_ran_.WaitForNotificationWithTimeout(kLiveness);
+    if (name == "b") b_ran_.Notify();
+    if (name == "c") c_ran_.Notify();
+  };
+  scheduler().Start();
+  // Both workers asleep: nothing but a wake-up makes worker 1 look for work.
+  ASSERT_TRUE(SpinUntil(base::Now() + kLiveness, [&] { return scheduler().parked() == 2; }))
+      << scheduler().DebugString();
+  // From this thread, a goes to its last worker, 0, which alone is woken.
+  ManualHost::Deliver(*a, wire::KIND_CAST, "send:b,c");
+  ASSERT_TRUE(c_ran_.WaitForNotificationWithTimeout(kLiveness)) << scheduler().DebugString();
+  scheduler().Stop();  // Joins the workers: the journal and a_saw_b_ are settled.
+  EXPECT_TRUE(a_saw_b_) << "b did not run while a held worker 0: worker 1 was not woken";
+  EXPECT_THAT(journal_, ElementsAre("a@0", "b@1", AnyOf("c@0", "c@1")));
 }
 
 }  // namespace
