@@ -1,6 +1,8 @@
 #include "node/message.h"
 
+#include <atomic>
 #include <climits>
+#include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_set.h"
@@ -15,6 +17,9 @@ constexpr size_t kMaxTypeLength = 512;
 struct InternTable {
   absl::Mutex mu;
   absl::node_hash_set<std::string> names ABSL_GUARDED_BY(mu);
+  // Bumped after each name added: a thread's memo of a name found missing
+  // holds while this has not moved.
+  std::atomic<uint64_t> generation{0};
 };
 
 InternTable& Table() {
@@ -27,10 +32,34 @@ const std::string* InternSlow(std::string_view type) {
   absl::MutexLock lock(&t.mu);
   auto it = t.names.find(absl::string_view(type.data(), type.size()));
   if (it != t.names.end()) return &*it;
+  const std::string* interned;
   if (type.size() > kMaxTypeLength || t.names.size() >= kMaxInterned) {
-    return &*t.names.emplace(std::string("polis.TooManyTypes")).first;
+    interned = &*t.names.emplace(std::string("polis.TooManyTypes")).first;
+  } else {
+    interned = &*t.names.emplace(std::string(type)).first;
   }
-  return &*t.names.emplace(std::string(type)).first;
+  t.generation.fetch_add(1, std::memory_order_release);
+  return interned;
+}
+
+// The last name this thread found missing, while no name has been added
+// since: a stream of one undeclared type (a server taking any cast) then
+// costs a compare, not a lock and a hash, per message; and the messages
+// share one copy of the name.
+struct Missing {
+  uint64_t generation = ~uint64_t{0};
+  std::shared_ptr<const std::string> name;
+};
+
+Missing& LastMissing() {
+  thread_local Missing missing;
+  return missing;
+}
+
+bool KnownMissing(std::string_view type) {
+  const Missing& m = LastMissing();
+  return m.name != nullptr && *m.name == type &&
+         m.generation == Table().generation.load(std::memory_order_acquire);
 }
 
 const std::string* FindSlow(std::string_view type) {
@@ -43,22 +72,32 @@ const std::string* FindSlow(std::string_view type) {
 }  // namespace
 
 const std::string* FindType(std::string_view type) {
-  // Same per-thread caches as InternType (only interned names enter them);
-  // an unknown name costs a shared (reader) lock and a hash lookup.
+  // Same per-thread caches as InternType (only interned names enter them),
+  // and the memo of the last name found missing; another unknown name costs
+  // a shared (reader) lock and a hash lookup.
   thread_local const std::string* last = nullptr;
   if (last != nullptr && *last == type) return last;
+  if (KnownMissing(type)) return nullptr;
   thread_local absl::flat_hash_map<std::string_view, const std::string*> cache;
   auto it = cache.find(type);
   if (it != cache.end()) return last = it->second;
+  // Read before the lookup: a name added after it moves the generation on.
+  const uint64_t generation = Table().generation.load(std::memory_order_acquire);
   const std::string* found = FindSlow(type);
-  if (found == nullptr) return nullptr;
+  if (found == nullptr) {
+    Missing& m = LastMissing();
+    if (m.name == nullptr || *m.name != type) m.name = std::make_shared<const std::string>(type);
+    m.generation = generation;
+    return nullptr;
+  }
   if (cache.size() < kMaxInterned) cache.emplace(*found, found);
   return last = found;
 }
 
 Message Message::FromWire(std::string_view type, std::string bytes) {
   if (const std::string* interned = FindType(type)) return Message(interned, std::move(bytes));
-  auto owned = std::make_shared<const std::string>(type);
+  // FindType left the name in this thread's memo of the missing one.
+  std::shared_ptr<const std::string> owned = LastMissing().name;
   Message m(owned.get(), std::move(bytes));
   m.owned_ = std::move(owned);
   return m;

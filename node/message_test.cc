@@ -97,6 +97,30 @@ TEST(MessageTest, AnUnknownWireTypeMatchesOnceInternedAndAfterReintern) {
   EXPECT_EQ(&m.type(), FindType("google.protobuf.StringValue"));
 }
 
+// A stream of one unknown type shares one copy of the name and skips the
+// shared table; once local code interns the name, the next message (and a
+// queued one, on Reintern) has the interned copy.
+TEST(MessageTest, AStreamOfAnUnknownTypeSharesItsNameUntilTheNameIsInterned) {
+  const std::string name = "polis.test.NotYetDeclared";
+  ASSERT_EQ(FindType(name), nullptr);
+  Message first = Message::FromWire(name, "a");
+  const Message second = Message::FromWire(name, "b");
+  EXPECT_EQ(first.interned_type(), nullptr);
+  EXPECT_EQ(&first.type(), &second.type());  // one shared copy
+  EXPECT_EQ(first.type(), name);
+  EXPECT_EQ(Message::FromWire("polis.test.Other", "").type(), "polis.test.Other");
+  EXPECT_EQ(Message::FromWire(name, "").type(), name);
+  first.Reintern();
+  EXPECT_EQ(first.interned_type(), nullptr);  // still unknown
+
+  const std::string* interned = InternType(name);
+  const Message third = Message::FromWire(name, "c");
+  EXPECT_EQ(third.interned_type(), interned);
+  first.Reintern();
+  EXPECT_EQ(first.interned_type(), interned);
+  EXPECT_EQ(first.bytes(), "a");
+}
+
 // Fills the process-wide intern table for good: declared last, so that a
 // run of the whole binary (declaration order) does it last; ctest runs each
 // test in a process of its own.
