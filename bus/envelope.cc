@@ -4,6 +4,7 @@
 // (skipped when unknown), 5 fixed32.
 #include "bus/envelope.h"
 
+#include <bit>
 #include <cstring>
 #include <new>
 #include <string>
@@ -29,6 +30,17 @@ constexpr uint8_t Tag(uint32_t field, WireType type) {
 // The tag of a field numbered 16..2047, a two-byte varint (as the decoder
 // reads it: the whole tag value).
 constexpr uint32_t Tag2(uint32_t field, WireType type) { return field << 3 | type; }
+
+// A fixed-width little-endian integer at `p` (the wire's byte order).
+template <typename T>
+T LoadLittleEndian(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  if constexpr (std::endian::native != std::endian::little) {
+    v = sizeof(T) == 8 ? static_cast<T>(__builtin_bswap64(v)) : static_cast<T>(__builtin_bswap32(v));
+  }
+  return v;
+}
 
 // --- Encoding ---
 
@@ -96,8 +108,9 @@ uint8_t* PutStringField(uint32_t field, std::string_view s, uint8_t* p) {
 uint8_t* PutFixed64Field(uint32_t field, uint64_t v, uint8_t* p) {
   if (v == 0) return p;
   *p++ = Tag(field, kFixed64);
-  for (int i = 0; i < 8; ++i) *p++ = static_cast<uint8_t>(v >> (8 * i));
-  return p;
+  if constexpr (std::endian::native != std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
+  return p + 8;
 }
 
 uint8_t* PutAddressField(uint32_t field, const AddressView& a, uint8_t* p) {
@@ -122,6 +135,10 @@ class Reader {
 
   // A varint of at most `max_bytes` bytes; bits past 64 are dropped.
   bool Varint(uint64_t* v, int max_bytes = 10) {
+    if (p_ != end_ && *p_ < 0x80) {  // one byte: most tags, lengths, kinds
+      *v = *p_++;
+      return true;
+    }
     uint64_t result = 0;
     for (int i = 0; i < max_bytes; ++i) {
       if (p_ == end_) return false;
@@ -155,10 +172,8 @@ class Reader {
 
   bool Fixed(int bytes, uint64_t* v) {
     if (end_ - p_ < bytes) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < bytes; ++i) r |= uint64_t{p_[i]} << (8 * i);
+    *v = bytes == 8 ? LoadLittleEndian<uint64_t>(p_) : LoadLittleEndian<uint32_t>(p_);
     p_ += bytes;
-    *v = r;
     return true;
   }
 
