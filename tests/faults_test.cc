@@ -110,6 +110,7 @@ std::string Loopback(int port) { return absl::StrCat("tcp://127.0.0.1:", port); 
 struct CallRecord {
   int target = 0;  // Index into Load's targets.
   absl::StatusCode code = absl::StatusCode::kOk;
+  std::string message;  // The failed call's status message ("" when OK).
   absl::Time start;
   absl::Time end;
 };
@@ -170,6 +171,7 @@ class Load {
       r.end = absl::Now();
       in_flight_[t]->fetch_sub(1);
       r.code = reply.status().code();
+      if (!reply.ok()) r.message = std::string(reply.status().message());
       if (reply.ok()) ok_[t]->fetch_add(1);
       mine.push_back(r);
       // A caller that failed at once (NOT_FOUND) tries again a little later,
@@ -191,6 +193,12 @@ class Load {
   absl::Mutex mu_;
   std::vector<CallRecord> records_ ABSL_GUARDED_BY(mu_);
 };
+
+// "UNAVAILABLE: node "c" is down: ..." — what call `r` got.
+std::string Describe(const CallRecord& r) {
+  if (r.code == absl::StatusCode::kOk) return "OK";
+  return absl::StrCat(absl::StatusCodeToString(r.code), ": \"", r.message, "\"");
+}
 
 // "OK: 812, UNAVAILABLE: 3" for the calls to target `t`.
 std::string Codes(const std::vector<CallRecord>& records, int t) {
@@ -309,8 +317,12 @@ void ExpectSurvivorsServedAndNoHang(const std::vector<CallRecord>& records) {
   EXPECT_EQ(hung, 0) << "calls that outlived their timeout; longest " << longest;
   for (int t : {kA, kB}) {
     int failed = 0;
-    for (const CallRecord& r : records) failed += r.target == t && r.code != absl::StatusCode::kOk;
-    EXPECT_EQ(failed, 0) << kCounters[t] << ": " << Codes(records, t);
+    std::string first;  // What the first failure said.
+    for (const CallRecord& r : records) {
+      if (r.target != t || r.code == absl::StatusCode::kOk) continue;
+      if (failed++ == 0) first = Describe(r);
+    }
+    EXPECT_EQ(failed, 0) << kCounters[t] << ": " << Codes(records, t) << "; first: " << first;
   }
 }
 
@@ -348,7 +360,7 @@ TEST_F(FaultsTest, KillNineUnderLoad) {
     EXPECT_THAT(r.code, ::testing::AnyOf(absl::StatusCode::kOk, absl::StatusCode::kUnavailable,
                                          absl::StatusCode::kNotFound))
         << "a call to c started " << (r.start - killed_at) << " after the kill took "
-        << (r.end - r.start);
+        << (r.end - r.start) << " and got " << Describe(r);
     if (r.start < killed_at && r.end > killed_at && r.code != absl::StatusCode::kOk)
       in_flight_failed.push_back(r.end - killed_at);
   }
@@ -428,7 +440,7 @@ void FaultsTest::SigstopUnderLoad(bool strict) {
   for (const CallRecord& r : tried) {
     EXPECT_THAT(r.code, ::testing::AnyOf(absl::StatusCode::kUnavailable, absl::StatusCode::kNotFound))
         << "an add to the frozen c started " << (r.start - paused_at) << " after the stop took "
-        << (r.end - r.start);
+        << (r.end - r.start) << " and got " << Describe(r);
     if (r.code == absl::StatusCode::kUnavailable) ++unavailable;
     if (r.code != absl::StatusCode::kOk) failed_after.push_back(r.end - paused_at);
   }

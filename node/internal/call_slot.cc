@@ -60,7 +60,13 @@ bool CallSlot::WaitUntil(absl::Time deadline) {
   return done();
 }
 
-absl::StatusOr<Message> CallSlot::Take() { return std::move(result_); }
+absl::StatusOr<Message> CallSlot::Take() {
+  if (!done()) {
+    return absl::InternalError(
+        "polis bug: a call's outcome was taken before the call settled");
+  }
+  return std::move(result_);
+}
 
 // --- CallTable ---
 
@@ -114,6 +120,22 @@ std::shared_ptr<CallSlot> CallTable::Take(uint64_t ref) {
   auto it = slots_.find(ref);
   if (it == slots_.end()) return nullptr;
   return Remove(it);
+}
+
+absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
+                                          absl::Status why) {
+  std::shared_ptr<CallSlot> mine;
+  {
+    absl::MutexLock lock(&mu_);
+    // This slot, not another call's that drew the same ref since.
+    auto it = slots_.find(slot->ref());
+    if (it != slots_.end() && it->second == slot) mine = Remove(it);
+  }
+  if (mine) mine->Complete(std::move(why));
+  // Taken by another thread: between its Take and its Complete, the slot is
+  // out of the table and still pending.
+  slot->WaitUntil(absl::InfiniteFuture());
+  return slot->Take();
 }
 
 std::vector<std::shared_ptr<CallSlot>> CallTable::TakeForNode(const std::string& node) {

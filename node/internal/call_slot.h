@@ -6,6 +6,10 @@
 // deadline, a peer-down notice, the callee's death — takes the slot out of
 // the table and completes it; later outcomes find nothing and are dropped.
 // That is how a reply after the deadline is never delivered to a later call.
+// Between the taker's Take and its Complete the slot is out of the table
+// and still pending: a waiter that gives up on its own (a plain thread whose
+// connection was lost) calls CallTable::Settle, which completes the call or
+// waits for whoever took it, and never reads an outcome not yet stored.
 //
 // A call's deadline costs no timer of its own: the table keeps the slots
 // with a deadline in a heap and arms one TimerQueue entry, for the earliest.
@@ -77,7 +81,12 @@ class CallSlot {
   bool expired() const { return expired_; }
   // Waits (plain threads only) until complete or `deadline`; true if done.
   bool WaitUntil(absl::Time deadline);
-  // The outcome; only after done(), by the waiter, once.
+  // True once a thread is blocked, or about to block, in WaitUntil (it
+  // stays true). For tests that must know a waiter is waiting.
+  bool thread_waiting() const { return thread_waiting_.load(std::memory_order_seq_cst); }
+  // The outcome; only after done(), by the waiter, once. Before done() it is
+  // INTERNAL ("... before the call settled"): a polis bug, named as one,
+  // never the UNKNOWN of an empty absl::StatusOr.
   absl::StatusOr<Message> Take();
 
  private:
@@ -117,7 +126,15 @@ class CallTable {
   // the waiter words the message, it knows what it called).
   void Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
   // Removes and returns the slot for `ref`, or nullptr if already settled.
+  // A slot taken is settled by its taker, who completes it (soon, but maybe
+  // not yet: its waiter must not Take the outcome before done()).
   std::shared_ptr<CallSlot> Take(uint64_t ref);
+  // For `slot`'s waiter (a plain thread) that gives up on the call (its
+  // connection lost, its deadline passed): completes it with `why` if it is
+  // still registered; if another thread took it first (a peer-down notice,
+  // a reply, shutdown), waits until that thread has completed it. Returns
+  // the outcome either way: `why`, or what the other thread settled it with.
+  absl::StatusOr<Message> Settle(const std::shared_ptr<CallSlot>& slot, absl::Status why);
   // For a KIND_REPLY from the wire that came on the connection this node
   // dialed to `dialed` ("" = not one: the listening socket): the slot for
   // `ref` if its call went there, removed; else nullptr, the slot staying

@@ -1,8 +1,10 @@
 // node/internal/call_slot_test.cc — CallSlot completion and the CallTable's
-// deadlines: order, removal of settled calls, expiry of exactly the rest.
+// deadlines: order, removal of settled calls, expiry of exactly the rest;
+// a waiter giving up (Settle) on a call another thread is settling.
 #include "node/internal/call_slot.h"
 
 #include <algorithm>
+#include <atomic>
 #include <random>
 #include <set>
 #include <thread>
@@ -10,8 +12,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "node/internal/timer_queue.h"
+#include "tests/wait.h"
 
 namespace polis::internal {
 namespace {
@@ -41,7 +45,7 @@ class Log {
   std::vector<uint64_t> order_ ABSL_GUARDED_BY(mu_);
 };
 
-class CallTableTest : public testing::Test {
+class CallTableTest : public ::testing::Test {
  protected:
   ~CallTableTest() override { timers_.Stop(); }  // Before the table goes.
 
@@ -207,6 +211,81 @@ TEST_F(CallTableTest, AReplyTakesItsSlotOnlyFromTheEndpointTheCallWentTo) {
   EXPECT_EQ(table_.TakeReply(local->ref(), "inproc://b", &foreign), nullptr);
   EXPECT_TRUE(foreign);
   EXPECT_EQ(table_.Take(local->ref()), local);
+}
+
+// The kill -9 race (FaultsTest.KillNineUnderLoad saw one UNKNOWN in ~200
+// calls): a plain thread's channel to node c reports the connection lost at
+// the moment membership declares c down. Membership has taken the call out
+// of the table (TakeForNode) and not completed it yet; the caller, finding
+// it gone, read the slot's empty outcome: a default absl::StatusOr, UNKNOWN
+// with no message. Settle must wait for membership's UNAVAILABLE.
+TEST_F(CallTableTest, SettleWaitsForTheOutcomeOfACallAnotherThreadTookButHasNotCompleted) {
+  auto slot = NewSlot("c");
+  table_.Add(slot);
+  std::vector<std::shared_ptr<CallSlot>> taken = table_.TakeForNode("c");  // membership
+  ASSERT_EQ(taken.size(), 1u);
+
+  std::atomic<bool> returned{false};
+  absl::StatusOr<Message> outcome;
+  std::thread caller([&] {  // Its channel: "connection to ... lost".
+    outcome = table_.Settle(
+        slot, absl::UnavailableError("node \"c\" is down: connection to tcp://c lost"));
+    returned.store(true);
+  });
+  // The caller waits for membership rather than return before it completes.
+  ASSERT_TRUE(::polis::testing::WaitFor(
+      [&] { return slot->thread_waiting() || returned.load(); }, absl::Seconds(30)));
+  EXPECT_FALSE(returned.load()) << "Settle returned before the call settled, with "
+                                << outcome.status();
+
+  taken[0]->Complete(
+      absl::UnavailableError("node \"c\" is down (it left the view of node \"a\")"));
+  caller.join();
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable) << outcome.status();
+  EXPECT_THAT(outcome.status().message(), ::testing::HasSubstr("left the view"));
+  EXPECT_EQ(table_.size(), 0u);
+}
+
+TEST_F(CallTableTest, SettleCompletesACallStillWaitingWithItsReason) {
+  auto slot = NewSlot("c");
+  table_.Add(slot, absl::Now() + absl::Hours(1));
+  absl::StatusOr<Message> outcome =
+      table_.Settle(slot, absl::UnavailableError("node \"c\" is down: connection lost"));
+  EXPECT_EQ(outcome.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(outcome.status().message(), "node \"c\" is down: connection lost");
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(table_.deadlines(), 0u);
+  EXPECT_EQ(log_.WaitFor(1), std::vector<uint64_t>{slot->ref()});  // Woken once.
+}
+
+TEST_F(CallTableTest, SettleOfACallAlreadySettledGivesThatOutcome) {
+  auto slot = NewSlot("c");
+  table_.Add(slot);
+  ASSERT_EQ(table_.Take(slot->ref()), slot);  // a reply
+  slot->Complete(Message());
+  EXPECT_TRUE(table_.Settle(slot, absl::UnavailableError("connection lost")).ok());
+}
+
+TEST_F(CallTableTest, SettleLeavesAnotherCallThatDrewTheSameRef) {
+  auto first = std::make_shared<CallSlot>(7, "c", nullptr);
+  table_.Add(first);
+  ASSERT_EQ(table_.Take(7), first);
+  first->Complete(absl::UnavailableError("node \"c\" is down"));
+  auto second = std::make_shared<CallSlot>(7, "b", nullptr);  // after `first` left
+  table_.Add(second);
+  EXPECT_EQ(table_.Settle(first, absl::UnavailableError("connection lost")).status().message(),
+            "node \"c\" is down");
+  EXPECT_FALSE(second->done());
+  EXPECT_EQ(table_.Take(7), second);
+}
+
+TEST(CallSlotTest, TakeBeforeCompleteIsANamedInternalErrorNotAnEmptyUnknown) {
+  CallSlot slot(1, "c", nullptr);
+  absl::StatusOr<Message> early = slot.Take();
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(early.status().message(), ::testing::HasSubstr("before the call settled"));
+  slot.Complete(absl::UnavailableError("node \"c\" is down"));
+  EXPECT_EQ(slot.Take().status().code(), absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

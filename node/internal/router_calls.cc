@@ -64,9 +64,9 @@ absl::StatusOr<Message> Router::CallFromThreadUnder(const TraceContext& client,
     calls_.Take(ref);
     return s;
   }
-  if (!slot->WaitUntil(deadline) && calls_.Take(ref)) return CallTimedOut(target, timeout);
-  slot->WaitUntil(absl::InfiniteFuture());  // Settled concurrently.
-  return slot->Take();
+  if (slot->WaitUntil(deadline)) return slot->Take();
+  // Unless settled concurrently (then that outcome).
+  return calls_.Settle(slot, CallTimedOut(target, timeout));
 }
 
 absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std::string& node,
@@ -109,16 +109,17 @@ absl::StatusOr<Message> Router::CallOverChannel(const Target& target, const std:
   while (!slot->done()) {
     absl::StatusOr<std::optional<bus::EnvelopeView>> in = ch->Recv(deadline);
     if (!in.ok()) {
-      if (auto s = calls_.Take(ref)) {
-        s->Complete(absl::Status(
-            in.status().code(),
-            absl::StrCat("node \"", node, "\" is down: ", in.status().message())));
-      }
       // The connection is gone; a node restarted at this endpoint gets a
       // new channel.
       use.Release();
       channels_.Discard(*endpoint, holder);
-      return slot->Take();
+      // A peer that went away is often noticed twice at once: here, and by
+      // membership, which may have taken the call out of the table and not
+      // yet completed it. Settle waits for that outcome (UNAVAILABLE too)
+      // rather than read an empty one.
+      return calls_.Settle(
+          slot, absl::Status(in.status().code(), absl::StrCat("node \"", node, "\" is down: ",
+                                                             in.status().message())));
     }
     if (in->has_value() && (*in)->kind == wire::KIND_REPLY) (void)DeliverReply(**in, *endpoint);
     if (!slot->done() && base::Now() >= deadline && calls_.Take(ref)) {
