@@ -222,10 +222,9 @@ bool Scheduler::SpinForWork(int index) {
   // Worker 0 sleeps in the transport's poll at once: a spin there would
   // leave a message from the network waiting until the spin ends.
   if (index == 0) return false;
-  constexpr absl::Duration kSpin = absl::Microseconds(50);
   Worker& me = *workers_[index];
   me.spinning.store(true, std::memory_order_relaxed);
-  const bool work = SpinUntil(base::Now() + kSpin, [&] {
+  const bool work = SpinUntil(base::Now() + spin_, [&] {
     return me.queued.load(std::memory_order_acquire) > 0 || stopping_.load();
   });
   me.spinning.store(false, std::memory_order_relaxed);
@@ -283,12 +282,17 @@ void Scheduler::Loop(int index) {
     // comes within microseconds, and waking a sleeping thread costs tens of
     // them on small VMs), then sleep until woken.
     if (SpinForWork(index)) continue;
-    {
-      absl::MutexLock lock(&me.mu);
-      if (!me.queue.empty() || stopping_.load()) continue;
-      me.parked = true;
+    if (!Park(index)) continue;
+    // Counted as parked first, then a last look: a worker that queues
+    // surplus after this look (under its own lock, which Steal takes too)
+    // sees this one parked and wakes it; surplus queued before it, while
+    // this one spun and none was parked to be woken, is found here.
+    if (std::shared_ptr<Process> stolen = Steal(index)) {
+      Unpark(index);
+      if (index == 0 && io_ != nullptr) io_->RunPostedIo();
+      RunOne(index, std::move(stolen));
+      continue;
     }
-    parked_count_.fetch_add(1);
     if (index == 0 && io_ != nullptr) {
       io_->IoRound(absl::InfiniteDuration());
       last_io = base::Now();
@@ -297,12 +301,30 @@ void Scheduler::Loop(int index) {
       absl::MutexLock lock(&me.mu);
       while (me.queue.empty() && !me.poked && !stopping_.load()) me.cv.Wait(&me.mu);
     }
-    parked_count_.fetch_sub(1);
-    absl::MutexLock lock(&me.mu);
-    me.parked = false;
-    me.poked = false;
+    Unpark(index);
   }
   LeaveWorker();
+}
+
+bool Scheduler::Park(int index) {
+  Worker& me = *workers_[index];
+  {
+    absl::MutexLock lock(&me.mu);
+    // Checked with the flag set under one lock: a push after it sees the
+    // flag and wakes this worker.
+    if (!me.queue.empty() || stopping_.load()) return false;
+    me.parked = true;
+  }
+  parked_count_.fetch_add(1);
+  return true;
+}
+
+void Scheduler::Unpark(int index) {
+  Worker& me = *workers_[index];
+  parked_count_.fetch_sub(1);
+  absl::MutexLock lock(&me.mu);
+  me.parked = false;
+  me.poked = false;
 }
 
 }  // namespace polis::internal

@@ -87,6 +87,11 @@ class Scheduler {
   // it runs. Returns false if there was nothing to run (it never sleeps).
   bool Step(int index);
 
+  // How long an idle worker but worker 0 spins for work before it sleeps
+  // (default 50 µs). Set before Start; tests lengthen it to catch a worker
+  // in its spin.
+  void set_spin(absl::Duration spin) { spin_ = spin; }
+
   int size() const { return static_cast<int>(workers_.size()); }
   // Processes in worker `index`'s shared queue (racy unless stepped).
   size_t queued(int index) const {
@@ -120,6 +125,10 @@ class Scheduler {
   };
 
   void Loop(int index);
+  // Marks worker `index` parked and counts it, unless work is queued for
+  // it (false). Unpark undoes it.
+  bool Park(int index);
+  void Unpark(int index);
   std::shared_ptr<Process> Pop(int index);
   std::shared_ptr<Process> Steal(int thief);
   void Push(int index, std::shared_ptr<Process> p, bool wake);
@@ -142,6 +151,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> parked_count_{0};
+  absl::Duration spin_ = absl::Microseconds(50);
   std::atomic<unsigned> next_{0};
 };
 

@@ -245,5 +245,39 @@ TEST_F(StartedSchedulerTest, AWorkerWithSurplusWorkWakesASleepingOneToStealIt) {
   EXPECT_THAT(journal_, ElementsAre("a@0", "b@1", AnyOf("c@0", "c@1")));
 }
 
+// The same surplus, queued while worker 1 spins for work rather than sleeps:
+// no worker is parked, so the push wakes none, and worker 1 must look for
+// work to steal once more before it sleeps. A long spin (300 ms) makes sure
+// worker 1 is still spinning when a queues b and c; a is pinned to worker 0
+// (a plain thread's wake would otherwise go to the spinning worker).
+TEST_F(StartedSchedulerTest, AWorkerThatSpunThroughSurplusWorkStealsItBeforeItSleeps) {
+  auto a = Spawn("a", 0);
+  auto b = Spawn("b", 0);
+  auto c = Spawn("c", 0);
+  auto d = Spawn("d", 1);
+  a->pinned().store(true);  // Woken onto worker 0 even while worker 1 spins.
+  absl::Notification d_ran;
+  after_letter_ = [&](const std::string& name) {
+    if (name == "a") a_saw_b_ = b_ran_.WaitForNotificationWithTimeout(kLiveness);
+    if (name == "b") b_ran_.Notify();
+    if (name == "c") c_ran_.Notify();
+    if (name == "d") d_ran.Notify();
+  };
+  scheduler().set_spin(absl::Milliseconds(300));
+  scheduler().Start();
+  ASSERT_TRUE(SpinUntil(base::Now() + kLiveness, [&] { return scheduler().parked() == 2; }))
+      << scheduler().DebugString();
+  // d's run on worker 1 ends in a 300 ms spin; a, on worker 0, queues b and
+  // c within it, while no worker is parked.
+  ManualHost::Deliver(*d, wire::KIND_CAST, "hi");
+  ASSERT_TRUE(d_ran.WaitForNotificationWithTimeout(kLiveness));
+  ManualHost::Deliver(*a, wire::KIND_CAST, "send:b,c");
+  ASSERT_TRUE(c_ran_.WaitForNotificationWithTimeout(kLiveness)) << scheduler().DebugString();
+  scheduler().Stop();
+  EXPECT_TRUE(a_saw_b_) << "b did not run while a held worker 0: worker 1 went to sleep without "
+                           "looking for the surplus queued during its spin";
+  EXPECT_THAT(journal_, ElementsAre("d@1", "a@0", "b@1", AnyOf("c@0", "c@1")));
+}
+
 }  // namespace
 }  // namespace polis::internal
