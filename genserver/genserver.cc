@@ -68,21 +68,12 @@ Task<absl::Status> GenServer::OnStart(ProcessContext& ctx) {
 }
 
 Task<absl::Status> GenServer::OnMessage(ProcessContext& ctx, Incoming& in) {
-  // Not a coroutine itself: the typed handler's invoker (or the hooks'
-  // dispatcher) is the hook's one frame around the handler's own.
+  // Not a coroutine itself: the typed handler's invoker is the hook's one
+  // frame around the handler's own (the hooks' path: DispatchToHooks).
   const std::string* type = &in.message.type();  // Interned: compare pointers.
   runtime_notice_ = in.runtime_notice;
   for (const Handler& h : handlers_) {
     if (h.type == type && h.kind == in.kind) return h.invoke(*this, h.method, in);
-  }
-  // A cast, or an info that is not the runtime's: the hook's Task is the
-  // handler's own (nothing to do after it), one frame instead of two.
-  if (in.kind == wire::KIND_CAST || (in.kind == wire::KIND_INFO && !in.runtime_notice)) {
-    try {
-      return in.kind == wire::KIND_CAST ? HandleCast(in.message) : HandleInfo(in.message);
-    } catch (...) {  // An override that is not a coroutine threw: fail as one would.
-      return Rethrow(std::current_exception());
-    }
   }
   return DispatchToHooks(ctx, in);
 }
@@ -93,41 +84,45 @@ Task<absl::Status> GenServer::Rethrow(std::exception_ptr e) {
 }
 
 Task<absl::Status> GenServer::DispatchToHooks(ProcessContext& ctx, Incoming& in) {
-  switch (in.kind) {
-    case wire::KIND_CALL: {
-      absl::StatusOr<Reply> reply = co_await HandleCall(in.message, in.from);
-      if (!reply.ok()) co_return reply.status();  // Fails the server.
-      if (reply->deferred()) co_return absl::OkStatus();
-      if (!reply->status().ok()) {
-        ctx.ReplyRaw(in.from, reply->status(), Message());
-        co_return absl::OkStatus();
-      }
-      const Message& answer = *reply->message();
-      // HandleCall saw the request as const: its type is still the request's.
-      if (ReplyTypeDeclared(&in.message.type(), &answer.type())) {
-        ctx.ReplyRaw(in.from, absl::OkStatus(), answer);
-      } else {
-        RefuseUndeclaredReply(in, answer);
-      }
-      co_return absl::OkStatus();
-    }
-    case wire::KIND_CAST:
-      co_return co_await HandleCast(in.message);
-    default:
-      if (in.runtime_notice && in.message.Is<wire::NameLost>() && !Declares(info_types_, &in.message.type())) {
-        co_return LoseName(in.message);
-      }
-      co_return co_await HandleInfo(in.message);
+  // Not a coroutine either: a cast's or an info's hook is its handler's own
+  // Task (one frame per message); a call's adds the frame that replies.
+  if (in.kind == wire::KIND_CALL) return CallAndReply(ctx, in);
+  if (in.kind != wire::KIND_CAST && in.runtime_notice && in.message.Is<wire::NameLost>() &&
+      !Declares(info_types_, &in.message.type())) {
+    return LoseName(in.message);
+  }
+  try {
+    return in.kind == wire::KIND_CAST ? HandleCast(in.message) : HandleInfo(in.message);
+  } catch (...) {  // An override that is not a coroutine threw: fail as one would.
+    return Rethrow(std::current_exception());
   }
 }
 
-absl::Status GenServer::LoseName(const Message& message) {
+Task<absl::Status> GenServer::CallAndReply(ProcessContext& ctx, Incoming& in) {
+  absl::StatusOr<Reply> reply = co_await HandleCall(in.message, in.from);
+  if (!reply.ok()) co_return reply.status();  // Fails the server.
+  if (reply->deferred()) co_return absl::OkStatus();
+  if (!reply->status().ok()) {
+    ctx.ReplyRaw(in.from, reply->status(), Message());
+    co_return absl::OkStatus();
+  }
+  const Message& answer = *reply->message();
+  // HandleCall saw the request as const: its type is still the request's.
+  if (ReplyTypeDeclared(&in.message.type(), &answer.type())) {
+    ctx.ReplyRaw(in.from, absl::OkStatus(), answer);
+  } else {
+    RefuseUndeclaredReply(in, answer);
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::Status> GenServer::LoseName(const Message& message) {
   absl::StatusOr<wire::NameLost> lost = message.As<wire::NameLost>();
   const std::string name = lost.ok() ? lost->name() : registered_name();
   const std::string winner =
       lost.ok() ? Pid{lost->winner().node(), lost->winner().pid()}.ToString() : "another node";
   Stop(absl::AbortedError(absl::StrCat("name ", name, " lost to ", winner)));
-  return absl::OkStatus();
+  co_return absl::OkStatus();
 }
 
 bool GenServer::Declares(const DeclaredTypes& types, const std::string* type) {

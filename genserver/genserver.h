@@ -343,10 +343,12 @@ class GenServer : public Behaviour {
 
   // The virtual hooks' path, for messages no typed handler takes.
   Task<absl::Status> DispatchToHooks(ProcessContext& ctx, Incoming& in);
+  // A call's hook: HandleCall, then its reply sent (unless deferred).
+  Task<absl::Status> CallAndReply(ProcessContext& ctx, Incoming& in);
   // A hook that throws `e` when run (the runner reports it as a handler's).
   static Task<absl::Status> Rethrow(std::exception_ptr e);
   // NameLost's default: stop with ABORTED naming the winner.
-  absl::Status LoseName(const Message& message);
+  Task<absl::Status> LoseName(const Message& message);
   // Whether `type` (interned) is among `types`.
   static bool Declares(const std::vector<DeclaredType>& types, const std::string* type);
   // Whether a reply of type `reply` may answer a call of type `request`
