@@ -4,7 +4,6 @@
 // (skipped when unknown), 5 fixed32.
 #include "bus/envelope.h"
 
-#include <bit>
 #include <cstring>
 #include <new>
 #include <string>
@@ -12,6 +11,7 @@
 
 #include "absl/strings/cord.h"
 #include "base/utf8.h"
+#include "bus/internal/little_endian.h"
 
 namespace polis::bus {
 namespace {
@@ -30,17 +30,6 @@ constexpr uint8_t Tag(uint32_t field, WireType type) {
 // The tag of a field numbered 16..2047, a two-byte varint (as the decoder
 // reads it: the whole tag value).
 constexpr uint32_t Tag2(uint32_t field, WireType type) { return field << 3 | type; }
-
-// A fixed-width little-endian integer at `p` (the wire's byte order).
-template <typename T>
-T LoadLittleEndian(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  if constexpr (std::endian::native != std::endian::little) {
-    v = sizeof(T) == 8 ? static_cast<T>(__builtin_bswap64(v)) : static_cast<T>(__builtin_bswap32(v));
-  }
-  return v;
-}
 
 // --- Encoding ---
 
@@ -108,9 +97,7 @@ uint8_t* PutStringField(uint32_t field, std::string_view s, uint8_t* p) {
 uint8_t* PutFixed64Field(uint32_t field, uint64_t v, uint8_t* p) {
   if (v == 0) return p;
   *p++ = Tag(field, kFixed64);
-  if constexpr (std::endian::native != std::endian::little) v = __builtin_bswap64(v);
-  std::memcpy(p, &v, 8);
-  return p + 8;
+  return internal::PutLittleEndian(p, v);
 }
 
 uint8_t* PutAddressField(uint32_t field, const AddressView& a, uint8_t* p) {
@@ -172,7 +159,8 @@ class Reader {
 
   bool Fixed(int bytes, uint64_t* v) {
     if (end_ - p_ < bytes) return false;
-    *v = bytes == 8 ? LoadLittleEndian<uint64_t>(p_) : LoadLittleEndian<uint32_t>(p_);
+    *v = bytes == 8 ? internal::LoadLittleEndian<uint64_t>(p_)
+                    : internal::LoadLittleEndian<uint32_t>(p_);
     p_ += bytes;
     return true;
   }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "bus/internal/little_endian.h"
 
 namespace polis::bus {
 namespace {
@@ -14,17 +15,6 @@ constexpr int64_t kHardMaxBody = std::numeric_limits<int32_t>::max();
 
 int64_t EffectiveMax(int64_t max_envelope_bytes) {
   return max_envelope_bytes < kHardMaxBody ? max_envelope_bytes : kHardMaxBody;
-}
-
-void PutLe32(uint8_t* p, uint32_t v) {
-  p[0] = static_cast<uint8_t>(v);
-  p[1] = static_cast<uint8_t>(v >> 8);
-  p[2] = static_cast<uint8_t>(v >> 16);
-  p[3] = static_cast<uint8_t>(v >> 24);
-}
-
-uint32_t GetLe32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
 }  // namespace
@@ -46,7 +36,7 @@ void EncodeFrameTo(const EnvelopeView& envelope, size_t frame_size, void* out) {
   p[1] = kFrameMagic1;
   p[2] = kWireVersion;
   p[3] = 0;  // flags: none defined in version 1
-  PutLe32(p + 4, body);
+  internal::PutLittleEndian(p + 4, body);
   EncodeEnvelope(envelope, p + kFrameHeaderBytes);
 }
 
@@ -77,7 +67,7 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
   if ((p[3] & ~kFlagFollowed) != 0) {
     return absl::InvalidArgumentError(absl::StrCat("frame has unknown flags 0x", absl::Hex(p[3])));
   }
-  const uint32_t body = GetLe32(p + 4);
+  const uint32_t body = internal::LoadLittleEndian<uint32_t>(p + 4);
   if (static_cast<int64_t>(body) > EffectiveMax(max_envelope_bytes)) {
     return absl::ResourceExhaustedError(absl::StrCat("envelope of ", body,
                                                      " bytes is over the limit of ",
@@ -124,7 +114,7 @@ bool FrameSplitter::Next(const uint8_t** frame, size_t* size) {
     status_ = absl::InvalidArgumentError("not a polis frame (bad magic)");
     return false;
   }
-  const uint64_t body = GetLe32(p_ + 4);
+  const uint64_t body = internal::LoadLittleEndian<uint32_t>(p_ + 4);
   if (body > left - kFrameHeaderBytes) {
     done_ = true;
     status_ = absl::DataLossError(absl::StrCat("frame header says ", body, " body bytes, only ",
