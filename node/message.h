@@ -97,12 +97,11 @@ class Message {
   // As above, into `buffer`'s storage (emptied first): a sender that
   // recycles buffers pays no allocation for a message that fits.
   static Message From(const google::protobuf::Message& m, std::string buffer);
-  // The interned full name of `m`'s type (as From gives it).
-  static const std::string* TypeOf(const google::protobuf::Message& m);
   // A payload received from a peer: a type some local code interned is
   // shared (one pointer compare, as for local messages); any other type is
-  // carried as the message's own string (an allocation, freed with the
-  // message), so a peer's names never enter the shared intern table.
+  // carried as a string the message holds (one copy shared by the thread's
+  // run of messages of that type, freed with the last), so a peer's names
+  // never enter the shared intern table.
   static Message FromWire(std::string_view type, std::string bytes);
 
   // If the type is carried as the message's own string and has been
@@ -155,6 +154,8 @@ class Message {
       : type_(interned), bytes_(std::move(bytes)) {}
 
   void ReinternSlow();
+  // The interned full name of `m`'s type.
+  static const std::string* TypeOf(const google::protobuf::Message& m);
   // `m` serialized into `buffer`'s storage.
   static std::string SerializeInto(const google::protobuf::Message& m, std::string buffer);
 
