@@ -1252,6 +1252,48 @@ TEST(EnvelopeParityTest, TenByteVarintsAndWideValuesDecodeLikeLibprotobuf) {
                         "deadline_unix_us: -1"));
 }
 
+// The decoder reads a varint with 8 or more bytes left in one load, and
+// byte by byte nearer the end: every encoding of 1 to 11 bytes (shortest,
+// padded, over-long, cut), as a value, a tag and a length, in the envelope
+// and in an address, with 0 to 12 bytes after it, decodes like libprotobuf.
+TEST(EnvelopeParityTest, VarintsOfEveryLengthDecodeLikeLibprotobufWhateverFollows) {
+  std::vector<std::string> varints;
+  for (int bytes = 1; bytes <= 11; ++bytes) {
+    // 0x01 padded to `bytes` (the last byte ends it), all-ones, and the same
+    // with the last byte still continued (cut or over-long).
+    const std::string padded =
+        bytes == 1 ? "\x01" : "\x81" + std::string(bytes - 2, '\x80') + std::string(1, '\0');
+    const std::string ones(bytes - 1, '\xFF');
+    for (std::string_view last : {"\x01"sv, "\x7F"sv, "\x00"sv, "\x80"sv, "\xFF"sv}) {
+      varints.push_back(ones + std::string(last));
+    }
+    varints.push_back(padded);
+  }
+  // A field after the varint, cut to 0..12 bytes (a ref: tag, then varint).
+  const std::string after = Raw().Tag(kRef, kVarint).Varint(~uint64_t{0} >> 2).str();  // 10 bytes
+  ASSERT_GE(after.size(), 10u);
+  for (const std::string& varint : varints) {
+    for (size_t tail = 0; tail <= 12; ++tail) {
+      const std::string rest = after.substr(0, std::min(tail, after.size())) +
+                               std::string(tail > after.size() ? tail - after.size() : 0, '\0');
+      SCOPED_TRACE(Hex(varint) + " then " + Hex(rest));
+      // As a value, of the envelope and of an address.
+      for (uint32_t field : {kRef, kTimeoutUs, kDeadlineUnixUs, kUnknown}) {
+        EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(field, kVarint).Bytes(varint).Bytes(rest)));
+      }
+      EXPECT_TRUE(DecodesLikeProtobuf(
+          Raw().Len(kSender, Raw().Tag(kIncarnation, kVarint).Bytes(varint).Bytes(rest))));
+      // As a tag (0x08 padded: field 1, a varint; 0x80.. padded: field 0).
+      std::string tag = varint;
+      tag[0] = static_cast<char>((tag[0] & 0x80) | 0x08);
+      EXPECT_TRUE(DecodesLikeProtobuf(Raw().Bytes(tag).Bytes("\x05"sv).Bytes(rest)));
+      // As a length (of the type, then of an address).
+      EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(kType, kLen).Bytes(varint).Bytes("x").Bytes(rest)));
+      EXPECT_TRUE(DecodesLikeProtobuf(Raw().Tag(kSender, kLen).Bytes(varint).Bytes(rest)));
+    }
+  }
+}
+
 TEST(EnvelopeParityTest, TagsAndLengthsInUnusualEncodingsDecodeLikeLibprotobuf) {
   // libprotobuf reads a tag as at most 5 bytes of varint, truncated to 32
   // bits, and a length as at most 5 bytes below 2^31. Padded forms within
