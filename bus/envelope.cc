@@ -101,14 +101,29 @@ uint8_t* PutFixed64Field(uint32_t field, uint64_t v, uint8_t* p) {
   return internal::PutLittleEndian(p, v);
 }
 
-uint8_t* PutAddressField(uint32_t field, const AddressView& a, uint8_t* p) {
-  if (!a.present) return p;
-  *p++ = Tag(field, kLen);
-  p = PutVarint(AddressBody(a), p);
+uint8_t* PutAddressBody(const AddressView& a, uint8_t* p) {
   p = PutStringField(1, a.node, p);
   p = PutStringField(2, a.name, p);
   p = PutVarintField(3, a.pid, p);
   return PutVarintField(4, a.incarnation, p);
+}
+
+// An address body is at most this much more than its strings' bytes (two
+// 1-byte tags and 1-byte lengths, two 11-byte varint fields) while each
+// string is under 128 bytes.
+constexpr size_t kAddressOverhead = 2 + 2 + 11 + 11;
+
+uint8_t* PutAddressField(uint32_t field, const AddressView& a, uint8_t* p) {
+  if (!a.present) return p;
+  *p++ = Tag(field, kLen);
+  if (a.node.size() + a.name.size() <= 127 - kAddressOverhead) {
+    // The body's length fits in one byte: written after the body, which
+    // is not sized first.
+    uint8_t* end = PutAddressBody(a, p + 1);
+    *p = static_cast<uint8_t>(end - (p + 1));
+    return end;
+  }
+  return PutAddressBody(a, PutVarint(AddressBody(a), p));
 }
 
 // --- Decoding ---
@@ -514,6 +529,28 @@ size_t EncodedSize(const EnvelopeView& v) {
          VarintField(static_cast<uint64_t>(v.timeout_us)) + VarintField(Int32Wire(v.status_code)) +
          StringField(v.status_message) + DetailsField(v.status_details) +
          VarintField2(static_cast<uint64_t>(v.deadline_unix_us)) + VarintField2(v.trace_flags);
+}
+
+size_t EncodedSizeBound(const EnvelopeView& v) {
+  // Each field at its widest: a 1-byte tag (2 for fields 16..2047) with a
+  // 10-byte varint, a 9-byte fixed64, or a 5-byte length (strings are under
+  // 2^31 bytes) before the field's bytes; an address as 6 plus its body.
+  constexpr size_t kVarintMost = 11, kVarint2Most = 12, kLenMost = 6, kFixed64Most = 9;
+  constexpr size_t kAddress = kLenMost + 2 * kLenMost + 2 * kVarintMost;
+  constexpr size_t kFields = 2 * kVarintMost +      // version, kind
+                             kLenMost +              // type
+                             3 * kAddress +          // sender, recipient, reply_to
+                             2 * kLenMost +          // payload, trace_id
+                             2 * kFixed64Most +      // span_id, parent_span_id
+                             3 * kVarintMost +       // ref, timeout_us, status_code
+                             kLenMost +              // status_message
+                             2 * kVarint2Most;       // deadline_unix_us, trace_flags
+  const size_t payload =
+      v.payload_message != nullptr ? v.payload_message->ByteSizeLong() : v.payload.size();
+  auto strings = [](const AddressView& a) { return a.node.size() + a.name.size(); };
+  return kFields + v.type.size() + strings(v.sender) + strings(v.recipient) + payload +
+         v.trace_id.size() + strings(v.reply_to) + v.status_message.size() +
+         DetailsField(v.status_details);
 }
 
 uint8_t* EncodeEnvelope(const EnvelopeView& v, uint8_t* p) {

@@ -415,8 +415,9 @@ const char* StringOutside(const EnvelopeView& v, std::string_view buf) {
 }
 
 // Encodes `e` through EnvelopeView(e) into a buffer with guard bytes on both
-// sides. Success if EncodedSize is ByteSizeLong and the codec writes exactly
-// SerializeAsString(), nothing outside it, and returns its end.
+// sides. Success if EncodedSize is ByteSizeLong, EncodedSizeBound is at
+// least that, and the codec writes exactly SerializeAsString(), nothing
+// outside it, and returns its end.
 ::testing::AssertionResult EncodesLikeProtobuf(const wire::Envelope& e) {
   const std::string want = e.SerializeAsString();
   const EnvelopeView v(e);
@@ -425,6 +426,10 @@ const char* StringOutside(const EnvelopeView& v, std::string_view buf) {
     return ::testing::AssertionFailure() << "EncodedSize is " << size << " but ByteSizeLong is "
                                          << e.ByteSizeLong() << " for {" << e.ShortDebugString()
                                          << "}";
+  }
+  if (const size_t bound = EncodedSizeBound(v); bound < size) {
+    return ::testing::AssertionFailure() << "EncodedSizeBound is " << bound << ", under the size "
+                                         << size << " for {" << e.ShortDebugString() << "}";
   }
   constexpr size_t kGuard = 32;
   constexpr uint8_t kFill = 0xA5;
@@ -720,6 +725,54 @@ TEST(EnvelopeEncodeTest, PresentButEmptyAddressesEncodeToLibprotobufsBytes) {
   e.mutable_reply_to();
   EXPECT_EQ(e.SerializeAsString(), "\x22\x00\x2A\x00\x5A\x00"sv);
   EXPECT_TRUE(EncodesLikeProtobuf(e));
+}
+
+// Every field at its widest (10-byte varints, multi-byte lengths): the
+// bound still holds, and is not far over.
+TEST(EnvelopeEncodeTest, EncodedSizeBoundHoldsForTheWidestFields) {
+  wire::Envelope e;
+  e.set_version(~uint32_t{0});
+  e.set_kind(static_cast<wire::Kind>(-1));
+  e.set_type(std::string(300, 't'));
+  for (wire::Address* a : {e.mutable_sender(), e.mutable_recipient(), e.mutable_reply_to()}) {
+    a->set_node(std::string(200, 'n'));
+    a->set_name(std::string(20000, 'x'));
+    a->set_pid(~uint64_t{0});
+    a->set_incarnation(~uint64_t{0});
+  }
+  e.set_payload(std::string(70000, 'p'));
+  e.set_trace_id(std::string(16, 'i'));
+  e.set_span_id(~uint64_t{0});
+  e.set_parent_span_id(~uint64_t{0});
+  e.set_ref(~uint64_t{0});
+  e.set_timeout_us(-1);
+  e.set_status_code(-1);
+  e.set_status_message(std::string(129, 'm'));
+  google::protobuf::Any* detail = e.add_status_details();
+  detail->set_type_url("type.googleapis.com/x");
+  detail->set_value(std::string(300, 'v'));
+  e.set_deadline_unix_us(-1);
+  e.set_trace_flags(~uint32_t{0});
+  EXPECT_TRUE(EncodesLikeProtobuf(e));
+  const EnvelopeView v(e);
+  EXPECT_LE(EncodedSizeBound(v), EncodedSize(v) + 250);
+}
+
+// An address whose strings leave its body under 128 bytes has its length
+// written after its body (one byte); longer ones are sized first. Both
+// sides of that line encode like libprotobuf.
+TEST(EnvelopeEncodeTest, AddressesAroundAOneByteBodyLengthEncodeToLibprotobufsBytes) {
+  for (size_t strings = 95; strings <= 130; ++strings) {
+    for (uint64_t number : {uint64_t{0}, uint64_t{1}, ~uint64_t{0}}) {
+      wire::Envelope e;
+      wire::Address* a = e.mutable_recipient();
+      a->set_node(std::string(strings / 3, 'n'));
+      a->set_name(std::string(strings - strings / 3, 'x'));
+      a->set_pid(number);
+      a->set_incarnation(number);
+      EXPECT_TRUE(EncodesLikeProtobuf(e)) << strings << " bytes of strings, " << number;
+    }
+  }
 }
 
 TEST(EnvelopeEncodeTest, RandomEnvelopesEncodeToLibprotobufsBytes) {

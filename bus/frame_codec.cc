@@ -29,14 +29,30 @@ absl::StatusOr<size_t> FrameSize(const EnvelopeView& envelope, int64_t max_envel
   return kFrameHeaderBytes + body;
 }
 
-void EncodeFrameTo(const EnvelopeView& envelope, size_t frame_size, void* out) {
-  auto* p = static_cast<uint8_t*>(out);
-  const uint32_t body = static_cast<uint32_t>(frame_size - kFrameHeaderBytes);
+absl::StatusOr<size_t> FrameRoom(const EnvelopeView& envelope, int64_t max_envelope_bytes) {
+  const size_t bound = EncodedSizeBound(envelope);
+  if (static_cast<int64_t>(bound) <= EffectiveMax(max_envelope_bytes)) {
+    return kFrameHeaderBytes + bound;
+  }
+  return FrameSize(envelope, max_envelope_bytes);  // exact: over the limit, or near it
+}
+
+namespace {
+
+// The header of a frame of `body` bytes, at `p`.
+void PutHeader(uint8_t* p, uint32_t body) {
   p[0] = kFrameMagic0;
   p[1] = kFrameMagic1;
   p[2] = kWireVersion;
   p[3] = 0;  // flags: none defined in version 1
   internal::PutLittleEndian(p + 4, body);
+}
+
+}  // namespace
+
+void EncodeFrameTo(const EnvelopeView& envelope, size_t frame_size, void* out) {
+  auto* p = static_cast<uint8_t*>(out);
+  PutHeader(p, static_cast<uint32_t>(frame_size - kFrameHeaderBytes));
   EncodeEnvelope(envelope, p + kFrameHeaderBytes);
 }
 
@@ -89,14 +105,19 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
   return absl::OkStatus();
 }
 
-void FrameBatch::Append(const EnvelopeView& envelope, size_t frame_size) {
+size_t FrameBatch::Append(const EnvelopeView& envelope, size_t room) {
   const size_t at = buffer_.size();
   if (at != 0) buffer_[last_frame_ + 3] |= static_cast<char>(kFlagFollowed);
   // resize() zero-fills, which costs little next to serializing the body.
+  buffer_.resize(at + room);
+  auto* frame = reinterpret_cast<uint8_t*>(buffer_.data() + at);
+  const uint8_t* end = EncodeEnvelope(envelope, frame + kFrameHeaderBytes);
+  const size_t frame_size = static_cast<size_t>(end - frame);
+  PutHeader(frame, static_cast<uint32_t>(frame_size - kFrameHeaderBytes));
   buffer_.resize(at + frame_size);
-  EncodeFrameTo(envelope, frame_size, buffer_.data() + at);
   last_frame_ = at;
   ++frames_;
+  return frame_size;
 }
 
 bool FrameSplitter::Next(const uint8_t** frame, size_t* size) {

@@ -16,6 +16,10 @@
 //   zmq::message_t msg(n);
 //   EncodeFrameTo(env, n, msg.data());          // no intermediate copy
 //   ...
+//   FrameBatch batch;                           // several frames, one message
+//   POLIS_ASSIGN_OR_RETURN(size_t room, FrameRoom(env, max_bytes));
+//   size_t frame_bytes = batch.Append(env, room);
+//   ...
 //   EnvelopeView got;                           // points into msg
 //   absl::Status s = DecodeFrame(msg.data(), msg.size(), max_bytes, &got);
 #ifndef POLIS_BUS_FRAME_CODEC_H_
@@ -50,6 +54,12 @@ inline constexpr size_t kMaxBatchBytes = 32 * 1024;
 // (nothing is written anywhere).
 absl::StatusOr<size_t> FrameSize(const EnvelopeView& envelope, int64_t max_envelope_bytes);
 
+// Room for the frame of `envelope`: at least FrameSize's value, and cheap
+// (bus/envelope.h EncodedSizeBound; FrameSize's exact work is done only when
+// that bound is over `max_envelope_bytes`). For appending to a FrameBatch.
+// Same errors as FrameSize.
+absl::StatusOr<size_t> FrameRoom(const EnvelopeView& envelope, int64_t max_envelope_bytes);
+
 // Writes the frame for `envelope` into `out`, which holds exactly
 // `frame_size` bytes, the value FrameSize returned for this envelope.
 // Never fails.
@@ -78,9 +88,10 @@ absl::Status DecodeFrame(const void* data, size_t size, int64_t max_envelope_byt
 // Thread-compatible (one owner).
 class FrameBatch {
  public:
-  // Appends the frame for `envelope`; `frame_size` is what FrameSize just
-  // returned for it.
-  void Append(const EnvelopeView& envelope, size_t frame_size);
+  // Appends the frame for `envelope`, encoded straight into the batch (not
+  // sized first); `room` is what FrameRoom or FrameSize just returned for
+  // it. Returns the frame's size.
+  size_t Append(const EnvelopeView& envelope, size_t room);
   bool empty() const { return buffer_.empty(); }
   size_t bytes() const { return buffer_.size(); }
   // Frames appended since the last Clear (for the drop counters).

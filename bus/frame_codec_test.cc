@@ -93,6 +93,22 @@ TEST(FrameCodecTest, EncodeRefusesOversizedBeforeWriting) {
   EXPECT_THAT(FrameSize(e, e.ByteSizeLong()), IsOk());  // the limit is inclusive
 }
 
+// FrameRoom is room enough, refuses what FrameSize refuses (with its
+// message), and is exact where its bound would pass the limit.
+TEST(FrameCodecTest, FrameRoomIsEnoughAndRefusesLikeFrameSize) {
+  const wire::Envelope full = FullEnvelope();
+  const size_t exact = FrameSize(full, kDefaultMaxMessageBytes).value();
+  const size_t body = exact - kFrameHeaderBytes;
+  absl::StatusOr<size_t> room = FrameRoom(full, kDefaultMaxMessageBytes);
+  ASSERT_THAT(room, IsOk());
+  EXPECT_GE(*room, exact);
+  // At the limit (inclusive) and just under it: the exact size, or refused.
+  EXPECT_EQ(FrameRoom(full, static_cast<int64_t>(body)).value(), exact);
+  const absl::StatusOr<size_t> over = FrameRoom(full, static_cast<int64_t>(body) - 1);
+  EXPECT_THAT(over, StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(over.status(), FrameSize(full, static_cast<int64_t>(body) - 1).status());
+}
+
 TEST(FrameCodecTest, DecodeRefusesOversized) {
   wire::Envelope e;
   e.set_payload(std::string(200, 'x'));
@@ -243,6 +259,29 @@ TEST(FrameBatchTest, FramesComeBackInOrderWithFollowedOnAllButTheLast) {
   EXPECT_EQ(message[2 * one + 3], 0);
   absl::Status status;
   EXPECT_EQ(SplitRefs(message, &status), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_THAT(status, IsOk());
+}
+
+TEST(FrameBatchTest, AppendWithFrameRoomWritesEachFrameAndReturnsItsSize) {
+  FrameBatch batch;
+  std::vector<std::string> frames;
+  for (int i = 1; i <= 3; ++i) {
+    wire::Envelope e = FullEnvelope();
+    e.set_ref(i);
+    e.mutable_recipient()->set_name(std::string(50 * i, 'r'));  // 1- and 2-byte address lengths
+    frames.push_back(Encode(e));
+    EXPECT_EQ(batch.Append(e, FrameRoom(e, kDefaultMaxMessageBytes).value()),
+              frames.back().size());
+  }
+  std::string want;
+  for (size_t i = 0; i < frames.size(); ++i) {
+    if (i + 1 < frames.size()) frames[i][3] = static_cast<char>(kFlagFollowed);
+    want += frames[i];
+  }
+  EXPECT_EQ(batch.frames(), 3u);
+  EXPECT_EQ(std::string(batch.data(), batch.bytes()), want);
+  absl::Status status;
+  EXPECT_EQ(SplitRefs(want, &status), (std::vector<uint64_t>{1, 2, 3}));
   EXPECT_THAT(status, IsOk());
 }
 

@@ -59,6 +59,12 @@ struct ReplyConnection {
 };
 using ReplyEntry = std::pair<const std::string, ReplyConnection>;
 
+// The size of `envelope`'s frame, computed (FrameRoom's bound is enough,
+// except near a limit).
+size_t ExactFrameSize(const EnvelopeView& envelope) {
+  return kFrameHeaderBytes + EncodedSize(envelope);
+}
+
 // Where what the ROUTER read into `msg` came from: its Peer-Address,
 // looked up only when asked (a refusal; bus/peer.h Origin).
 class MessageOrigin final : public Origin {
@@ -133,15 +139,16 @@ class ZmqTransport::Impl {
     return peer.counters != nullptr ? *peer.counters
                                     : traffic_->For(TrafficCounters::kOther, false);
   }
-  // Queues the frame for `envelope` (`frame_size` bytes) in `batch`, bound
-  // for `socket` (after routing id `id` if non-null). Hands the batch to
-  // the socket first if the frame does not fit; a frame over kMaxBatchBytes
-  // goes alone, right after the batch. RESOURCE_EXHAUSTED if the socket's
+  // Queues the frame for `envelope` (at most `room` bytes: FrameRoom's) in
+  // `batch`, bound for `socket` (after routing id `id` if non-null). Hands
+  // the batch to the socket first if the frame does not fit; a frame over
+  // kMaxBatchBytes goes alone, right after the batch (near that size the
+  // frame's exact size decides). RESOURCE_EXHAUSTED if the socket's
   // queue is full (this envelope is refused; the batch stays queued).
   // What is lost counts as dropped in `counters`. With an `account`, what
   // is handed to libzmq is charged to it until written out.
   absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
-                       const EnvelopeView& envelope, size_t frame_size, absl::string_view what,
+                       const EnvelopeView& envelope, size_t room, absl::string_view what,
                        PeerCounters& counters,
                        const std::shared_ptr<internal::Unread>& account = nullptr);
   // Hands `batch` to `socket` as one message and clears it. On
@@ -152,10 +159,11 @@ class ZmqTransport::Impl {
                          const std::shared_ptr<internal::Unread>& account = nullptr);
   // The reply connection `token` (made if new).
   ReplyEntry& ReplyConnectionOf(const std::string& token);
-  // Refuses a reply of `frame_size` bytes to `c` if its caller has the
-  // limit's worth of replies unread (and something unread at all: a reply
-  // to a connection with nothing pending always goes).
-  absl::Status CheckUnread(const ReplyConnection& c, size_t frame_size);
+  // Refuses the reply `envelope` (at most `room` bytes: FrameRoom's; its
+  // exact size decides near the limit) to `c` if its caller has the limit's
+  // worth of replies unread (and something unread at all: a reply to a
+  // connection with nothing pending always goes).
+  absl::Status CheckUnread(const ReplyConnection& c, const EnvelopeView& envelope, size_t room);
   // Forgets reply connections with nothing queued and nothing unread
   // (gone or idle callers), once there are many.
   void PruneReplyConnections();
@@ -292,22 +300,24 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
 
 absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
                                          FrameBatch& batch, const EnvelopeView& envelope,
-                                         size_t frame_size, absl::string_view what,
+                                         size_t room, absl::string_view what,
                                          PeerCounters& counters,
                                          const std::shared_ptr<internal::Unread>& account) {
-  if (batch.bytes() + frame_size > kMaxBatchBytes) {
-    if (absl::Status s = SendBatch(socket, id, batch, what, counters, account); !s.ok()) {
-      counters.solo.CountDropped(1);  // This envelope is refused.
-      return s;
+  if (batch.bytes() + room > kMaxBatchBytes) {
+    room = ExactFrameSize(envelope);  // whether it fits: as if sized first
+    if (batch.bytes() + room > kMaxBatchBytes) {
+      if (absl::Status s = SendBatch(socket, id, batch, what, counters, account); !s.ok()) {
+        counters.solo.CountDropped(1);  // This envelope is refused.
+        return s;
+      }
     }
   }
-  if (frame_size <= kMaxBatchBytes) {
-    batch.Append(envelope, frame_size);
-    counters.solo.CountOut(frame_size);
+  if (room <= kMaxBatchBytes) {
+    counters.solo.CountOut(batch.Append(envelope, room));
     return absl::OkStatus();
   }
   FrameBatch alone;
-  alone.Append(envelope, frame_size);
+  const size_t frame_size = alone.Append(envelope, room);
   // Counts another failure.
   absl::Status s = SendBatch(socket, id, alone, what, counters, account);
   if (s.ok()) {
@@ -321,7 +331,7 @@ absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::strin
 absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
                                       const EnvelopeView& envelope) {
   // Size first: an oversized envelope opens no connection.
-  POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
+  POLIS_ASSIGN_OR_RETURN(size_t room, FrameRoom(envelope, options_.max_message_bytes));
   // Most sends go where the last one went: a string compare instead of a
   // hash lookup.
   Peer* peer = last_peer_;
@@ -340,7 +350,7 @@ absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
       peer->counters != nullptr ? *peer->counters : traffic_->For(TrafficCounters::kOther, false);
   const bool was_empty = peer->out.empty();
   POLIS_RETURN_IF_ERROR(
-      Enqueue(peer->dealer, nullptr, peer->out, envelope, frame_size, peer_endpoint, counters));
+      Enqueue(peer->dealer, nullptr, peer->out, envelope, room, peer_endpoint, counters));
   if (was_empty && !peer->out.empty()) unflushed_peers_.push_back(peer);
   return absl::OkStatus();
 }
@@ -350,7 +360,7 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
     return absl::FailedPreconditionError("Reply before Listen: no connection to reply on");
   }
   if (path.empty()) return absl::NotFoundError("Reply on an empty ReturnPath");
-  POLIS_ASSIGN_OR_RETURN(size_t frame_size, FrameSize(envelope, options_.max_message_bytes));
+  POLIS_ASSIGN_OR_RETURN(size_t room, FrameRoom(envelope, options_.max_message_bytes));
   // Replies come in runs to one connection: a string compare instead of a
   // hash lookup.
   if (last_reply_ == nullptr || last_reply_->first != path.token) {
@@ -358,7 +368,7 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
   }
   ReplyConnection& c = last_reply_->second;
   PeerCounters& counters = reply_memo_.For(*traffic_, envelope.recipient.node, /*track=*/false);
-  if (absl::Status s = CheckUnread(c, frame_size); !s.ok()) {
+  if (absl::Status s = CheckUnread(c, envelope, room); !s.ok()) {
     counters.solo.CountDropped(1);
     return s;
   }
@@ -367,8 +377,8 @@ absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeVie
     spare_batches_.pop_back();
   }
   const bool was_empty = c.batch.empty();
-  absl::Status s = Enqueue(router_, &last_reply_->first, c.batch, envelope, frame_size, "reply",
-                           counters, c.unread);
+  absl::Status s =
+      Enqueue(router_, &last_reply_->first, c.batch, envelope, room, "reply", counters, c.unread);
   if (was_empty && !c.batch.empty()) unflushed_replies_.push_back(last_reply_);
   return s;
 }
@@ -379,13 +389,19 @@ ReplyEntry& ZmqTransport::Impl::ReplyConnectionOf(const std::string& token) {
   return *it;
 }
 
-absl::Status ZmqTransport::Impl::CheckUnread(const ReplyConnection& c, size_t frame_size) {
+absl::Status ZmqTransport::Impl::CheckUnread(const ReplyConnection& c,
+                                             const EnvelopeView& envelope, size_t room) {
   const int64_t pending = c.unread->bytes() + static_cast<int64_t>(c.batch.bytes());
   if (pending == 0) return absl::OkStatus();
-  const int64_t size = static_cast<int64_t>(frame_size);
-  const bool over_own = pending + size > options_.max_unread_reply_bytes;
-  const bool over_all = c.unread->total() + static_cast<int64_t>(c.batch.bytes()) + size >
-                        options_.max_unread_reply_bytes_total;
+  bool over_own, over_all;
+  auto judge = [&](size_t frame_size) {
+    const int64_t size = static_cast<int64_t>(frame_size);
+    over_own = pending + size > options_.max_unread_reply_bytes;
+    over_all = c.unread->total() + static_cast<int64_t>(c.batch.bytes()) + size >
+               options_.max_unread_reply_bytes_total;
+  };
+  judge(room);
+  if (over_own || over_all) judge(ExactFrameSize(envelope));  // near the limit: exactly
   if (!over_own && !over_all) return absl::OkStatus();
   slow_reader_drops_.fetch_add(1, std::memory_order_relaxed);
   absl::Status why = absl::ResourceExhaustedError(
