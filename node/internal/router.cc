@@ -296,7 +296,10 @@ void Router::TransmitReply(const From& to, const absl::Status& status, const Mes
   // the transport and the caller would wait out its deadline: it gets the
   // error instead.
   absl::Status too_big;
-  if (const size_t size = bus::EncodedSize(out.view());
+  // Sized exactly only if a cheap upper bound of the size is over.
+  const bool maybe_too_big =
+      static_cast<int64_t>(bus::EncodedSizeBound(out.view())) > max_message_bytes_;
+  if (const size_t size = maybe_too_big ? bus::EncodedSize(out.view()) : 0;
       static_cast<int64_t>(size) > max_message_bytes_) {
     too_big = absl::ResourceExhaustedError(absl::StrCat(
         "the reply of ", size, " bytes is over the limit of ", max_message_bytes_, " bytes"));
