@@ -52,23 +52,11 @@ inline int SequenceLength(const uint8_t* p, const uint8_t* end) {
 
 }  // namespace utf8_internal
 
-// Whether `s` is well-formed UTF-8 (what proto3 requires of a string field):
-// no overlong forms, no surrogates, nothing past U+10FFFF.
-inline bool IsValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
-  const uint8_t* end = p + s.size();
-  // All-ASCII (names, types), the common case: eight bytes at a time, then
-  // the tail's bytes or'ed together, with no branch per byte.
-  for (; end - p >= 8; p += 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    if ((w & 0x8080808080808080u) != 0) break;
-  }
-  if (end - p < 8) {
-    uint8_t any = 0;
-    for (const uint8_t* q = p; q < end; ++q) any |= *q;
-    if (any < 0x80) return true;
-  }
+namespace utf8_internal {
+
+// Whether the bytes [p, end) are well-formed UTF-8, character by character
+// (ASCII runs eight bytes at a time).
+inline bool ValidFrom(const uint8_t* p, const uint8_t* end) {
   while (p < end) {
     if (end - p >= 8) {
       uint64_t w;
@@ -82,11 +70,41 @@ inline bool IsValidUtf8(std::string_view s) {
       ++p;
       continue;
     }
-    const int len = utf8_internal::SequenceLength(p, end);
+    const int len = SequenceLength(p, end);
     if (len == 0) return false;
     p += len;
   }
   return true;
+}
+
+}  // namespace utf8_internal
+
+// Whether `s` is well-formed UTF-8 (what proto3 requires of a string field):
+// no overlong forms, no surrogates, nothing past U+10FFFF.
+inline bool IsValidUtf8(std::string_view s) {
+  const auto* p = reinterpret_cast<const uint8_t*>(s.data());
+  const uint8_t* end = p + s.size();
+  // All-ASCII (names, types), the common case: whole words, the last one
+  // overlapping the one before, with no branch per byte.
+  constexpr uint64_t kHigh8 = 0x8080808080808080u;
+  if (s.size() >= 8) {
+    uint64_t w;
+    for (; end - p > 8; p += 8) {
+      std::memcpy(&w, p, 8);
+      if ((w & kHigh8) != 0) return utf8_internal::ValidFrom(p, end);
+    }
+    std::memcpy(&w, end - 8, 8);
+    return (w & kHigh8) == 0 || utf8_internal::ValidFrom(p, end);
+  }
+  if (s.size() >= 4) {
+    uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, end - 4, 4);
+    return ((head | tail) & 0x80808080u) == 0 || utf8_internal::ValidFrom(p, end);
+  }
+  uint8_t any = 0;
+  for (const uint8_t* q = p; q < end; ++q) any |= *q;
+  return any < 0x80 || utf8_internal::ValidFrom(p, end);
 }
 
 // `s` with every byte that does not start a well-formed UTF-8 sequence

@@ -3,6 +3,7 @@
 // makes any bytes acceptable, changing nothing that already was.
 #include "base/utf8.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <string_view>
@@ -59,6 +60,24 @@ TEST(IsValidUtf8Test, AcceptsWellFormedSequences) {
        }) {
     EXPECT_TRUE(IsValidUtf8(s)) << Hex(s);
     EXPECT_TRUE(ProtobufAcceptsAsString(s)) << Hex(s);  // the oracle agrees
+  }
+}
+
+// ASCII is checked a word at a time (the last word overlapping, short
+// strings in two halves): every length up to 40, with a stray, a cut or a
+// whole 2- or 4-byte character at every position, agrees with libprotobuf.
+TEST(IsValidUtf8Test, AgreesWithLibprotobufWhereverTheNonAsciiBytesAre) {
+  for (size_t size = 0; size <= 40; ++size) {
+    for (size_t at = 0; at <= size; ++at) {
+      for (std::string_view insert : {"\x80"sv, "\xFF"sv, "\xC3"sv, "\xC3\xA9"sv,
+                                      "\xF0\x9F\x8C\x8D"sv, "\xED\xA0\x80"sv}) {
+        std::string s(size, 'a');
+        s.insert(at, insert);
+        s.resize(std::max(size, insert.size()));  // also cut short at the end
+        EXPECT_EQ(IsValidUtf8(s), ProtobufAcceptsAsString(s)) << Hex(s);
+      }
+    }
+    EXPECT_TRUE(IsValidUtf8(std::string(size, '\x7F')));
   }
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/cord.h"
 #include "base/utf8.h"
 #include "bus/internal/little_endian.h"
@@ -137,11 +138,16 @@ class Reader {
   const uint8_t* pos() const { return p_; }
 
   // A varint of at most `max_bytes` bytes; bits past 64 are dropped.
-  bool Varint(uint64_t* v, int max_bytes = 10) {
+  ABSL_ATTRIBUTE_ALWAYS_INLINE bool Varint(uint64_t* v, int max_bytes = 10) {
     if (p_ != end_ && *p_ < 0x80) {  // one byte: most tags, lengths, kinds
       *v = *p_++;
       return true;
     }
+    return LongVarint(v, max_bytes);
+  }
+
+  // Varint's result for a varint longer than one byte (or none at all).
+  ABSL_ATTRIBUTE_NOINLINE bool LongVarint(uint64_t* v, int max_bytes) {
     if (end_ - p_ >= 8) return WideVarint(v, max_bytes);
     return SlowVarint(v, max_bytes);
   }
