@@ -11,10 +11,16 @@
 // connection was lost) calls CallTable::Settle, which completes the call or
 // waits for whoever took it, and never reads an outcome not yet stored.
 //
-// A call's deadline costs no timer of its own: the table keeps the slots
-// with a deadline in a heap and arms one TimerQueue entry, for the earliest.
-// Settling a call removes it from the heap, so the heap holds exactly the
-// calls still waiting, however many calls a second pass through.
+// A call's deadline costs no timer of its own: the table files the slots
+// with a deadline by millisecond (the deadline rounded up: a call expires at
+// or at most 1 ms after its deadline, never before) in buckets, each a list
+// in the order added, and arms one TimerQueue entry, for the earliest bucket.
+// Settling a call unlinks it from its bucket in O(1) (calls made one after
+// another with the same timeout share a bucket, so neither adding nor
+// settling sifts anything), and a bucket left empty goes (but the one last
+// added to, kept for the next call): the buckets hold exactly the calls
+// still waiting, in at most one bucket each plus one, however many calls a
+// second pass through. Calls expiring together complete in deadline order.
 //
 // Completing a slot takes no lock: the outcome is published with an atomic
 // state, then the waiter is woken (its process scheduled, its `wake` run,
@@ -34,6 +40,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -50,6 +57,7 @@ namespace polis::internal {
 
 class Process;
 class TimerQueue;
+struct DeadlineBucket;
 
 class CallSlot {
  public:
@@ -105,9 +113,20 @@ class CallSlot {
   absl::StatusOr<Message> result_;  // Likewise.
   absl::Mutex mu_;                  // Only for WaitUntil's sleep.
 
-  // Owned by the CallTable, under its mutex.
+  // Owned by the CallTable, under its mutex: the deadline Add was given,
+  // and while the slot waits for it, its bucket and neighbours there.
   absl::Time deadline_ = absl::InfiniteFuture();
-  size_t heap_index_ = 0;
+  DeadlineBucket* bucket_ = nullptr;
+  CallSlot* prev_ = nullptr;
+  CallSlot* next_ = nullptr;
+};
+
+// The calls whose deadlines round up to one millisecond, in the order added
+// (CallTable's, under its mutex).
+struct DeadlineBucket {
+  int64_t unix_ms = 0;
+  CallSlot* head = nullptr;
+  CallSlot* tail = nullptr;
 };
 
 class CallTable {
@@ -146,20 +165,17 @@ class CallTable {
   // Slots registered / of those, with a deadline (for tests).
   size_t size() const;
   size_t deadlines() const;
+  // Deadline buckets held (for tests: at most deadlines() + 1).
+  size_t buckets() const;
 
  private:
   // The timer callback: expires what is due, then arms for the next.
   void ExpireDue();
-  // Heap of deadlines (earliest first); each slot knows its index.
-  void HeapPush(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HeapErase(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SiftUp(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SiftDown(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  struct HeapEntry {
-    absl::Time when;  // == slot->deadline_, kept here so sifting reads no slot
-    CallSlot* slot;
-  };
-  void Place(size_t i, HeapEntry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Files `s` (its deadline_ set) in its bucket; returns when that bucket is due.
+  absl::Time Link(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes `s` out of its bucket (dropping the bucket if left empty, unless
+  // it is last_).
+  void Unlink(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the map entry `it` points to (and its deadline).
   std::shared_ptr<CallSlot> Remove(
       absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it)
@@ -170,7 +186,12 @@ class CallTable {
   TimerQueue* const timers_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>> slots_ ABSL_GUARDED_BY(mu_);
-  std::vector<HeapEntry> heap_ ABSL_GUARDED_BY(mu_);
+  // By millisecond; std::map, whose nodes stay put: slots point at theirs.
+  std::map<int64_t, DeadlineBucket> buckets_ ABSL_GUARDED_BY(mu_);
+  // The bucket Add filed into last, kept even when empty: the next call,
+  // made with the same timeout within the millisecond, goes there too.
+  DeadlineBucket* last_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t deadlines_ ABSL_GUARDED_BY(mu_) = 0;  // Slots in buckets_.
   // When the earliest armed timer fires (InfiniteFuture: none armed).
   absl::Time armed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };
