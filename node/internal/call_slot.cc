@@ -14,6 +14,15 @@ namespace {
 
 constexpr absl::Duration kSpin = absl::Microseconds(50);
 
+// 64 random bits, never 0.
+uint64_t RandomRef() {
+  thread_local absl::BitGen gen;
+  for (;;) {
+    const uint64_t ref = absl::Uniform<uint64_t>(gen);
+    if (ref != 0) return ref;
+  }
+}
+
 }  // namespace
 
 // --- CallSlot ---
@@ -71,8 +80,11 @@ absl::StatusOr<Message> CallSlot::Take() {
 
 // --- CallTable ---
 
-void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
+uint64_t CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
   absl::Time arm_at = absl::InfiniteFuture();
+  // A slot without a ref draws one, outside the lock.
+  const bool fresh = slot->ref() == 0;
+  uint64_t ref = fresh ? RandomRef() : slot->ref();
   {
     absl::MutexLock lock(&mu_);
     CallSlot* s = slot.get();
@@ -81,9 +93,14 @@ void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
     // twice as large as what it holds, it has room for many (a table under
     // 7/8 full would sweep all of itself every few calls).
     if (slots_.capacity() < 2 * slots_.size() + 16) slots_.reserve(slots_.capacity() + 1);
-    // Refs come from NextRef, so never twice; the buckets must only ever
-    // hold slots the map holds.
-    if (!slots_.emplace(s->ref(), std::move(slot)).second) return;
+    // try_emplace leaves `slot` alone when the ref is taken: a fresh ref is
+    // drawn again; a given one (from NextRef, never twice in the table) is
+    // refused, since the buckets must only ever hold slots the map holds.
+    while (!slots_.try_emplace(ref, std::move(slot)).second) {
+      if (!fresh) return 0;
+      ref = RandomRef();
+    }
+    if (fresh) s->ref_ = ref;
     if (deadline < absl::InfiniteFuture()) {
       s->deadline_ = deadline;
       const absl::Time due = Link(s);
@@ -93,13 +110,12 @@ void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
     }
   }
   if (arm_at < absl::InfiniteFuture()) Arm(arm_at);
+  return ref;
 }
 
 uint64_t CallTable::NextRef() {
-  thread_local absl::BitGen gen;
   for (;;) {
-    const uint64_t ref = absl::Uniform<uint64_t>(gen);
-    if (ref == 0) continue;
+    const uint64_t ref = RandomRef();
     absl::MutexLock lock(&mu_);
     if (!slots_.contains(ref)) return ref;
   }
@@ -198,8 +214,8 @@ void CallTable::ExpireDue() {
     const absl::Time now = base::Now();
     while (!buckets_.empty()) {
       auto first = buckets_.begin();
-      if (absl::FromUnixMillis(first->first) > now) {
-        next = absl::FromUnixMillis(first->first);
+      if (first->second.due > now) {
+        next = first->second.due;
         break;
       }
       DeadlineBucket& b = first->second;
@@ -232,13 +248,20 @@ void CallTable::Arm(absl::Time at) {
 // up to; last_ saves the map lookup for the calls that follow it.
 
 absl::Time CallTable::Link(CallSlot* s) {
-  int64_t ms = absl::ToUnixMillis(s->deadline_);  // Rounded down.
-  if (ms < std::numeric_limits<int64_t>::max() && absl::FromUnixMillis(ms) < s->deadline_) ++ms;
   DeadlineBucket* b = last_;
-  if (b == nullptr || b->unix_ms != ms) {
+  if (b == nullptr || !(b->after < s->deadline_ && s->deadline_ <= b->due)) {
+    int64_t ms = absl::ToUnixMillis(s->deadline_);  // Rounded down.
+    if (ms < std::numeric_limits<int64_t>::max() && absl::FromUnixMillis(ms) < s->deadline_) ++ms;
     b = &buckets_[ms];
-    b->unix_ms = ms;
-    if (last_ != nullptr && last_->head == nullptr) buckets_.erase(last_->unix_ms);
+    if (b->head == nullptr) {  // New (or last_ itself, empty).
+      b->unix_ms = ms;
+      b->due = absl::FromUnixMillis(ms);
+      b->after = ms > std::numeric_limits<int64_t>::min() ? absl::FromUnixMillis(ms - 1)
+                                                          : absl::InfinitePast();
+    }
+    if (last_ != nullptr && last_ != b && last_->head == nullptr) {
+      buckets_.erase(last_->unix_ms);
+    }
     last_ = b;
   }
   s->bucket_ = b;
@@ -247,7 +270,7 @@ absl::Time CallTable::Link(CallSlot* s) {
   (b->tail != nullptr ? b->tail->next_ : b->head) = s;
   b->tail = s;
   ++deadlines_;
-  return absl::FromUnixMillis(ms);
+  return b->due;
 }
 
 void CallTable::Unlink(CallSlot* s) {

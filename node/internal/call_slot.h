@@ -30,8 +30,9 @@
 // setters are for the slot's one waiter (see each).
 //
 // Example (a process waiting on a remote call):
-//   auto slot = CallSlot::ForProcess(calls.NextRef(), process);
-//   calls.Add(slot, absl::Now() + absl::Seconds(5));
+//   auto slot = CallSlot::ForProcess(0, process);
+//   const uint64_t ref = calls.Add(slot, absl::Now() + absl::Seconds(5));
+//   ... send the call, with `ref`;
 //   ... reply arrives on the I/O thread:
 //   if (auto s = calls.Take(ref)) s->Complete(reply);  // schedules `process`
 #ifndef POLIS_NODE_INTERNAL_CALL_SLOT_H_
@@ -68,6 +69,7 @@ class CallSlot {
   // A slot whose completion schedules `process` (if it still exists).
   static std::shared_ptr<CallSlot> ForProcess(uint64_t ref, Process* process);
 
+  // 0 until CallTable::Add gives a slot made without one its ref.
   uint64_t ref() const { return ref_; }
   // The node the call went to ("" = local). Set before the slot is shared.
   const std::string& target_node() const { return target_node_; }
@@ -101,7 +103,7 @@ class CallSlot {
   friend class CallTable;
   enum State : uint8_t { kPending, kStoring, kDone };
 
-  const uint64_t ref_;
+  uint64_t ref_;  // Set before the slot is shared (by Add, under its lock).
   std::string target_node_;
   std::string endpoint_;
   std::function<void()> wake_;
@@ -125,6 +127,8 @@ class CallSlot {
 // (CallTable's, under its mutex).
 struct DeadlineBucket {
   int64_t unix_ms = 0;
+  absl::Time after;  // The bucket holds deadlines in (after, due].
+  absl::Time due;    // unix_ms as a time.
   CallSlot* head = nullptr;
   CallSlot* tail = nullptr;
 };
@@ -140,10 +144,14 @@ class CallTable {
   // got it with the call) can name a pending call; monitor refs are drawn
   // here too.
   uint64_t NextRef();
-  // Registers `slot`. At a finite `deadline`, if still registered, it is
-  // taken out and completed with DEADLINE_EXCEEDED (expired() is then true;
-  // the waiter words the message, it knows what it called).
-  void Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
+  // Registers `slot` and returns its ref. A slot made with ref 0 (a call
+  // whose ref is not sent yet) is given a fresh one here, drawn as NextRef
+  // draws them, under the one lock that registers it. At a finite
+  // `deadline`, if still registered, the slot is taken out and completed
+  // with DEADLINE_EXCEEDED (expired() is then true; the waiter words the
+  // message, it knows what it called). Returns 0, registering nothing, for
+  // a slot whose (nonzero) ref is in the table already.
+  uint64_t Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
   // Removes and returns the slot for `ref`, or nullptr if already settled.
   // A slot taken is settled by its taker, who completes it (soon, but maybe
   // not yet: its waiter must not Take the outcome before done()).

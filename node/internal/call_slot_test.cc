@@ -269,6 +269,33 @@ TEST_F(CallTableTest, RefsAreRandomNonZeroAndDistinct) {
   EXPECT_TRUE(high_bit);  // Not a counter.
 }
 
+// A slot made without a ref gets a fresh random one from Add (as NextRef
+// draws them), under which it is registered; a ref already in the table is
+// refused.
+TEST_F(CallTableTest, AddGivesASlotWithoutARefAFreshOne) {
+  std::set<uint64_t> seen;
+  bool high_bit = false;
+  for (int i = 0; i < 1000; ++i) {
+    auto slot = std::make_shared<CallSlot>(0, "b", nullptr);
+    const uint64_t ref = table_.Add(slot, absl::Now() + absl::Hours(1));
+    EXPECT_NE(ref, 0u);
+    EXPECT_EQ(slot->ref(), ref);
+    high_bit = high_bit || (ref >> 63) != 0;
+    seen.insert(ref);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_TRUE(high_bit);  // Not a counter.
+  EXPECT_EQ(table_.size(), 1000u);
+  const uint64_t some = *seen.begin();
+  auto twin = std::make_shared<CallSlot>(some, "c", nullptr);
+  EXPECT_EQ(table_.Add(twin), 0u);
+  std::shared_ptr<CallSlot> taken = table_.Take(some);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_NE(taken, twin);
+  EXPECT_EQ(taken->target_node(), "b");
+  EXPECT_EQ(table_.TakeAll().size(), 999u);
+}
+
 TEST_F(CallTableTest, AReplyTakesItsSlotOnlyFromTheEndpointTheCallWentTo) {
   auto slot = NewSlot("b");
   slot->set_endpoint("inproc://b");
