@@ -28,7 +28,7 @@ uint64_t RandomRef() {
 // --- CallSlot ---
 
 std::shared_ptr<CallSlot> CallSlot::ForProcess(uint64_t ref, Process* process) {
-  auto slot = std::make_shared<CallSlot>(ref, std::string(), nullptr);
+  auto slot = std::make_shared<CallSlot>(ref);
   slot->process_ = process->weak_from_this();
   return slot;
 }

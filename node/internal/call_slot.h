@@ -67,6 +67,8 @@ class CallSlot {
   // Without it the waiter is a thread in WaitUntil or one polling done().
   explicit CallSlot(uint64_t ref, std::string target_node, std::function<void()> wake)
       : ref_(ref), target_node_(std::move(target_node)), wake_(std::move(wake)) {}
+  // No node yet (set_target_node) and no `wake`.
+  explicit CallSlot(uint64_t ref) : ref_(ref) {}
   // A slot whose completion schedules `process` (if it still exists).
   static std::shared_ptr<CallSlot> ForProcess(uint64_t ref, Process* process);
 
@@ -74,7 +76,7 @@ class CallSlot {
   uint64_t ref() const { return ref_; }
   // The node the call went to ("" = local). Set before the slot is shared.
   const std::string& target_node() const { return target_node_; }
-  void set_target_node(std::string node) { target_node_ = std::move(node); }
+  void set_target_node(std::string_view node) { target_node_.assign(node.data(), node.size()); }
   // The endpoint the call left for (the callee node's, on this node's own
   // connection to it): a reply is taken only from a connection this node
   // dialed there (CallTable::TakeReply). "" = a local call, no reply from
