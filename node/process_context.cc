@@ -54,7 +54,7 @@ bool CallAwaiter::await_ready() {
   }
   sent_ = true;
   internal::NodeCore& core = self_->context().core();
-  NewSlot(core.calls().NextRef());
+  NewSlot(0);  // The call table gives it its ref.
   client_ = core.tracer().CallerSpan(&self_->current_trace());
   if (client_.sampled) {
     start_ns_ = base::NowUnixNanos();

@@ -1,6 +1,7 @@
 #include "node/internal/call_slot.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/random/random.h"
 #include "base/clock.h"
@@ -13,12 +14,21 @@ namespace {
 
 constexpr absl::Duration kSpin = absl::Microseconds(50);
 
+// 64 random bits, never 0.
+uint64_t RandomRef() {
+  thread_local absl::BitGen gen;
+  for (;;) {
+    const uint64_t ref = absl::Uniform<uint64_t>(gen);
+    if (ref != 0) return ref;
+  }
+}
+
 }  // namespace
 
 // --- CallSlot ---
 
 std::shared_ptr<CallSlot> CallSlot::ForProcess(uint64_t ref, Process* process) {
-  auto slot = std::make_shared<CallSlot>(ref, std::string(), nullptr);
+  auto slot = std::make_shared<CallSlot>(ref);
   slot->process_ = process->weak_from_this();
   return slot;
 }
@@ -70,33 +80,42 @@ absl::StatusOr<Message> CallSlot::Take() {
 
 // --- CallTable ---
 
-void CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
-  bool arm = false;
+uint64_t CallTable::Add(std::shared_ptr<CallSlot> slot, absl::Time deadline) {
+  absl::Time arm_at = absl::InfiniteFuture();
+  // A slot without a ref draws one, outside the lock.
+  const bool fresh = slot->ref() == 0;
+  uint64_t ref = fresh ? RandomRef() : slot->ref();
   {
     absl::MutexLock lock(&mu_);
     CallSlot* s = slot.get();
-    // Refs come from NextRef, so never twice; the heap must only ever hold
-    // slots the map holds.
-    if (!slots_.emplace(s->ref(), std::move(slot)).second) return;
+    // Calls come and go: every settled call may leave a tombstone in the
+    // map, which it sweeps when they fill its spare room. Kept at least
+    // twice as large as what it holds, it has room for many (a table under
+    // 7/8 full would sweep all of itself every few calls).
+    if (slots_.capacity() < 2 * slots_.size() + 16) slots_.reserve(slots_.capacity() + 1);
+    // try_emplace leaves `slot` alone when the ref is taken: a fresh ref is
+    // drawn again; a given one (from NextRef, never twice in the table) is
+    // refused, since the buckets must only ever hold slots the map holds.
+    while (!slots_.try_emplace(ref, std::move(slot)).second) {
+      if (!fresh) return 0;
+      ref = RandomRef();
+    }
+    if (fresh) s->ref_ = ref;
     if (deadline < absl::InfiniteFuture()) {
       s->deadline_ = deadline;
-      HeapPush(s);
+      const absl::Time due = Link(s);
       // Usually an armed timer fires before: calls made later with the same
       // timeout have later deadlines.
-      if (deadline < armed_) {
-        armed_ = deadline;
-        arm = true;
-      }
+      if (due < armed_) armed_ = arm_at = due;
     }
   }
-  if (arm) Arm(deadline);
+  if (arm_at < absl::InfiniteFuture()) Arm(arm_at);
+  return ref;
 }
 
 uint64_t CallTable::NextRef() {
-  thread_local absl::BitGen gen;
   for (;;) {
-    const uint64_t ref = absl::Uniform<uint64_t>(gen);
-    if (ref == 0) continue;
+    const uint64_t ref = RandomRef();
     absl::MutexLock lock(&mu_);
     if (!slots_.contains(ref)) return ref;
   }
@@ -153,11 +172,14 @@ std::vector<std::shared_ptr<CallSlot>> CallTable::TakeAll() {
   std::vector<std::shared_ptr<CallSlot>> out;
   absl::MutexLock lock(&mu_);
   for (auto& [ref, s] : slots_) {
-    s->deadline_ = absl::InfiniteFuture();
+    s->bucket_ = nullptr;
+    s->prev_ = s->next_ = nullptr;
     out.push_back(std::move(s));
   }
   slots_.clear();
-  heap_.clear();
+  buckets_.clear();
+  last_ = nullptr;
+  deadlines_ = 0;
   return out;
 }
 
@@ -168,32 +190,49 @@ size_t CallTable::size() const {
 
 size_t CallTable::deadlines() const {
   absl::MutexLock lock(&mu_);
-  return heap_.size();
+  return deadlines_;
+}
+
+size_t CallTable::buckets() const {
+  absl::MutexLock lock(&mu_);
+  return buckets_.size();
 }
 
 std::shared_ptr<CallSlot> CallTable::Remove(
     absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it) {
   std::shared_ptr<CallSlot> s = std::move(it->second);
   slots_.erase(it);
-  if (s->deadline_ < absl::InfiniteFuture()) {
-    HeapErase(s.get());
-    s->deadline_ = absl::InfiniteFuture();
-  }
+  if (s->bucket_ != nullptr) Unlink(s.get());
   return s;
 }
 
 void CallTable::ExpireDue() {
   std::vector<std::shared_ptr<CallSlot>> expired;
-  absl::Time next;
+  absl::Time next = absl::InfiniteFuture();
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = base::Now();
-    while (!heap_.empty() && heap_[0].when <= now) {
-      expired.push_back(Remove(slots_.find(heap_[0].slot->ref())));
+    while (!buckets_.empty()) {
+      auto first = buckets_.begin();
+      if (first->second.due > now) {
+        next = first->second.due;
+        break;
+      }
+      DeadlineBucket& b = first->second;
+      if (b.head == nullptr) {  // last_, left empty.
+        if (&b == last_) last_ = nullptr;
+        buckets_.erase(first);
+        continue;
+      }
+      // Unlinking the bucket's last slot may drop the bucket.
+      expired.push_back(Remove(slots_.find(b.head->ref())));
     }
-    next = armed_ = heap_.empty() ? absl::InfiniteFuture() : heap_[0].when;
+    armed_ = next;
   }
   if (next < absl::InfiniteFuture()) Arm(next);
+  // A bucket keeps the order added; calls due together go in deadline order.
+  std::stable_sort(expired.begin(), expired.end(),
+                   [](const auto& a, const auto& b) { return a->deadline_ < b->deadline_; });
   for (auto& s : expired) {
     s->expired_ = true;  // Before Complete publishes the outcome.
     s->Complete(absl::DeadlineExceededError("call timed out"));
@@ -205,53 +244,43 @@ void CallTable::Arm(absl::Time at) {
   timers_->Schedule(at, [this] { ExpireDue(); });
 }
 
-// The heap: heap_[0] has the earliest deadline; slot->heap_index_ is its
-// position, so a settled call leaves in O(log n).
+// The buckets: a slot is in the list of the millisecond its deadline rounds
+// up to; last_ saves the map lookup for the calls that follow it.
 
-void CallTable::Place(size_t i, HeapEntry e) {
-  heap_[i] = e;
-  e.slot->heap_index_ = i;
-}
-
-void CallTable::HeapPush(CallSlot* s) {
-  heap_.push_back(HeapEntry{s->deadline_, s});
-  s->heap_index_ = heap_.size() - 1;
-  SiftUp(s->heap_index_);
-}
-
-void CallTable::HeapErase(CallSlot* s) {
-  const size_t i = s->heap_index_;
-  const HeapEntry last = heap_.back();
-  heap_.pop_back();
-  if (i == heap_.size()) return;  // It was the last.
-  Place(i, last);
-  SiftUp(i);
-  SiftDown(last.slot->heap_index_);
-}
-
-void CallTable::SiftUp(size_t i) {
-  const HeapEntry e = heap_[i];
-  while (i > 0) {
-    const size_t parent = (i - 1) / 2;
-    if (!(e.when < heap_[parent].when)) break;
-    Place(i, heap_[parent]);
-    i = parent;
+absl::Time CallTable::Link(CallSlot* s) {
+  DeadlineBucket* b = last_;
+  if (b == nullptr || !(b->after < s->deadline_ && s->deadline_ <= b->due)) {
+    int64_t ms = absl::ToUnixMillis(s->deadline_);  // Rounded down.
+    if (ms < std::numeric_limits<int64_t>::max() && absl::FromUnixMillis(ms) < s->deadline_) ++ms;
+    b = &buckets_[ms];
+    if (b->head == nullptr) {  // New (or last_ itself, empty).
+      b->unix_ms = ms;
+      b->due = absl::FromUnixMillis(ms);
+      b->after = ms > std::numeric_limits<int64_t>::min() ? absl::FromUnixMillis(ms - 1)
+                                                          : absl::InfinitePast();
+    }
+    if (last_ != nullptr && last_ != b && last_->head == nullptr) {
+      buckets_.erase(last_->unix_ms);
+    }
+    last_ = b;
   }
-  Place(i, e);
+  s->bucket_ = b;
+  s->prev_ = b->tail;
+  s->next_ = nullptr;
+  (b->tail != nullptr ? b->tail->next_ : b->head) = s;
+  b->tail = s;
+  ++deadlines_;
+  return b->due;
 }
 
-void CallTable::SiftDown(size_t i) {
-  const HeapEntry e = heap_[i];
-  const size_t n = heap_.size();
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && heap_[child + 1].when < heap_[child].when) ++child;
-    if (!(heap_[child].when < e.when)) break;
-    Place(i, heap_[child]);
-    i = child;
-  }
-  Place(i, e);
+void CallTable::Unlink(CallSlot* s) {
+  DeadlineBucket* b = s->bucket_;
+  (s->prev_ != nullptr ? s->prev_->next_ : b->head) = s->next_;
+  (s->next_ != nullptr ? s->next_->prev_ : b->tail) = s->prev_;
+  s->bucket_ = nullptr;
+  s->prev_ = s->next_ = nullptr;
+  --deadlines_;
+  if (b->head == nullptr && b != last_) buckets_.erase(b->unix_ms);
 }
 
 }  // namespace polis::internal

@@ -11,10 +11,16 @@
 // connection was lost) calls CallTable::Settle, which completes the call or
 // waits for whoever took it, and never reads an outcome not yet stored.
 //
-// A call's deadline costs no timer of its own: the table keeps the slots
-// with a deadline in a heap and arms one TimerQueue entry, for the earliest.
-// Settling a call removes it from the heap, so the heap holds exactly the
-// calls still waiting, however many calls a second pass through.
+// A call's deadline costs no timer of its own: the table files the slots
+// with a deadline by millisecond (the deadline rounded up: a call expires at
+// or at most 1 ms after its deadline, never before) in buckets, each a list
+// in the order added, and arms one TimerQueue entry, for the earliest bucket.
+// Settling a call unlinks it from its bucket in O(1) (calls made one after
+// another with the same timeout share a bucket, so neither adding nor
+// settling sifts anything), and a bucket left empty goes (but the one last
+// added to, kept for the next call): the buckets hold exactly the calls
+// still waiting, in at most one bucket each plus one, however many calls a
+// second pass through. Calls expiring together complete in deadline order.
 //
 // Completing a slot takes no lock: the outcome is published with an atomic
 // state, then the waiter is woken (its process scheduled, its `wake` run,
@@ -24,8 +30,9 @@
 // setters are for the slot's one waiter (see each).
 //
 // Example (a process waiting on a remote call):
-//   auto slot = CallSlot::ForProcess(calls.NextRef(), process);
-//   calls.Add(slot, absl::Now() + absl::Seconds(5));
+//   auto slot = CallSlot::ForProcess(0, process);
+//   const uint64_t ref = calls.Add(slot, absl::Now() + absl::Seconds(5));
+//   ... send the call, with `ref`;
 //   ... reply arrives on the I/O thread:
 //   if (auto s = calls.Take(ref)) s->Complete(reply);  // schedules `process`
 #ifndef POLIS_NODE_INTERNAL_CALL_SLOT_H_
@@ -34,6 +41,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,6 +49,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -50,6 +59,7 @@ namespace polis::internal {
 
 class Process;
 class TimerQueue;
+struct DeadlineBucket;
 
 class CallSlot {
  public:
@@ -57,19 +67,24 @@ class CallSlot {
   // Without it the waiter is a thread in WaitUntil or one polling done().
   explicit CallSlot(uint64_t ref, std::string target_node, std::function<void()> wake)
       : ref_(ref), target_node_(std::move(target_node)), wake_(std::move(wake)) {}
+  // No node yet (set_target_node) and no `wake`.
+  explicit CallSlot(uint64_t ref) : ref_(ref) {}
   // A slot whose completion schedules `process` (if it still exists).
   static std::shared_ptr<CallSlot> ForProcess(uint64_t ref, Process* process);
 
+  // 0 until CallTable::Add gives a slot made without one its ref.
   uint64_t ref() const { return ref_; }
   // The node the call went to ("" = local). Set before the slot is shared.
   const std::string& target_node() const { return target_node_; }
-  void set_target_node(std::string node) { target_node_ = std::move(node); }
+  void set_target_node(std::string_view node) { target_node_.assign(node.data(), node.size()); }
   // The endpoint the call left for (the callee node's, on this node's own
   // connection to it): a reply is taken only from a connection this node
   // dialed there (CallTable::TakeReply). "" = a local call, no reply from
   // the wire. Set before the slot is shared.
-  const std::string& endpoint() const { return endpoint_; }
-  void set_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
+  std::string_view endpoint() const { return {endpoint_.data(), endpoint_.size()}; }
+  void set_endpoint(std::string_view endpoint) {
+    endpoint_.assign(endpoint.begin(), endpoint.end());
+  }
 
   // Stores the outcome and wakes the waiter. Returns false (and drops
   // `result`) if the slot was already complete.
@@ -93,9 +108,11 @@ class CallSlot {
   friend class CallTable;
   enum State : uint8_t { kPending, kStoring, kDone };
 
-  const uint64_t ref_;
+  uint64_t ref_;  // Set before the slot is shared (by Add, under its lock).
   std::string target_node_;
-  std::string endpoint_;
+  // Kept in the slot: an endpoint ("tcp://10.0.0.7:7000") is longer than a
+  // std::string holds without allocating, and every remote call sets one.
+  absl::InlinedVector<char, 56> endpoint_;
   std::function<void()> wake_;
   std::weak_ptr<Process> process_;
   std::atomic<uint8_t> state_{kPending};
@@ -105,9 +122,22 @@ class CallSlot {
   absl::StatusOr<Message> result_;  // Likewise.
   absl::Mutex mu_;                  // Only for WaitUntil's sleep.
 
-  // Owned by the CallTable, under its mutex.
+  // Owned by the CallTable, under its mutex: the deadline Add was given,
+  // and while the slot waits for it, its bucket and neighbours there.
   absl::Time deadline_ = absl::InfiniteFuture();
-  size_t heap_index_ = 0;
+  DeadlineBucket* bucket_ = nullptr;
+  CallSlot* prev_ = nullptr;
+  CallSlot* next_ = nullptr;
+};
+
+// The calls whose deadlines round up to one millisecond, in the order added
+// (CallTable's, under its mutex).
+struct DeadlineBucket {
+  int64_t unix_ms = 0;
+  absl::Time after;  // The bucket holds deadlines in (after, due].
+  absl::Time due;    // unix_ms as a time.
+  CallSlot* head = nullptr;
+  CallSlot* tail = nullptr;
 };
 
 class CallTable {
@@ -121,10 +151,14 @@ class CallTable {
   // got it with the call) can name a pending call; monitor refs are drawn
   // here too.
   uint64_t NextRef();
-  // Registers `slot`. At a finite `deadline`, if still registered, it is
-  // taken out and completed with DEADLINE_EXCEEDED (expired() is then true;
-  // the waiter words the message, it knows what it called).
-  void Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
+  // Registers `slot` and returns its ref. A slot made with ref 0 (a call
+  // whose ref is not sent yet) is given a fresh one here, drawn as NextRef
+  // draws them, under the one lock that registers it. At a finite
+  // `deadline`, if still registered, the slot is taken out and completed
+  // with DEADLINE_EXCEEDED (expired() is then true; the waiter words the
+  // message, it knows what it called). Returns 0, registering nothing, for
+  // a slot whose (nonzero) ref is in the table already.
+  uint64_t Add(std::shared_ptr<CallSlot> slot, absl::Time deadline = absl::InfiniteFuture());
   // Removes and returns the slot for `ref`, or nullptr if already settled.
   // A slot taken is settled by its taker, who completes it (soon, but maybe
   // not yet: its waiter must not Take the outcome before done()).
@@ -146,20 +180,17 @@ class CallTable {
   // Slots registered / of those, with a deadline (for tests).
   size_t size() const;
   size_t deadlines() const;
+  // Deadline buckets held (for tests: at most deadlines() + 1).
+  size_t buckets() const;
 
  private:
   // The timer callback: expires what is due, then arms for the next.
   void ExpireDue();
-  // Heap of deadlines (earliest first); each slot knows its index.
-  void HeapPush(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void HeapErase(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SiftUp(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SiftDown(size_t i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  struct HeapEntry {
-    absl::Time when;  // == slot->deadline_, kept here so sifting reads no slot
-    CallSlot* slot;
-  };
-  void Place(size_t i, HeapEntry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Files `s` (its deadline_ set) in its bucket; returns when that bucket is due.
+  absl::Time Link(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes `s` out of its bucket (dropping the bucket if left empty, unless
+  // it is last_).
+  void Unlink(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the map entry `it` points to (and its deadline).
   std::shared_ptr<CallSlot> Remove(
       absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it)
@@ -170,7 +201,12 @@ class CallTable {
   TimerQueue* const timers_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>> slots_ ABSL_GUARDED_BY(mu_);
-  std::vector<HeapEntry> heap_ ABSL_GUARDED_BY(mu_);
+  // By millisecond; std::map, whose nodes stay put: slots point at theirs.
+  std::map<int64_t, DeadlineBucket> buckets_ ABSL_GUARDED_BY(mu_);
+  // The bucket Add filed into last, kept even when empty: the next call,
+  // made with the same timeout within the millisecond, goes there too.
+  DeadlineBucket* last_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t deadlines_ ABSL_GUARDED_BY(mu_) = 0;  // Slots in buckets_.
   // When the earliest armed timer fires (InfiniteFuture: none armed).
   absl::Time armed_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 };

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <limits>
 #include <random>
 #include <set>
 #include <thread>
@@ -81,7 +82,7 @@ TEST_F(CallTableTest, DeadlinesExpireInOrderWhateverTheOrderAdded) {
   EXPECT_EQ(table_.Take(early->ref()), nullptr);  // Gone with its expiry.
 }
 
-TEST_F(CallTableTest, ASettledCallNeverExpiresAndLeavesTheHeap) {
+TEST_F(CallTableTest, ASettledCallNeverExpiresAndLeavesItsBucket) {
   const absl::Time now = absl::Now();
   auto answered = NewSlot(), marker = NewSlot();
   // The marker's expiry shows the answered call's deadline has passed.
@@ -102,9 +103,9 @@ TEST_F(CallTableTest, ASettledCallNeverExpiresAndLeavesTheHeap) {
 }
 
 // Random adds (deadlines within 40 ms, in random order) and random settles:
-// exactly the unsettled calls expire, in deadline order, and the heap ends
-// empty. A heap index kept wrong by any sift shows up as a wrong order, a
-// missed expiry or a leftover entry. The deadlines start 1 s out so that
+// exactly the unsettled calls expire, in deadline order, and the buckets
+// end empty. A list link kept wrong shows up as a wrong order, a missed
+// expiry or a leftover entry. The deadlines start 1 s out so that
 // none is due before every add and settle is done (they take about 25 ms
 // under AddressSanitizer).
 TEST_F(CallTableTest, RandomSettlesLeaveExactlyTheRestToExpireInOrder) {
@@ -144,7 +145,7 @@ TEST_F(CallTableTest, RandomSettlesLeaveExactlyTheRestToExpireInOrder) {
   EXPECT_EQ(table_.deadlines(), 0u);
 }
 
-TEST_F(CallTableTest, TakeForNodeAndTakeAllEmptyTheHeap) {
+TEST_F(CallTableTest, TakeForNodeAndTakeAllEmptyTheBuckets) {
   const absl::Time later = absl::Now() + absl::Hours(1);
   for (int i = 0; i < 10; ++i) table_.Add(NewSlot(i % 2 ? "a" : "b"), later + absl::Seconds(i));
   table_.Add(NewSlot("a"));  // No deadline.
@@ -152,6 +153,83 @@ TEST_F(CallTableTest, TakeForNodeAndTakeAllEmptyTheHeap) {
   EXPECT_EQ(table_.size(), 5u);
   EXPECT_EQ(table_.deadlines(), 5u);
   EXPECT_EQ(table_.TakeAll().size(), 5u);
+  EXPECT_EQ(table_.deadlines(), 0u);
+}
+
+// Deadlines within one millisecond share a bucket, kept in the order
+// added: still, they expire in deadline order, none before its deadline.
+TEST_F(CallTableTest, DeadlinesWithinOneMillisecondExpireInDeadlineOrder) {
+  // On a millisecond boundary 30 ms out, so that all four share a bucket.
+  const absl::Time ms =
+      absl::FromUnixMillis(absl::ToUnixMillis(absl::Now() + absl::Milliseconds(30)));
+  std::vector<std::shared_ptr<CallSlot>> added;
+  for (int us : {900, 300, 600, 100}) {
+    added.push_back(NewSlot());
+    table_.Add(added.back(), ms + absl::Microseconds(us));
+  }
+  EXPECT_EQ(table_.buckets(), 1u);
+  EXPECT_EQ(log_.WaitFor(4), (std::vector<uint64_t>{added[3]->ref(), added[1]->ref(),
+                                                    added[2]->ref(), added[0]->ref()}));
+  EXPECT_GE(absl::Now(), ms + absl::Microseconds(900));
+  for (auto& s : added) {
+    EXPECT_TRUE(s->expired());
+    EXPECT_EQ(s->Take().status().code(), absl::StatusCode::kDeadlineExceeded);
+  }
+  EXPECT_EQ(table_.deadlines(), 0u);
+  EXPECT_EQ(table_.buckets(), 0u);
+}
+
+// A deadline already past expires at once; one so far out that its
+// millisecond is the last an int64 holds is filed (and settled) like any.
+TEST_F(CallTableTest, PastAndFarDeadlines) {
+  auto past = NewSlot(), far = NewSlot(), farther = NewSlot();
+  table_.Add(far, absl::FromUnixMillis(std::numeric_limits<int64_t>::max()));
+  table_.Add(farther, absl::FromUnixMillis(std::numeric_limits<int64_t>::max()) +
+                          absl::Microseconds(1));
+  table_.Add(past, absl::Now() - absl::Seconds(1));
+  EXPECT_EQ(log_.WaitFor(1), std::vector<uint64_t>{past->ref()});
+  EXPECT_TRUE(past->expired());
+  EXPECT_EQ(past->Take().status().code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(table_.deadlines(), 2u);
+  EXPECT_EQ(table_.buckets(), 1u);
+  EXPECT_EQ(table_.Take(far->ref()), far);
+  EXPECT_EQ(table_.Take(farther->ref()), farther);
+  EXPECT_EQ(table_.deadlines(), 0u);
+  EXPECT_LE(table_.buckets(), 1u);
+  EXPECT_EQ(table_.size(), 0u);
+}
+
+// Many calls in flight, settled in a mixed order as replies come: when all
+// have settled the table holds nothing but (at most) the one bucket kept for
+// the next call, and while they wait, no more buckets than calls plus one.
+TEST_F(CallTableTest, ManyCallsLeaveNothingBehindOnceSettled) {
+  std::mt19937 rng(11);
+  std::vector<std::shared_ptr<CallSlot>> live;
+  const absl::Time start = absl::Now() + absl::Hours(1);
+  for (int i = 0; i < 100000; ++i) {
+    auto s = NewSlot("b");
+    // Spread over 50 ms, so that the calls fill many buckets.
+    table_.Add(s, start + absl::Microseconds(i / 2));
+    live.push_back(std::move(s));
+    if (live.size() > 100) {  // ~100 in flight; replies roughly in order.
+      const size_t k = rng() % 8;
+      ASSERT_EQ(table_.Take(live[k]->ref()), live[k]);
+      live.erase(live.begin() + k);
+    }
+    if (i % 1000 == 0) {
+      ASSERT_LE(table_.buckets(), table_.deadlines() + 1);
+    }
+  }
+  for (auto& s : live) ASSERT_EQ(table_.Take(s->ref()), s);
+  EXPECT_EQ(table_.size(), 0u);
+  EXPECT_EQ(table_.deadlines(), 0u);
+  EXPECT_LE(table_.buckets(), 1u);
+  // And a peer-down notice for some, TakeAll for the rest, leave none.
+  for (int i = 0; i < 1000; ++i) table_.Add(NewSlot(i % 2 ? "a" : "b"), start + absl::Milliseconds(i));
+  EXPECT_EQ(table_.TakeForNode("a").size(), 500u);
+  EXPECT_LE(table_.buckets(), 501u);
+  EXPECT_EQ(table_.TakeAll().size(), 500u);
+  EXPECT_EQ(table_.buckets(), 0u);
   EXPECT_EQ(table_.deadlines(), 0u);
 }
 
@@ -189,6 +267,33 @@ TEST_F(CallTableTest, RefsAreRandomNonZeroAndDistinct) {
   }
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_TRUE(high_bit);  // Not a counter.
+}
+
+// A slot made without a ref gets a fresh random one from Add (as NextRef
+// draws them), under which it is registered; a ref already in the table is
+// refused.
+TEST_F(CallTableTest, AddGivesASlotWithoutARefAFreshOne) {
+  std::set<uint64_t> seen;
+  bool high_bit = false;
+  for (int i = 0; i < 1000; ++i) {
+    auto slot = std::make_shared<CallSlot>(0, "b", nullptr);
+    const uint64_t ref = table_.Add(slot, absl::Now() + absl::Hours(1));
+    EXPECT_NE(ref, 0u);
+    EXPECT_EQ(slot->ref(), ref);
+    high_bit = high_bit || (ref >> 63) != 0;
+    seen.insert(ref);
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_TRUE(high_bit);  // Not a counter.
+  EXPECT_EQ(table_.size(), 1000u);
+  const uint64_t some = *seen.begin();
+  auto twin = std::make_shared<CallSlot>(some, "c", nullptr);
+  EXPECT_EQ(table_.Add(twin), 0u);
+  std::shared_ptr<CallSlot> taken = table_.Take(some);
+  ASSERT_NE(taken, nullptr);
+  EXPECT_NE(taken, twin);
+  EXPECT_EQ(taken->target_node(), "b");
+  EXPECT_EQ(table_.TakeAll().size(), 999u);
 }
 
 TEST_F(CallTableTest, AReplyTakesItsSlotOnlyFromTheEndpointTheCallWentTo) {

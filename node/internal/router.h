@@ -94,8 +94,8 @@ class Router {
   // starts a trace; a sampled one records the caller's reply span.
   absl::StatusOr<Message> CallFromThread(const Target& target, Message request,
                                          absl::Duration timeout, wire::Kind kind);
-  // Starts a call from process `caller`: registers `slot`, sends. The slot
-  // completes with the reply or an error (also on failure to send).
+  // Starts a call from process `caller`: registers `slot` (made with ref 0:
+  // the call table gives it its ref), sends. The slot completes with the reply or an error (also on failure to send).
   // `client` is the caller's span for the call (its reply span, recorded by
   // the caller): the request's span is its child.
   void CallFromProcess(Process* caller, const Target& target, Message request,

@@ -145,9 +145,6 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
     slot->Complete(node.status());
     return;
   }
-  const uint64_t ref = slot->ref();
-  LetterPtr letter = MakeLetter(kind, caller->pid(), target, std::move(request), &client);
-  letter->from = From{self_.name, caller->pid().id, ref, "", deadline};
   slot->set_target_node(*node);  // So a peer-down fails it at once.
   if (!node->empty()) {
     // The reply must come back from there (CallTable::TakeReply).
@@ -155,10 +152,12 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
     if (ep != nullptr) {
       slot->set_endpoint(*ep);
     } else if (std::optional<std::string> looked_up = directory_.EndpointOf(*node)) {
-      slot->set_endpoint(std::move(*looked_up));
+      slot->set_endpoint(*looked_up);
     }
   }
-  calls_.Add(slot, deadline);
+  const uint64_t ref = calls_.Add(std::move(slot), deadline);  // Gives the call its ref.
+  LetterPtr letter = MakeLetter(kind, caller->pid(), target, std::move(request), &client);
+  letter->from = From{self_.name, caller->pid().id, ref, "", deadline};
   absl::Status s = Route(std::move(letter), *node, caller);
   if (!s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(s);
@@ -175,15 +174,14 @@ void Router::CallRemote(Process* caller, const RouteCache::Entry& route, const s
   }
   // The letter's envelope without the Letter.
   const TraceContext trace = tracer_.Child(&client);
-  const uint64_t ref = slot->ref();
+  slot->set_target_node(route.node);  // So a peer-down fails it at once.
+  slot->set_endpoint(route.endpoint);   // And only a reply from there completes it.
+  PinToIo(caller);
+  const uint64_t ref = calls_.Add(std::move(slot), deadline);  // Gives the call its ref.
   OutgoingEnvelope out(kind, caller->pid(), route.node, trace);
   out.To(name).Carrying(request).ExpectingReply(
       ref, self_.name, caller->pid().id, deadline,
       deadline < absl::InfiniteFuture() ? timeout : absl::InfiniteDuration());
-  slot->set_target_node(route.node);  // So a peer-down fails it at once.
-  slot->set_endpoint(route.endpoint);   // And only a reply from there completes it.
-  PinToIo(caller);
-  calls_.Add(std::move(slot), deadline);
   if (absl::Status s = io_.transport().Send(route.endpoint, out.view()); !s.ok()) {
     if (auto taken = calls_.Take(ref)) taken->Complete(std::move(s));
   }
