@@ -70,7 +70,7 @@ void Letter::Clear() {
   ClearKeeping(from.return_path);
   from.deadline = absl::InfiniteFuture();
   trace = TraceContext();
-  runtime = false;
+  runtime_notice = false;
 }
 
 void LetterRecycler::operator()(Letter* l) const noexcept {
