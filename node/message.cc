@@ -2,7 +2,9 @@
 
 #include <atomic>
 #include <climits>
+#include <cstdint>
 #include <memory>
+#include <new>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_set.h"
@@ -69,7 +71,61 @@ const std::string* FindSlow(std::string_view type) {
   return it != t.names.end() ? &*it : nullptr;
 }
 
+// Per thread, bounded: recycled payload buffers (see Message). Plain data
+// (no destructor, no guard on each use): the slots are allocated on the
+// thread's first recycled buffer and freed at its exit by a Reaper, which
+// sets `gone` so that a message destroyed after it (another thread_local's,
+// a static's on the main thread) frees its buffer instead.
+struct BufferPool {
+  static constexpr uint32_t kMax = 256;
+  std::string* slots = nullptr;  // kMax of them; [0, n) hold buffers.
+  uint32_t n = 0;
+  bool gone = false;
+};
+
+constinit thread_local BufferPool buffer_pool;
+
+struct Reaper {
+  ~Reaper() {
+    delete[] buffer_pool.slots;
+    buffer_pool = BufferPool{.slots = nullptr, .n = 0, .gone = true};
+  }
+};
+
+// The thread's slots, made on first use; nullptr once the thread is exiting.
+std::string* Slots() {
+  BufferPool& pool = buffer_pool;
+  if (pool.slots == nullptr && !pool.gone) {
+    thread_local Reaper reaper;  // Registered before the slots exist.
+    (void)reaper;
+    pool.slots = new (std::nothrow) std::string[BufferPool::kMax];  // nullptr: none kept.
+  }
+  return pool.slots;
+}
+
 }  // namespace
+
+void Message::RecycleBytes(std::string&& bytes) noexcept {
+  BufferPool& pool = buffer_pool;
+  if (bytes.capacity() > kKeptCapacity || pool.n == BufferPool::kMax) return;
+  std::string* slots = pool.slots != nullptr ? pool.slots : Slots();
+  if (slots == nullptr) return;  // The thread is exiting.
+  bytes.clear();
+  slots[pool.n++] = std::move(bytes);
+}
+
+std::string Message::RecycledBuffer() {
+  BufferPool& pool = buffer_pool;
+  if (pool.n == 0) return std::string();
+  return std::move(pool.slots[--pool.n]);
+}
+
+std::string Message::CopyBytes(const std::string& bytes) {
+  if (bytes.size() <= kInlineCapacity) return bytes;
+  std::string copy = RecycledBuffer();
+  copy.assign(bytes);
+  return copy;
+}
 
 const std::string* FindType(std::string_view type) {
   // Same per-thread caches as InternType (only interned names enter them),
@@ -101,6 +157,12 @@ Message Message::FromWire(std::string_view type, std::string bytes) {
   Message m(owned.get(), std::move(bytes));
   m.owned_ = std::move(owned);
   return m;
+}
+
+Message Message::FromWireCopy(std::string_view type, std::string_view payload) {
+  std::string bytes = RecycledBuffer();
+  bytes.assign(payload);
+  return FromWire(type, std::move(bytes));
 }
 
 void Message::ReinternSlow() {
@@ -143,6 +205,10 @@ const std::string* EmptyType() {
   // thread's last-type entry in InternType.
   static const std::string* const empty = InternType("");
   return empty;
+}
+
+Message Message::From(const google::protobuf::Message& m) {
+  return From(m, RecycledBuffer());
 }
 
 Message Message::From(const google::protobuf::Message& m, std::string buffer) {

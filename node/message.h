@@ -86,14 +86,35 @@ const std::string* FindType(std::string_view type);
 const std::string* EmptyType();
 
 // A payload as received: type name + bytes.
+//
+// Payload buffers are recycled per thread: a message destroyed hands its
+// bytes' buffer (if on the heap and at most kKeptCapacity bytes) to its
+// thread's bounded free list (256 buffers), and From, FromWireCopy and a
+// copy fill one from there, so a steady stream of calls costs no malloc per
+// request or reply. A message destroyed on another thread than the one that
+// made it feeds that thread's list.
 class Message {
  public:
   Message() : type_(EmptyType()) {}
   Message(std::string_view type, std::string bytes)
       : type_(InternType(type)), bytes_(std::move(bytes)) {}
+  // A copy's bytes fill a recycled buffer (a server echoing its request).
+  Message(const Message& other)
+      : type_(other.type_), bytes_(CopyBytes(other.bytes_)), owned_(other.owned_) {}
+  Message(Message&&) noexcept = default;
+  Message& operator=(const Message&) = default;
+  Message& operator=(Message&&) noexcept = default;
+  ~Message() {
+    // Inline: a moved-from or small message (most) costs one compare.
+    if (bytes_.capacity() > kInlineCapacity) RecycleBytes(std::move(bytes_));
+  }
 
-  // Serializes `m` (its full protobuf name becomes the type).
-  static Message From(const google::protobuf::Message& m) { return From(m, std::string()); }
+  // The largest buffer a thread's free list keeps.
+  static constexpr size_t kKeptCapacity = 512;
+
+  // Serializes `m` (its full protobuf name becomes the type), into a
+  // recycled buffer if this thread has one.
+  static Message From(const google::protobuf::Message& m);
   // As above, into `buffer`'s storage (emptied first): a sender that
   // recycles buffers pays no allocation for a message that fits.
   static Message From(const google::protobuf::Message& m, std::string buffer);
@@ -103,6 +124,8 @@ class Message {
   // run of messages of that type, freed with the last), so a peer's names
   // never enter the shared intern table.
   static Message FromWire(std::string_view type, std::string bytes);
+  // As above, copying `payload` into a recycled buffer.
+  static Message FromWireCopy(std::string_view type, std::string_view payload);
 
   // If the type is carried as the message's own string and has been
   // interned since (a handler registered after the message arrived),
@@ -154,6 +177,14 @@ class Message {
       : type_(interned), bytes_(std::move(bytes)) {}
 
   void ReinternSlow();
+  // What std::string holds without a heap buffer.
+  static constexpr size_t kInlineCapacity = std::string().capacity();
+  // To this thread's free list (if it has room and `bytes` fits), else freed.
+  static void RecycleBytes(std::string&& bytes) noexcept;
+  // An empty buffer from this thread's free list, or a new empty string.
+  static std::string RecycledBuffer();
+  // `bytes` copied, into a recycled buffer if it needs a heap one.
+  static std::string CopyBytes(const std::string& bytes);
   // The interned full name of `m`'s type.
   static const std::string* TypeOf(const google::protobuf::Message& m);
   // `m` serialized into `buffer`'s storage.

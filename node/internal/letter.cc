@@ -70,7 +70,7 @@ void Letter::Clear() {
   ClearKeeping(from.return_path);
   from.deadline = absl::InfiniteFuture();
   trace = TraceContext();
-  runtime = false;
+  runtime_notice = false;
 }
 
 void LetterRecycler::operator()(Letter* l) const noexcept {
@@ -156,7 +156,7 @@ absl::Time ReceivedCallDeadline(const bus::EnvelopeView& env, absl::Time receive
 
 absl::StatusOr<Message> ReplyOf(const bus::EnvelopeView& env) {
   if (env.status_code != 0) return StatusOf(env);
-  return Message::FromWire(env.type, std::string(env.payload));
+  return Message::FromWireCopy(env.type, env.payload);
 }
 
 }  // namespace polis::internal

@@ -34,18 +34,15 @@ struct MailboxLink {
   std::atomic<MailboxLink*> next{nullptr};
 };
 
-struct Letter : MailboxLink {
-  wire::Kind kind = wire::KIND_UNSPECIFIED;
-  Message message;             // Payload type + bytes.
-  Pid sender;                  // Sending process; id 0 = plain thread.
+// The Incoming part (kind, message, sender, from, trace) is what the
+// receiving process's handler sees: the process hands it the letter itself,
+// no copy. Its runtime_notice (a ProcessDown, NodeDown or NameLost the
+// runtime made) is set only by Router::Inform, or by NodeCore for a
+// ProcessDown a node peer sent about one of its own processes; never from a
+// user's message.
+struct Letter : MailboxLink, Incoming {
   std::string to_name;         // Recipient by name, or
   uint64_t to_pid = 0;         // by pid (local).
-  From from;                   // For calls: who to reply to.
-  TraceContext trace;
-  // A runtime notice (ProcessDown, NodeDown, NameLost) the runtime made: set
-  // only by Router::Inform, or by NodeCore for a ProcessDown a node peer sent
-  // about one of its own processes. Never from a user's message.
-  bool runtime = false;
 
   // Empties every field, keeping the strings' buffers (up to
   // kKeptCapacity bytes each) for the next letter built in this one.

@@ -408,7 +408,7 @@ void NodeCore::OnEnvelope(const bus::EnvelopeView& envelope, const bus::ReturnPa
         }
         LetterPtr l = FromView(envelope, from, received);
         l->kind = wire::KIND_INFO;
-        l->runtime = true;
+        l->runtime_notice = true;
         l->from = From();
         router_->DeliverInbound(std::move(l));
         return;

@@ -143,13 +143,13 @@ void Process::RequestSelfStop(absl::Status reason) {
 }
 
 void Process::ReplyTo(const From& from, const absl::Status& status, const Message& reply) {
-  if (current_call_open_ && from.ref == incoming_->from.ref && from.node == incoming_->from.node) {
+  if (current_call_open_ && from.ref == letter_->from.ref && from.node == letter_->from.node) {
     current_call_open_ = false;
   } else if (!open_calls_.empty()) {
     open_calls_.erase(std::make_pair(from.node, from.ref));
   }
-  if (span_open_ && !span_answered_ && from.ref == incoming_->from.ref &&
-      from.node == incoming_->from.node) {
+  if (span_open_ && !span_answered_ && from.ref == letter_->from.ref &&
+      from.node == letter_->from.node) {
     span_answered_ = true;
     span_answer_ = status;
   }
@@ -172,7 +172,7 @@ void Process::EndSpan(const absl::Status& result) {
   if (tracer == nullptr) return;
   const int64_t end_ns = base::NowUnixNanos();
   stats_.Get().Observe(end_ns - span_start_ns_);  // The span's clock reads time the handler.
-  const Incoming& in = *incoming_;
+  const Incoming& in = *letter_;
   const absl::Status& status = span_answered_ && result.ok() ? span_answer_ : result;
   tracer->Record([&](SpanRecord& r) {
     r.trace_id = in.trace.trace_id;
@@ -206,7 +206,7 @@ bool Process::StartNextLetter() {
     return true;
   }
   l.message.Reintern();  // A peer's unknown type, perhaps handled since it arrived.
-  if (l.kind == wire::KIND_INFO && l.runtime && StaleDown(l)) {
+  if (l.kind == wire::KIND_INFO && l.runtime_notice && StaleDown(l)) {
     letter_.reset();  // Demonitor is final: a DOWN already on its way is dropped.
     return true;
   }
@@ -217,20 +217,13 @@ bool Process::StartNextLetter() {
     letter_.reset();
     return true;
   }
-  if (!incoming_) incoming_ = std::make_unique<Incoming>();
-  Incoming& in = *incoming_;
-  // Swapped, not moved: the letter takes the previous message's buffers back
-  // to the free list, for the next letter to fill without a malloc.
-  in.kind = l.kind;
-  std::swap(in.message, l.message);
-  std::swap(in.sender, l.sender);
-  in.trace = l.trace;
-  in.runtime_notice = l.runtime;
+  // The handler sees the letter itself (a Letter is an Incoming): no copy;
+  // its buffers go back to the free list with it when the hook finishes.
+  Incoming& in = l;
   if (l.kind == wire::KIND_CALL) {
-    std::swap(in.from, l.from);
     current_call_open_ = true;
   } else {
-    in.from.ref = 0;
+    in.from.ref = 0;  // A from is a call's only.
   }
   trace_ = l.trace;
   if (trace_.sampled && host_->tracer() != nullptr) {
@@ -275,7 +268,7 @@ bool Process::RefuseWhenFull(LetterPtr& letter) {
   // misses one never restarts its child), NameLost likewise. Everything
   // else counts, the process's own timers too: a sender pid can be forged
   // on the wire, so it grants nothing.
-  if (l.runtime) return true;
+  if (l.runtime_notice) return true;
   std::string who = name();  // Not name_cache_: a pusher's thread.
   if (who.empty()) who = pid_.ToString();
   if (l.kind == wire::KIND_CALL) {
@@ -377,7 +370,7 @@ void Process::FinishHook() {
   }
   if (current_call_open_) {  // Deferred: answered later, or at death.
     current_call_open_ = false;
-    open_calls_.emplace(std::make_pair(incoming_->from.node, incoming_->from.ref), incoming_->from);
+    open_calls_.emplace(std::make_pair(letter_->from.node, letter_->from.ref), letter_->from);
   }
   letter_.reset();
   if (self_stop_) Die(self_stop_reason_, /*run_terminate=*/true);
@@ -414,7 +407,7 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   // the server stopped.
   if (current_call_open_) {
     current_call_open_ = false;
-    host_->Reply(incoming_->from, reason.ok() ? StoppedError(who, reason) : reason, Message(),
+    host_->Reply(letter_->from, reason.ok() ? StoppedError(who, reason) : reason, Message(),
                      trace_);
   }
   for (auto& [key, from] : open_calls_) {
@@ -422,7 +415,6 @@ void Process::Die(absl::Status reason, bool run_terminate) {
   }
   open_calls_.clear();
   letter_.reset();
-  incoming_.reset();
   while (Letter* l = mailbox_.Pop()) {
     LetterPtr owned(l);
     RefuseLetter(*owned, StoppedError(who, reason));

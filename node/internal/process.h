@@ -176,14 +176,11 @@ class Process : public std::enable_shared_from_this<Process> {
   Phase phase_ = Phase::kStarting;
   std::string name_cache_;
   Task<absl::Status> hook_;
-  LetterPtr letter_;                    // Letter being handled.
-  // Its handler view: allocated on the first message, then reused, so an
-  // idle process does not carry it (100,000 idle servers must stay small).
-  std::unique_ptr<Incoming> incoming_;
+  LetterPtr letter_;                    // Letter being handled: the hook's Incoming.
   ProcessStatsSlot stats_;  // Made on the first message too; written by the runner.
   std::coroutine_handle<> resume_at_;
   std::shared_ptr<CallSlot> waiting_;   // Slot the hook awaits.
-  // The call being handled (incoming_->from) is not answered yet. Only
+  // The call being handled (letter_->from) is not answered yet. Only
   // when its hook ends without answering does it join open_calls_, so a
   // call answered at once costs no map entry.
   bool current_call_open_ = false;

@@ -113,7 +113,7 @@ TEST_F(ProcessTest, AFullMailboxRefusesCallsAndDropsCastsButNotDowns) {
   p->Deliver(std::move(forged));
   EXPECT_EQ(p->mailbox_length(), 3);
   EXPECT_EQ(p->dropped(), 8u);
-  down->runtime = true;  // The runtime's own notice: bypasses the bound.
+  down->runtime_notice = true;  // The runtime's own notice: bypasses the bound.
   p->Deliver(std::move(down));
   EXPECT_EQ(p->mailbox_length(), 4);
   host_.RunUntilIdle();

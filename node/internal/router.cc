@@ -332,7 +332,7 @@ void Router::NotifyDown(const Pid& watcher, uint64_t ref, const Pid& process,
 void Router::Inform(const Pid& from, const Pid& to, const google::protobuf::Message& info) {
   const std::string& node = to.node == self_.name ? std::string() : to.node;
   LetterPtr letter = MakeLetter(wire::KIND_INFO, from, Target(to), info, nullptr);
-  letter->runtime = true;
+  letter->runtime_notice = true;
   // Between nodes a notice travels as KIND_SYSTEM: the receiving node trusts
   // it only from a node peer, about that peer's own process
   // (NodeCore::OnRuntimeNotice); a KIND_INFO of the same type is a user's.
