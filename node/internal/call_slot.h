@@ -49,7 +49,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -81,10 +80,8 @@ class CallSlot {
   // connection to it): a reply is taken only from a connection this node
   // dialed there (CallTable::TakeReply). "" = a local call, no reply from
   // the wire. Set before the slot is shared.
-  std::string_view endpoint() const { return {endpoint_.data(), endpoint_.size()}; }
-  void set_endpoint(std::string_view endpoint) {
-    endpoint_.assign(endpoint.begin(), endpoint.end());
-  }
+  const std::string& endpoint() const { return endpoint_; }
+  void set_endpoint(std::string endpoint) { endpoint_ = std::move(endpoint); }
 
   // Stores the outcome and wakes the waiter. Returns false (and drops
   // `result`) if the slot was already complete.
@@ -110,9 +107,7 @@ class CallSlot {
 
   uint64_t ref_;  // Set before the slot is shared (by Add, under its lock).
   std::string target_node_;
-  // Kept in the slot: an endpoint ("tcp://10.0.0.7:7000") is longer than a
-  // std::string holds without allocating, and every remote call sets one.
-  absl::InlinedVector<char, 56> endpoint_;
+  std::string endpoint_;
   std::function<void()> wake_;
   std::weak_ptr<Process> process_;
   std::atomic<uint8_t> state_{kPending};

@@ -152,7 +152,7 @@ void Router::CallFromProcess(Process* caller, const Target& target, Message requ
     if (ep != nullptr) {
       slot->set_endpoint(*ep);
     } else if (std::optional<std::string> looked_up = directory_.EndpointOf(*node)) {
-      slot->set_endpoint(*looked_up);
+      slot->set_endpoint(std::move(*looked_up));
     }
   }
   const uint64_t ref = calls_.Add(std::move(slot), deadline);  // Gives the call its ref.
