@@ -177,8 +177,11 @@ class Message {
       : type_(interned), bytes_(std::move(bytes)) {}
 
   void ReinternSlow();
-  // What std::string holds without a heap buffer.
-  static constexpr size_t kInlineCapacity = std::string().capacity();
+  // What std::string holds without a heap buffer (libstdc++'s 15 chars; not
+  // `std::string().capacity()`, which clang cannot evaluate at compile time
+  // over libstdc++). Only a threshold: a string over it that is still inline
+  // would be recycled as a copy, nothing worse.
+  static constexpr size_t kInlineCapacity = 15;
   // To this thread's free list (if it has room and `bytes` fits), else freed.
   static void RecycleBytes(std::string&& bytes) noexcept;
   // An empty buffer from this thread's free list, or a new empty string.
