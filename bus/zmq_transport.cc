@@ -1,6 +1,7 @@
 // bus/zmq_transport.cc — see zmq_transport.h and bus/WIRE.md.
 #include "bus/zmq_transport.h"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,11 +37,25 @@ using internal::ZmqErrorToStatus;
 
 namespace {
 
+// A socket the I/O thread polls through its ZMQ_FD with plain poll(2)
+// (Poll). That fd signals a command (such as "a pipe has messages again")
+// only when it reaches the socket's idle mailbox, and any call into the
+// socket may process pending commands and take the signal, leaving a
+// message the fd never shows. A receive that finds nothing is the one call
+// that ends with every command processed and the fd re-armed. So the fd is
+// trusted only while `armed`: set by such a receive, cleared by every send
+// and every read that stops early. An unarmed socket is read before a poll
+// that could sleep on it.
+struct PolledSocket {
+  zmq::socket_t socket;
+  bool armed = false;
+};
+
 // One outgoing connection (I/O thread only). Member order = destruction
 // order in reverse: the monitor is stopped before the DEALER closes.
 struct Peer {
   std::string endpoint;
-  zmq::socket_t dealer;
+  PolledSocket dealer;
   std::unique_ptr<ConnectionMonitor> monitor;
   FrameBatch out;        // envelopes sent but not yet handed to the DEALER
   // The node this connection's last addressed envelope went to (its system
@@ -94,7 +109,7 @@ class ZmqTransport::Impl {
     graveyard_.clear();
     // Close the listening socket now and remove an ipc socket file, so a
     // clean shutdown leaves nothing behind in the file system.
-    if (router_.handle() != nullptr) router_.close();
+    if (router_.socket.handle() != nullptr) router_.socket.close();
     zap_.reset();
     if (absl::StartsWith(bound_, "ipc://")) ::unlink(bound_.c_str() + 6);
   }
@@ -123,8 +138,21 @@ class ZmqTransport::Impl {
   // Moves `peer` out of peers_; destroyed at the end of the current Poll.
   void Retire(Peer* peer);
   void RebuildPollItems();
-  void ReadRouter(InboundHandler& handler);
-  void ReadDealer(Peer& peer, InboundHandler& handler);
+  // The index of the first peer's DEALER in items_ and fds_.
+  size_t FirstPeerItem() const { return router_.socket.handle() != nullptr ? 2 : 1; }
+  // Waits up to `timeout` with poll(2) on fds_ (reading unarmed sockets
+  // first) and reads what is ready. Returns true if a monitor has events.
+  bool WaitOnFds(absl::Duration timeout, InboundHandler& handler);
+  // The same with zmq_poll on items_ until `until`, asking for POLLOUT on
+  // DEALERs whose queue is full (`blocked`: some is).
+  bool WaitOnZmqPoll(bool blocked, absl::Time now, absl::Time until, InboundHandler& handler);
+  // Reads the items that `ready(index)` says are ready; true if a monitor is.
+  template <typename Ready>
+  bool ReadReady(Ready ready, InboundHandler& handler);
+  // Read what the socket holds, up to kMaxEnvelopesPerPoll envelopes; true
+  // if anything came. The socket is armed if the read ended finding nothing.
+  bool ReadRouter(InboundHandler& handler);
+  bool ReadDealer(Peer& peer, InboundHandler& handler);
   // Reads one message from `socket` into msg_; false if nothing was ready.
   // `*whole` is false if it was multipart (drained: a polis message is a
   // single frame; the caller refuses it with RefuseMultipart).
@@ -147,14 +175,14 @@ class ZmqTransport::Impl {
   // queue is full (this envelope is refused; the batch stays queued).
   // What is lost counts as dropped in `counters`. With an `account`, what
   // is handed to libzmq is charged to it until written out.
-  absl::Status Enqueue(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
+  absl::Status Enqueue(PolledSocket& socket, const std::string* id, FrameBatch& batch,
                        const EnvelopeView& envelope, size_t room, absl::string_view what,
                        PeerCounters& counters,
                        const std::shared_ptr<internal::Unread>& account = nullptr);
   // Hands `batch` to `socket` as one message and clears it. On
   // RESOURCE_EXHAUSTED (queue full) the batch stays; on any other error it
   // is dropped (counted in `counters`).
-  absl::Status SendBatch(zmq::socket_t& socket, const std::string* id, FrameBatch& batch,
+  absl::Status SendBatch(PolledSocket& socket, const std::string* id, FrameBatch& batch,
                          absl::string_view what, PeerCounters& counters,
                          const std::shared_ptr<internal::Unread>& account = nullptr);
   // The reply connection `token` (made if new).
@@ -178,7 +206,7 @@ class ZmqTransport::Impl {
   // With CURVE: the I/O thread's view of the authorized table, for the
   // per-message key lookup (refreshed once per ReadRouter).
   std::optional<AuthorizedSnapshot> authorized_;
-  zmq::socket_t router_;
+  PolledSocket router_;
   absl::flat_hash_map<std::string, std::unique_ptr<Peer>> peers_;
   std::vector<std::unique_ptr<Peer>> graveyard_;
   Peer* last_peer_ = nullptr;  // The peer the last Send went to (in peers_).
@@ -203,8 +231,10 @@ class ZmqTransport::Impl {
   base::LogLimiter slow_reader_log_{/*lines=*/5, absl::Seconds(10)};
   bool replies_blocked_ = false;  // a reply batch met a full queue
   bool pollout_set_ = false;      // some poll item asks for ZMQ_POLLOUT
-  // Poll set: [wake fd, ROUTER?, then per peer: DEALER, monitor].
+  // Poll set: [wake fd, ROUTER?, then per peer: DEALER, monitor], for
+  // zmq_poll and (sockets by their ZMQ_FD) for poll(2).
   std::vector<zmq::pollitem_t> items_;
+  std::vector<pollfd> fds_;
   std::vector<Peer*> item_peers_;  // parallel to the per-peer pairs
   bool items_dirty_ = true;
   bool in_poll_ = false;
@@ -219,7 +249,7 @@ class ZmqTransport::Impl {
 };
 
 absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoint) {
-  if (router_.handle() != nullptr) {
+  if (router_.socket.handle() != nullptr) {
     return absl::FailedPreconditionError("ZmqTransport::Listen called twice");
   }
   POLIS_RETURN_IF_ERROR(ValidateEndpoint(endpoint, EndpointUse::kBind));
@@ -236,7 +266,7 @@ absl::StatusOr<std::string> ZmqTransport::Impl::Listen(const std::string& endpoi
     router.bind(endpoint);
     std::string bound = router.get(zmq::sockopt::last_endpoint);
     bound_ = bound;
-    router_ = std::move(router);
+    router_.socket = std::move(router);
     items_dirty_ = true;
     return bound;
   } catch (const zmq::error_t& e) {
@@ -253,16 +283,17 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
   auto peer = std::make_unique<Peer>();
   peer->endpoint = endpoint;
   try {
-    peer->dealer = zmq::socket_t(*context_, zmq::socket_type::dealer);
-    internal::ApplyDealerOptions(peer->dealer, options_);
+    zmq::socket_t& dealer = peer->dealer.socket;
+    dealer = zmq::socket_t(*context_, zmq::socket_type::dealer);
+    internal::ApplyDealerOptions(dealer, options_);
     if (options_.curve != nullptr) {
-      POLIS_RETURN_IF_ERROR(internal::ApplyCurveClient(peer->dealer, *options_.curve, endpoint));
+      POLIS_RETURN_IF_ERROR(internal::ApplyCurveClient(dealer, *options_.curve, endpoint));
     }
     POLIS_ASSIGN_OR_RETURN(peer->monitor,
-                           ConnectionMonitor::Attach(*context_, peer->dealer, endpoint,
+                           ConnectionMonitor::Attach(*context_, dealer, endpoint,
                                                      base::Now() + options_.connect_timeout,
                                                      options_.curve != nullptr));
-    peer->dealer.connect(endpoint);
+    dealer.connect(endpoint);
   } catch (const zmq::error_t& e) {
     return ZmqErrorToStatus(e.num(), absl::StrCat("cannot connect to ", endpoint));
   }
@@ -272,11 +303,13 @@ absl::StatusOr<Peer*> ZmqTransport::Impl::Connect(const std::string& endpoint) {
   return raw;
 }
 
-absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::string* id,
+absl::Status ZmqTransport::Impl::SendBatch(PolledSocket& to, const std::string* id,
                                            FrameBatch& batch, absl::string_view what,
                                            PeerCounters& counters,
                                            const std::shared_ptr<internal::Unread>& account) {
   if (batch.empty()) return absl::OkStatus();
+  to.armed = false;  // libzmq may process the socket's commands in the send
+  zmq::socket_t& socket = to.socket;
   absl::Status s;
   if (id != nullptr) {
     zmq::message_t head(id->data(), id->size());
@@ -298,7 +331,7 @@ absl::Status ZmqTransport::Impl::SendBatch(zmq::socket_t& socket, const std::str
   return s;
 }
 
-absl::Status ZmqTransport::Impl::Enqueue(zmq::socket_t& socket, const std::string* id,
+absl::Status ZmqTransport::Impl::Enqueue(PolledSocket& socket, const std::string* id,
                                          FrameBatch& batch, const EnvelopeView& envelope,
                                          size_t room, absl::string_view what,
                                          PeerCounters& counters,
@@ -356,7 +389,7 @@ absl::Status ZmqTransport::Impl::Send(const std::string& peer_endpoint,
 }
 
 absl::Status ZmqTransport::Impl::Reply(const ReturnPath& path, const EnvelopeView& envelope) {
-  if (router_.handle() == nullptr) {
+  if (router_.socket.handle() == nullptr) {
     return absl::FailedPreconditionError("Reply before Listen: no connection to reply on");
   }
   if (path.empty()) return absl::NotFoundError("Reply on an empty ReturnPath");
@@ -498,12 +531,18 @@ void ZmqTransport::Impl::Disconnect(const std::string& peer_endpoint) {
 
 void ZmqTransport::Impl::RebuildPollItems() {
   items_.clear();
+  fds_.clear();
   item_peers_.clear();
-  items_.push_back({nullptr, wake_->fd(), ZMQ_POLLIN, 0});
-  if (router_.handle() != nullptr) items_.push_back({router_.handle(), 0, ZMQ_POLLIN, 0});
+  auto add = [this](zmq::socket_t* socket, int fd) {
+    items_.push_back({socket != nullptr ? socket->handle() : nullptr, fd, ZMQ_POLLIN, 0});
+    // poll(2) sees a socket by its ZMQ_FD (PolledSocket).
+    fds_.push_back({socket != nullptr ? socket->get(zmq::sockopt::fd) : fd, POLLIN, 0});
+  };
+  add(nullptr, wake_->fd());
+  if (router_.socket.handle() != nullptr) add(&router_.socket, 0);
   for (auto& [endpoint, peer] : peers_) {
-    items_.push_back({peer->dealer.handle(), 0, ZMQ_POLLIN, 0});
-    items_.push_back({nullptr, peer->monitor->events_fd(), ZMQ_POLLIN, 0});
+    add(&peer->dealer.socket, 0);
+    add(nullptr, peer->monitor->events_fd());
     item_peers_.push_back(peer.get());
   }
   items_dirty_ = false;
@@ -554,7 +593,8 @@ int ZmqTransport::Impl::Deliver(InboundHandler& handler, ReturnPath from, const 
   return delivered;
 }
 
-void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
+bool ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
+  router_.armed = false;
   zmq::message_t id;
   bool whole;
   // A ROUTER connection is not tied to a node: what it refuses is kOther's.
@@ -563,9 +603,15 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   const AuthorizedKeys* keys = authorized_ ? &authorized_->Current() : nullptr;
   const MessageOrigin origin(&msg_);
   for (int n = 0; n < kMaxEnvelopesPerPoll;) {
-    if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
+    if (!router_.socket.recv(id, zmq::recv_flags::dontwait)) {
+      router_.armed = true;  // found nothing
+      return n > 0;
+    }
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
-    if (!ReadFrame(router_, &whole)) return;
+    if (!ReadFrame(router_.socket, &whole)) {
+      router_.armed = true;
+      return n > 0;
+    }
     Sender sender;
     sender.origin = &origin;
     if (keys != nullptr) {
@@ -588,18 +634,25 @@ void ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
     // A message counts at least one, good frames or not.
     n += std::max(1, whole ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);
   }
+  return true;
 }
 
-void ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
+bool ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
+  peer.dealer.armed = false;
   bool whole;
-  for (int n = 0; n < kMaxEnvelopesPerPoll && !peer.closed;) {
-    if (!ReadFrame(peer.dealer, &whole)) return;
+  int n = 0;
+  while (n < kMaxEnvelopesPerPoll && !peer.closed) {
+    if (!ReadFrame(peer.dealer.socket, &whole)) {
+      peer.dealer.armed = true;  // found nothing
+      return n > 0;
+    }
     // With CURVE the peer proved the server key pinned for this endpoint.
     const Sender sender{options_.curve != nullptr ? PeerRole::kNode : PeerRole::kAnonymous,
                         nullptr, peer.endpoint};
     if (!whole) RefuseMultipart(handler, sender, Counters(peer));
     n += std::max(1, whole ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
   }
+  return n > 0;
 }
 
 void ZmqTransport::Impl::CheckPeers(absl::Time now, InboundHandler& handler) {
@@ -613,10 +666,55 @@ void ZmqTransport::Impl::CheckPeers(absl::Time now, InboundHandler& handler) {
   for (auto& [peer, why] : down) {
     std::string endpoint = peer->endpoint;
     // A dead peer gets no linger: nothing will take the queued messages.
-    peer->dealer.set(zmq::sockopt::linger, 0);
+    peer->dealer.socket.set(zmq::sockopt::linger, 0);
     Retire(peer);
     handler.OnPeerDown(endpoint, why);
   }
+}
+
+template <typename Ready>
+bool ZmqTransport::Impl::ReadReady(Ready ready, InboundHandler& handler) {
+  if (ready(0)) wake_->Consume();
+  const size_t first_peer = FirstPeerItem();
+  if (first_peer == 2 && ready(1)) ReadRouter(handler);
+  bool monitor_event = false;
+  for (size_t i = 0; i < item_peers_.size(); ++i) {
+    Peer* peer = item_peers_[i];
+    if (peer->closed) continue;
+    if (ready(first_peer + 2 * i)) ReadDealer(*peer, handler);
+    monitor_event |= ready(first_peer + 2 * i + 1);
+  }
+  return monitor_event;
+}
+
+bool ZmqTransport::Impl::WaitOnFds(absl::Duration timeout, InboundHandler& handler) {
+  // An unarmed socket may hold messages its fd never shows: read it first.
+  // If anything came, the node has work to run: the poll only looks.
+  bool came = false;
+  if (router_.socket.handle() != nullptr && !router_.armed) came |= ReadRouter(handler);
+  for (Peer* peer : item_peers_) {
+    if (!peer->closed && !peer->dealer.armed) came |= ReadDealer(*peer, handler);
+  }
+  const int ready = ::poll(fds_.data(), fds_.size(),
+                           came ? 0 : static_cast<int>(internal::PollMillis(timeout)));
+  if (ready <= 0) return false;  // nothing, or EINTR
+  return ReadReady([this](size_t i) { return fds_[i].revents != 0; }, handler);
+}
+
+bool ZmqTransport::Impl::WaitOnZmqPoll(bool blocked, absl::Time now, absl::Time until,
+                                       InboundHandler& handler) {
+  // A full DEALER queue is waited for with POLLOUT; a ROUTER cannot say
+  // which connection has room, so blocked replies are retried each 1 ms.
+  const size_t first_peer = FirstPeerItem();
+  for (size_t i = 0; i < item_peers_.size(); ++i) {
+    items_[first_peer + 2 * i].events = ZMQ_POLLIN | (item_peers_[i]->blocked ? ZMQ_POLLOUT : 0);
+  }
+  pollout_set_ = blocked;
+  if (replies_blocked_) until = std::min(until, now + absl::Milliseconds(1));
+  const int ready = zmq_poll(items_.data(), static_cast<int>(items_.size()),
+                             internal::PollMillis(until - now));
+  if (ready <= 0) return false;
+  return ReadReady([this](size_t i) { return (items_[i].revents & ZMQ_POLLIN) != 0; }, handler);
 }
 
 void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
@@ -634,32 +732,13 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
   absl::Time now = base::Now();
   absl::Time until = now + timeout;
   for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
-  if (blocked || pollout_set_) {
-    // A full DEALER queue is waited for with POLLOUT; a ROUTER cannot say
-    // which connection has room, so blocked replies are retried each 1 ms.
-    const size_t first_peer = router_.handle() != nullptr ? 2 : 1;
-    for (size_t i = 0; i < item_peers_.size(); ++i) {
-      items_[first_peer + 2 * i].events =
-          ZMQ_POLLIN | (item_peers_[i]->blocked ? ZMQ_POLLOUT : 0);
-    }
-    pollout_set_ = blocked;
-    if (replies_blocked_) until = std::min(until, now + absl::Milliseconds(1));
-  }
-  const int ready = zmq_poll(items_.data(), static_cast<int>(items_.size()),
-                             internal::PollMillis(until - now));
   try {
-    bool monitor_event = false;
-    if (ready > 0) {
-      if (items_[0].revents & ZMQ_POLLIN) wake_->Consume();
-      const size_t first_peer = router_.handle() != nullptr ? 2 : 1;
-      if (first_peer == 2 && (items_[1].revents & ZMQ_POLLIN)) ReadRouter(handler);
-      for (size_t i = 0; i < item_peers_.size(); ++i) {
-        Peer* peer = item_peers_[i];
-        if (peer->closed) continue;
-        if (items_[first_peer + 2 * i].revents & ZMQ_POLLIN) ReadDealer(*peer, handler);
-        monitor_event |= (items_[first_peer + 2 * i + 1].revents & ZMQ_POLLIN) != 0;
-      }
-    }
+    // zmq_poll asks each socket for ZMQ_EVENTS, two system calls a socket
+    // with nothing pending; poll(2) on the sockets' fds is one system call
+    // in all. zmq_poll stays for the rare wait for room in a full queue.
+    const bool monitor_event = blocked || pollout_set_
+                                   ? WaitOnZmqPoll(blocked, now, until, handler)
+                                   : WaitOnFds(until - now, handler);
     now = base::Now();
     bool deadline_due = false;
     for (Peer* peer : item_peers_) deadline_due |= !peer->closed && peer->monitor->deadline() <= now;

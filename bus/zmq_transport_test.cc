@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include <zmq.hpp>
 
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "bus/frame_codec.h"
 #include "gtest/gtest.h"
@@ -137,6 +139,101 @@ TEST(ZmqTransportTest, ReplyToASendArrivesOnTheSendersDealer) {
   ASSERT_TRUE(p.PollUntil([&] { return !p.hb.envelopes.empty(); }));
   EXPECT_EQ(p.hb.envelopes[0].first.payload(), "back");
   EXPECT_TRUE(p.hb.envelopes[0].second.empty());
+}
+
+// Every side sends while it also blocks in Poll with no timeout. libzmq
+// may take a socket's fd signal during a send (PolledSocket), so a message
+// that arrives meanwhile must be read before Poll sleeps on that fd: one
+// left unread would stop the exchange. Three clients keep 8 calls each in
+// flight to one server, and both sides work a little between polls (as
+// handlers do), so messages keep arriving while the other side sends.
+TEST(ZmqTransportTest, NothingIsLeftUnreadWhenEverySideSendsAndBlocksInPoll) {
+  constexpr int kClients = 3;
+  constexpr int kCallsPerClient = 5000;
+  constexpr int kInFlight = 8;
+  auto a = Make();
+  const std::string ep = ListenOn(*a);
+  std::atomic<bool> stop{false};
+  std::atomic<int> replies{0};
+  absl::Notification all_replied;
+  auto work = [] {  // a handler's few microseconds
+    const absl::Time until = absl::Now() + absl::Microseconds(20);
+    while (absl::Now() < until) {
+    }
+  };
+  std::thread server([&] {
+    RecordingHandler h;
+    while (!stop.load()) {
+      a->Poll(absl::InfiniteDuration(), h);
+      for (auto& [envelope, path] : h.envelopes) {
+        EXPECT_THAT(a->Reply(path, MakeEnvelope(envelope.ref(), "reply")), IsOk());
+      }
+      if (!h.envelopes.empty()) work();
+      h.envelopes.clear();
+    }
+  });
+  std::vector<std::unique_ptr<ZmqTransport>> clients;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) clients.push_back(Make());
+  for (int c = 0; c < kClients; ++c) {
+    threads.emplace_back([&, b = clients[c].get()] {
+      RecordingHandler h;
+      int sent = 0;
+      for (; sent < kInFlight; ++sent) EXPECT_THAT(b->Send(ep, MakeEnvelope(sent)), IsOk());
+      while (!stop.load()) {
+        b->Poll(absl::InfiniteDuration(), h);
+        for (size_t i = 0; i < h.envelopes.size(); ++i) {
+          if (replies.fetch_add(1) + 1 == kClients * kCallsPerClient) all_replied.Notify();
+          if (sent < kCallsPerClient) EXPECT_THAT(b->Send(ep, MakeEnvelope(sent++)), IsOk());
+        }
+        if (!h.envelopes.empty()) work();
+        h.envelopes.clear();
+      }
+    });
+  }
+  const bool done = all_replied.WaitForNotificationWithTimeout(absl::Seconds(60));
+  stop = true;
+  a->Wake();
+  for (auto& client : clients) client->Wake();
+  server.join();
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(done) << replies.load() << " of " << kClients * kCallsPerClient << " replies";
+}
+
+// libzmq may process a socket's pending commands inside a send (at most
+// about once a millisecond), taking the fd signal of a message that arrived
+// before it: the fd then never shows that message (PolledSocket). Poll must
+// still deliver it at once, not sleep on the fd. Each round lets a reply
+// arrive and a few milliseconds pass (neither is visible from here to wait
+// for), then sends and polls with a long timeout.
+TEST(ZmqTransportTest, AMessageThatArrivedBeforeASendIsDeliveredByThatPoll) {
+  auto b = Make();
+  zmq::context_t ctx;
+  zmq::socket_t raw(ctx, zmq::socket_type::router);
+  raw.set(zmq::sockopt::linger, 0);
+  raw.set(zmq::sockopt::rcvtimeo, 10000);
+  raw.bind("tcp://127.0.0.1:*");
+  const std::string ep = raw.get(zmq::sockopt::last_endpoint);
+  std::string reply;
+  ASSERT_THAT(EncodeFrame(MakeEnvelope(0, "reply"), kDefaultMaxMessageBytes, &reply), IsOk());
+  RecordingHandler hb;
+  zmq::message_t id, body;
+  ASSERT_THAT(b->Send(ep, MakeEnvelope(0)), IsOk());
+  b->Flush();
+  for (int round = 0; round < 10; ++round) {
+    ASSERT_TRUE(raw.recv(id));  // b's last send
+    ASSERT_TRUE(raw.recv(body));
+    b->Poll(absl::ZeroDuration(), hb);  // finds nothing
+    ASSERT_TRUE(raw.send(id, zmq::send_flags::sndmore));
+    ASSERT_TRUE(raw.send(zmq::buffer(reply)));
+    const absl::Time until = absl::Now() + absl::Milliseconds(3);
+    while (absl::Now() < until) {
+    }
+    const size_t before = hb.envelopes.size();
+    ASSERT_THAT(b->Send(ep, MakeEnvelope(round + 1)), IsOk());
+    b->Poll(absl::Seconds(10), hb);
+    ASSERT_EQ(hb.envelopes.size(), before + 1) << "round " << round;
+  }
 }
 
 TEST(ZmqTransportTest, ReplyOnAGoneConnectionIsDroppedAndOthersStillArrive) {
