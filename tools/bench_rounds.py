@@ -9,7 +9,9 @@ then prints, for every figure of issue 18, the median over the rounds, the sprea
 ((max - min) / median) and the ratio against its peer (the median of the
 rounds' ratios: each round's polis and peer figures come from the same minutes),
 with the target. Figures on these machines swing up to 2x between runs, so only
-ratios from the same rounds mean anything (BENCHMARKS.md).
+ratios from the same rounds mean anything (BENCHMARKS.md). With 3 rounds or
+more it flags each round in which one of Erlang's own figures is over 20% off
+its median over the rounds: that round ran in a disturbed stretch.
 
 Usage: tools/bench_rounds.py [--rounds=3] [--polis=build/bin/polis]
                              [--erlang=../shared/anchors/erlang/run.sh] [--json]
@@ -79,6 +81,32 @@ def spread(values):
     return (max(values) - min(values)) / m if m else 0.0
 
 
+# Erlang's own figures as a sentinel for host noise: a round in which one of
+# them is more than DISTURBED off the rounds' median ran in a disturbed
+# stretch (this machine's neighbours or its slow vCPU, BENCHMARKS.md), and so
+# probably did polis's half of it.
+SENTINELS = [("local call p50", "local_call_p50_us", "us"),
+             ("local casts", "local_cast_per_s", "/s"),
+             ("remote call p50", "remote_call_p50_us", "us"),
+             ("pipelined calls", "remote_pipelined100_call_per_s", "/s")]
+DISTURBED = 0.20
+
+
+def disturbed_rounds(rounds):
+    """Returns {round index: [why, ...]} for the rounds the sentinels flag."""
+    flagged = {}
+    if len(rounds) < 3:  # no median to stand against
+        return flagged
+    for label, key, unit in SENTINELS:
+        values = [e[key] for e, _ in rounds]
+        m = statistics.median(values)
+        for i, v in enumerate(values):
+            if m and abs(v - m) / m > DISTURBED:
+                flagged.setdefault(i, []).append(
+                    f"Erlang's {label} {v:.4g} {unit} is {(v - m) / m:+.0%} off the median {m:.4g}")
+    return flagged
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -131,9 +159,11 @@ def main():
             row["note"] = peer
         results.append(row)
 
+    flagged = disturbed_rounds(rounds)
     if args.json:
         for row in results:
             print(json.dumps(row))
+        print(json.dumps({"disturbed_rounds": {str(i + 1): why for i, why in flagged.items()}}))
         return 0
     print(f"{'figure':52} {'polis':>12} {'spread':>7} {'peer':>12} {'ratio':>7}  target")
     for row in results:
@@ -144,6 +174,11 @@ def main():
             target += "  met" if row["met"] else "  NOT met"
         print(f"{row['figure']:52} {row['polis_median']:12.4g} {row['polis_spread']:7.0%} "
               f"{peer:>12} {ratio:>7}  {target} {row.get('peer', '')}")
+    for i in sorted(flagged):
+        print(f"round {i + 1} looks disturbed: " + "; ".join(flagged[i]))
+    if len(rounds) >= 3 and not flagged:
+        print(f"no round looks disturbed (Erlang's figures all within {DISTURBED:.0%} "
+              "of their medians)")
     return 0
 
 
