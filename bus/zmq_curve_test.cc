@@ -1,8 +1,14 @@
 // bus/zmq_curve_test.cc — ZmqTransport with CURVE: who gets in, who is
 // refused (ZAP), how a refused client learns it, and the Sender of each
 // envelope.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "bus/authorized_keys.h"
 #include "bus/curve_keys.h"
@@ -169,6 +175,42 @@ TEST(ZmqCurveTest, WrongServerKeyFailsFast) {
   EXPECT_THAT(hb.downs[0].second, StatusIs(absl::StatusCode::kUnauthenticated));
   EXPECT_THAT(std::string(hb.downs[0].second.message()), HasSubstr("wrong server key"));
   EXPECT_TRUE(ha.envelopes.empty());
+}
+
+// A peer that dies in the middle of the CURVE handshake closes the
+// connection just as a server that cannot read our hello does. Here a raw
+// TCP listener takes the connection, reads the client's first bytes and
+// closes both sockets, as a killed process would: the client must report
+// the peer gone (UNAVAILABLE), not a key problem.
+TEST(ZmqCurveTest, APeerThatDiesMidHandshakeIsUnavailableNotAKeyError) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string ep = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  std::thread dying_peer([listener] {
+    const int conn = ::accept(listener, nullptr, nullptr);
+    if (conn >= 0) {
+      char greeting[64];
+      (void)::recv(conn, greeting, sizeof(greeting), 0);  // the handshake has begun
+      ::close(conn);
+    }
+    ::close(listener);  // nothing listens any more: reconnections are refused
+  });
+  auto b = Secure(Keys(), Authorize(""));
+  ASSERT_THAT(b->SetPeerKey(ep, Keys().public_key), IsOk());
+  SenderRecorder hb;
+  ASSERT_THAT(b->Send(ep, MakeEnvelope(1)), IsOk());
+  const bool down = PollUntil({{b.get(), &hb}}, [&] { return !hb.downs.empty(); });
+  dying_peer.join();
+  ASSERT_TRUE(down);
+  EXPECT_THAT(hb.downs[0].second, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(hb.downs[0].second.message()), HasSubstr("during the handshake"));
 }
 
 TEST(ZmqCurveTest, NoServerKeyKnownIsRefusedBeforeConnecting) {

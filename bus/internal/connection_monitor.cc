@@ -11,7 +11,8 @@
 namespace polis::bus::internal {
 namespace {
 
-constexpr int kEvents = ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+constexpr int kEvents = ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED |
+                        ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
                         ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
                         ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                         ZMQ_EVENT_CONNECT_RETRIED;
@@ -84,36 +85,68 @@ void ConnectionMonitor::OnEvent(uint16_t event, uint32_t value) {
   switch (event) {
     case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
       up_ = true;
+      dropped_ = absl::OkStatus();
+      break;
+    case ZMQ_EVENT_CONNECTED:  // a TCP connection, before its handshake
+      reconnected_ = !dropped_.ok();
       break;
     case ZMQ_EVENT_DISCONNECTED:
       if (curve_ && !up_) {
-        down_ = absl::UnauthenticatedError(absl::StrCat(
+        HandshakeDropped(absl::UnauthenticatedError(absl::StrCat(
             "handshake with ", endpoint_,
             " failed: the server closed the connection before the CURVE handshake ended "
-            "(wrong server key?)"));
+            "(wrong server key?)")));
         break;
       }
       down_ = absl::UnavailableError(absl::StrCat("connection to ", endpoint_, " lost"));
       break;
+    case ZMQ_EVENT_CONNECT_RETRIED:
+      // After a dropped handshake: a second retry with no connection in
+      // between means the peer refused the first (it is gone).
+      if (!dropped_.ok() && !reconnected_ && ++retries_after_drop_ >= 2) {
+        down_ = absl::UnavailableError(
+            absl::StrCat("connection to ", endpoint_,
+                         " lost during the handshake, and it refuses connections now"));
+      }
+      break;  // Otherwise the deadline check decides.
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
       down_ = absl::PermissionDeniedError(
           absl::StrCat("handshake with ", endpoint_,
                        " refused: this key is not authorized there (ZAP ", value, ")"));
       break;
-    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:  // e.g. the server's WELCOME did not decrypt
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:  // e.g. the server does not speak CURVE
+      down_ = curve_ ? absl::UnauthenticatedError(absl::StrCat(
+                           "handshake with ", endpoint_,
+                           " failed: security mismatch or wrong server key (protocol error ",
+                           value, ")"))
+                     : absl::UnavailableError(absl::StrCat("handshake with ", endpoint_,
+                                                           " failed (zmq event ", event, ")"));
+      break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:  // the connection closed mid-handshake
       if (curve_) {
-        down_ = absl::UnauthenticatedError(
+        HandshakeDropped(absl::UnauthenticatedError(
             absl::StrCat("handshake with ", endpoint_,
-                         " failed: security mismatch or wrong server key (protocol error ",
-                         value, ")"));
+                         " failed: security mismatch or wrong server key (error ", value, ")")));
         break;
       }
       down_ = absl::UnavailableError(
           absl::StrCat("handshake with ", endpoint_, " failed (zmq event ", event, ")"));
       break;
-    default:  // CONNECT_RETRIED: the deadline check decides.
+    default:
       break;
+  }
+}
+
+void ConnectionMonitor::HandshakeDropped(absl::Status verdict) {
+  if (dropped_.ok()) {
+    // The first drop (libzmq reports it twice: NO_DETAIL, DISCONNECTED).
+    // A server that cannot read our hello closes the connection, and so
+    // does a peer that dies mid-handshake: the reconnection tells which.
+    dropped_ = std::move(verdict);
+    reconnected_ = false;
+    retries_after_drop_ = 0;
+  } else if (reconnected_) {
+    down_ = dropped_;  // The peer is up, and closed the handshake again.
   }
 }
 

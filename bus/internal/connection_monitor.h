@@ -11,7 +11,9 @@
 // there" (the server's ZAP said 400), UNAUTHENTICATED "handshake with EP
 // failed: wrong server key?" (the server closed before the handshake
 // ended: it could not read our hello) or "... security mismatch" (the
-// server does not speak CURVE).
+// server does not speak CURVE). A closed handshake is judged on the
+// reconnection libzmq makes ~100 ms later: closed again is UNAUTHENTICATED,
+// refused is UNAVAILABLE "lost during the handshake" (the peer died in it).
 //
 // Thread-safety: none. Owned by the thread that owns the monitored socket,
 // which must outlive this object (declare the monitor after the socket).
@@ -72,6 +74,10 @@ class ConnectionMonitor {
   ConnectionMonitor(zmq::socket_t& socket, zmq::socket_t events, std::string endpoint,
                     absl::Time deadline, bool curve);
   void OnEvent(uint16_t event, uint32_t value);
+  // A CURVE handshake ended with the connection closed (`verdict`: what it
+  // means if the peer is up). Decided on the next connection: closed in its
+  // handshake again, down_ = verdict; refused, UNAVAILABLE (OnEvent).
+  void HandshakeDropped(absl::Status verdict);
 
   zmq::socket_t& socket_;
   zmq::socket_t events_;
@@ -81,6 +87,11 @@ class ConnectionMonitor {
   const bool curve_;  // a CURVE client: a refused handshake is a security error
   bool up_ = false;
   absl::Status down_;
+  // After a dropped CURVE handshake: its verdict, whether a TCP connection
+  // was made again since, and the reconnection timers set since.
+  absl::Status dropped_;
+  bool reconnected_ = false;
+  int retries_after_drop_ = 0;
 };
 
 }  // namespace polis::bus::internal

@@ -5,9 +5,11 @@ way polis's own client does (bus/internal/connection_monitor.cc):
   * disconnected after the handshake          -> UNAVAILABLE ("connection lost")
   * ZAP refusal (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, status 400)
                                               -> PERMISSION_DENIED
-  * closed by the server during a CURVE handshake, a CURVE protocol
-    failure (wrong server key), or a ZMTP protocol failure (a NULL client
-    at a CURVE node)                          -> UNAUTHENTICATED
+  * closed by the server during a CURVE handshake (wrong server key), or a
+    ZMTP protocol failure (a NULL client at a CURVE node) -> UNAUTHENTICATED;
+    a closed CURVE handshake is judged on libzmq's reconnection ~100 ms
+    later: closed again -> UNAUTHENTICATED, refused (the peer died in the
+    handshake) -> UNAVAILABLE ("lost during the handshake")
   * a NULL handshake that fails with an errno (EPIPE, ECONNRESET: the peer
     closed; a NULL client at a CURVE node sees this too) -> UNAVAILABLE
   * no completed handshake within connect_timeout -> UNAVAILABLE
@@ -25,7 +27,8 @@ from .errors import Code, PolisError
 from .framing import FramingError, decode_message
 
 _EVENTS = (zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
-           | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+           | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL
+           | zmq.EVENT_CONNECTED | zmq.EVENT_CONNECT_RETRIED)
 
 
 class Connection:
@@ -35,6 +38,11 @@ class Connection:
         self.curve = curve is not None
         self.up = False
         self.down = None  # PolisError once the connection failed
+        # After a closed CURVE handshake: its verdict if the peer is up, whether
+        # a TCP connection was made again since, the reconnection timers since.
+        self._dropped = None
+        self._reconnected = False
+        self._retries_after_drop = 0
         self._opened = time.monotonic()
         self._connect_timeout = connect_timeout
         self.sock = ctx.socket(zmq.DEALER)
@@ -87,12 +95,24 @@ class Connection:
         ep = self.endpoint
         if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
             self.up = True
+            self._dropped = None
+        elif event == zmq.EVENT_CONNECTED:
+            self._reconnected = self._dropped is not None
+        elif event == zmq.EVENT_CONNECT_RETRIED:
+            # After a closed handshake, a second retry with no connection in
+            # between: the peer refused the first, it is gone.
+            if self._dropped is not None and not self._reconnected:
+                self._retries_after_drop += 1
+                if self._retries_after_drop >= 2:
+                    self.down = PolisError(
+                        Code.UNAVAILABLE, f"connection to {ep} lost during the handshake, and it "
+                        f"refuses connections now", local=True)
         elif event == zmq.EVENT_DISCONNECTED:
             if self.curve and not self.up:
-                self.down = PolisError(
+                self._handshake_dropped(PolisError(
                     Code.UNAUTHENTICATED,
                     f"handshake with {ep} failed: the server closed the connection before the "
-                    f"CURVE handshake ended (wrong server key?)", local=True)
+                    f"CURVE handshake ended (wrong server key?)", local=True))
             else:
                 self.down = PolisError(Code.UNAVAILABLE, f"connection to {ep} lost", local=True)
         elif event == zmq.EVENT_HANDSHAKE_FAILED_AUTH:
@@ -100,14 +120,31 @@ class Connection:
                 Code.PERMISSION_DENIED,
                 f"handshake with {ep} refused: this key is not authorized there (ZAP {value})",
                 local=True)
-        else:  # HANDSHAKE_FAILED_PROTOCOL / NO_DETAIL
-            # WIRE.md: a NULL/CURVE mismatch is UNAUTHENTICATED. Without CURVE
-            # only a PROTOCOL failure says so: NO_DETAIL carries an errno
-            # (EPIPE, ECONNRESET), which a node dying mid-handshake gives too.
-            mismatch = self.curve or event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL
-            self.down = PolisError(
-                Code.UNAUTHENTICATED if mismatch else Code.UNAVAILABLE, f"handshake with {ep} failed: security mismatch or wrong server key "
-                      f"(zmq event {event}, value {value})", local=True)
+        elif event in (zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL, zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL):
+            # WIRE.md: a NULL/CURVE mismatch is UNAUTHENTICATED. NO_DETAIL carries
+            # an errno (EPIPE, ECONNRESET), which a node dying mid-handshake gives
+            # too: without CURVE it is UNAVAILABLE, with CURVE the reconnection
+            # decides (_handshake_dropped).
+            failed = PolisError(Code.UNAUTHENTICATED, f"handshake with {ep} failed: security "
+                                f"mismatch or wrong server key (zmq event {event}, value {value})",
+                                local=True)
+            if event == zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL:
+                self.down = failed
+            elif self.curve:
+                self._handshake_dropped(failed)
+            else:
+                self.down = PolisError(Code.UNAVAILABLE, f"handshake with {ep} failed "
+                                       f"(zmq event {event}, value {value})", local=True)
+
+    def _handshake_dropped(self, verdict):
+        """A CURVE handshake ended with the connection closed; `verdict` is what
+        that means if the peer is up, decided on the next connection."""
+        if self._dropped is None:  # the first report (NO_DETAIL, then DISCONNECTED)
+            self._dropped = verdict
+            self._reconnected = False
+            self._retries_after_drop = 0
+        elif self._reconnected:  # the peer is up and closed the handshake again
+            self.down = self._dropped
 
     def wait(self, deadline):
         """Waits until `deadline` (time.monotonic()) for messages.

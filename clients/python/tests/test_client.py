@@ -38,6 +38,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -662,6 +663,31 @@ class CurveTest(ClusterBase):
         with Client(self.a.endpoint, key=f"{self.dir}/client.key",
                     server_key=f"{self.dir}/node_b.pub", connect_timeout=5) as c:
             self.assertCode(Code.UNAUTHENTICATED, lambda: c.nodes(), local=True)
+
+    def test_a_node_that_dies_mid_handshake_is_unavailable_not_a_key_error(self):
+        # A raw listener takes the connection, reads the client's first bytes
+        # and closes both sockets, as a node killed in the handshake would; a
+        # wrong server key also closes it, but the reconnection tells them apart.
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+
+        def die_mid_handshake():
+            conn, _ = listener.accept()
+            conn.recv(64)
+            conn.close()
+            listener.close()
+
+        dying = threading.Thread(target=die_mid_handshake)
+        dying.start()
+        try:
+            with Client(f"tcp://127.0.0.1:{port}", key=f"{self.dir}/client.key",
+                        server_key=f"{self.dir}/node_b.pub", connect_timeout=5) as c:
+                self.assertCode(Code.UNAVAILABLE, lambda: c.nodes(), local=True,
+                                message="during the handshake")
+        finally:
+            dying.join(timeout=10)
 
     def test_a_null_client_cannot_reach_a_curve_node(self):
         # libzmq reports a ZMTP mechanism mismatch (UNAUTHENTICATED) or, when
