@@ -41,6 +41,20 @@ std::string ListenOn(ZmqTransport& t, const std::string& endpoint = "tcp://127.0
   return ep.value_or("");
 }
 
+// A bare ROUTER on loopback, playing the node a transport dials: what it
+// receives is read raw. `configure` sets options before the bind.
+struct RawPeer {
+  explicit RawPeer(const std::function<void(zmq::socket_t&)>& configure = nullptr) {
+    socket.set(zmq::sockopt::linger, 0);
+    if (configure) configure(socket);
+    socket.bind("tcp://127.0.0.1:*");
+    ep = socket.get(zmq::sockopt::last_endpoint);
+  }
+  zmq::context_t ctx;
+  zmq::socket_t socket{ctx, zmq::socket_type::router};
+  std::string ep;
+};
+
 // Transport b connected to transport a: b has sent a its first envelope
 // (ref 1), which a has received.
 struct ConnectedPair {
@@ -208,12 +222,9 @@ TEST(ZmqTransportTest, NothingIsLeftUnreadWhenEverySideSendsAndBlocksInPoll) {
 // for), then sends and polls with a long timeout.
 TEST(ZmqTransportTest, AMessageThatArrivedBeforeASendIsDeliveredByThatPoll) {
   auto b = Make();
-  zmq::context_t ctx;
-  zmq::socket_t raw(ctx, zmq::socket_type::router);
-  raw.set(zmq::sockopt::linger, 0);
-  raw.set(zmq::sockopt::rcvtimeo, 10000);
-  raw.bind("tcp://127.0.0.1:*");
-  const std::string ep = raw.get(zmq::sockopt::last_endpoint);
+  RawPeer peer([](zmq::socket_t& s) { s.set(zmq::sockopt::rcvtimeo, 10000); });
+  zmq::socket_t& raw = peer.socket;
+  const std::string& ep = peer.ep;
   std::string reply;
   ASSERT_THAT(EncodeFrame(MakeEnvelope(0, "reply"), kDefaultMaxMessageBytes, &reply), IsOk());
   RecordingHandler hb;
@@ -369,11 +380,9 @@ TEST(ZmqTransportTest, OnePollDeliversABoundedShareOfABurstAndNothingIsLost) {
 
 TEST(ZmqTransportTest, ABurstTravelsAsOneBatchedMessage) {
   auto a = Make();
-  zmq::context_t ctx;
-  zmq::socket_t raw(ctx, zmq::socket_type::router);
-  raw.set(zmq::sockopt::linger, 0);
-  raw.bind("tcp://127.0.0.1:*");
-  const std::string ep = raw.get(zmq::sockopt::last_endpoint);
+  RawPeer peer;
+  zmq::socket_t& raw = peer.socket;
+  const std::string& ep = peer.ep;
   constexpr int kCount = 50;
   for (int i = 0; i < kCount; ++i) ASSERT_THAT(a->Send(ep, MakeEnvelope(i)), IsOk());
   a->Flush();
@@ -421,12 +430,9 @@ TEST(ZmqTransportTest, AFullQueueRefusesNewEnvelopesAndLosesNoAcceptedOne) {
   auto b = Make(options);
   // A receiver that does not read yet: the sender's queue and the kernel's
   // buffers fill up.
-  zmq::context_t ctx;
-  zmq::socket_t raw(ctx, zmq::socket_type::router);
-  raw.set(zmq::sockopt::linger, 0);
-  raw.set(zmq::sockopt::rcvhwm, 2);
-  raw.bind("tcp://127.0.0.1:*");
-  const std::string ep = raw.get(zmq::sockopt::last_endpoint);
+  RawPeer peer([](zmq::socket_t& s) { s.set(zmq::sockopt::rcvhwm, 2); });
+  zmq::socket_t& raw = peer.socket;
+  const std::string& ep = peer.ep;
   RecordingHandler hb;
   const std::string payload(1000, 'p');
   uint64_t accepted = 0;
