@@ -61,6 +61,7 @@ struct Peer {
   // The node this connection's last addressed envelope went to (its system
   // messages, drops and refused frames count there too); null until one.
   PeerCounters* counters = nullptr;
+  int delivered = 0;     // envelopes read in this Poll (kMaxEnvelopesPerPoll)
   bool blocked = false;  // `out` met a full send queue: poll for POLLOUT
   bool closed = false;   // Disconnected/down while a Poll still points at it
 };
@@ -149,8 +150,9 @@ class ZmqTransport::Impl {
   // Reads the items that `ready(index)` says are ready; true if a monitor is.
   template <typename Ready>
   bool ReadReady(Ready ready, InboundHandler& handler);
-  // Read what the socket holds, up to kMaxEnvelopesPerPoll envelopes; true
-  // if anything came. The socket is armed if the read ended finding nothing.
+  // Read what the socket holds, up to kMaxEnvelopesPerPoll envelopes in
+  // this Poll; true if anything came. The socket is armed if the read ended
+  // finding nothing.
   bool ReadRouter(InboundHandler& handler);
   bool ReadDealer(Peer& peer, InboundHandler& handler);
   // Reads one message from `socket` into msg_; false if nothing was ready.
@@ -238,6 +240,7 @@ class ZmqTransport::Impl {
   std::vector<Peer*> item_peers_;  // parallel to the per-peer pairs
   bool items_dirty_ = true;
   bool in_poll_ = false;
+  int router_delivered_ = 0;  // envelopes read from the ROUTER in this Poll
   zmq::message_t msg_;  // reused receive buffer
   std::string bound_;   // The endpoint Listen bound ("" if none).
   // Per-peer counts (bus/traffic.h), shared with the Channels; the I/O
@@ -602,15 +605,17 @@ bool ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
   // The table as of this batch: its entries outlive the deliveries below.
   const AuthorizedKeys* keys = authorized_ ? &authorized_->Current() : nullptr;
   const MessageOrigin origin(&msg_);
-  for (int n = 0; n < kMaxEnvelopesPerPoll;) {
+  int& n = router_delivered_;  // this Poll's, over all its reads
+  const int before = n;
+  while (n < kMaxEnvelopesPerPoll) {
     if (!router_.socket.recv(id, zmq::recv_flags::dontwait)) {
       router_.armed = true;  // found nothing
-      return n > 0;
+      return n > before;
     }
     if (!id.more()) continue;  // a ROUTER always prefixes the routing id
     if (!ReadFrame(router_.socket, &whole)) {
       router_.armed = true;
-      return n > 0;
+      return n > before;
     }
     Sender sender;
     sender.origin = &origin;
@@ -634,17 +639,18 @@ bool ZmqTransport::Impl::ReadRouter(InboundHandler& handler) {
     // A message counts at least one, good frames or not.
     n += std::max(1, whole ? Deliver(handler, ReturnPath{id.to_string()}, sender, conn) : 0);
   }
-  return true;
+  return n > before;
 }
 
 bool ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
   peer.dealer.armed = false;
   bool whole;
-  int n = 0;
+  int& n = peer.delivered;  // this Poll's, over all its reads
+  const int before = n;
   while (n < kMaxEnvelopesPerPoll && !peer.closed) {
     if (!ReadFrame(peer.dealer.socket, &whole)) {
       peer.dealer.armed = true;  // found nothing
-      return n > 0;
+      return n > before;
     }
     // With CURVE the peer proved the server key pinned for this endpoint.
     const Sender sender{options_.curve != nullptr ? PeerRole::kNode : PeerRole::kAnonymous,
@@ -652,7 +658,7 @@ bool ZmqTransport::Impl::ReadDealer(Peer& peer, InboundHandler& handler) {
     if (!whole) RefuseMultipart(handler, sender, Counters(peer));
     n += std::max(1, whole ? Deliver(handler, ReturnPath{}, sender, Counters(peer)) : 0);
   }
-  return n > 0;
+  return n > before;
 }
 
 void ZmqTransport::Impl::CheckPeers(absl::Time now, InboundHandler& handler) {
@@ -732,6 +738,10 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
   absl::Time now = base::Now();
   absl::Time until = now + timeout;
   for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
+  // A socket may be read twice in one Poll (unarmed, then its fd fired):
+  // kMaxEnvelopesPerPoll bounds both reads together.
+  router_delivered_ = 0;
+  for (Peer* peer : item_peers_) peer->delivered = 0;
   try {
     // zmq_poll asks each socket for ZMQ_EVENTS, two system calls a socket
     // with nothing pending; poll(2) on the sockets' fds is one system call
