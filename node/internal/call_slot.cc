@@ -131,14 +131,18 @@ std::shared_ptr<CallSlot> CallTable::TakeReply(uint64_t ref, std::string_view di
     *foreign = true;
     return nullptr;
   }
-  return Remove(it);
+  std::shared_ptr<CallSlot> s = Remove(it);
+  ShrinkIfSparse();
+  return s;
 }
 
 std::shared_ptr<CallSlot> CallTable::Take(uint64_t ref) {
   absl::MutexLock lock(&mu_);
   auto it = slots_.find(ref);
   if (it == slots_.end()) return nullptr;
-  return Remove(it);
+  std::shared_ptr<CallSlot> s = Remove(it);
+  ShrinkIfSparse();
+  return s;
 }
 
 absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
@@ -149,6 +153,7 @@ absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
     // This slot, not another call's that drew the same ref since.
     auto it = slots_.find(slot->ref());
     if (it != slots_.end() && it->second == slot) mine = Remove(it);
+    ShrinkIfSparse();
   }
   if (mine) mine->Complete(std::move(why));
   // Taken by another thread: between its Take and its Complete, the slot is
@@ -165,6 +170,7 @@ std::vector<std::shared_ptr<CallSlot>> CallTable::TakeForNode(const std::string&
     if (it->second->target_node() == node) out.push_back(Remove(it));
     it = next;
   }
+  ShrinkIfSparse();  // after the walk: a rehash moves every entry
   return out;
 }
 
@@ -177,6 +183,7 @@ std::vector<std::shared_ptr<CallSlot>> CallTable::TakeAll() {
     out.push_back(std::move(s));
   }
   slots_.clear();
+  ShrinkIfSparse();
   buckets_.clear();
   last_ = nullptr;
   deadlines_ = 0;
@@ -196,6 +203,20 @@ size_t CallTable::deadlines() const {
 size_t CallTable::buckets() const {
   absl::MutexLock lock(&mu_);
   return buckets_.size();
+}
+
+void CallTable::ShrinkIfSparse() {
+  // After a burst the map would keep its peak size for good. Shrunk when
+  // under 1/16 full (Add keeps it at least twice what it holds: the gap
+  // makes a shrink rare, O(1) per call amortized).
+  if (slots_.capacity() > kShrinkAbove && slots_.size() * 16 < slots_.capacity()) {
+    slots_.rehash(0);  // to fit what it holds
+  }
+}
+
+size_t CallTable::capacity() const {
+  absl::MutexLock lock(&mu_);
+  return slots_.capacity();
 }
 
 std::shared_ptr<CallSlot> CallTable::Remove(
@@ -227,6 +248,7 @@ void CallTable::ExpireDue() {
       // Unlinking the bucket's last slot may drop the bucket.
       expired.push_back(Remove(slots_.find(b.head->ref())));
     }
+    ShrinkIfSparse();
     armed_ = next;
   }
   if (next < absl::InfiniteFuture()) Arm(next);

@@ -177,6 +177,8 @@ class CallTable {
   size_t deadlines() const;
   // Deadline buckets held (for tests: at most deadlines() + 1).
   size_t buckets() const;
+  // The map's capacity (for tests: it shrinks after a burst).
+  size_t capacity() const;
 
  private:
   // The timer callback: expires what is due, then arms for the next.
@@ -192,6 +194,10 @@ class CallTable {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Arms a timer for ExpireDue at `at`.
   void Arm(absl::Time at);
+  // Rehashes the map to fit when it is large and nearly empty (never while
+  // a caller walks it).
+  void ShrinkIfSparse() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static constexpr size_t kShrinkAbove = 1024;
 
   TimerQueue* const timers_;
   mutable absl::Mutex mu_;

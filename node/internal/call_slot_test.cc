@@ -233,6 +233,27 @@ TEST_F(CallTableTest, ManyCallsLeaveNothingBehindOnceSettled) {
   EXPECT_EQ(table_.deadlines(), 0u);
 }
 
+// A burst of calls grows the map; once they are settled it shrinks back
+// instead of keeping its peak size for good.
+TEST_F(CallTableTest, TheMapShrinksBackAfterABurst) {
+  std::vector<std::shared_ptr<CallSlot>> burst;
+  for (int i = 0; i < 100000; ++i) {
+    burst.push_back(NewSlot("b"));
+    table_.Add(burst.back());
+  }
+  const size_t peak = table_.capacity();
+  EXPECT_GE(peak, 200000u);  // kept at least twice what it holds
+  for (size_t i = 0; i + 10 < burst.size(); ++i) {
+    ASSERT_EQ(table_.Take(burst[i]->ref()), burst[i]);
+  }
+  EXPECT_EQ(table_.size(), 10u);
+  EXPECT_LE(table_.capacity(), 2048u) << "peak " << peak;
+  // What is left is all still there.
+  for (size_t i = burst.size() - 10; i < burst.size(); ++i) {
+    EXPECT_EQ(table_.Take(burst[i]->ref()), burst[i]);
+  }
+}
+
 TEST(CallSlotTest, AThreadInWaitUntilWakesOnCompleteFromAnotherThread) {
   for (int i = 0; i < 200; ++i) {
     auto slot = std::make_shared<CallSlot>(1, "", nullptr);
