@@ -131,18 +131,14 @@ std::shared_ptr<CallSlot> CallTable::TakeReply(uint64_t ref, std::string_view di
     *foreign = true;
     return nullptr;
   }
-  std::shared_ptr<CallSlot> s = Remove(it);
-  ShrinkIfSparse();
-  return s;
+  return Remove(it);
 }
 
 std::shared_ptr<CallSlot> CallTable::Take(uint64_t ref) {
   absl::MutexLock lock(&mu_);
   auto it = slots_.find(ref);
   if (it == slots_.end()) return nullptr;
-  std::shared_ptr<CallSlot> s = Remove(it);
-  ShrinkIfSparse();
-  return s;
+  return Remove(it);
 }
 
 absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
@@ -153,7 +149,6 @@ absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
     // This slot, not another call's that drew the same ref since.
     auto it = slots_.find(slot->ref());
     if (it != slots_.end() && it->second == slot) mine = Remove(it);
-    ShrinkIfSparse();
   }
   if (mine) mine->Complete(std::move(why));
   // Taken by another thread: between its Take and its Complete, the slot is
@@ -165,12 +160,12 @@ absl::StatusOr<Message> CallTable::Settle(const std::shared_ptr<CallSlot>& slot,
 std::vector<std::shared_ptr<CallSlot>> CallTable::TakeForNode(const std::string& node) {
   std::vector<std::shared_ptr<CallSlot>> out;
   absl::MutexLock lock(&mu_);
-  for (auto it = slots_.begin(); it != slots_.end();) {
-    auto next = std::next(it);
-    if (it->second->target_node() == node) out.push_back(Remove(it));
-    it = next;
+  // Found first, then removed: a removal may rehash the map (Remove).
+  std::vector<uint64_t> refs;
+  for (const auto& [ref, slot] : slots_) {
+    if (slot->target_node() == node) refs.push_back(ref);
   }
-  ShrinkIfSparse();  // after the walk: a rehash moves every entry
+  for (uint64_t ref : refs) out.push_back(Remove(slots_.find(ref)));
   return out;
 }
 
@@ -182,8 +177,7 @@ std::vector<std::shared_ptr<CallSlot>> CallTable::TakeAll() {
     s->prev_ = s->next_ = nullptr;
     out.push_back(std::move(s));
   }
-  slots_.clear();
-  ShrinkIfSparse();
+  slots_.clear();  // frees a large table (Abseil's clear)
   buckets_.clear();
   last_ = nullptr;
   deadlines_ = 0;
@@ -224,6 +218,7 @@ std::shared_ptr<CallSlot> CallTable::Remove(
   std::shared_ptr<CallSlot> s = std::move(it->second);
   slots_.erase(it);
   if (s->bucket_ != nullptr) Unlink(s.get());
+  ShrinkIfSparse();
   return s;
 }
 
@@ -248,7 +243,6 @@ void CallTable::ExpireDue() {
       // Unlinking the bucket's last slot may drop the bucket.
       expired.push_back(Remove(slots_.find(b.head->ref())));
     }
-    ShrinkIfSparse();
     armed_ = next;
   }
   if (next < absl::InfiniteFuture()) Arm(next);

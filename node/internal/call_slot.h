@@ -188,14 +188,14 @@ class CallTable {
   // Takes `s` out of its bucket (dropping the bucket if left empty, unless
   // it is last_).
   void Unlink(CallSlot* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes the map entry `it` points to (and its deadline).
+  // Removes the map entry `it` points to (and its deadline); may rehash the
+  // map (ShrinkIfSparse), so no other iterator into it survives.
   std::shared_ptr<CallSlot> Remove(
       absl::flat_hash_map<uint64_t, std::shared_ptr<CallSlot>>::iterator it)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Arms a timer for ExpireDue at `at`.
   void Arm(absl::Time at);
-  // Rehashes the map to fit when it is large and nearly empty (never while
-  // a caller walks it).
+  // Rehashes the map to fit when it is large and nearly empty.
   void ShrinkIfSparse() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static constexpr size_t kShrinkAbove = 1024;
 
