@@ -737,11 +737,13 @@ void ZmqTransport::Impl::Poll(absl::Duration timeout, InboundHandler& handler) {
   if (items_dirty_) RebuildPollItems();
   absl::Time now = base::Now();
   absl::Time until = now + timeout;
-  for (Peer* peer : item_peers_) until = std::min(until, peer->monitor->deadline());
   // A socket may be read twice in one Poll (unarmed, then its fd fired):
   // kMaxEnvelopesPerPoll bounds both reads together.
   router_delivered_ = 0;
-  for (Peer* peer : item_peers_) peer->delivered = 0;
+  for (Peer* peer : item_peers_) {
+    until = std::min(until, peer->monitor->deadline());
+    peer->delivered = 0;
+  }
   try {
     // zmq_poll asks each socket for ZMQ_EVENTS, two system calls a socket
     // with nothing pending; poll(2) on the sockets' fds is one system call
